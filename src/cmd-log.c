@@ -1,0 +1,165 @@
+/* cmd-log.c - `cutover log`: print, follow and verify the event log. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "eventlog.h"
+
+struct log_print {
+	bool json;
+	bool color;
+	int64_t lineno;
+};
+
+static const char *
+kind_color(const char *kind)
+{
+	if (str_endswith(kind, ".failed") || str_startswith(kind, "error") ||
+	    str_startswith(kind, "rollback"))
+		return "\033[31m";
+	if (str_endswith(kind, ".done") || str_endswith(kind, ".started"))
+		return "\033[32m";
+	if (strcmp(kind, "action") == 0 || str_startswith(kind, "operator"))
+		return "\033[33m";
+	return "";
+}
+
+static void
+print_line(const char *line, size_t len, void *arg)
+{
+	struct log_print *lp = arg;
+	char local[40];
+	const char *why, *color;
+	struct event ev;
+	int64_t ms;
+
+	lp->lineno++;
+	if (lp->json) {
+		fwrite(line, 1, len, stdout);
+		putchar('\n');
+		fflush(stdout);
+		return;
+	}
+	if (event_parse(line, len, &ev, &why) != 0) {
+		printf("?? line %lld: not a valid event (%s)\n",
+		    (long long)lp->lineno, why);
+		fflush(stdout);
+		return;
+	}
+	ms = time_parse_rfc3339(ev.ts);
+	if (ms >= 0)
+		time_local(ms, local, sizeof local);
+	else
+		snprintf(local, sizeof local, "%s", ev.ts);
+	color = lp->color ? kind_color(ev.kind) : "";
+	printf("%s %5lld %s%-18s%s %-16s %-24s %s\n", local, (long long)ev.seq,
+	    color, ev.kind, *color != '\0' ? "\033[0m" : "",
+	    ev.phase != NULL ? ev.phase : "-", ev.actor, ev.msg);
+	fflush(stdout);
+	event_free(&ev);
+}
+
+static int
+log_verify(const char *path)
+{
+	struct verify_result r;
+	struct err e = { 0, "" };
+	int rc;
+
+	rc = eventlog_verify(path, &r, &e);
+	if (rc < 0)
+		return report_error(&e, NULL);
+	if (rc == 0) {
+		printf("%s: %lld events, hash chain intact\n", path,
+		    (long long)r.lines);
+		return EXIT_OK;
+	}
+	printf("%s:%lld: chain broken at seq %lld: %s\n", path,
+	    (long long)r.bad_line, (long long)r.bad_seq, r.why);
+	printf("%s: %lld events verified before the break\n", path,
+	    (long long)r.lines);
+	return EXIT_CHECK;
+}
+
+int
+cmd_log(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "follow", no_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verify", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct eventlog_reader rd;
+	struct log_print lp = { false, false, 0 };
+	struct err e = { 0, "" };
+	bool follow = false, verify = false;
+	struct stat st;
+	char *path;
+	int opt, rc;
+
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "f", longopts, &e)) != -1) {
+		switch (opt) {
+		case 'f':
+			follow = true;
+			break;
+		case 'j':
+			lp.json = true;
+			break;
+		case 'v':
+			verify = true;
+			break;
+		case 'h':
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return report_error(&e, cmd);
+		}
+	}
+	if (verify && (follow || lp.json)) {
+		err_set(&e, EXIT_USAGE, "usage: log: --verify cannot be combined with --follow or --json");
+		return report_error(&e, cmd);
+	}
+	if (ctx_setup(ctx, ctx->g.state_dir != NULL ? CONFIG_NONE :
+	    CONFIG_OPTIONAL, &e) != 0)
+		return report_error(&e, cmd);
+	if (stat(ctx->state_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		err_set(&e, EXIT_USAGE, "%s: no such state directory", ctx->state_dir);
+		return report_error(&e, cmd);
+	}
+	path = xasprintf("%s/%s", ctx->state_dir, EVENTLOG_FILE);
+	if (verify) {
+		rc = log_verify(path);
+		free(path);
+		return rc;
+	}
+	lp.color = ctx->color && isatty(STDOUT_FILENO);
+	if (eventlog_reader_open(&rd, path) != 0 && (errno != ENOENT || !follow)) {
+		err_set(&e, errno == ENOENT ? EXIT_USAGE : EXIT_RUNTIME,
+		    "%s: %s", path, errno == ENOENT ?
+		    "no event log (no run has started in this state directory)" :
+		    strerror(errno));
+		free(path);
+		eventlog_reader_close(&rd);
+		return report_error(&e, cmd);
+	}
+	free(path);
+	rc = EXIT_OK;
+	for (;;) {
+		if (eventlog_reader_poll(&rd, print_line, &lp) < 0) {
+			err_set(&e, EXIT_RUNTIME, "%s: %s", rd.path, strerror(errno));
+			rc = report_error(&e, cmd);
+			break;
+		}
+		if (!follow)
+			break;
+		usleep(200000);
+	}
+	eventlog_reader_close(&rd);
+	return rc;
+}

@@ -1,0 +1,263 @@
+/* cmd.c - the command table, option parsing shared by every command, and
+ * loading the configuration the way each command needs it. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+/* Only commands that exist are listed: no placeholders. */
+const struct command commands[] = {
+	{ "log", "[--follow] [--json] [--verify]",
+	  "print the event log; --verify checks the hash chain",
+	  "  -f, --follow   keep printing events as they are appended\n"
+	  "      --json     print the raw JSON lines\n"
+	  "      --verify   check every line's hash and the chain; exit 1\n"
+	  "                 naming the first bad seq\n",
+	  cmd_log },
+	{ "init", "[--from-terraform FILE|-] [--output FILE|-] [--force]",
+	  "write a commented cutover.conf template",
+	  "      --from-terraform FILE  fill it from `terraform output -json`\n"
+	  "                             (FILE, or - for standard input)\n"
+	  "  -o, --output FILE          where to write (default: the config\n"
+	  "                             path, ./cutover.conf); - for stdout\n"
+	  "      --force                replace an existing file\n",
+	  cmd_init },
+};
+const size_t ncommands = ARRAY_SIZE(commands);
+
+static const struct option global_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "state-dir", required_argument, NULL, 's' },
+	{ "environment", required_argument, NULL, 'e' },
+	{ "no-color", no_argument, NULL, 1000 },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct command *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ncommands; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+void
+print_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f,
+	    "Usage: cutover [GLOBAL OPTIONS] [COMMAND [ARGS]]\n"
+	    "\n"
+	    "Drive and watch a zero-downtime PostgreSQL to Aurora cutover.\n"
+	    "\n"
+	    "Global options:\n"
+	    "  -c, --config FILE       config file (default: $CUTOVER_CONFIG, else ./cutover.conf)\n"
+	    "  -s, --state-dir DIR     state directory (default: [cutover] state_dir, else ./cutover-state)\n"
+	    "  -e, --environment NAME  overrides [cutover] environment\n"
+	    "      --no-color          no colours (also: NO_COLOR set to anything non-empty)\n"
+	    "  -h, --help              this help, or after COMMAND that command's\n"
+	    "  -V, --version           print the version\n"
+	    "\n"
+	    "Commands:\n");
+	for (i = 0; i < ncommands; i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f,
+	    "\n"
+	    "Exit codes: 0 success, 1 a check failed, 2 usage or configuration error,\n"
+	    "3 runtime failure, 4 the driver lock is held, 5 aborted or rolled back.\n"
+	    "See cutover(1) and cutover.conf(5).\n");
+}
+
+void
+print_command_help(FILE *f, const struct command *cmd)
+{
+	fprintf(f, "Usage: cutover [GLOBAL OPTIONS] %s %s\n\n%s.\n\n",
+	    cmd->name, cmd->synopsis, cmd->summary);
+	if (cmd->help != NULL && *cmd->help != '\0')
+		fprintf(f, "Options:\n%s", cmd->help);
+	fprintf(f, "  -h, --help     this help\n"
+	    "\nThe global options (-c, -s, -e, --no-color) may also follow the command.\n");
+}
+
+int
+report_error(const struct err *e, const struct command *cmd)
+{
+	fprintf(stderr, "cutover: %s\n", e->msg);
+	if (e->code == EXIT_USAGE && str_startswith(e->msg, "usage:"))
+		fprintf(stderr, "Try 'cutover %s%s--help'.\n",
+		    cmd != NULL ? cmd->name : "", cmd != NULL ? " " : "");
+	return e->code;
+}
+
+static int
+store_global(struct globals *g, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'c':
+		g->config = arg;
+		return 1;
+	case 's':
+		g->state_dir = arg;
+		return 1;
+	case 'e':
+		g->environment = arg;
+		return 1;
+	case 1000:
+		g->no_color = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Names the offending argument of the option getopt just rejected. */
+static void
+bad_option(int argc, char **argv, const char *where, struct err *e)
+{
+	const char *arg = optind - 1 < argc ? argv[optind - 1] : "?";
+
+	if (optopt != 0 && optopt < 256 && (arg[0] != '-' || arg[1] != '-'))
+		err_set(e, EXIT_USAGE, "usage: %s: unknown option or missing "
+		    "argument: -%c", where, optopt);
+	else
+		err_set(e, EXIT_USAGE, "usage: %s: unknown option or missing "
+		    "argument: %s", where, arg);
+}
+
+int
+cli_parse_globals(struct globals *g, int argc, char **argv, bool *want_help,
+    bool *want_version, struct err *e)
+{
+	int opt;
+
+	*want_help = *want_version = false;
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:c:s:e:hV", global_longopts,
+	    NULL)) != -1) {
+		if (store_global(g, opt, optarg))
+			continue;
+		switch (opt) {
+		case 'h':
+			*want_help = true;
+			break;
+		case 'V':
+			*want_version = true;
+			break;
+		case ':':
+			return err_set(e, EXIT_USAGE,
+			    "usage: option %s needs an argument", argv[optind - 1]);
+		default:
+			bad_option(argc, argv, "cutover", e);
+			return -1;
+		}
+	}
+	return optind;
+}
+
+int
+cmd_getopt(struct ctx *ctx, const struct command *cmd, int argc, char **argv,
+    const char *shortopts, const struct option *longopts, struct err *e)
+{
+	static struct option merged[64];
+	static const struct option *merged_for;
+	static char shorts[128];
+	size_t n = 0, i;
+	int opt;
+
+	if (merged_for != longopts) {
+		/* First call for this command: build its option table. */
+		for (i = 0; longopts != NULL && longopts[i].name != NULL; i++)
+			merged[n++] = longopts[i];
+		for (i = 0; global_longopts[i].name != NULL; i++)
+			if (global_longopts[i].val != 'V')
+				merged[n++] = global_longopts[i];
+		memset(&merged[n], 0, sizeof merged[n]);
+		snprintf(shorts, sizeof shorts, "+:%sc:s:e:h", shortopts);
+		merged_for = longopts;
+		optind = 0;
+		opterr = 0;
+	}
+	for (;;) {
+		opt = getopt_long(argc, argv, shorts, merged, NULL);
+		if (opt == -1) {
+			merged_for = NULL;
+			if (optind < argc) {
+				err_set(e, EXIT_USAGE, "usage: %s: unexpected argument '%s'",
+				    cmd->name, argv[optind]);
+				return '?';
+			}
+			return -1;
+		}
+		if (store_global(&ctx->g, opt, optarg))
+			continue;
+		if (opt == ':') {
+			merged_for = NULL;
+			err_set(e, EXIT_USAGE, "usage: %s: option %s needs an argument",
+			    cmd->name, argv[optind - 1]);
+			return '?';
+		}
+		if (opt == '?') {
+			merged_for = NULL;
+			bad_option(argc, argv, cmd->name, e);
+			return '?';
+		}
+		if (opt == 'h')
+			merged_for = NULL;
+		return opt;
+	}
+}
+
+int
+ctx_setup(struct ctx *ctx, enum config_need need, struct err *e)
+{
+	const char *nc = getenv("NO_COLOR");
+	bool explicit_path;
+	const char *path;
+
+	ctx->color = !ctx->g.no_color && (nc == NULL || *nc == '\0');
+	config_defaults(&ctx->cfg);
+	if (need != CONFIG_NONE) {
+		path = config_default_path(ctx->g.config, &explicit_path);
+		if (need == CONFIG_REQUIRED || explicit_path ||
+		    access(path, F_OK) == 0) {
+			if (config_load(&ctx->cfg, path, e) != 0)
+				return -1;
+			ctx->have_config = true;
+		}
+	}
+	ctx->state_dir = ctx->g.state_dir != NULL ? ctx->g.state_dir :
+	    ctx->cfg.state_dir != NULL ? ctx->cfg.state_dir : "./cutover-state";
+	if (ctx->g.environment != NULL) {
+		const char *p;
+
+		for (p = ctx->g.environment; *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+				return err_set(e, EXIT_USAGE,
+				    "usage: --environment: '%s' may only hold letters, "
+				    "digits, '_' and '-'", ctx->g.environment);
+		if (*ctx->g.environment == '\0')
+			return err_set(e, EXIT_USAGE,
+			    "usage: --environment: must not be empty");
+		free(ctx->cfg.environment);
+		ctx->cfg.environment = xstrdup(ctx->g.environment);
+	}
+	ctx->environment = ctx->cfg.environment;
+	return 0;
+}
+
+void
+ctx_free(struct ctx *ctx)
+{
+	config_free(&ctx->cfg);
+}

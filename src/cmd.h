@@ -1,0 +1,75 @@
+/* cmd.h - the command table and what every command shares. */
+#ifndef CUTOVER_CMD_H
+#define CUTOVER_CMD_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "conf.h"
+#include "util.h"
+
+/* Global options; they may also follow the command. */
+struct globals {
+	const char *config;        /* -c */
+	const char *state_dir;     /* -s */
+	const char *environment;   /* -e */
+	bool no_color;
+};
+
+enum config_need {
+	CONFIG_NONE,       /* never reads cutover.conf */
+	CONFIG_OPTIONAL,   /* reads it when it exists, else defaults */
+	CONFIG_REQUIRED,
+};
+
+struct ctx {
+	struct globals g;
+	struct config cfg;
+	bool have_config;
+	const char *state_dir;     /* resolved: -s, [cutover] state_dir */
+	const char *environment;   /* resolved: -e, [cutover] environment */
+	bool color;                /* --no-color and NO_COLOR turn it off */
+};
+
+struct command {
+	const char *name;
+	const char *synopsis;      /* the arguments, after the name */
+	const char *summary;       /* one line for `cutover --help` */
+	const char *help;          /* the options, for `cutover NAME --help` */
+	int (*run)(struct ctx *ctx, const struct command *cmd, int argc,
+	    char **argv);
+};
+
+extern const struct command commands[];
+extern const size_t ncommands;
+
+const struct command *command_find(const char *name);
+
+/* Parses the global options at the front of argv. Returns the index of the
+ * command name (argc when there is none), or -1 on a usage error (e set),
+ * or -2 when --help or --version was handled (print_* done). */
+int cli_parse_globals(struct globals *g, int argc, char **argv,
+    bool *want_help, bool *want_version, struct err *e);
+
+/* getopt_long for a command: also accepts the global options (stored in
+ * ctx->g) and -h/--help. Returns the next command option, -1 at the end,
+ * 'h' for help, or '?' after setting e for a usage error. */
+int cmd_getopt(struct ctx *ctx, const struct command *cmd, int argc,
+    char **argv, const char *shortopts, const struct option *longopts,
+    struct err *e);
+
+/* Loads the config as the command needs it and resolves state_dir and
+ * environment. */
+int ctx_setup(struct ctx *ctx, enum config_need need, struct err *e);
+void ctx_free(struct ctx *ctx);
+
+void print_command_help(FILE *f, const struct command *cmd);
+void print_usage(FILE *f);
+/* Prints "cutover: msg" (and a hint for usage errors); returns e->code. */
+int report_error(const struct err *e, const struct command *cmd);
+
+/* The commands. */
+int cmd_log(struct ctx *, const struct command *, int, char **);
+int cmd_init(struct ctx *, const struct command *, int, char **);
+
+#endif

@@ -1,0 +1,124 @@
+/* conf.h - cutover.conf: typed, validated settings with defaults. */
+#ifndef CUTOVER_CONF_H
+#define CUTOVER_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+enum provider_kind { PROVIDER_DMS, PROVIDER_POSTGRES };
+enum drain_method { DRAIN_PGBOUNCER, DRAIN_TERMINATE, DRAIN_READONLY };
+enum switch_method { SWITCH_PGBOUNCER, SWITCH_COMMAND };
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+/* A row-count tolerance: absolute rows, or a percentage of the source. */
+struct tolerance {
+	bool percent;
+	double value;
+};
+
+struct config {
+	char *path;          /* the file it came from, or NULL for defaults */
+
+	/* [cutover] */
+	char *environment;
+	char *state_dir;
+	bool rehearsal;
+
+	/* [source], [target] */
+	char *source_conninfo;
+	char *target_conninfo;
+	char *target_reader_conninfo;   /* NULL when unset */
+
+	/* [replication] */
+	enum provider_kind provider;
+	char *region;                   /* NULL: AWS_REGION / profile */
+	char *task_arn;
+	char *reverse_task_arn;
+	char *publication;
+	char *subscription;
+
+	/* [validation] */
+	double max_lag_seconds;
+	double lag_hold_seconds;
+	struct tolerance row_count_tolerance;
+	double checksum_sample_percent; /* 100 = full */
+	int jobs;
+	struct strlist exclude_tables;
+
+	/* [drain] */
+	enum drain_method drain_method;
+	struct strlist roles;
+	char *pgbouncer_admin;
+	char *pgbouncer_database;
+	double drain_wait_seconds;
+
+	/* [switch] */
+	enum switch_method switch_method;
+	char *switch_command;
+	double switch_timeout_seconds;
+	char *pgbouncer_databases_file;
+	char *pgbouncer_target;
+
+	/* [sequences] */
+	int64_t sequence_margin;
+
+	/* [rollback] */
+	bool reverse_replication;
+	char *reverse_conninfo;
+	char *reverse_publication;
+	char *reverse_subscription;
+
+	/* [metrics] */
+	bool cloudwatch;
+	int period_seconds;
+	char *aurora_cluster;
+
+	/* [watch] */
+	char *watch_listen;
+	char *watch_cert_file;
+	char *watch_key_file;
+	char *watch_token_file;
+};
+
+/* Fills c with every default. */
+void config_defaults(struct config *c);
+void config_free(struct config *c);
+
+/* Parses buf (name is used in FILE:LINE messages) into c, which must hold
+ * the defaults. Unknown sections and keys, duplicates, bad values and
+ * missing required keys set e (EXIT_USAGE) and return -1. */
+int config_parse(struct config *c, const char *name, const char *buf,
+    size_t len, struct err *e);
+
+/* Reads and parses path. */
+int config_load(struct config *c, const char *path, struct err *e);
+
+/* Where the config comes from: the -c option, $CUTOVER_CONFIG, or
+ * ./cutover.conf. *explicit is set when the user named it. */
+const char *config_default_path(const char *option, bool *explicit_path);
+
+/* Writes the commented template with every key. values (may be NULL) maps
+ * "section.key" to a value to fill in instead of the default. */
+struct kv {
+	const char *key;
+	const char *value;
+};
+char *config_template(const struct kv *values, size_t nvalues);
+
+const char *provider_name(enum provider_kind p);
+const char *drain_method_name(enum drain_method m);
+const char *switch_method_name(enum switch_method m);
+
+/* True if schema.table matches one of the exclude patterns. */
+bool config_table_excluded(const struct config *c, const char *qualified);
+
+/* conninfo without its password, for messages and logs. */
+char *conninfo_redact(const char *conninfo);
+
+#endif

@@ -1,0 +1,138 @@
+/* model.c - the model's small containers. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "util.h"
+
+void
+table_stat_clear(struct table_stat *t)
+{
+	free(t->schema);
+	free(t->name);
+	free(t->state);
+	free(t->validation_state);
+	memset(t, 0, sizeof *t);
+}
+
+void
+table_list_clear(struct table_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		table_stat_clear(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+struct table_stat *
+table_list_find(const struct table_list *l, const char *schema,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].schema, schema) == 0 &&
+		    strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+struct table_stat *
+table_list_get(struct table_list *l, const char *schema, const char *name)
+{
+	struct table_stat *t = table_list_find(l, schema, name);
+
+	if (t != NULL)
+		return t;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
+	t = &l->v[l->n++];
+	memset(t, 0, sizeof *t);
+	t->schema = xstrdup(schema);
+	t->name = xstrdup(name);
+	t->source_rows = t->target_rows = -1;
+	t->inserts = t->updates = t->deletes = t->ddls = -1;
+	t->full_load_rows = -1;
+	t->validation_failed_records = -1;
+	t->check = -1;
+	return t;
+}
+
+void
+series_init(struct series *s, const char *name, const char *unit)
+{
+	memset(s, 0, sizeof *s);
+	s->name = xstrdup(name);
+	s->unit = xstrdup(unit);
+}
+
+void
+series_clear(struct series *s)
+{
+	free(s->name);
+	free(s->unit);
+	memset(s, 0, sizeof *s);
+}
+
+void
+series_push(struct series *s, int64_t t, double v)
+{
+	size_t i;
+
+	if (s->n < SERIES_MAX) {
+		i = (s->start + s->n++) % SERIES_MAX;
+	} else {
+		i = s->start;
+		s->start = (s->start + 1) % SERIES_MAX;
+	}
+	s->t[i] = t;
+	s->v[i] = v;
+	s->updated_at = t;
+}
+
+double
+series_at(const struct series *s, size_t i, int64_t *t)
+{
+	size_t k = (s->start + i) % SERIES_MAX;
+
+	if (t != NULL)
+		*t = s->t[k];
+	return s->v[k];
+}
+
+double
+series_last(const struct series *s)
+{
+	return s->n > 0 ? series_at(s, s->n - 1, NULL) : NAN;
+}
+
+void
+repl_status_init(struct repl_status *r)
+{
+	memset(r, 0, sizeof *r);
+	r->full_load_percent = NAN;
+	r->tables_loaded = r->tables_loading = -1;
+	r->tables_queued = r->tables_errored = -1;
+	r->lag_source = r->lag_target = NAN;
+	r->wal_retained_bytes = -1;
+}
+
+void
+repl_status_clear(struct repl_status *r)
+{
+	free(r->provider);
+	free(r->status);
+	free(r->stop_reason);
+	free(r->last_failure);
+	free(r->slot_name);
+	free(r->confirmed_flush_lsn);
+	free(r->error);
+	repl_status_init(r);
+}

@@ -1,0 +1,398 @@
+/* state.c - state.json, written atomically, read strictly. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "fileio.h"
+#include "state.h"
+
+static const char *const phase_names[PHASE_COUNT] = {
+	"pre_validation", "sync_wait", "drain", "final_sync",
+	"stop_replication", "sequence_sync", "switch", "post_validation",
+};
+static const char *const status_names[] = {
+	"pending", "running", "done", "failed", "rolled_back",
+};
+static const char *const repl_names[] = { "forward", "stopped", "reverse" };
+
+const char *
+phase_name(enum phase_id p)
+{
+	return (unsigned)p < PHASE_COUNT ? phase_names[p] : "unknown";
+}
+
+static int
+index_of(const char *name, const char *const *names, size_t n)
+{
+	size_t i;
+
+	if (name == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+phase_from_name(const char *name)
+{
+	return index_of(name, phase_names, PHASE_COUNT);
+}
+
+const char *
+phase_status_name(enum phase_status s)
+{
+	return status_names[s];
+}
+
+int
+phase_status_from_name(const char *name)
+{
+	return index_of(name, status_names, ARRAY_SIZE(status_names));
+}
+
+const char *
+repl_direction_name(enum repl_direction d)
+{
+	return repl_names[d];
+}
+
+void
+state_init(struct state *s, const char *environment, bool rehearsal)
+{
+	memset(s, 0, sizeof *s);
+	s->version = STATE_VERSION;
+	if (random_hex(s->run_id, 8) != 0)
+		snprintf(s->run_id, sizeof s->run_id, "%016llx",
+		    (unsigned long long)now_ms());
+	s->environment = xstrdup(environment);
+	s->rehearsal = rehearsal;
+	s->created_at = now_ms();
+	s->phase = PHASE_PRE_VALIDATION;
+	s->phase_status = PS_PENDING;
+	s->replication = REPL_FORWARD;
+}
+
+void
+state_free(struct state *s)
+{
+	free(s->environment);
+	free(s->sentinel_id);
+	free(s->sentinel_lsn);
+	free(s->pgbouncer_original);
+	free(s->rollback_reason);
+	memset(s, 0, sizeof *s);
+}
+
+static void
+add_time(cJSON *o, const char *key, int64_t ms)
+{
+	char buf[40];
+
+	if (ms == 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	time_rfc3339(ms, buf, sizeof buf);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static void
+add_opt_string(cJSON *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+char *
+state_to_json(const struct state *s)
+{
+	cJSON *o = cJSON_CreateObject(), *phases, *p;
+	struct strbuf sb;
+	char *text;
+	int i;
+
+	cJSON_AddNumberToObject(o, "version", s->version);
+	cJSON_AddStringToObject(o, "run_id", s->run_id);
+	cJSON_AddStringToObject(o, "environment", s->environment);
+	cJSON_AddBoolToObject(o, "rehearsal", s->rehearsal);
+	cJSON_AddStringToObject(o, "phase", phase_name(s->phase));
+	cJSON_AddStringToObject(o, "phase_status",
+	    phase_status_name(s->phase_status));
+	phases = cJSON_AddArrayToObject(o, "phases");
+	for (i = 0; i < PHASE_COUNT; i++) {
+		p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "name", phase_names[i]);
+		cJSON_AddStringToObject(p, "status",
+		    phase_status_name(s->phases[i].status));
+		add_time(p, "started_at", s->phases[i].started_at);
+		add_time(p, "finished_at", s->phases[i].finished_at);
+		cJSON_AddItemToArray(phases, p);
+	}
+	cJSON_AddBoolToObject(o, "fenced", s->fenced);
+	cJSON_AddStringToObject(o, "replication",
+	    repl_direction_name(s->replication));
+	cJSON_AddBoolToObject(o, "switched", s->switched);
+	cJSON_AddBoolToObject(o, "armed", s->armed);
+	cJSON_AddBoolToObject(o, "completed", s->completed);
+	add_time(o, "created_at", s->created_at);
+	add_time(o, "fenced_at", s->fenced_at);
+	add_opt_string(o, "sentinel_id", s->sentinel_id);
+	add_opt_string(o, "sentinel_lsn", s->sentinel_lsn);
+	add_opt_string(o, "pgbouncer_original", s->pgbouncer_original);
+	add_opt_string(o, "rollback_reason", s->rollback_reason);
+
+	text = cJSON_Print(o);
+	cJSON_Delete(o);
+	sb_init(&sb);
+	sb_puts(&sb, text);
+	sb_putc(&sb, '\n');
+	cJSON_free(text);
+	return sb_detach(&sb);
+}
+
+/* Field readers: each names the field and the file on a wrong type. */
+struct reader {
+	const cJSON *o;
+	const char *name;
+	struct err *e;
+	int failed;
+};
+
+static const cJSON *
+field(struct reader *r, const cJSON *o, const char *key, int type_ok,
+    const char *want)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (r->failed)
+		return NULL;
+	if (v == NULL || !type_ok) {
+		r->failed = 1;
+		err_set(r->e, EXIT_USAGE, "%s: field \"%s\" %s", r->name, key,
+		    v == NULL ? "is missing" : want);
+		return NULL;
+	}
+	return v;
+}
+
+static const char *
+get_string(struct reader *r, const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	v = field(r, o, key, v != NULL && cJSON_IsString(v), "must be a string");
+	return v != NULL ? v->valuestring : NULL;
+}
+
+/* A string or null (or absent: fields added later are optional). */
+static char *
+get_opt_string(struct reader *r, const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (r->failed || v == NULL || cJSON_IsNull(v))
+		return NULL;
+	if (!cJSON_IsString(v)) {
+		field(r, o, key, 0, "must be a string or null");
+		return NULL;
+	}
+	return xstrdup(v->valuestring);
+}
+
+static bool
+get_bool(struct reader *r, const cJSON *o, const char *key, bool optional)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (optional && v == NULL)
+		return false;
+	v = field(r, o, key, v != NULL && cJSON_IsBool(v), "must be true or false");
+	return v != NULL && cJSON_IsTrue(v);
+}
+
+static int64_t
+get_time(struct reader *r, const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	int64_t t;
+
+	if (r->failed || v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v) || (t = time_parse_rfc3339(v->valuestring)) < 0) {
+		field(r, o, key, 0, "must be an RFC 3339 UTC time or null");
+		return 0;
+	}
+	return t;
+}
+
+static int
+get_enum(struct reader *r, const cJSON *o, const char *key,
+    int (*lookup)(const char *))
+{
+	const char *s = get_string(r, o, key);
+	int v;
+
+	if (s == NULL)
+		return 0;
+	if ((v = lookup(s)) < 0) {
+		r->failed = 1;
+		err_set(r->e, EXIT_USAGE, "%s: field \"%s\" has unknown value \"%s\"",
+		    r->name, key, s);
+		return 0;
+	}
+	return v;
+}
+
+static int
+repl_from_name(const char *name)
+{
+	return index_of(name, repl_names, ARRAY_SIZE(repl_names));
+}
+
+static int
+read_phases(struct reader *r, struct state *s)
+{
+	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(r->o, "phases");
+	const cJSON *p;
+	int idx;
+
+	if (field(r, r->o, "phases", arr != NULL && cJSON_IsArray(arr),
+	    "must be an array") == NULL)
+		return -1;
+	cJSON_ArrayForEach(p, arr) {
+		if (!cJSON_IsObject(p)) {
+			r->failed = 1;
+			return err_set(r->e, EXIT_USAGE,
+			    "%s: \"phases\" holds a non-object", r->name);
+		}
+		idx = get_enum(r, p, "name", phase_from_name);
+		if (r->failed)
+			return -1;
+		s->phases[idx].status = (enum phase_status)get_enum(r, p, "status",
+		    phase_status_from_name);
+		s->phases[idx].started_at = get_time(r, p, "started_at");
+		s->phases[idx].finished_at = get_time(r, p, "finished_at");
+	}
+	return r->failed ? -1 : 0;
+}
+
+int
+state_from_json(struct state *s, const char *name, const char *text,
+    size_t len, struct err *e)
+{
+	struct reader r = { NULL, name, e, 0 };
+	const cJSON *v;
+	cJSON *o;
+	const char *str;
+
+	memset(s, 0, sizeof *s);
+	if (len == 0)
+		return err_set(e, EXIT_USAGE,
+		    "%s: empty state file (a crash while it was first written?); "
+		    "move it aside to start a new run", name);
+	o = cJSON_ParseWithLength(text, len);
+	if (o == NULL || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return err_set(e, EXIT_USAGE,
+		    "%s: not a valid JSON object (truncated or corrupt); it is kept "
+		    "as it is: repair or move it aside", name);
+	}
+	r.o = o;
+	v = cJSON_GetObjectItemCaseSensitive(o, "version");
+	if (v == NULL || !cJSON_IsNumber(v)) {
+		cJSON_Delete(o);
+		return err_set(e, EXIT_USAGE, "%s: no \"version\" number", name);
+	}
+	if (v->valuedouble > STATE_VERSION) {
+		err_set(e, EXIT_USAGE,
+		    "%s: version %g is newer than this cutover understands (%d); "
+		    "use a newer cutover", name, v->valuedouble, STATE_VERSION);
+		cJSON_Delete(o);
+		return -1;
+	}
+	if (v->valuedouble < STATE_VERSION || v->valueint != STATE_VERSION) {
+		err_set(e, EXIT_USAGE, "%s: unsupported version %g", name,
+		    v->valuedouble);
+		cJSON_Delete(o);
+		return -1;
+	}
+	s->version = STATE_VERSION;
+	if ((str = get_string(&r, o, "run_id")) != NULL)
+		snprintf(s->run_id, sizeof s->run_id, "%s", str);
+	if ((str = get_string(&r, o, "environment")) != NULL)
+		s->environment = xstrdup(str);
+	s->rehearsal = get_bool(&r, o, "rehearsal", false);
+	s->phase = (enum phase_id)get_enum(&r, o, "phase", phase_from_name);
+	s->phase_status = (enum phase_status)get_enum(&r, o, "phase_status",
+	    phase_status_from_name);
+	s->fenced = get_bool(&r, o, "fenced", false);
+	s->replication = (enum repl_direction)get_enum(&r, o, "replication",
+	    repl_from_name);
+	s->switched = get_bool(&r, o, "switched", false);
+	s->armed = get_bool(&r, o, "armed", true);
+	s->completed = get_bool(&r, o, "completed", true);
+	s->created_at = get_time(&r, o, "created_at");
+	s->fenced_at = get_time(&r, o, "fenced_at");
+	s->sentinel_id = get_opt_string(&r, o, "sentinel_id");
+	s->sentinel_lsn = get_opt_string(&r, o, "sentinel_lsn");
+	s->pgbouncer_original = get_opt_string(&r, o, "pgbouncer_original");
+	s->rollback_reason = get_opt_string(&r, o, "rollback_reason");
+	if (!r.failed)
+		read_phases(&r, s);
+	cJSON_Delete(o);
+	if (r.failed) {
+		state_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+state_path(const char *dir)
+{
+	return xasprintf("%s/state.json", dir);
+}
+
+int
+state_load(struct state *s, const char *dir, struct err *e)
+{
+	char *path = state_path(dir), *text;
+	size_t len;
+	int rc;
+
+	if (file_read_all(path, 16 << 20, &text, &len) != 0) {
+		if (errno == ENOENT) {
+			free(path);
+			return 1;
+		}
+		err_set(e, errno == EFBIG ? EXIT_USAGE : EXIT_RUNTIME,
+		    "%s: cannot read: %s", path,
+		    errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
+		free(path);
+		return -1;
+	}
+	rc = state_from_json(s, path, text, len, e);
+	free(text);
+	free(path);
+	return rc;
+}
+
+int
+state_save(const struct state *s, const char *dir, struct err *e)
+{
+	char *path = state_path(dir), *text = state_to_json(s);
+	int rc;
+
+	rc = file_write_atomic(path, text, strlen(text), 0600, e);
+	free(text);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,89 @@
+/* state.h - state.json: the run's state, replaced atomically after every
+ * step, so a crashed driver resumes from it. */
+#ifndef CUTOVER_STATE_H
+#define CUTOVER_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define STATE_VERSION 1
+
+enum phase_id {
+	PHASE_PRE_VALIDATION,
+	PHASE_SYNC_WAIT,
+	PHASE_DRAIN,
+	PHASE_FINAL_SYNC,
+	PHASE_STOP_REPLICATION,
+	PHASE_SEQUENCE_SYNC,
+	PHASE_SWITCH,
+	PHASE_POST_VALIDATION,
+	PHASE_COUNT
+};
+
+enum phase_status {
+	PS_PENDING,
+	PS_RUNNING,
+	PS_DONE,
+	PS_FAILED,
+	PS_ROLLED_BACK,
+};
+
+enum repl_direction { REPL_FORWARD, REPL_STOPPED, REPL_REVERSE };
+
+struct phase_record {
+	enum phase_status status;
+	int64_t started_at;     /* ms since the epoch, 0 = not yet */
+	int64_t finished_at;
+};
+
+struct state {
+	int version;
+	char run_id[40];
+	char *environment;
+	bool rehearsal;
+	int64_t created_at;
+
+	enum phase_id phase;              /* the current (or next) phase */
+	enum phase_status phase_status;
+	struct phase_record phases[PHASE_COUNT];
+
+	bool fenced;
+	enum repl_direction replication;
+	bool switched;
+
+	/* Orchestrator facts that must survive a crash. */
+	bool armed;
+	int64_t fenced_at;                /* the switch timeout runs from here */
+	char *sentinel_id;
+	char *sentinel_lsn;
+	char *pgbouncer_original;         /* the database entry before the switch */
+	char *rollback_reason;            /* set while a rollback is under way */
+	bool completed;                   /* post_validation done */
+};
+
+const char *phase_name(enum phase_id p);
+/* Returns -1 for an unknown name. */
+int phase_from_name(const char *name);
+const char *phase_status_name(enum phase_status s);
+int phase_status_from_name(const char *name);
+const char *repl_direction_name(enum repl_direction d);
+
+/* A fresh run: new run id, every phase pending. */
+void state_init(struct state *s, const char *environment, bool rehearsal);
+void state_free(struct state *s);
+
+/* Serializes s (pretty JSON with a final newline). */
+char *state_to_json(const struct state *s);
+/* Parses text; errors name the file and what is wrong (EXIT_USAGE). */
+int state_from_json(struct state *s, const char *name, const char *text,
+    size_t len, struct err *e);
+
+/* <dir>/state.json. Load returns 1 when there is no state file yet, 0 when
+ * loaded, -1 on error: a corrupt, truncated or newer file is an error and
+ * is never replaced. */
+int state_load(struct state *s, const char *dir, struct err *e);
+int state_save(const struct state *s, const char *dir, struct err *e);
+
+#endif

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The command line: help, version, exit codes, config errors, and init.
+. "$TOP_SRCDIR/tests/lib/tap.sh"
+
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+cd "$T" || exit 1
+
+run "$CUTOVER" --version
+is "$RC" 0 "--version exits 0"
+like "$OUT" '^cutover [0-9]+\.[0-9]+\.[0-9]+$' "--version prints the version"
+
+run "$CUTOVER" --help
+is "$RC" 0 "--help exits 0"
+help=$OUT
+cmds=$(printf '%s\n' "$help" | sed -n '/^Commands:/,/^$/p' | awk 'NR>1 && NF {print $1}')
+ok -n "$cmds" "--help lists commands"
+for c in $cmds; do
+	run "$CUTOVER" "$c" --help
+	is "$RC" 0 "cutover $c --help exits 0"
+	like "$OUT" "^Usage: cutover \\[GLOBAL OPTIONS\\] $c" "cutover $c --help shows its usage"
+	run "$CUTOVER" --help "$c"
+	like "$OUT" "^Usage: cutover \\[GLOBAL OPTIONS\\] $c" "cutover --help $c shows the command's usage"
+	like "$(cat "$TOP_SRCDIR/man/cutover.1")" "^\\.It Cm $c( |$)" "man page documents $c"
+	like "$(cat "$TOP_SRCDIR/README.md")" "cutover $c" "README mentions cutover $c"
+done
+# Every command the man page documents is in --help (no drift either way).
+for c in $(sed -n 's/^\.It Cm \([a-z]*\).*/\1/p' "$TOP_SRCDIR/man/cutover.1" | sort -u); do
+	like "$cmds" "^$c\$" "--help lists $c, as the man page does"
+done
+
+run "$CUTOVER" teleport
+is "$RC" 2 "unknown command exits 2"
+like "$OUT" "unknown command 'teleport'" "unknown command is named"
+run "$CUTOVER" --bogus log
+is "$RC" 2 "unknown global option exits 2"
+like "$OUT" -- "--bogus" "unknown global option is named"
+run "$CUTOVER" log --bogus
+is "$RC" 2 "unknown command option exits 2"
+like "$OUT" -- "--bogus" "unknown command option is named"
+run "$CUTOVER" -c
+is "$RC" 2 "missing option argument exits 2"
+run "$CUTOVER" -e 'pro d' -s . log
+is "$RC" 2 "bad --environment exits 2"
+
+# Config errors name FILE:LINE and exit 2.
+printf '[source]\nconninfo = host=s\n[target]\nconninfo = host=t\n[replication]\nprovider = postgres\n[drain]\nmethod = hammer\n' >bad.conf
+mkdir -p cutover-state
+run "$CUTOVER" -c bad.conf log
+is "$RC" 2 "a bad config value exits 2"
+like "$OUT" 'bad.conf:8: \[drain\] method: must be one of' "the error names FILE:LINE and the key"
+run "$CUTOVER" -c missing.conf log
+is "$RC" 2 "a missing config file exits 2"
+like "$OUT" 'missing.conf: cannot read config' "the missing file is named"
+printf '[source]\nconninfo = \xff\n' >utf.conf
+run "$CUTOVER" -c utf.conf log
+like "$OUT" 'utf.conf:2: invalid UTF-8' "non-UTF-8 bytes are reported with their line"
+CUTOVER_CONFIG=bad.conf run "$CUTOVER" log
+like "$OUT" 'bad.conf:8' "CUTOVER_CONFIG names the config file"
+
+# init
+run "$CUTOVER" init
+is "$RC" 0 "init writes ./cutover.conf"
+ok -f cutover.conf "cutover.conf exists"
+is "$(stat -c %a cutover.conf)" 600 "cutover.conf is 0600"
+like "$(cat cutover.conf)" '^max_lag_seconds = 5$' "the template holds every key with its default"
+like "$OUT" 'still to fill in: .*\[source\] conninfo is required' "init says what is still missing"
+run "$CUTOVER" init
+is "$RC" 2 "init refuses to overwrite"
+like "$OUT" 'already exists; use --force' "init says why"
+run "$CUTOVER" init --force
+is "$RC" 0 "init --force replaces"
+run "$CUTOVER" init -o -
+like "$OUT" '^\[watch\]$' "init -o - writes to standard output"
+keys=$(grep -cE '^[a-z_]+ = ' cutover.conf)
+man_keys=$(grep -cE '^\.It Cm [a-z_]+$' "$TOP_SRCDIR/man/cutover.conf.5")
+is "$keys" "$man_keys" "cutover.conf(5) documents as many keys as the template has"
+for k in $(grep -oE '^[a-z_]+' cutover.conf | sort -u); do
+	like "$(cat "$TOP_SRCDIR/man/cutover.conf.5")" "^\\.It Cm $k\$" "cutover.conf(5) documents $k"
+done
+
+fixture=$TOP_SRCDIR/tests/data/terraform-output-staging.json
+run "$CUTOVER" init --from-terraform "$fixture" -o tf.conf
+is "$RC" 0 "init --from-terraform exits 0"
+like "$OUT" 'it is complete' "the config from Terraform outputs is complete"
+like "$(cat tf.conf)" '^task_arn = arn:aws:dms:' "the task ARN is filled in"
+like "$(cat tf.conf)" '^environment = staging$' "the environment is filled in"
+run "$CUTOVER" init --from-terraform - -o stdin.conf <"$fixture"
+is "$RC" 0 "init --from-terraform - reads standard input"
+cmp -s tf.conf stdin.conf && pass "stdin and file give the same config" || fail "stdin and file differ"
+echo '{"cutover_source_conninfo": {"value": "host=s password=hunter2", "type": "string"}}' >pw.json
+run "$CUTOVER" init --from-terraform pw.json -o pw.conf
+is "$RC" 2 "a password in a Terraform output is refused"
+unlike "$OUT" hunter2 "the refusal does not print the password"
+ok ! -e pw.conf "nothing is written when refused"
+echo '{"unrelated": {"value": "x"}}' >none.json
+run "$CUTOVER" init --from-terraform none.json -o none.conf
+is "$RC" 2 "outputs without cutover_* are refused"
+echo 'not json' >junk.json
+run "$CUTOVER" init --from-terraform junk.json -o junk.conf
+is "$RC" 2 "non-JSON Terraform output is refused"
+
+done_testing

@@ -1,0 +1,197 @@
+/* test-state.c - state.json: round trip, atomic replace, and refusing
+ * empty, truncated, newer and non-JSON files. */
+#include "unit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "state.h"
+#include "util.h"
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static void
+expect_load_error(const char *text, const char *want)
+{
+	char *dir = test_tmpdir();
+	struct state s;
+	struct err e = { 0, "" };
+
+	write_file(dir, "state.json", text);
+	assert_int_equal(state_load(&s, dir, &e), -1);
+	assert_int_equal(e.code, EXIT_USAGE);
+	if (strstr(e.msg, want) == NULL)
+		fail_msg("message \"%s\" lacks \"%s\"", e.msg, want);
+	/* Never silently replaced: the bad file is still there, unchanged. */
+	{
+		char *path = xasprintf("%s/state.json", dir), *got;
+		size_t len;
+
+		assert_int_equal(file_read_all(path, 1 << 20, &got, &len), 0);
+		assert_string_equal(got, text);
+		free(got);
+		free(path);
+	}
+	test_tmpdir_remove(dir);
+}
+
+static void
+test_round_trip(void **state)
+{
+	char *dir = test_tmpdir(), *path;
+	struct state s, t;
+	struct err e = { 0, "" };
+	struct stat st;
+
+	(void)state;
+	state_init(&s, "staging", true);
+	s.phase = PHASE_FINAL_SYNC;
+	s.phase_status = PS_RUNNING;
+	s.phases[PHASE_PRE_VALIDATION].status = PS_DONE;
+	s.phases[PHASE_PRE_VALIDATION].started_at = 1700000000123;
+	s.phases[PHASE_PRE_VALIDATION].finished_at = 1700000005456;
+	s.fenced = true;
+	s.fenced_at = 1700000010000;
+	s.replication = REPL_STOPPED;
+	s.sentinel_id = xstrdup("abc");
+	assert_int_equal(state_save(&s, dir, &e), 0);
+
+	path = xasprintf("%s/state.json", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(state_load(&t, dir, &e), 0);
+	assert_string_equal(t.run_id, s.run_id);
+	assert_string_equal(t.environment, "staging");
+	assert_true(t.rehearsal);
+	assert_int_equal(t.phase, PHASE_FINAL_SYNC);
+	assert_int_equal(t.phase_status, PS_RUNNING);
+	assert_int_equal(t.phases[PHASE_PRE_VALIDATION].status, PS_DONE);
+	assert_int_equal(t.phases[PHASE_PRE_VALIDATION].started_at, 1700000000123);
+	assert_int_equal(t.phases[PHASE_PRE_VALIDATION].finished_at, 1700000005456);
+	assert_int_equal(t.phases[PHASE_SWITCH].status, PS_PENDING);
+	assert_true(t.fenced);
+	assert_int_equal(t.fenced_at, 1700000010000);
+	assert_int_equal(t.replication, REPL_STOPPED);
+	assert_false(t.switched);
+	assert_string_equal(t.sentinel_id, "abc");
+	assert_null(t.sentinel_lsn);
+	state_free(&s);
+	state_free(&t);
+
+	/* No temporary files are left behind. */
+	{
+		char *tmp = xasprintf("%s/state.json.tmp.%ld", dir, (long)getpid());
+
+		assert_int_equal(access(tmp, F_OK), -1);
+		free(tmp);
+	}
+	free(path);
+	test_tmpdir_remove(dir);
+}
+
+static void
+test_interface_shape(void **state)
+{
+	struct state s;
+	char *json;
+
+	(void)state;
+	state_init(&s, "prod", false);
+	json = state_to_json(&s);
+	assert_non_null(strstr(json, "\"version\":\t1"));
+	assert_non_null(strstr(json, "\"phase\":\t\"pre_validation\""));
+	assert_non_null(strstr(json, "\"phase_status\":\t\"pending\""));
+	assert_non_null(strstr(json, "\"replication\":\t\"forward\""));
+	assert_non_null(strstr(json, "\"name\":\t\"post_validation\""));
+	assert_non_null(strstr(json, "\"fenced\":\tfalse"));
+	assert_non_null(strstr(json, "\"switched\":\tfalse"));
+	free(json);
+	state_free(&s);
+}
+
+static void
+test_missing_is_new(void **state)
+{
+	char *dir = test_tmpdir();
+	struct state s;
+	struct err e = { 0, "" };
+
+	(void)state;
+	assert_int_equal(state_load(&s, dir, &e), 1);
+	test_tmpdir_remove(dir);
+}
+
+static void
+test_bad_files(void **state)
+{
+	struct state s;
+	char *good;
+	size_t n;
+
+	(void)state;
+	expect_load_error("", "empty state file");
+	expect_load_error("not json at all", "not a valid JSON object");
+	expect_load_error("[1, 2]", "not a valid JSON object");
+	expect_load_error("{\"version\": 2, \"run_id\": \"x\"}",
+	    "version 2 is newer than this cutover understands (1)");
+	expect_load_error("{\"run_id\": \"x\"}", "no \"version\" number");
+	expect_load_error("{\"version\": 1, \"run_id\": \"x\", \"environment\": \"e\","
+	    " \"rehearsal\": false, \"phase\": \"teleport\"}",
+	    "field \"phase\" has unknown value \"teleport\"");
+	expect_load_error("{\"version\": 1, \"run_id\": 7}",
+	    "field \"run_id\" must be a string");
+
+	/* Truncated mid-JSON at every length of a real state file. */
+	state_init(&s, "staging", false);
+	good = state_to_json(&s);
+	state_free(&s);
+	for (n = 1; n < strlen(good) - 2; n += 7) {
+		char *cut = xstrndup(good, n);
+
+		expect_load_error(cut, "state.json");
+		free(cut);
+	}
+	free(good);
+}
+
+static void
+test_unwritable_dir(void **state)
+{
+	struct state s;
+	struct err e = { 0, "" };
+
+	(void)state;
+	state_init(&s, "staging", false);
+	assert_int_equal(state_save(&s, "/proc/cutover-no-such-dir", &e), -1);
+	assert_int_equal(e.code, EXIT_RUNTIME);
+	assert_non_null(strstr(e.msg, "cannot create"));
+	state_free(&s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_interface_shape),
+		cmocka_unit_test(test_missing_is_new),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_unwritable_dir),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
