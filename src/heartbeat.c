@@ -1,0 +1,385 @@
+/* heartbeat.c - the cutover schema, the heartbeat writer and reader, and
+ * the sentinels; see heartbeat.h. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heartbeat.h"
+
+/* Idempotent DDL, run on both sides. The heartbeat's row is only inserted
+ * on the source; replication brings it to the target. */
+static const char *const ddl_both[] = {
+	"CREATE SCHEMA IF NOT EXISTS cutover",
+	"CREATE TABLE IF NOT EXISTS cutover.heartbeat ("
+	" id integer PRIMARY KEY CHECK (id = 1),"
+	" beat_ms bigint NOT NULL,"
+	" ts timestamptz NOT NULL,"
+	" driver text NOT NULL DEFAULT '')",
+	"CREATE TABLE IF NOT EXISTS cutover.sentinel ("
+	" id text PRIMARY KEY,"
+	" run_id text NOT NULL,"
+	" created_at timestamptz NOT NULL DEFAULT now(),"
+	" note text)",
+	"COMMENT ON SCHEMA cutover IS 'cutover: heartbeat and sentinel tables;"
+	" drop after the migration (see cutover(1))'",
+};
+static const char ddl_source_row[] =
+    "INSERT INTO cutover.heartbeat (id, beat_ms, ts) VALUES (1, 0, now())"
+    " ON CONFLICT (id) DO NOTHING";
+
+struct setup {
+	struct eventlog *log;
+	bool dry_run;
+	FILE *out;
+	struct err *e;
+};
+
+/* Logs, then runs (or prints) one statement. */
+static int
+step(struct setup *s, struct pg *c, const char *what, const char *sql,
+    int nparams, const char *const *params)
+{
+	PGresult *res;
+	cJSON *data;
+
+	if (s->dry_run) {
+		fprintf(s->out, "-- %s: %s\n%s;\n", pg_label(c), what, sql);
+		return 0;
+	}
+	if (s->log != NULL) {
+		data = cJSON_CreateObject();
+		cJSON_AddStringToObject(data, "side", pg_label(c));
+		cJSON_AddStringToObject(data, "sql", sql);
+		if (eventlog_append(s->log, "action", NULL, data, s->e,
+		    "setup: %s on the %s", what, pg_label(c)) < 0)
+			return -1;
+	}
+	res = pg_exec(c, sql, nparams, params, s->e);
+	if (res == NULL) {
+		if (s->log != NULL)
+			eventlog_append(s->log, "action.failed", NULL, NULL, NULL,
+			    "setup: %s on the %s failed: %s", what, pg_label(c),
+			    s->e->msg);
+		return -1;
+	}
+	PQclear(res);
+	if (s->log != NULL &&
+	    eventlog_append(s->log, "action.done", NULL, NULL, s->e,
+	    "setup: %s on the %s: done", what, pg_label(c)) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+query_bool(struct pg *c, const char *sql, int nparams,
+    const char *const *params, bool *out, struct err *e)
+{
+	PGresult *res = pg_exec(c, sql, nparams, params, e);
+
+	if (res == NULL)
+		return -1;
+	*out = PQntuples(res) > 0 && pgr_bool(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+/* The postgres provider: the cutover tables must be published and
+ * subscribed, or the heartbeat never reaches the target. */
+static int
+setup_postgres_replication(struct setup *s, const struct config *cfg,
+    struct pg *src, struct pg *dst)
+{
+	const char *pub[] = { cfg->publication };
+	const char *sub[] = { cfg->subscription };
+	bool exists, all, published, subscribed;
+	char *sql, *q;
+
+	if (query_bool(src, "SELECT true FROM pg_publication WHERE pubname = $1",
+	    1, pub, &exists, s->e) != 0)
+		return -1;
+	if (!exists)
+		return err_set(s->e, EXIT_CHECK,
+		    "publication %s does not exist on the source ([replication] "
+		    "publication)", cfg->publication);
+	if (query_bool(src, "SELECT puballtables FROM pg_publication WHERE pubname = $1",
+	    1, pub, &all, s->e) != 0)
+		return -1;
+	if (!all) {
+		if (query_bool(src, "SELECT count(*) = 2 FROM pg_publication_tables"
+		    " WHERE pubname = $1 AND schemaname = 'cutover'"
+		    " AND tablename IN ('heartbeat', 'sentinel')", 1, pub,
+		    &published, s->e) != 0)
+			return -1;
+		if (!published) {
+			q = pg_quote_ident(src, cfg->publication);
+			sql = xasprintf("ALTER PUBLICATION %s ADD TABLE"
+			    " cutover.heartbeat, cutover.sentinel", q);
+			free(q);
+			if (step(s, src, "publish the cutover tables", sql, 0,
+			    NULL) != 0) {
+				free(sql);
+				return -1;
+			}
+			free(sql);
+		}
+	}
+	if (query_bool(dst, "SELECT true FROM pg_subscription WHERE subname = $1",
+	    1, sub, &exists, s->e) != 0)
+		return -1;
+	if (!exists)
+		return err_set(s->e, EXIT_CHECK,
+		    "subscription %s does not exist on the target ([replication] "
+		    "subscription)", cfg->subscription);
+	if (query_bool(dst, "SELECT count(*) = 2 FROM pg_subscription_rel r"
+	    " JOIN pg_subscription s ON s.oid = r.srsubid"
+	    " JOIN pg_class c ON c.oid = r.srrelid"
+	    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	    " WHERE s.subname = $1 AND n.nspname = 'cutover'"
+	    " AND c.relname IN ('heartbeat', 'sentinel')", 1, sub, &subscribed,
+	    s->e) != 0)
+		return -1;
+	if (!subscribed || s->dry_run) {
+		q = pg_quote_ident(dst, cfg->subscription);
+		sql = xasprintf("ALTER SUBSCRIPTION %s REFRESH PUBLICATION", q);
+		free(q);
+		if (!subscribed && step(s, dst, "subscribe to the cutover tables",
+		    sql, 0, NULL) != 0) {
+			free(sql);
+			return -1;
+		}
+		free(sql);
+	}
+	return 0;
+}
+
+int
+heartbeat_setup(struct loop *loop, const struct config *cfg,
+    struct eventlog *log, bool dry_run, FILE *out, struct err *e)
+{
+	struct pg_opts so = { cfg->source_conninfo, "source", 60000, 0, 0,
+	    false, true };
+	struct pg_opts to = { cfg->target_conninfo, "target", 60000, 0, 0,
+	    false, true };
+	struct setup s = { log, dry_run, out, e };
+	struct pg *src = pg_new(loop, &so), *dst = pg_new(loop, &to);
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < ARRAY_SIZE(ddl_both); i++)
+		if (step(&s, src, "create the cutover schema", ddl_both[i], 0,
+		    NULL) != 0)
+			goto out;
+	if (step(&s, src, "create the heartbeat row", ddl_source_row, 0,
+	    NULL) != 0)
+		goto out;
+	for (i = 0; i < ARRAY_SIZE(ddl_both); i++)
+		if (step(&s, dst, "create the cutover schema", ddl_both[i], 0,
+		    NULL) != 0)
+			goto out;
+	if (cfg->provider == PROVIDER_POSTGRES) {
+		if (!dry_run && setup_postgres_replication(&s, cfg, src, dst) != 0)
+			goto out;
+		if (dry_run)
+			fprintf(out, "-- source: publish cutover.heartbeat and "
+			    "cutover.sentinel in %s unless it is FOR ALL TABLES\n"
+			    "-- target: ALTER SUBSCRIPTION %s REFRESH PUBLICATION "
+			    "unless they are subscribed already\n",
+			    cfg->publication, cfg->subscription);
+	} else if (out != NULL) {
+		fprintf(out, "cutover: the DMS task's table mappings must include "
+		    "the schema \"cutover\" (the Terraform dms module's do); "
+		    "reload the task's tables if the schema was created after "
+		    "the task started\n");
+	}
+	rc = 0;
+out:
+	pg_free(src);
+	pg_free(dst);
+	return rc;
+}
+
+int
+heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
+    size_t whylen, struct err *e)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM pg_class c JOIN pg_namespace n"
+	    " ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
+	    " AND c.relname IN ('heartbeat', 'sentinel') AND c.relkind = 'r'";
+	struct pg *sides[2] = { source, target };
+	PGresult *res;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if ((res = pg_exec(sides[i], sql, 0, NULL, e)) == NULL)
+			return -1;
+		if (pgr_int64(res, 0, 0, 0) != 2) {
+			snprintf(why, whylen, "the cutover schema is missing on the %s;"
+			    " run `cutover setup`", pg_label(sides[i]));
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+	}
+	return 1;
+}
+
+struct heartbeat {
+	struct loop *loop;
+	struct pg *source;
+	int interval_ms;
+	struct loop_timer *timer;
+	bool in_flight;
+	int64_t last_written;
+	char *error;
+};
+
+static void beat(struct loop_timer *t, void *arg);
+
+static void
+beat_done(struct pg *c, PGresult *res, const char *error, void *arg)
+{
+	struct heartbeat *hb = arg;
+
+	(void)c;
+	hb->in_flight = false;
+	free(hb->error);
+	hb->error = NULL;
+	if (res == NULL)
+		hb->error = xstrdup(error);
+	else if (PQntuples(res) == 1)
+		hb->last_written = pgr_int64(res, 0, 0, 0);
+	else
+		hb->error = xstrdup("source: the heartbeat row is missing; run `cutover setup`");
+}
+
+static void
+beat(struct loop_timer *t, void *arg)
+{
+	struct heartbeat *hb = arg;
+	char ms[32];
+	const char *params[2] = { ms, actor() };
+
+	(void)t;
+	hb->timer = loop_timer_add(hb->loop, hb->interval_ms, beat, hb);
+	if (hb->in_flight)
+		return;		/* the last one has not come back: no pile-up */
+	snprintf(ms, sizeof ms, "%lld", (long long)now_ms());
+	hb->in_flight = true;
+	pg_query(hb->source, "UPDATE cutover.heartbeat SET beat_ms = $1,"
+	    " ts = now(), driver = $2 WHERE id = 1 RETURNING beat_ms", 2, params,
+	    beat_done, hb);
+}
+
+struct heartbeat *
+heartbeat_start(struct loop *loop, struct pg *source, int interval_ms)
+{
+	struct heartbeat *hb = xcalloc(1, sizeof *hb);
+
+	hb->loop = loop;
+	hb->source = source;
+	hb->interval_ms = interval_ms;
+	hb->timer = loop_timer_add(loop, 0, beat, hb);
+	return hb;
+}
+
+void
+heartbeat_stop(struct heartbeat *hb)
+{
+	if (hb == NULL)
+		return;
+	if (hb->timer != NULL)
+		loop_timer_cancel(hb->timer);
+	pg_forget(hb->source, hb);
+	free(hb->error);
+	free(hb);
+}
+
+int64_t
+heartbeat_last_written(const struct heartbeat *hb)
+{
+	return hb->last_written;
+}
+
+const char *
+heartbeat_error(const struct heartbeat *hb)
+{
+	return hb->error;
+}
+
+struct reading {
+	heartbeat_read_fn fn;
+	void *arg;
+};
+
+static void
+reading_done(struct pg_batch *b, void *arg)
+{
+	struct reading *rd = arg;
+	struct heartbeat_reading r;
+	const char *err = pg_batch_error(b);
+	int64_t now = now_ms();
+
+	memset(&r, 0, sizeof r);
+	r.lag_seconds = NAN;
+	if (err != NULL) {
+		r.error = xstrdup(err);
+	} else if (PQntuples(pg_batch_result(b, 0)) != 1 ||
+	    PQntuples(pg_batch_result(b, 1)) != 1) {
+		r.error = xstrdup("the heartbeat row is missing; run `cutover setup`");
+	} else {
+		r.source_beat_ms = pgr_int64(pg_batch_result(b, 0), 0, 0, 0);
+		r.target_beat_ms = pgr_int64(pg_batch_result(b, 1), 0, 0, 0);
+		r.writer_active = r.source_beat_ms > 0 &&
+		    now - r.source_beat_ms < 5000;
+		if (r.target_beat_ms > 0 && r.writer_active)
+			r.lag_seconds = (double)(now - r.target_beat_ms) / 1000.0;
+		else if (r.target_beat_ms > 0)
+			r.lag_seconds = r.source_beat_ms > r.target_beat_ms ?
+			    (double)(r.source_beat_ms - r.target_beat_ms) / 1000.0 : 0;
+		if (!isnan(r.lag_seconds) && r.lag_seconds < 0)
+			r.lag_seconds = 0;
+	}
+	rd->fn(&r, rd->arg);
+	free(r.error);
+	pg_batch_free(b);
+	free(rd);
+}
+
+void
+heartbeat_read(struct pg *source, struct pg *target, heartbeat_read_fn fn,
+    void *arg)
+{
+	static const char sql[] =
+	    "SELECT beat_ms FROM cutover.heartbeat WHERE id = 1";
+	struct reading *rd = xcalloc(1, sizeof *rd);
+	struct pg_batch *b;
+
+	rd->fn = fn;
+	rd->arg = arg;
+	b = pg_batch_new(reading_done, rd);
+	pg_batch_add(b, source, sql, 0, NULL);
+	pg_batch_add(b, target, sql, 0, NULL);
+	pg_batch_seal(b);
+}
+
+void
+sentinel_write(struct pg *side, const char *id, const char *run_id,
+    const char *note, pg_result_fn fn, void *arg)
+{
+	const char *params[3] = { id, run_id, note };
+
+	pg_query(side, "INSERT INTO cutover.sentinel (id, run_id, note)"
+	    " VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", 3, params, fn, arg);
+}
+
+void
+sentinel_check(struct pg *side, const char *id, pg_result_fn fn, void *arg)
+{
+	const char *params[1] = { id };
+
+	pg_query(side, "SELECT EXISTS (SELECT 1 FROM cutover.sentinel"
+	    " WHERE id = $1) AS found", 1, params, fn, arg);
+}
