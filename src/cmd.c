@@ -11,6 +11,22 @@
 
 /* Only commands that exist are listed: no placeholders. */
 const struct command commands[] = {
+	{ "status", "[--json]",
+	  "one snapshot of replication, lag, tables and phase",
+	  "      --json     print the JSON snapshot (see cutover(1))\n",
+	  cmd_status },
+	{ "validate", "[--quick|--full] [--output FILE] [--table SCHEMA.TABLE]... [--jobs N]",
+	  "run the validation checks headless (default --quick)",
+	  "      --quick         catalog estimates for row counts, no checksums\n"
+	  "      --full          exact counts and in-database checksums\n"
+	  "  -o, --output FILE   also write the JSON result here (- for stdout)\n"
+	  "  -t, --table S.T     only this table (repeatable)\n"
+	  "  -j, --jobs N        connections per side (default [validation] jobs)\n",
+	  cmd_validate },
+	{ "setup", "[--dry-run]",
+	  "create the cutover schema (heartbeat, sentinel) on both sides",
+	  "  -n, --dry-run  print the statements and change nothing\n",
+	  cmd_setup },
 	{ "log", "[--follow] [--json] [--verify]",
 	  "print the event log; --verify checks the hash chain",
 	  "  -f, --follow   keep printing events as they are appended\n"

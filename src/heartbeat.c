@@ -167,6 +167,12 @@ heartbeat_setup(struct loop *loop, const struct config *cfg,
 	size_t i;
 	int rc = -1;
 
+	/* The target first: a change replicated for a table the target does
+	 * not have yet stops the apply worker with an error. */
+	for (i = 0; i < ARRAY_SIZE(ddl_both); i++)
+		if (step(&s, dst, "create the cutover schema", ddl_both[i], 0,
+		    NULL) != 0)
+			goto out;
 	for (i = 0; i < ARRAY_SIZE(ddl_both); i++)
 		if (step(&s, src, "create the cutover schema", ddl_both[i], 0,
 		    NULL) != 0)
@@ -174,10 +180,6 @@ heartbeat_setup(struct loop *loop, const struct config *cfg,
 	if (step(&s, src, "create the heartbeat row", ddl_source_row, 0,
 	    NULL) != 0)
 		goto out;
-	for (i = 0; i < ARRAY_SIZE(ddl_both); i++)
-		if (step(&s, dst, "create the cutover schema", ddl_both[i], 0,
-		    NULL) != 0)
-			goto out;
 	if (cfg->provider == PROVIDER_POSTGRES) {
 		if (!dry_run && setup_postgres_replication(&s, cfg, src, dst) != 0)
 			goto out;

@@ -26,19 +26,64 @@ table_list_clear(struct table_list *l)
 	for (i = 0; i < l->n; i++)
 		table_stat_clear(&l->v[i]);
 	free(l->v);
+	free(l->index);
 	memset(l, 0, sizeof *l);
+}
+
+/* FNV-1a over "schema\0name": thousands of tables are merged every
+ * refresh, so lookups must not be linear. */
+static size_t
+name_hash(const char *schema, const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *p;
+
+	for (p = schema; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ 0) * 1099511628211ULL;
+	for (p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static void
+index_insert(struct table_list *l, size_t entry)
+{
+	size_t i = name_hash(l->v[entry].schema, l->v[entry].name) &
+	    (l->index_cap - 1);
+
+	while (l->index[i] != 0)
+		i = (i + 1) & (l->index_cap - 1);
+	l->index[i] = entry + 1;
+}
+
+static void
+index_grow(struct table_list *l)
+{
+	size_t i;
+
+	free(l->index);
+	l->index_cap = l->index_cap ? 2 * l->index_cap : 128;
+	l->index = xcalloc(l->index_cap, sizeof *l->index);
+	for (i = 0; i < l->n; i++)
+		index_insert(l, i);
 }
 
 struct table_stat *
 table_list_find(const struct table_list *l, const char *schema,
     const char *name)
 {
-	size_t i;
+	size_t i, e;
 
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].schema, schema) == 0 &&
-		    strcmp(l->v[i].name, name) == 0)
-			return &l->v[i];
+	if (l->index_cap == 0)
+		return NULL;
+	i = name_hash(schema, name) & (l->index_cap - 1);
+	while ((e = l->index[i]) != 0) {
+		if (strcmp(l->v[e - 1].schema, schema) == 0 &&
+		    strcmp(l->v[e - 1].name, name) == 0)
+			return &l->v[e - 1];
+		i = (i + 1) & (l->index_cap - 1);
+	}
 	return NULL;
 }
 
@@ -53,6 +98,9 @@ table_list_get(struct table_list *l, const char *schema, const char *name)
 		l->cap = l->cap ? 2 * l->cap : 64;
 		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
 	}
+	if (2 * (l->n + 1) > l->index_cap) {
+		index_grow(l);	/* before the new entry exists */
+	}
 	t = &l->v[l->n++];
 	memset(t, 0, sizeof *t);
 	t->schema = xstrdup(schema);
@@ -62,6 +110,7 @@ table_list_get(struct table_list *l, const char *schema, const char *name)
 	t->full_load_rows = -1;
 	t->validation_failed_records = -1;
 	t->check = -1;
+	index_insert(l, l->n - 1);
 	return t;
 }
 

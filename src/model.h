@@ -47,6 +47,8 @@ struct table_stat {
 struct table_list {
 	struct table_stat *v;
 	size_t n, cap;
+	size_t *index;             /* open addressing: entry + 1, 0 = empty */
+	size_t index_cap;
 };
 
 /* Frees the strings of one entry. */

@@ -62,6 +62,9 @@ struct provider {
 	const struct config *cfg;
 	struct repl_status status;
 	struct table_list tables;
+	/* start() skips what the source wrote before this position: after a
+	 * reverse replication, the changes it brought back (postgres). */
+	struct provider_position resume_from;
 	void *impl;            /* the provider's own state */
 };
 

@@ -81,6 +81,17 @@ done_testing() {
 	[ "$TAP_FAILED" -eq 0 ]
 }
 
+# Checks the exit status of the last run(); shows its output when wrong.
+rc_is() { # WANT DESCRIPTION
+	if [ "$RC" = "$1" ]; then
+		tap_result 0 "$2"
+	else
+		tap_result 1 "$2"
+		diag "exit status $RC, wanted $1; output:"
+		printf '%s\n' "$OUT" | head -40 | sed 's/^/#   /'
+	fi
+}
+
 # Runs "$@" capturing stdout+stderr in $OUT and the status in $RC.
 run() {
 	OUT=$("$@" 2>&1)

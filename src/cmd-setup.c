@@ -1,0 +1,67 @@
+/* cmd-setup.c - `cutover setup`: create the cutover schema (heartbeat and
+ * sentinel tables) on both sides, an explicit, logged, idempotent step. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "cmd.h"
+#include "eventlog.h"
+#include "fileio.h"
+#include "heartbeat.h"
+#include "lock.h"
+
+int
+cmd_setup(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct driver_lock *lock = NULL;
+	struct lock_holder stale;
+	struct eventlog *log = NULL;
+	struct err e = { 0, "" };
+	struct loop *loop;
+	bool dry_run = false;
+	int opt, rc = EXIT_OK;
+
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "", longopts, &e)) != -1) {
+		switch (opt) {
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return report_error(&e, cmd);
+		}
+	}
+	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
+		return report_error(&e, cmd);
+	loop = loop_new();
+	if (!dry_run) {
+		if (dir_ensure_private(ctx->state_dir, &e) != 0 ||
+		    lock_acquire(ctx->state_dir, &lock, &stale, &e) != 0 ||
+		    eventlog_open(&log, ctx->state_dir, ctx->environment, &e) != 0)
+			goto fail;
+		if (stale.pid != 0 && eventlog_append(log, "lock.taken_over", NULL,
+		    NULL, &e, "took over the lock of pid %ld (%s@%s, since %s), "
+		    "which is gone", stale.pid, stale.user, stale.host,
+		    stale.since) < 0)
+			goto fail;
+	}
+	if (heartbeat_setup(loop, &ctx->cfg, log, dry_run, stdout, &e) != 0)
+		goto fail;
+	if (!dry_run)
+		printf("cutover: the cutover schema is in place on the source and "
+		    "the target\n");
+	goto out;
+fail:
+	rc = report_error(&e, cmd);
+out:
+	eventlog_close(log);
+	lock_release(lock);
+	loop_free(loop);
+	return rc;
+}

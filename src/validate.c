@@ -1,0 +1,1029 @@
+/* validate.c - the six checks; see validate.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "checksum.h"
+#include "fileio.h"
+#include "heartbeat.h"
+#include "pg.h"
+#include "validate.h"
+
+static const char *const status_names[] = { "pass", "warn", "fail", "skip",
+	"error" };
+static const char *const check_names[CHK_COUNT] = { "replication_status",
+	"replication_lag", "row_counts", "checksums", "sequences",
+	"primary_keys" };
+
+const char *
+check_status_name(enum check_status s)
+{
+	return status_names[s];
+}
+
+const char *
+check_name(enum check_id c)
+{
+	return check_names[c];
+}
+
+enum check_status
+check_worse(enum check_status a, enum check_status b)
+{
+	static const int rank[] = { 1, 2, 3, 0, 4 };	/* pass warn fail skip error */
+
+	return rank[a] >= rank[b] ? a : b;
+}
+
+/* Sample mode's exact counts: v[0] source, v[1] target. */
+struct count_pair {
+	int64_t v[2];
+	int answers;
+	char *error;
+};
+
+struct count_arg {
+	struct count_pair *pair;
+	int side;
+};
+
+struct validation {
+	struct loop *loop;
+	const struct config *cfg;
+	struct validate_opts opts;
+	struct provider *prov;
+	bool own_prov;
+	struct pg *src_meta, *dst_meta;
+	struct pg **src_jobs, **dst_jobs;
+	int jobs;
+
+	struct catalog scat, dcat;
+	struct table_info *work;       /* tables compared (views into scat) */
+	size_t nwork;
+	struct cksum *ck;
+	struct count_pair *counts;     /* sample mode: exact counts */
+	struct count_arg *count_args;
+	cJSON *unchecked;              /* tables that could not be compared */
+
+	enum check_status status[CHK_COUNT];
+	char *detail[CHK_COUNT];
+	cJSON *json[CHK_COUNT];        /* the check's object */
+
+	double lag_e2e, lag_provider;
+	char *lag_note;
+	int64_t probe_beat;
+	struct loop_timer *probe_timer;
+
+	int64_t started_at, finished_at;
+	int64_t started_mono;
+	int pending;
+	bool finished;
+	size_t tables_done, tables_total;
+	validation_done_fn done;
+	void *arg;
+};
+
+static void maybe_finish(struct validation *v);
+
+static void
+set_check(struct validation *v, enum check_id c, enum check_status s,
+    const char *detail)
+{
+	v->status[c] = s;
+	free(v->detail[c]);
+	v->detail[c] = detail != NULL ? xstrdup(detail) : NULL;
+}
+
+static cJSON *
+check_object(struct validation *v, enum check_id c)
+{
+	if (v->json[c] == NULL) {
+		v->json[c] = cJSON_CreateObject();
+		cJSON_AddStringToObject(v->json[c], "name", check_names[c]);
+	}
+	return v->json[c];
+}
+
+static struct pg *
+new_conn(struct validation *v, const char *conninfo, const char *label,
+    int timeout_ms)
+{
+	struct pg_opts o = { conninfo, label, timeout_ms, 0, 0, false, false };
+
+	if (timeout_ms == 0)
+		o.query_deadline_ms = 24 * 3600 * 1000;	/* keepalives catch the dead */
+	return pg_new(v->loop, &o);
+}
+
+/* ------------------------------------------------ replication_status */
+
+static void
+on_provider(struct provider *p, int rc, const struct err *e, void *arg)
+{
+	struct validation *v = arg;
+	const struct repl_status *st = &p->status;
+	char buf[512];
+
+	if (rc != 0) {
+		set_check(v, CHK_REPLICATION_STATUS, CHECK_ERROR, e->msg);
+	} else {
+		enum check_status s = CHECK_PASS;
+
+		snprintf(buf, sizeof buf, "%s", st->status != NULL ? st->status : "?");
+		if (st->status == NULL || strcmp(st->status, "running") != 0)
+			s = CHECK_FAIL;
+		if (st->stop_reason != NULL) {
+			s = CHECK_FAIL;
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ": %s",
+			    st->stop_reason);
+		}
+		if (st->tables_errored > 0) {
+			s = CHECK_FAIL;
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+			    "; %d tables errored", st->tables_errored);
+		}
+		if (st->tables_loading > 0 || st->tables_queued > 0) {
+			s = CHECK_FAIL;
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+			    "; %d tables still loading, %d queued",
+			    st->tables_loading > 0 ? st->tables_loading : 0,
+			    st->tables_queued > 0 ? st->tables_queued : 0);
+		}
+		if (st->last_failure != NULL) {
+			s = check_worse(s, CHECK_WARN);
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+			    "; %s", st->last_failure);
+		}
+		if (st->wal_retained_bytes >= 0 && s != CHECK_PASS)
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+			    "; WAL retained on the source: %lld bytes",
+			    (long long)st->wal_retained_bytes);
+		set_check(v, CHK_REPLICATION_STATUS, s, buf);
+		v->lag_provider = st->lag_target;
+		if (isnan(v->lag_provider))
+			v->lag_provider = st->lag_source;
+		cJSON *o = check_object(v, CHK_REPLICATION_STATUS);
+		if (st->wal_retained_bytes >= 0)
+			cJSON_AddNumberToObject(o, "wal_retained_bytes",
+			    (double)st->wal_retained_bytes);
+	}
+	v->pending--;
+	maybe_finish(v);
+}
+
+/* ---------------------------------------------------- replication_lag */
+
+static void
+lag_done(struct validation *v, double e2e, const char *note)
+{
+	v->lag_e2e = e2e;
+	free(v->lag_note);
+	v->lag_note = note != NULL ? xstrdup(note) : NULL;
+	v->pending--;
+	maybe_finish(v);
+}
+
+static void probe_poll(struct loop_timer *t, void *arg);
+
+static void
+probe_seen(struct pg *c, PGresult *res, const char *error, void *arg)
+{
+	struct validation *v = arg;
+	int64_t waited = now_ms() - v->probe_beat;
+	/* Past the threshold the check fails anyway: no need to wait more. */
+	int64_t limit = (int64_t)(v->cfg->max_lag_seconds * 1200) + 500;
+
+	(void)c;
+	if (res == NULL) {
+		lag_done(v, NAN, error);
+		return;
+	}
+	if (PQntuples(res) == 1 && pgr_int64(res, 0, 0, 0) >= v->probe_beat) {
+		lag_done(v, (double)waited / 1000.0, NULL);
+		return;
+	}
+	if (waited > limit) {
+		lag_done(v, (double)waited / 1000.0,
+		    "the heartbeat written by this check has not reached the target");
+		return;
+	}
+	v->probe_timer = loop_timer_add(v->loop, 50, probe_poll, v);
+}
+
+static void
+probe_poll(struct loop_timer *t, void *arg)
+{
+	struct validation *v = arg;
+
+	(void)t;
+	v->probe_timer = NULL;
+	pg_query(v->dst_meta, "SELECT beat_ms FROM cutover.heartbeat WHERE id = 1",
+	    0, NULL, probe_seen, v);
+}
+
+static void
+probe_written(struct pg *c, PGresult *res, const char *error, void *arg)
+{
+	struct validation *v = arg;
+
+	(void)c;
+	if (res == NULL || PQntuples(res) != 1) {
+		lag_done(v, NAN, res == NULL ? error :
+		    "no heartbeat row on the source (run `cutover setup`)");
+		return;
+	}
+	probe_poll(NULL, v);
+}
+
+static void
+on_reading(const struct heartbeat_reading *r, void *arg)
+{
+	struct validation *v = arg;
+
+	lag_done(v, r->lag_seconds, r->error != NULL ? r->error :
+	    r->writer_active ? NULL : "no heartbeat writer is running");
+}
+
+static void
+start_lag(struct validation *v)
+{
+	char ms[32];
+	const char *params[2] = { ms, actor() };
+
+	v->pending++;
+	if (!v->opts.probe_lag) {
+		heartbeat_read(v->src_meta, v->dst_meta, on_reading, v);
+		return;
+	}
+	v->probe_beat = now_ms();
+	snprintf(ms, sizeof ms, "%lld", (long long)v->probe_beat);
+	pg_query(v->src_meta, "UPDATE cutover.heartbeat SET beat_ms = $1,"
+	    " ts = now(), driver = $2 WHERE id = 1 RETURNING beat_ms", 2, params,
+	    probe_written, v);
+}
+
+static void
+finish_lag(struct validation *v)
+{
+	cJSON *o = check_object(v, CHK_REPLICATION_LAG);
+	double value = v->lag_e2e;
+	char buf[256];
+
+	if (isnan(value) || (!isnan(v->lag_provider) && v->lag_provider > value))
+		value = v->lag_provider;
+	if (isnan(value)) {
+		set_check(v, CHK_REPLICATION_LAG, CHECK_ERROR, v->lag_note != NULL ?
+		    v->lag_note : "no lag measurement");
+		cJSON_AddNullToObject(o, "value_seconds");
+	} else {
+		snprintf(buf, sizeof buf, "%.3f s (end to end %s, provider %s)%s%s",
+		    value, isnan(v->lag_e2e) ? "unknown" : "measured",
+		    isnan(v->lag_provider) ? "unknown" : "reported",
+		    v->lag_note != NULL ? "; " : "",
+		    v->lag_note != NULL ? v->lag_note : "");
+		set_check(v, CHK_REPLICATION_LAG, value < v->cfg->max_lag_seconds ?
+		    CHECK_PASS : CHECK_FAIL, buf);
+		cJSON_AddNumberToObject(o, "value_seconds", value);
+	}
+	cJSON_AddNumberToObject(o, "threshold_seconds", v->cfg->max_lag_seconds);
+	if (!isnan(v->lag_e2e))
+		cJSON_AddNumberToObject(o, "end_to_end_seconds", v->lag_e2e);
+	else
+		cJSON_AddNullToObject(o, "end_to_end_seconds");
+	if (!isnan(v->lag_provider))
+		cJSON_AddNumberToObject(o, "provider_seconds", v->lag_provider);
+	else
+		cJSON_AddNullToObject(o, "provider_seconds");
+}
+
+/* -------------------------------------------------------- primary_keys */
+
+static const char *
+replident_name(char r)
+{
+	switch (r) {
+	case 'f':
+		return "full";
+	case 'i':
+		return "index";
+	case 'n':
+		return "nothing";
+	default:
+		return "default";
+	}
+}
+
+static void
+check_primary_keys(struct validation *v)
+{
+	cJSON *o = check_object(v, CHK_PRIMARY_KEYS), *arr, *e;
+	enum check_status s = CHECK_PASS;
+	size_t i, n = 0;
+	char buf[256];
+
+	arr = cJSON_AddArrayToObject(o, "tables_without_pk");
+	for (i = 0; i < v->nwork; i++) {
+		const struct table_info *t = &v->work[i];
+		char *name;
+
+		if (t->npk > 0)
+			continue;
+		n++;
+		name = table_display(t->schema, t->name);
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "table", name);
+		cJSON_AddStringToObject(e, "replica_identity", replident_name(t->replident));
+		cJSON_AddItemToArray(arr, e);
+		free(name);
+		/* With REPLICA IDENTITY FULL or an index, updates and deletes
+		 * replicate: a warning. Without, they cannot: a failure. */
+		s = check_worse(s, t->replident == 'f' || t->replident == 'i' ?
+		    CHECK_WARN : CHECK_FAIL);
+	}
+	snprintf(buf, sizeof buf, n == 0 ? "every table has a primary key" :
+	    "%zu tables without a primary key", n);
+	set_check(v, CHK_PRIMARY_KEYS, s, buf);
+}
+
+/* ----------------------------------------------------------- sequences */
+
+/* The value the next nextval() moves past: last_value, or one step
+ * before start when the sequence was never used. */
+static int64_t
+seq_effective(const struct sequence_info *s)
+{
+	return s->used ? s->last_value : s->start_value - s->increment;
+}
+
+static void
+check_sequences(struct validation *v)
+{
+	cJSON *o = check_object(v, CHK_SEQUENCES), *arr, *e;
+	enum check_status s = CHECK_PASS;
+	size_t i, bad = 0;
+	char buf[128];
+
+	arr = cJSON_AddArrayToObject(o, "sequences");
+	for (i = 0; i < v->scat.nseqs; i++) {
+		const struct sequence_info *a = &v->scat.seqs[i];
+		const struct sequence_info *b = catalog_find_sequence(&v->dcat,
+		    a->schema, a->name);
+		char *name = table_display(a->schema, a->name);
+		enum check_status st;
+
+		if (config_table_excluded(v->cfg, name)) {
+			free(name);
+			continue;
+		}
+		if (b == NULL)
+			st = CHECK_FAIL;
+		else if (a->increment > 0)
+			st = seq_effective(b) >= seq_effective(a) ? CHECK_PASS : CHECK_FAIL;
+		else
+			st = seq_effective(b) <= seq_effective(a) ? CHECK_PASS : CHECK_FAIL;
+		/* Replication does not carry sequences: until sequence_sync has
+		 * run, behind is expected. */
+		if (st == CHECK_FAIL && b != NULL && !v->opts.sequences_synced)
+			st = CHECK_WARN;
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "sequence", name);
+		if (a->used)
+			cJSON_AddNumberToObject(e, "source", (double)a->last_value);
+		else
+			cJSON_AddNullToObject(e, "source");
+		if (b != NULL && b->used)
+			cJSON_AddNumberToObject(e, "target", (double)b->last_value);
+		else
+			cJSON_AddNullToObject(e, "target");
+		cJSON_AddStringToObject(e, "status", status_names[st]);
+		if (b == NULL)
+			cJSON_AddStringToObject(e, "detail", "missing on the target");
+		cJSON_AddItemToArray(arr, e);
+		if (st != CHECK_PASS)
+			bad++;
+		s = check_worse(s, st);
+		free(name);
+	}
+	if (bad > 0)
+		snprintf(buf, sizeof buf, "%zu of %zu sequences behind on the target%s",
+		    bad, v->scat.nseqs, s == CHECK_WARN ?
+		    " (expected until sequence_sync sets them)" : "");
+	else
+		snprintf(buf, sizeof buf, "%zu sequences", v->scat.nseqs);
+	set_check(v, CHK_SEQUENCES, s, buf);
+}
+
+/* ---------------------------------------------------------- row_counts */
+
+static enum check_status
+count_status(const struct validation *v, int64_t src, int64_t dst, bool exact)
+{
+	double diff = (double)llabs(src - dst), allowed;
+
+	if (src < 0 || dst < 0)
+		return CHECK_ERROR;
+	allowed = v->cfg->row_count_tolerance.percent ?
+	    v->cfg->row_count_tolerance.value * (double)src / 100.0 :
+	    v->cfg->row_count_tolerance.value;
+	if (diff <= allowed)
+		return CHECK_PASS;
+	if (exact)
+		return CHECK_FAIL;
+	/* Estimates can only show gross differences. */
+	return diff > 1000 && diff > 0.1 * (double)src ? CHECK_FAIL : CHECK_WARN;
+}
+
+static void
+add_count(struct validation *v, cJSON *arr, const char *schema,
+    const char *name, int64_t src, int64_t dst, bool exact, const char *note,
+    enum check_status *overall)
+{
+	enum check_status st = note != NULL ? CHECK_FAIL :
+	    count_status(v, src, dst, exact);
+	cJSON *e = cJSON_CreateObject();
+	char *t = table_display(schema, name);
+
+	cJSON_AddStringToObject(e, "table", t);
+	if (src >= 0)
+		cJSON_AddNumberToObject(e, "source", (double)src);
+	else
+		cJSON_AddNullToObject(e, "source");
+	if (dst >= 0)
+		cJSON_AddNumberToObject(e, "target", (double)dst);
+	else
+		cJSON_AddNullToObject(e, "target");
+	if (src >= 0 && dst >= 0)
+		cJSON_AddNumberToObject(e, "diff", (double)(dst - src));
+	else
+		cJSON_AddNullToObject(e, "diff");
+	cJSON_AddStringToObject(e, "status", status_names[st]);
+	if (note != NULL)
+		cJSON_AddStringToObject(e, "detail", note);
+	cJSON_AddItemToArray(arr, e);
+	*overall = check_worse(*overall, st);
+	free(t);
+}
+
+static void
+finish_row_counts(struct validation *v, bool exact)
+{
+	cJSON *o = check_object(v, CHK_ROW_COUNTS), *arr;
+	enum check_status s = CHECK_PASS;
+	size_t i, n;
+
+	arr = cJSON_AddArrayToObject(o, "tables");
+	cJSON_AddStringToObject(o, "method", exact ? "exact" : "estimate");
+	for (i = 0; i < v->scat.ntables; i++) {
+		const struct table_info *a = &v->scat.tables[i];
+		const struct table_info *b = catalog_find(&v->dcat, a->schema, a->name);
+		int64_t src = a->est_rows, dst = b != NULL ? b->est_rows : -1;
+		const char *note = b == NULL ? "missing on the target" : NULL;
+
+		if (exact && b != NULL) {
+			/* From the checksum pass, or the sample mode's counts. */
+			src = dst = -1;
+			for (n = 0; n < v->nwork; n++) {
+				if (strcmp(v->work[n].schema, a->schema) != 0 ||
+				    strcmp(v->work[n].name, a->name) != 0)
+					continue;
+				if (v->counts != NULL) {
+					src = v->counts[n].v[0];
+					dst = v->counts[n].v[1];
+					note = v->counts[n].error;
+				} else {
+					const struct cksum_result *r = cksum_result_at(v->ck, n);
+
+					src = r->rows_src;
+					dst = r->rows_dst;
+					if (r->status == CHECK_ERROR)
+						note = r->detail;
+				}
+			}
+			if (src < 0 && note == NULL)
+				note = "not compared";
+		}
+		add_count(v, arr, a->schema, a->name, src, dst, exact, note, &s);
+	}
+	{
+		char buf[128];
+
+		snprintf(buf, sizeof buf, "%zu tables, %s", v->scat.ntables,
+		    exact ? "counted" : "catalog estimates");
+		set_check(v, CHK_ROW_COUNTS, s, buf);
+	}
+}
+
+static void
+count_done(struct pg *c, PGresult *res, const char *error, void *arg)
+{
+	struct count_arg *ca = arg;
+	struct count_pair *cp = ca->pair;
+
+	(void)c;
+	if (res == NULL) {
+		if (cp->error == NULL)
+			cp->error = xstrdup(error);
+	} else {
+		cp->v[ca->side] = pgr_int64(res, 0, 0, -1);
+	}
+	cp->answers++;
+}
+
+/* ----------------------------------------------------------- checksums */
+
+static void
+on_table(const struct cksum_result *r, void *arg)
+{
+	struct validation *v = arg;
+	struct validate_progress pr;
+
+	v->tables_done++;
+	if (v->opts.progress == NULL)
+		return;
+	memset(&pr, 0, sizeof pr);
+	pr.table = r->display;
+	pr.what = "checksum";
+	pr.status = r->status;
+	pr.rows = r->rows_src;
+	pr.seconds = r->seconds;
+	pr.detail = r->detail;
+	pr.tables_done = v->tables_done;
+	pr.tables_total = v->tables_total;
+	v->opts.progress(&pr, v->opts.progress_arg);
+}
+
+static void
+finish_checksums(struct validation *v, cJSON *extra_tables)
+{
+	cJSON *o = check_object(v, CHK_CHECKSUMS), *arr, *e;
+	enum check_status s = CHECK_PASS;
+	size_t i, bad = 0;
+	char buf[128];
+
+	arr = cJSON_AddArrayToObject(o, "tables");
+	for (i = 0; v->ck != NULL && i < cksum_count(v->ck); i++) {
+		const struct cksum_result *r = cksum_result_at(v->ck, i);
+
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "table", r->display);
+		cJSON_AddNumberToObject(e, "rows", (double)r->rows_src);
+		cJSON_AddNumberToObject(e, "chunks", r->chunks);
+		cJSON_AddNumberToObject(e, "mismatched_chunks", r->mismatched_chunks);
+		cJSON_AddItemToObject(e, "mismatched_keys",
+		    cJSON_Duplicate(r->mismatched_keys, 1));
+		if (r->truncated)
+			cJSON_AddTrueToObject(e, "keys_truncated");
+		cJSON_AddStringToObject(e, "status", status_names[r->status]);
+		if (r->detail != NULL)
+			cJSON_AddStringToObject(e, "detail", r->detail);
+		cJSON_AddItemToArray(arr, e);
+		if (r->status != CHECK_PASS)
+			bad++;
+		s = check_worse(s, r->status);
+	}
+	/* Tables that could not be compared at all (missing, other columns). */
+	while (extra_tables != NULL && cJSON_GetArraySize(extra_tables) > 0) {
+		e = cJSON_DetachItemFromArray(extra_tables, 0);
+		cJSON_AddItemToArray(arr, e);
+		bad++;
+		s = check_worse(s, CHECK_FAIL);
+	}
+	cJSON_AddStringToObject(o, "method", v->cfg->checksum_sample_percent < 100 ?
+	    "sample" : "full");
+	if (v->cfg->checksum_sample_percent < 100)
+		cJSON_AddNumberToObject(o, "sample_percent",
+		    v->cfg->checksum_sample_percent);
+	if (bad > 0)
+		snprintf(buf, sizeof buf, "%zu of %d tables differ", bad,
+		    cJSON_GetArraySize(arr));
+	else
+		snprintf(buf, sizeof buf, "%d tables match", cJSON_GetArraySize(arr));
+	set_check(v, CHK_CHECKSUMS, s, buf);
+}
+
+static void
+on_checksums_done(void *arg)
+{
+	struct validation *v = arg;
+
+	v->pending--;
+	maybe_finish(v);
+}
+
+/* Same column names on both sides, or a reason why not. */
+static char *
+column_mismatch(const struct table_info *a, const struct table_info *b)
+{
+	int i, j;
+
+	for (i = 0; i < a->ncols; i++) {
+		for (j = 0; j < b->ncols; j++)
+			if (strcmp(a->cols[i], b->cols[j]) == 0)
+				break;
+		if (j == b->ncols)
+			return xasprintf("column %s is missing on the target", a->cols[i]);
+	}
+	for (j = 0; j < b->ncols; j++) {
+		for (i = 0; i < a->ncols; i++)
+			if (strcmp(a->cols[i], b->cols[j]) == 0)
+				break;
+		if (i == a->ncols)
+			return xasprintf("column %s exists only on the target", b->cols[j]);
+	}
+	return NULL;
+}
+
+static void
+start_compare(struct validation *v)
+{
+	bool *keep = xcalloc(v->scat.ntables + 1, sizeof *keep);
+	cJSON *e;
+	size_t i;
+	int j;
+
+	v->unchecked = cJSON_CreateArray();
+	for (i = 0; i < v->scat.ntables; i++) {
+		const struct table_info *a = &v->scat.tables[i];
+		const struct table_info *b = catalog_find(&v->dcat, a->schema, a->name);
+		char *why = b == NULL ? xstrdup("missing on the target") :
+		    column_mismatch(a, b);
+
+		keep[i] = why == NULL;
+		if (why != NULL) {
+			char *name = table_display(a->schema, a->name);
+
+			e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "table", name);
+			cJSON_AddNumberToObject(e, "rows", (double)a->est_rows);
+			cJSON_AddNumberToObject(e, "chunks", 0);
+			cJSON_AddNumberToObject(e, "mismatched_chunks", 0);
+			cJSON_AddItemToObject(e, "mismatched_keys", cJSON_CreateArray());
+			cJSON_AddStringToObject(e, "status", "fail");
+			cJSON_AddStringToObject(e, "detail", why);
+			cJSON_AddItemToArray(v->unchecked, e);
+			free(name);
+			free(why);
+		}
+	}
+	/* work: the comparable tables, copied out of the source catalog. */
+	v->work = xcalloc(v->scat.ntables + 1, sizeof *v->work);
+	for (i = 0; i < v->scat.ntables; i++)
+		if (keep[i])
+			v->work[v->nwork++] = v->scat.tables[i];
+	free(keep);
+	v->tables_total = v->nwork;
+
+	v->src_jobs = xcalloc((size_t)v->jobs, sizeof *v->src_jobs);
+	v->dst_jobs = xcalloc((size_t)v->jobs, sizeof *v->dst_jobs);
+	for (j = 0; j < v->jobs; j++) {
+		v->src_jobs[j] = new_conn(v, v->cfg->source_conninfo, "source", 0);
+		v->dst_jobs[j] = new_conn(v, v->cfg->target_reader_conninfo != NULL ?
+		    v->cfg->target_reader_conninfo : v->cfg->target_conninfo,
+		    v->cfg->target_reader_conninfo != NULL ? "target reader" :
+		    "target", 0);
+	}
+	v->pending++;
+	v->ck = cksum_start(v->loop, v->src_jobs, v->dst_jobs, v->jobs, v->work,
+	    v->nwork, v->cfg->checksum_sample_percent, on_table, on_checksums_done,
+	    v);
+	if (v->cfg->checksum_sample_percent < 100) {
+		/* Sampled checksums cannot count: count exactly, beside them. */
+		v->counts = xcalloc(v->nwork + 1, sizeof *v->counts);
+		v->count_args = xcalloc(2 * v->nwork + 1, sizeof *v->count_args);
+		for (i = 0; i < v->nwork; i++) {
+			char *q = pg_quote_qualified(NULL, v->work[i].schema,
+			    v->work[i].name);
+			char *sql = xasprintf("SELECT count(*) FROM %s", q);
+
+			v->counts[i].v[0] = v->counts[i].v[1] = -1;
+			v->count_args[2 * i].pair = &v->counts[i];
+			v->count_args[2 * i + 1].pair = &v->counts[i];
+			v->count_args[2 * i + 1].side = 1;
+			pg_query(v->src_jobs[i % (size_t)v->jobs], sql, 0, NULL,
+			    count_done, &v->count_args[2 * i]);
+			pg_query(v->dst_jobs[i % (size_t)v->jobs], sql, 0, NULL,
+			    count_done, &v->count_args[2 * i + 1]);
+			free(q);
+			free(sql);
+		}
+	}
+}
+
+/* ------------------------------------------------------------- catalog */
+
+static void
+on_catalog(struct pg_batch *b, void *arg)
+{
+	struct validation *v = arg;
+	const char *error = pg_batch_error(b);
+	struct err e = { 0, "" };
+	enum check_id c;
+
+	if (error == NULL &&
+	    (catalog_load_tables(&v->scat, pg_batch_result(b, 0), &e) != 0 ||
+	    catalog_load_sequences(&v->scat, pg_batch_result(b, 1), &e) != 0 ||
+	    catalog_load_tables(&v->dcat, pg_batch_result(b, 2), &e) != 0 ||
+	    catalog_load_sequences(&v->dcat, pg_batch_result(b, 3), &e) != 0))
+		error = e.msg;
+	if (error != NULL) {
+		for (c = CHK_ROW_COUNTS; c < CHK_COUNT; c++) {
+			set_check(v, c, CHECK_ERROR, error);
+			check_object(v, c);
+		}
+		pg_batch_free(b);
+		v->pending--;
+		maybe_finish(v);
+		return;
+	}
+	if (v->cfg->provider == PROVIDER_POSTGRES && pg_batch_result(b, 4) != NULL) {
+		/* Only what the publication carries. */
+		const PGresult *pub = pg_batch_result(b, 4);
+		bool *keep = xcalloc(v->scat.ntables + 1, sizeof *keep);
+		size_t i;
+		int r;
+
+		for (i = 0; i < v->scat.ntables; i++)
+			for (r = 0; r < PQntuples(pub); r++)
+				if (strcmp(pgr_value(pub, r, 0), v->scat.tables[i].schema) == 0 &&
+				    strcmp(pgr_value(pub, r, 1), v->scat.tables[i].name) == 0)
+					keep[i] = true;
+		catalog_filter(&v->scat, keep);
+		free(keep);
+	}
+	catalog_select(&v->scat, v->cfg, v->opts.only, v->opts.nonly);
+	pg_batch_free(b);
+
+	/* work = every selected table for the primary key check. */
+	v->work = v->scat.tables;
+	v->nwork = v->scat.ntables;
+	check_primary_keys(v);
+	check_sequences(v);
+	v->work = NULL;
+	v->nwork = 0;
+	if (v->opts.full) {
+		start_compare(v);
+	} else {
+		set_check(v, CHK_CHECKSUMS, CHECK_SKIP, "quick validation: no checksums");
+		cJSON_AddItemToObject(check_object(v, CHK_CHECKSUMS), "tables",
+		    cJSON_CreateArray());
+	}
+	v->pending--;
+	maybe_finish(v);
+}
+
+static void
+start_catalog(struct validation *v)
+{
+	const char *pub[] = { v->cfg->publication };
+	struct pg_batch *b = pg_batch_new(on_catalog, v);
+
+	v->pending++;
+	pg_batch_add(b, v->src_meta, CATALOG_TABLES_SQL, 0, NULL);
+	pg_batch_add(b, v->src_meta, CATALOG_SEQUENCES_SQL, 0, NULL);
+	pg_batch_add(b, v->dst_meta, CATALOG_TABLES_SQL, 0, NULL);
+	pg_batch_add(b, v->dst_meta, CATALOG_SEQUENCES_SQL, 0, NULL);
+	if (v->cfg->provider == PROVIDER_POSTGRES)
+		pg_batch_add(b, v->src_meta, CATALOG_PUBLICATION_SQL, 1, pub);
+	pg_batch_seal(b);
+}
+
+/* ------------------------------------------------------------- the end */
+
+static bool
+counts_finished(const struct validation *v)
+{
+	size_t i;
+
+	for (i = 0; v->counts != NULL && i < v->nwork; i++)
+		if (v->counts[i].answers < 2)
+			return false;
+	return true;
+}
+
+static void
+recheck_counts(struct loop_timer *t, void *arg)
+{
+	(void)t;
+	maybe_finish(arg);
+}
+
+static void
+maybe_finish(struct validation *v)
+{
+	if (v->finished || v->pending > 0)
+		return;
+	if (!counts_finished(v)) {
+		loop_timer_add(v->loop, 50, recheck_counts, v);
+		return;
+	}
+	v->finished = true;
+	finish_lag(v);
+	if (v->status[CHK_ROW_COUNTS] != CHECK_ERROR)
+		finish_row_counts(v, v->opts.full);
+	if (v->opts.full && v->status[CHK_CHECKSUMS] != CHECK_ERROR)
+		finish_checksums(v, v->unchecked);
+	v->finished_at = now_ms();
+	v->done(v, v->arg);
+}
+
+struct validation *
+validation_start(struct loop *loop, const struct config *cfg,
+    struct provider *provider, const struct validate_opts *opts,
+    validation_done_fn done, void *arg)
+{
+	struct validation *v = xcalloc(1, sizeof *v);
+	struct err e = { 0, "" };
+	enum check_id c;
+
+	v->loop = loop;
+	v->cfg = cfg;
+	v->opts = *opts;
+	v->jobs = opts->jobs > 0 ? opts->jobs : cfg->jobs;
+	v->done = done;
+	v->arg = arg;
+	v->lag_e2e = v->lag_provider = NAN;
+	v->started_at = now_ms();
+	v->started_mono = mono_ms();
+	for (c = 0; c < CHK_COUNT; c++)
+		v->status[c] = CHECK_SKIP;
+	v->src_meta = new_conn(v, cfg->source_conninfo, "source", 60000);
+	v->dst_meta = new_conn(v, cfg->target_conninfo, "target", 60000);
+	v->prov = provider;
+	if (v->prov == NULL) {
+		v->prov = provider_new(loop, cfg, &e);
+		v->own_prov = true;
+	}
+	if (v->prov == NULL) {
+		set_check(v, CHK_REPLICATION_STATUS, CHECK_ERROR, e.msg);
+	} else {
+		v->pending++;
+		v->prov->ops->refresh(v->prov, on_provider, v);
+	}
+	start_lag(v);
+	start_catalog(v);
+	return v;
+}
+
+void
+validation_free(struct validation *v)
+{
+	enum check_id c;
+	size_t i;
+	int j;
+
+	if (v == NULL)
+		return;
+	if (v->probe_timer != NULL)
+		loop_timer_cancel(v->probe_timer);
+	cksum_free(v->ck);
+	for (j = 0; v->src_jobs != NULL && j < v->jobs; j++) {
+		pg_free(v->src_jobs[j]);
+		pg_free(v->dst_jobs[j]);
+	}
+	free(v->src_jobs);
+	free(v->dst_jobs);
+	pg_free(v->src_meta);
+	pg_free(v->dst_meta);
+	if (v->own_prov)
+		provider_free(v->prov);
+	for (i = 0; v->counts != NULL && i < v->nwork; i++)
+		free(v->counts[i].error);
+	free(v->counts);
+	free(v->count_args);
+	cJSON_Delete(v->unchecked);
+	free(v->work);
+	catalog_free(&v->scat);
+	catalog_free(&v->dcat);
+	for (c = 0; c < CHK_COUNT; c++) {
+		free(v->detail[c]);
+		cJSON_Delete(v->json[c]);
+	}
+	free(v->lag_note);
+	free(v);
+}
+
+cJSON *
+validation_json(const struct validation *v)
+{
+	cJSON *o = cJSON_CreateObject(), *checks, *c;
+	char ts[40];
+	enum check_id i;
+
+	cJSON_AddStringToObject(o, "mode", v->opts.full ? "full" : "quick");
+	time_rfc3339(v->started_at, ts, sizeof ts);
+	cJSON_AddStringToObject(o, "started_at", ts);
+	time_rfc3339(v->finished_at, ts, sizeof ts);
+	cJSON_AddStringToObject(o, "finished_at", ts);
+	cJSON_AddStringToObject(o, "environment", v->cfg->environment);
+	cJSON_AddBoolToObject(o, "passed", validation_passed(v));
+	checks = cJSON_AddArrayToObject(o, "checks");
+	for (i = 0; i < CHK_COUNT; i++) {
+		c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "name", check_names[i]);
+		cJSON_AddStringToObject(c, "status", status_names[v->status[i]]);
+		if (v->detail[i] != NULL)
+			cJSON_AddStringToObject(c, "detail", v->detail[i]);
+		if (v->json[i] != NULL) {
+			const cJSON *it;
+
+			cJSON_ArrayForEach(it, v->json[i])
+				if (strcmp(it->string, "name") != 0)
+					cJSON_AddItemToObject(c, it->string,
+					    cJSON_Duplicate(it, 1));
+		}
+		cJSON_AddItemToArray(checks, c);
+	}
+	return o;
+}
+
+bool
+validation_passed(const struct validation *v)
+{
+	enum check_id c;
+
+	for (c = 0; c < CHK_COUNT; c++)
+		if (v->status[c] == CHECK_FAIL || v->status[c] == CHECK_ERROR)
+			return false;
+	return true;
+}
+
+int
+validation_exit_code(const struct validation *v)
+{
+	enum check_id c;
+	int rc = EXIT_OK;
+
+	for (c = 0; c < CHK_COUNT; c++) {
+		if (v->status[c] == CHECK_ERROR)
+			return EXIT_RUNTIME;
+		if (v->status[c] == CHECK_FAIL)
+			rc = EXIT_CHECK;
+	}
+	return rc;
+}
+
+enum check_status
+validation_check_status(const struct validation *v, enum check_id c)
+{
+	return v->status[c];
+}
+
+const char *
+validation_check_detail(const struct validation *v, enum check_id c)
+{
+	return v->detail[c];
+}
+
+void
+validation_counts(const struct validation *v, size_t *done, size_t *total)
+{
+	*done = v->tables_done;
+	*total = v->tables_total;
+}
+
+int
+validation_save(const struct validation *v, const char *state_dir,
+    const char *path, char **saved, struct err *e)
+{
+	cJSON *o = validation_json(v);
+	char *text = cJSON_Print(o), *dir, *file, ts[40], *p;
+	struct strbuf sb;
+	int rc = 0;
+
+	cJSON_Delete(o);
+	sb_init(&sb);
+	sb_puts(&sb, text);
+	sb_putc(&sb, '\n');
+	cJSON_free(text);
+	*saved = NULL;
+	dir = xasprintf("%s/validation", state_dir);
+	if (dir_ensure_private(state_dir, e) != 0 || dir_ensure_private(dir, e) != 0) {
+		rc = -1;
+	} else {
+		time_rfc3339(v->started_at, ts, sizeof ts);
+		for (p = ts; *p != '\0'; p++)
+			if (*p == ':')
+				*p = '-';
+		file = xasprintf("%s/%s-%s.json", dir, ts, v->opts.full ? "full" :
+		    "quick");
+		if (file_write_atomic(file, sb.buf, sb.len, 0600, e) != 0) {
+			rc = -1;
+			free(file);
+		} else {
+			*saved = file;
+		}
+	}
+	if (rc == 0 && path != NULL && strcmp(path, "-") != 0 &&
+	    file_write_atomic(path, sb.buf, sb.len, 0644, e) != 0)
+		rc = -1;
+	if (rc == 0 && path != NULL && strcmp(path, "-") == 0)
+		fwrite(sb.buf, 1, sb.len, stdout);
+	free(dir);
+	sb_free(&sb);
+	return rc;
+}

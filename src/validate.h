@@ -1,0 +1,80 @@
+/* validate.h - the six checks of INTERFACE.md: replication_status,
+ * replication_lag, row_counts, checksums, sequences, primary_keys. A
+ * validation runs asynchronously on the loop (the console keeps
+ * answering) and ends as the JSON of `cutover validate --output`. */
+#ifndef CUTOVER_VALIDATE_H
+#define CUTOVER_VALIDATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "conf.h"
+#include "loop.h"
+#include "provider.h"
+
+enum check_status { CHECK_PASS, CHECK_WARN, CHECK_FAIL, CHECK_SKIP,
+	CHECK_ERROR };
+
+enum check_id { CHK_REPLICATION_STATUS, CHK_REPLICATION_LAG, CHK_ROW_COUNTS,
+	CHK_CHECKSUMS, CHK_SEQUENCES, CHK_PRIMARY_KEYS, CHK_COUNT };
+
+const char *check_status_name(enum check_status s);
+const char *check_name(enum check_id c);
+/* The worse of two statuses (error > fail > warn > pass > skip). */
+enum check_status check_worse(enum check_status a, enum check_status b);
+
+/* What a table's checksum or count found, for progress and the console. */
+struct validate_progress {
+	const char *table;         /* schema.name */
+	const char *what;          /* "checksum", "count" */
+	enum check_status status;
+	int64_t rows;
+	double seconds;
+	const char *detail;
+	size_t tables_done, tables_total;
+};
+
+struct validate_opts {
+	bool full;                 /* exact counts and checksums */
+	char **only;               /* --table SCHEMA.TABLE (may be NULL) */
+	size_t nonly;
+	int jobs;                  /* connections per side; 0 = [validation] jobs */
+	bool probe_lag;            /* write a heartbeat and time it to the target */
+	bool sequences_synced;     /* the run synced sequences: behind is a
+	                              failure (before, it is expected: a warning) */
+	void (*progress)(const struct validate_progress *pr, void *arg);
+	void *progress_arg;
+};
+
+struct validation;
+typedef void (*validation_done_fn)(struct validation *v, void *arg);
+
+/* Starts a validation. provider may be NULL (one is made and freed). done
+ * runs from the loop when every check has a result. */
+struct validation *validation_start(struct loop *loop,
+    const struct config *cfg, struct provider *provider,
+    const struct validate_opts *opts, validation_done_fn done, void *arg);
+/* Stops a running validation (done is not called) or frees a finished one. */
+void validation_free(struct validation *v);
+
+/* After done: the JSON of INTERFACE.md (the caller's), whether it passed,
+ * and the exit code: 0 passed, 1 a check failed, 3 a check could not run. */
+cJSON *validation_json(const struct validation *v);
+bool validation_passed(const struct validation *v);
+int validation_exit_code(const struct validation *v);
+enum check_status validation_check_status(const struct validation *v,
+    enum check_id c);
+const char *validation_check_detail(const struct validation *v,
+    enum check_id c);
+/* Progress while running: tables finished and in all. */
+void validation_counts(const struct validation *v, size_t *done,
+    size_t *total);
+
+/* Writes the JSON to <state_dir>/validation/<started_at>.json (0600) and,
+ * when path is not NULL, to path too. *saved receives the first file. */
+int validation_save(const struct validation *v, const char *state_dir,
+    const char *path, char **saved, struct err *e);
+
+#endif
