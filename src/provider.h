@@ -65,6 +65,10 @@ struct provider {
 	/* start() skips what the source wrote before this position: after a
 	 * reverse replication, the changes it brought back (postgres). */
 	struct provider_position resume_from;
+	/* CloudWatch series (dms) for the console's metrics pane; none for
+	 * postgres, whose figures the monitor collects from the databases. */
+	struct series *metrics;
+	size_t nmetrics;
 	void *impl;            /* the provider's own state */
 };
 
