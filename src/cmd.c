@@ -23,6 +23,18 @@ const struct command commands[] = {
 	  "  -t, --table S.T     only this table (repeatable)\n"
 	  "  -j, --jobs N        connections per side (default [validation] jobs)\n",
 	  cmd_validate },
+	{ "run", "[--until PHASE] [--yes] [--dry-run]",
+	  "drive the cutover headless from the current phase",
+	  "  -u, --until PHASE  stop after this phase (default post_validation)\n"
+	  "  -y, --yes          do not ask before each phase\n"
+	  "  -n, --dry-run      print every SQL statement, admin command and API\n"
+	  "                     call it would make, and change nothing\n",
+	  cmd_run },
+	{ "rollback", "[--yes] [--dry-run]",
+	  "roll back from the current phase",
+	  "  -y, --yes          do not ask\n"
+	  "  -n, --dry-run      print what it would do, and change nothing\n",
+	  cmd_rollback },
 	{ "setup", "[--dry-run]",
 	  "create the cutover schema (heartbeat, sentinel) on both sides",
 	  "  -n, --dry-run  print the statements and change nothing\n",
