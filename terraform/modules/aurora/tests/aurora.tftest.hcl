@@ -49,22 +49,15 @@ run "cluster" {
   }
 }
 
-run "engine_version_is_checked" {
+# Values that would hurt are refused at plan time.
+run "bad_values_are_refused" {
   command = plan
 
   variables {
     engine_version = "12.4"
-  }
-
-  expect_failures = [var.engine_version]
-}
-
-run "instance_class_is_checked" {
-  command = plan
-
-  variables {
     instance_class = "r6g.large"
   }
 
-  expect_failures = [var.instance_class]
+  expect_failures = [var.engine_version, var.instance_class]
 }
+

@@ -39,7 +39,7 @@ variables {
   exclude_tables             = ["public.scratch_%"]
 }
 
-run "forward_task" {
+run "defaults" {
   command = apply
 
   assert {
@@ -88,10 +88,6 @@ run "forward_task" {
     condition     = jsondecode(aws_dms_replication_task.forward.replication_task_settings).FullLoadSettings.TargetTablePrepMode == "DO_NOTHING"
     error_message = "DMS must never drop or truncate the target's tables"
   }
-}
-
-run "credentials_from_secrets_manager" {
-  command = apply
 
   assert {
     condition = alltrue([
@@ -108,10 +104,6 @@ run "credentials_from_secrets_manager" {
     condition     = aws_iam_role.dms_vpc[0].name == "dms-vpc-role" && aws_iam_role.dms_cloudwatch_logs[0].name == "dms-cloudwatch-logs-role"
     error_message = "DMS looks its roles up by these exact names"
   }
-}
-
-run "reverse_task" {
-  command = apply
 
   assert {
     condition     = length(aws_dms_replication_task.reverse) == 1 && aws_dms_replication_task.reverse[0].migration_type == "cdc"
@@ -151,14 +143,17 @@ run "without_reverse_task_or_account_roles" {
   }
 }
 
-run "cutover_schema_cannot_be_excluded" {
+# Values that would hurt are refused at plan time.
+run "bad_values_are_refused" {
   command = plan
 
   variables {
-    exclude_tables = ["cutover.heartbeat"]
+    exclude_tables             = ["cutover.heartbeat"]
+    replication_instance_class = "db.r6g.large"
+    lob_max_size_kb            = 0
   }
 
-  expect_failures = [var.exclude_tables]
+  expect_failures = [var.exclude_tables, var.replication_instance_class, var.lob_max_size_kb]
 }
 
 run "verify_full_needs_a_certificate" {
@@ -171,12 +166,3 @@ run "verify_full_needs_a_certificate" {
   expect_failures = [aws_dms_endpoint.source]
 }
 
-run "instance_class_is_checked" {
-  command = plan
-
-  variables {
-    replication_instance_class = "db.r6g.large"
-  }
-
-  expect_failures = [var.replication_instance_class]
-}
