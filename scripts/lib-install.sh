@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lib-install.sh - install what cutover's build, tests and lab need,
 # on Debian or Ubuntu, only what is missing. Sourced by check and demo.
 
@@ -21,7 +22,7 @@ deb_missing() {
 }
 
 install_build_deps() {
-	local missing pg= node=
+	local missing pg='' node=''
 	command -v apt-get >/dev/null 2>&1 || {
 		echo "not a Debian/Ubuntu system: install the packages listed in README.md by hand"
 		return 0

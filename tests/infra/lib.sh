@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # INFRA_WHY is read by the tests
 # tests/infra/lib.sh - shared by the infra tests (tests/infra/*.sh).
 #
 #   . "$TOP_SRCDIR/tests/infra/lib.sh"

@@ -18,7 +18,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
 envs="dev staging prod"
-modules=$(cd "$TOP_SRCDIR/terraform/modules" && ls -d -- */ | tr -d /)
+modules=$(find "$TOP_SRCDIR/terraform/modules" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
 fixture=$TOP_SRCDIR/tests/data/terraform-output-staging.json
 
 if ! infra_terraform "$T"; then
@@ -136,8 +136,8 @@ done
 wait
 
 for job in "${jobs_list[@]}"; do
-	set -- $job
-	f=$T/res/${1%_job}-$2
+	read -r kind what <<<"$job"
+	f=$T/res/${kind%_job}-$what
 	if [ ! -s "$f" ]; then
 		fail "$job reported nothing"
 		continue
