@@ -49,6 +49,7 @@ done
 # The check can fail: a script with two classic mistakes.
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# shellcheck disable=SC2016 # the $ belong to the bad script
 printf '#!/bin/sh\ndir=$1\nrm -rf $dir/*\n[ $dir == / ] && echo root\n' >"$T/bad.sh"
 run shellcheck -x "$T/bad.sh"
 ok "$RC" != 0 "shellcheck refuses a script with an unquoted rm -rf \$dir/*"
