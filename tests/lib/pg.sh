@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/pg.sh - throwaway PostgreSQL clusters (and pgbouncer) for the
 # integration tests. Every test that needs a server sources this file:
 #
@@ -58,7 +59,7 @@ PY
 
 # pg_start NAME [postgresql.conf lines...]
 pg_start() {
-	local name=$1 dir port try
+	local name=$1 dir port
 	shift
 	dir=$PG_TMP/$name
 	mkdir -p "$dir"
@@ -69,7 +70,7 @@ pg_start() {
 		return 1
 	}
 	PG_CLUSTERS+=("$name")
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		port=$(free_port)
 		{
 			echo "listen_addresses = '127.0.0.1'"
