@@ -71,5 +71,6 @@ int report_error(const struct err *e, const struct command *cmd);
 /* The commands. */
 int cmd_log(struct ctx *, const struct command *, int, char **);
 int cmd_init(struct ctx *, const struct command *, int, char **);
+int cmd_lab(struct ctx *, const struct command *, int, char **);
 
 #endif
