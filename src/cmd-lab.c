@@ -504,6 +504,9 @@ print_json(const struct lab *lab, const struct status *st, bool ok)
 	cJSON_AddStringToObject(o, "dir", lab->dir);
 	cJSON_AddStringToObject(o, "state", lab_state_name(lab->state));
 	json_str(o, "step", lab->step);
+	if (lab->state == LAB_BUILDING)
+		cJSON_AddBoolToObject(o, "builder_running",
+		    lab_proc_alive(lab->builder, NULL));
 	json_str(o, "error", lab->error);
 	cJSON_AddStringToObject(o, "user", lab->user);
 	cJSON_AddNumberToObject(o, "rows", (double)lab->rows);
@@ -631,8 +634,10 @@ print_load(const struct lab *lab, const struct status *st)
 	    j->aborted_clients, j->aborted_clients == 1 ? "" : "s");
 	if (j->compared)
 		printf("  %-11s on the %s (where the application points): %" PRId64
-		    " lost, %" PRId64 " duplicated, %" PRId64 " unconfirmed%s\n", "",
+		    " lost, %" PRId64 " duplicated, %" PRId64 " unconfirmed%s%s\n", "",
 		    j->primary, j->lost, j->duplicated, j->unconfirmed,
+		    st->load_running && j->unconfirmed > 0 ?
+		    " (committed, not yet in pgbench's buffered log)" : "",
 		    j->balance_checked ? (j->balance_ok ? "; the balances add up" :
 		    "; the balances DO NOT add up") : "");
 	if (j->committed > 0) {
@@ -661,13 +666,20 @@ print_status(const struct lab *lab, const struct status *st)
 		    lab->rows, lab->user);
 		break;
 	case LAB_BUILDING:
-		printf("being built (lab up, pid %ld): %s\n", (long)lab->builder,
-		    lab->step != NULL ? lab->step : "?");
+		if (lab_proc_alive(lab->builder, NULL))
+			printf("being built (lab up, pid %ld): %s\n",
+			    (long)lab->builder, lab->step != NULL ? lab->step : "?");
+		else
+			printf("half-built: lab up (pid %ld) was interrupted at '%s'; "
+			    "`cutover lab up --dir %s` starts over, `cutover lab down "
+			    "--dir %s` removes it\n", (long)lab->builder,
+			    lab->step != NULL ? lab->step : "?", lab->dir, lab->dir);
 		break;
 	case LAB_FAILED:
-		printf("half-built: lab up failed at '%s': %s\n",
-		    lab->step != NULL ? lab->step : "?",
-		    lab->error != NULL ? lab->error : "?");
+		printf("half-built: lab up failed at '%s': %s\n"
+		    "`cutover lab up --dir %s` starts over, `cutover lab down "
+		    "--dir %s` removes it\n", lab->step != NULL ? lab->step : "?",
+		    lab->error != NULL ? lab->error : "?", lab->dir, lab->dir);
 		break;
 	case LAB_NONE:
 		break;
