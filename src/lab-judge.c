@@ -157,6 +157,7 @@ lab_judge_output(const char *text, struct lab_judgement *j)
 
 	while (*p != '\0') {
 		char line[1024];
+		const char *msg;
 		size_t len;
 
 		nl = strchr(p, '\n');
@@ -169,10 +170,17 @@ lab_judge_output(const char *text, struct lab_judgement *j)
 				j->failed = n;
 			continue;
 		}
-		if (str_startswith(line, "Run was aborted"))
+		/* pgbench 15 says "pgbench: error: client 0 script 0 aborted
+		 * in command 10 query 0: ERROR: ..."; older ones "client 0
+		 * aborted in ...". */
+		msg = line;
+		if (str_startswith(msg, "pgbench: "))
+			msg += strlen("pgbench: ");
+		if (str_startswith(msg, "error: "))
+			msg += strlen("error: ");
+		if (str_startswith(msg, "Run was aborted"))
 			run_aborted = true;
-		if (str_startswith(line, "client ") && strstr(line, " aborted") !=
-		    NULL)
+		if (str_startswith(msg, "client ") && strstr(msg, " aborted") != NULL)
 			aborted++;
 		if (j->pgbench_error == NULL && (strstr(line, "error") != NULL ||
 		    strstr(line, "ERROR") != NULL || strstr(line, "FATAL") != NULL ||

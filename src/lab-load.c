@@ -59,29 +59,35 @@ num(const cJSON *o, const char *key, int64_t def)
 	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
 }
 
-/* Reads load id's load.json and exit.json into ld. */
-static int
-read_load(const struct lab *lab, int id, struct lab_load *ld, struct err *e)
+/* Reads load id's load.json, pgbench.pid and exit.json into ld. A load
+ * whose starter died early may lack some: what is there is used. */
+static void
+read_load(const struct lab *lab, int id, struct lab_load *ld)
 {
 	char *path = xasprintf("%s/load/%d/load.json", lab->dir, id);
 	cJSON *o = read_json(path);
+	char *buf;
+	size_t len;
 
+	free(path);
 	memset(ld, 0, sizeof *ld);
 	ld->id = id;
 	ld->exit_code = -1;
-	if (o == NULL) {
-		err_set(e, EXIT_RUNTIME, "%s: missing or not JSON", path);
-		free(path);
-		return -1;
+	if (o != NULL) {
+		ld->pid = (pid_t)num(o, "pid", 0);
+		ld->monitor = (pid_t)num(o, "monitor_pid", 0);
+		ld->rate = (int)num(o, "rate", 0);
+		ld->duration = (int)num(o, "duration", 0);
+		ld->clients = (int)num(o, "clients", 0);
+		ld->started_ms = num(o, "started_ms", 0);
+		cJSON_Delete(o);
+	}
+	path = xasprintf("%s/load/%d/pgbench.pid", lab->dir, id);
+	if (ld->pid == 0 && file_read_all(path, 64, &buf, &len) == 0) {
+		ld->pid = (pid_t)atol(buf);
+		free(buf);
 	}
 	free(path);
-	ld->pid = (pid_t)num(o, "pid", 0);
-	ld->monitor = (pid_t)num(o, "monitor_pid", 0);
-	ld->rate = (int)num(o, "rate", 0);
-	ld->duration = (int)num(o, "duration", 0);
-	ld->clients = (int)num(o, "clients", 0);
-	ld->started_ms = num(o, "started_ms", 0);
-	cJSON_Delete(o);
 	path = xasprintf("%s/load/%d/exit.json", lab->dir, id);
 	if ((o = read_json(path)) != NULL) {
 		ld->ended = true;
@@ -91,7 +97,6 @@ read_load(const struct lab *lab, int id, struct lab_load *ld, struct err *e)
 		cJSON_Delete(o);
 	}
 	free(path);
-	return 0;
 }
 
 /* The highest load number in D/load, 0 when none. */
@@ -123,10 +128,12 @@ lab_load_latest(const struct lab *lab, struct lab_load *ld, struct err *e)
 {
 	int id = latest_id(lab);
 
+	(void)e;
 	memset(ld, 0, sizeof *ld);
 	if (id == 0)
 		return 0;
-	return read_load(lab, id, ld, e) == 0 ? 1 : -1;
+	read_load(lab, id, ld);
+	return 1;
 }
 
 bool
@@ -202,12 +209,18 @@ lab_load_start(struct lab *lab, int rate, int duration, int clients,
 	snprintf(d_accounts, sizeof d_accounts, "accounts=%lld",
 	    (long long)lab->accounts);
 	snprintf(d_load, sizeof d_load, "load=%d", ld.id);
+	/* Say what this load is before it starts. */
+	if (write_load(lab, &ld, e) != 0) {
+		free(dir);
+		return -1;
+	}
 	prefix_opt = xasprintf("--log-prefix=%s/load/%d/txn", lab->dir, ld.id);
 	script = lab_path(lab, "load/transfer.sql");
 	pgbench = xasprintf("%s/pgbench", lab->bindir);
 	{
 		char *out_rel = xasprintf("load/%d/pgbench.out", ld.id);
 		char *status_rel = xasprintf("load/%d/exit.json", ld.id);
+		char *pid_rel = xasprintf("load/%d/pgbench.pid", ld.id);
 		const char *argv[] = { pgbench, "-h", "127.0.0.1", "-p", s_port,
 			"-U", LAB_APP_ROLE, "-n", "-c", s_clients, "-j", s_jobs,
 			"-R", s_rate, "-T", s_time, "-P", "5", "-M", "simple", "-l",
@@ -215,9 +228,10 @@ lab_load_start(struct lab *lab, int rate, int duration, int clients,
 			"-D", "n=0", LAB_DB, NULL };
 
 		ld.started_ms = now_ms();
-		ld.pid = lab_spawn_detached(lab, argv, out_rel, status_rel,
+		ld.pid = lab_spawn_detached(lab, argv, out_rel, pid_rel, status_rel,
 		    &ld.monitor, e);
 		free(status_rel);
+		free(pid_rel);
 		if (ld.pid < 0) {
 			free(out_rel);
 			goto out;
@@ -231,9 +245,9 @@ lab_load_start(struct lab *lab, int rate, int duration, int clients,
 		deadline = mono_ms() + 1500;
 		while (mono_ms() < deadline) {
 			struct lab_load now;
-			struct err ignore = { 0, "" };
 
-			if (read_load(lab, ld.id, &now, &ignore) == 0 && now.ended) {
+			read_load(lab, ld.id, &now);
+			if (now.ended) {
 				if (now.exit_code != 0) {
 					tail = lab_tail(lab, out_rel, 6);
 					err_set(e, EXIT_RUNTIME, "pgbench ended at once "

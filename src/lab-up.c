@@ -914,6 +914,7 @@ lab_restart_stopped(struct lab *lab, char *restarted, size_t len,
 	int side, rc = -1;
 
 	restarted[0] = '\0';
+	lab_remove_stale_pid_files(lab);
 	for (side = 0; side < 2; side++) {
 		if (lab_server_pid(lab, (enum lab_side)side) != 0)
 			continue;

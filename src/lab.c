@@ -555,7 +555,8 @@ lab_run(const struct lab *lab, const char *const *argv, const char *out_rel,
 
 pid_t
 lab_spawn_detached(const struct lab *lab, const char *const *argv,
-    const char *out_rel, const char *status_rel, pid_t *monitor, struct err *e)
+    const char *out_rel, const char *pid_rel, const char *status_rel,
+    pid_t *monitor, struct err *e)
 {
 	pid_t pid, child = 0;
 	int p[2], fd, code;
@@ -576,7 +577,7 @@ lab_spawn_detached(const struct lab *lab, const char *const *argv,
 		 * Ctrl-C does not reach the load; waits for it and records how
 		 * it ended. */
 		struct err me = { 0, "" };
-		char *status_path, *text;
+		char *status_path, *pid_path, *text;
 
 		setsid();
 		close(p[0]);
@@ -598,6 +599,13 @@ lab_spawn_detached(const struct lab *lab, const char *const *argv,
 		close_other_fds();
 		if (child < 0)
 			_exit(1);
+		/* Recorded here too, so that whoever stops the lab finds it even
+		 * if the command that started it died before saying so. */
+		pid_path = xasprintf("%s/%s", lab->dir, pid_rel);
+		text = xasprintf("%ld\n", (long)child);
+		file_write_atomic(pid_path, text, strlen(text), 0644, &me);
+		free(text);
+		free(pid_path);
 		code = wait_status(child);
 		status_path = xasprintf("%s/%s", lab->dir, status_rel);
 		if (code >= 128)
@@ -720,6 +728,27 @@ read_pid_file(const char *path)
 	v = strtol(buf, NULL, 10);
 	free(buf);
 	return v > 0 ? (pid_t)v : 0;
+}
+
+void
+lab_remove_stale_pid_files(const struct lab *lab)
+{
+	char *path;
+	pid_t pid;
+	int side;
+
+	for (side = 0; side < 2; side++) {
+		path = xasprintf("%s/%s/data/postmaster.pid", lab->dir,
+		    lab_side_name((enum lab_side)side));
+		if ((pid = read_pid_file(path)) != 0 &&
+		    !lab_proc_alive(pid, "postgres"))
+			unlink(path);
+		free(path);
+	}
+	path = lab_path(lab, "pgbouncer/pgbouncer.pid");
+	if ((pid = read_pid_file(path)) != 0 && !lab_proc_alive(pid, "pgbouncer"))
+		unlink(path);
+	free(path);
 }
 
 pid_t

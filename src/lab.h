@@ -102,11 +102,12 @@ pid_t lab_start(const struct lab *lab, const char *const *argv,
 int lab_wait(const struct lab *lab, pid_t pid, const char *const *argv,
     const char *out_rel, struct err *e);
 /* Runs argv as the lab user, detached (own session, reparented), with a
- * small monitor process that writes {"exit": N} or {"signal": N} to
- * status_rel when it ends. Returns argv's pid (and the monitor's). */
+ * small monitor process that writes its pid to pid_rel at once and
+ * {"exit": N} or {"signal": N} to status_rel when it ends. Returns argv's
+ * pid (and the monitor's). */
 pid_t lab_spawn_detached(const struct lab *lab, const char *const *argv,
-    const char *out_rel, const char *status_rel, pid_t *monitor,
-    struct err *e);
+    const char *out_rel, const char *pid_rel, const char *status_rel,
+    pid_t *monitor, struct err *e);
 /* Whether pid runs (a zombie does not: PID 1 may not reap) and, when comm
  * is given and /proc tells, is a process of that name. */
 bool lab_proc_alive(pid_t pid, const char *comm);
@@ -117,6 +118,9 @@ int lab_proc_stop(pid_t pid, const char *comm, const int *sigs,
 /* The postmaster of a side, or 0 when it does not run. */
 pid_t lab_server_pid(const struct lab *lab, enum lab_side side);
 pid_t lab_bouncer_pid(const struct lab *lab);
+/* Removes postmaster.pid and pgbouncer.pid files whose process is gone (a
+ * zombie of a crashed one would make the server think it still runs). */
+void lab_remove_stale_pid_files(const struct lab *lab);
 /* Stops a side's postmaster (fast, then immediate, then kill) and waits
  * for its children. */
 int lab_server_stop(const struct lab *lab, enum lab_side side, struct err *e);

@@ -160,12 +160,31 @@ is "$(jget "['load']['passed']" <<<"$OUT")" false "the load no longer passes"
 run "$CUTOVER" lab status --dir "$LAB"
 like "$OUT" "verdict +failed: 1 lost transaction \\($ref\\)" "the human status says so"
 
+# ... and a client error is a failed transaction: a load against a
+# database that refuses the application's writes.
+psql_on "$SRC" -c "revoke insert on ledger_entries from app_rw"
+run "$CUTOVER" lab load --dir "$LAB" --rate 20 --duration 2 --clients 2
+for _ in $(seq 1 40); do
+	[ "$("$CUTOVER" lab status --dir "$LAB" --json | jget "['load']['running']")" = false ] && break
+	sleep 0.25
+done
+run "$CUTOVER" lab status --dir "$LAB" --json
+is "$RC" 1 "lab status exits 1 when clients failed"
+is "$(jget "['load']['id']" <<<"$OUT")" 2 "it judges the latest load"
+is "$(jget "['load']['failed']" <<<"$OUT")" 2 "both clients' failures are counted"
+like "$(jget "['load']['verdict']" <<<"$OUT")" "2 clients aborted by an error .*permission denied" \
+	"the verdict names pgbench's error"
+psql_on "$SRC" -c "grant insert on ledger_entries to app_rw"
+
 # Down: every process stopped (a zombie counts: PID 1 may not reap), the
 # directory gone.
 pids="$(head -1 "$LAB/source/data/postmaster.pid") $(head -1 "$LAB/target/data/postmaster.pid") $(cat "$LAB/pgbouncer/pgbouncer.pid")"
 kids=
 for p in $pids; do kids="$kids $(ps -o pid= --ppid "$p" | tr '\n' ' ')"; done
-load_pids="$(jget "['pid']" <"$LAB/load/1/load.json") $(jget "['monitor_pid']" <"$LAB/load/1/load.json")"
+load_pids=
+for l in "$LAB"/load/*/load.json; do
+	load_pids="$load_pids $(jget "['pid']" <"$l") $(jget "['monitor_pid']" <"$l")"
+done
 run "$CUTOVER" lab down --dir "$LAB"
 is "$RC" 0 "lab down exits 0"
 left=
