@@ -562,20 +562,6 @@ print_json(const struct lab *lab, const struct status *st, bool ok)
 	cJSON_Delete(o);
 }
 
-static const char *
-bytes(int64_t b, char *buf, size_t len)
-{
-	if (b >= 10LL << 30)
-		snprintf(buf, len, "%.0f GB", (double)b / (1 << 30));
-	else if (b >= 10 << 20)
-		snprintf(buf, len, "%.0f MB", (double)b / (1 << 20));
-	else if (b >= 10 << 10)
-		snprintf(buf, len, "%.0f kB", (double)b / 1024);
-	else
-		snprintf(buf, len, "%" PRId64 " B", b);
-	return buf;
-}
-
 static void
 print_side(const struct lab *lab, enum lab_side s, const struct side_status *st)
 {
@@ -601,7 +587,7 @@ print_side(const struct lab *lab, enum lab_side s, const struct side_status *st)
 	for (i = 0; i < st->nslots; i++)
 		printf("  %-11s slot %s: %s, %s of WAL retained\n", "",
 		    st->slots[i].name, st->slots[i].active ? "active" : "INACTIVE",
-		    bytes(st->slots[i].retained, b, sizeof b));
+		    lab_bytes(st->slots[i].retained, b, sizeof b));
 }
 
 static void

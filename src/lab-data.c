@@ -10,8 +10,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "lab.h"
 #include "pg.h"

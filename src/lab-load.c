@@ -12,26 +12,14 @@
 #include "config.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "fileio.h"
 #include "lab.h"
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static cJSON *
 read_json(const char *path)
@@ -259,7 +247,7 @@ lab_load_start(struct lab *lab, int rate, int duration, int clients,
 				}
 				break;
 			}
-			sleep_ms(50);
+			lab_sleep_ms(50);
 		}
 		free(out_rel);
 	}
@@ -287,7 +275,7 @@ lab_load_stop(const struct lab *lab, const struct lab_load *ld,
 	/* Its monitor records how it ended, then exits. */
 	deadline = mono_ms() + 5000;
 	while (lab_proc_alive(ld->monitor, NULL) && mono_ms() < deadline)
-		sleep_ms(20);
+		lab_sleep_ms(20);
 	(void)lab;
 	return 0;
 }

@@ -7,11 +7,9 @@
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -21,15 +19,6 @@
 #include "lab.h"
 #include "loop.h"
 #include "pg.h"
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static int
 set_step(struct lab *lab, const char *step, struct err *e)
@@ -198,6 +187,7 @@ configure_server(struct lab *lab, enum lab_side side, int port, struct err *e)
 {
 	const char *name = lab_side_name(side);
 	char *rel, *text, *conf;
+	size_t len;
 	FILE *f;
 	int rc;
 
@@ -215,16 +205,11 @@ configure_server(struct lab *lab, enum lab_side side, int port, struct err *e)
 		return -1;
 	/* Once: postgresql.conf includes lab.conf. */
 	conf = xasprintf("%s/%s/data/postgresql.conf", lab->dir, name);
-	text = NULL;
-	{
-		size_t len;
-
-		if (file_read_all(conf, 1 << 20, &text, &len) != 0) {
-			err_set(e, EXIT_RUNTIME, "%s: cannot read: %s", conf,
-			    strerror(errno));
-			free(conf);
-			return -1;
-		}
+	if (file_read_all(conf, 1 << 20, &text, &len) != 0) {
+		err_set(e, EXIT_RUNTIME, "%s: cannot read: %s", conf,
+		    strerror(errno));
+		free(conf);
+		return -1;
 	}
 	if (strstr(text, "include = 'lab.conf'") == NULL) {
 		if ((f = fopen(conf, "a")) == NULL ||
@@ -271,7 +256,7 @@ start_server(struct lab *lab, enum lab_side side, bool new_port,
 	const char *name = lab_side_name(side);
 	int *port = side == LAB_SOURCE ? &lab->source_port : &lab->target_port;
 	int used[3] = { lab->source_port, lab->target_port, lab->bouncer_port };
-	char *log_rel = xasprintf("%s/server.log", name), *tail, *text;
+	char *log_rel = xasprintf("%s/server.log", name), *tail, *text, *path;
 	size_t len;
 	int try, code;
 
@@ -297,14 +282,10 @@ start_server(struct lab *lab, enum lab_side side, bool new_port,
 			return 0;
 		}
 		/* Someone took the port between our probe and the start? */
-		text = NULL;
-		{
-			char *p = lab_path(lab, log_rel);
-
-			if (file_read_all(p, 64 << 20, &text, &len) != 0)
-				text = NULL;
-			free(p);
-		}
+		path = lab_path(lab, log_rel);
+		if (file_read_all(path, 64 << 20, &text, &len) != 0)
+			text = NULL;
+		free(path);
 		if (!new_port || text == NULL ||
 		    (strstr(text, "could not bind") == NULL &&
 		    strstr(text, "already in use") == NULL)) {
@@ -413,7 +394,7 @@ bouncer_answers(struct lab *lab, struct loop *loop, int timeout_ms, char *why,
 		snprintf(why, whylen, "%s", e.msg);
 		if (mono_ms() >= end)
 			break;
-		sleep_ms(100);
+		lab_sleep_ms(100);
 	}
 	free(ci);
 	return false;
@@ -598,18 +579,6 @@ out:
 	return rc;
 }
 
-static char *
-human_bytes(int64_t b, char *buf, size_t len)
-{
-	if (b >= 1 << 30)
-		snprintf(buf, len, "%.1f GB", (double)b / (1 << 30));
-	else if (b >= 1 << 20)
-		snprintf(buf, len, "%.1f MB", (double)b / (1 << 20));
-	else
-		snprintf(buf, len, "%.0f kB", (double)b / 1024);
-	return buf;
-}
-
 /* Waits until the subscription has every published table in state r. */
 static int
 wait_replication(struct loop *loop, struct lab *lab, struct err *e)
@@ -680,9 +649,9 @@ wait_replication(struct loop *loop, struct lab *lab, struct err *e)
 		lab_progress("replication: %" PRId64 " of %" PRId64 " tables ready "
 		    "(state r), copying%s%s, %.0f s", ready, expected,
 		    copied > 0 ? " " : "", copied > 0 ?
-		    human_bytes(copied, b, sizeof b) : "",
+		    lab_bytes(copied, b, sizeof b) : "",
 		    (double)(mono_ms() - start) / 1000);
-		sleep_ms(250);
+		lab_sleep_ms(250);
 	}
 	lab_progress_done("replication: all %" PRId64 " tables ready (state r) "
 	    "in %.1f s", total, (double)(mono_ms() - start) / 1000);

@@ -55,8 +55,8 @@ lab_path(const struct lab *lab, const char *rel)
 	return xasprintf("%s/%s", lab->dir, rel);
 }
 
-static void
-sleep_ms(int ms)
+void
+lab_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -695,7 +695,7 @@ wait_gone(pid_t pid, const char *comm, int ms)
 	while (lab_proc_alive(pid, comm)) {
 		if (mono_ms() >= end)
 			return false;
-		sleep_ms(20);
+		lab_sleep_ms(20);
 	}
 	return true;
 }
@@ -913,6 +913,20 @@ lab_free_port(const int *avoid, size_t navoid)
 			return port;
 	}
 	return -1;
+}
+
+const char *
+lab_bytes(int64_t b, char *buf, size_t len)
+{
+	if (b >= 10LL << 30)
+		snprintf(buf, len, "%.0f GB", (double)b / (1 << 30));
+	else if (b >= 10 << 20)
+		snprintf(buf, len, "%.0f MB", (double)b / (1 << 20));
+	else if (b >= 10 << 10)
+		snprintf(buf, len, "%.0f kB", (double)b / 1024);
+	else
+		snprintf(buf, len, "%lld B", (long long)b);
+	return buf;
 }
 
 char *

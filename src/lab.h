@@ -131,6 +131,9 @@ int lab_stop_all(const struct lab *lab, struct err *e);
 int lab_remove(const struct lab *lab, struct err *e);
 /* A TCP port on 127.0.0.1 nothing listens on right now, not in avoid. */
 int lab_free_port(const int *avoid, size_t navoid);
+void lab_sleep_ms(int ms);
+/* "12 kB", "340 MB" */
+const char *lab_bytes(int64_t b, char *buf, size_t len);
 /* libpq conninfo of a server of the lab. */
 char *lab_conninfo(int port, const char *dbname, const char *user);
 /* Progress lines: on a terminal they are rewritten in place. */
