@@ -35,6 +35,12 @@ const struct command commands[] = {
 	  "  -y, --yes          do not ask\n"
 	  "  -n, --dry-run      print what it would do, and change nothing\n",
 	  cmd_rollback },
+	{ "report", "[--output FILE]",
+	  "the run's report: phase timings, lag, the write pause window, "
+	  "validation results",
+	  "  -o, --output FILE  the Markdown (default state_dir/report.md); the\n"
+	  "                     SVG timeline goes beside it as timeline.svg\n",
+	  cmd_report },
 	{ "setup", "[--dry-run]",
 	  "create the cutover schema (heartbeat, sentinel) on both sides",
 	  "  -n, --dry-run  print the statements and change nothing\n",

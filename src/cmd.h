@@ -72,6 +72,7 @@ int report_error(const struct err *e, const struct command *cmd);
 int cmd_log(struct ctx *, const struct command *, int, char **);
 int cmd_init(struct ctx *, const struct command *, int, char **);
 int cmd_lab(struct ctx *, const struct command *, int, char **);
+int cmd_report(struct ctx *, const struct command *, int, char **);
 int cmd_rollback(struct ctx *, const struct command *, int, char **);
 int cmd_run(struct ctx *, const struct command *, int, char **);
 int cmd_setup(struct ctx *, const struct command *, int, char **);

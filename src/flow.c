@@ -29,6 +29,8 @@ on_result(struct pg *c, PGresult *res, const char *error, void *arg)
 		finish(f, -1);
 		return;
 	}
+	if (f->on_answer != NULL)
+		f->on_answer(f);
 	f->pc++;
 	run(f, res);
 }
@@ -141,6 +143,8 @@ flow_continue(struct flow *f, int rc, const struct err *e)
 		finish(f, -1);
 		return;
 	}
+	if (f->on_answer != NULL)
+		f->on_answer(f);
 	f->pc++;
 	f->poll_since = 0;
 	run(f, NULL);

@@ -45,6 +45,9 @@ struct flow {
 	struct pg *querying;       /* the connection of the query in flight */
 	struct pg *answered;       /* the connection whose result is prev */
 	int tries;                 /* a counter the steps may use */
+	/* Runs after every successful query or external wait, before the
+	 * next step (the orchestrator logs the outcome of an action there). */
+	void (*on_answer)(struct flow *f);
 };
 
 /* Starts steps (NULL-terminated) from the loop. done runs once, from the

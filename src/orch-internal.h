@@ -61,6 +61,11 @@ struct orch {
 	int exit_code;
 	char *why;
 
+	/* The action logged and taken, whose outcome is not logged yet. */
+	char *act_what;
+	char *act_detail;
+	int64_t act_t0;
+
 	/* The pending question. */
 	bool asking;
 	char *q_title, *q_plan, *q_warnings;
@@ -68,6 +73,9 @@ struct orch {
 
 	/* The switch timeout. */
 	struct loop_timer *switch_timer;
+	/* Lag samples for the report, one a second while a run goes. */
+	struct loop_timer *sampler;
+	bool sampling;
 
 	/* Step scratch, reset when a step starts. */
 	int k;                     /* an index a step loops with */

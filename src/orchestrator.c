@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "orch-internal.h"
+#include "report.h"
 
 static void next_step(struct orch *o);
 static void rollback_finished(struct orch *o);
@@ -61,13 +62,49 @@ step_data(struct orch *o, const char *detail)
 	return d;
 }
 
+/* Logs the outcome of the action taken last, once it has answered. */
+static int
+settle_action(struct orch *o, struct err *e)
+{
+	cJSON *d;
+	int rc;
+
+	if (o->act_what == NULL)
+		return 0;
+	d = step_data(o, o->act_detail);
+	cJSON_AddNumberToObject(d, "ms", (double)(mono_ms() - o->act_t0));
+	rc = orch_log(o, "action.done", d, e, "done: %s", o->act_what);
+	free(o->act_what);
+	free(o->act_detail);
+	o->act_what = o->act_detail = NULL;
+	return rc;
+}
+
+static void
+forget_action(struct orch *o)
+{
+	free(o->act_what);
+	free(o->act_detail);
+	o->act_what = o->act_detail = NULL;
+}
+
+static void
+on_flow_answer(struct flow *f)
+{
+	settle_action(O(f), NULL);
+}
+
 int
 orch_act(struct flow *f, const char *what, const char *detail)
 {
 	struct orch *o = O(f);
 
-	if (orch_log(o, "action", step_data(o, detail), &f->e, "%s", what) != 0)
+	if (settle_action(o, &f->e) != 0 ||
+	    orch_log(o, "action", step_data(o, detail), &f->e, "%s", what) != 0)
 		return FLOW_FAIL;
+	o->act_what = xstrdup(what);
+	o->act_detail = detail != NULL ? xstrdup(detail) : NULL;
+	o->act_t0 = mono_ms();
 	orch_progress(o, "%s", what);
 	return 0;
 }
@@ -160,7 +197,11 @@ connections_close(struct orch *o)
 static void
 connections_renew(struct orch *o)
 {
-	connections_close(o);
+	orch_heartbeat(o, false);
+	pg_close_failing(o->src, "abandoned for a rollback");
+	pg_close_failing(o->dst, "abandoned for a rollback");
+	pg_close_failing(o->bouncer, "abandoned for a rollback");
+	o->src = o->dst = o->bouncer = NULL;
 	connections_open(o);
 }
 
@@ -238,6 +279,7 @@ scratch_reset(struct orch *o)
 static void
 abandon_step(struct orch *o)
 {
+	forget_action(o);
 	if (o->flow != NULL) {
 		flow_cancel(o->flow);
 		o->flow = NULL;
@@ -288,6 +330,48 @@ void
 orch_switch_window_changed(struct orch *o)
 {
 	arm_switch_timer(o);
+}
+
+/* ------------------------------------------------------ lag samples */
+
+static void sample_tick(struct loop_timer *t, void *arg);
+
+static void
+on_sample(const struct heartbeat_reading *r, void *arg)
+{
+	struct orch *o = arg;
+	struct err e = { 0, "" };
+	double e2e = r->writer_active ? r->lag_seconds : NAN;
+
+	o->sampling = false;
+	if (o->opts.dry_run)
+		return;
+	if (!isnan(e2e) || o->st.replication != REPL_FORWARD)
+		lag_sample_append(o->state_dir, now_ms(), e2e,
+		    o->prov->status.lag_target, &e);
+	if (!isnan(r->lag_seconds) && !o->gate_active)
+		o->gate.lag_e2e = e2e;
+}
+
+static void
+sample_tick(struct loop_timer *t, void *arg)
+{
+	struct orch *o = arg;
+
+	(void)t;
+	o->sampler = loop_timer_add(o->loop, 1000, sample_tick, o);
+	if (!o->busy || o->sampling || o->opts.dry_run)
+		return;
+	if (o->st.replication != REPL_FORWARD || o->st.switched) {
+		struct heartbeat_reading none;
+
+		memset(&none, 0, sizeof none);
+		none.lag_seconds = NAN;
+		on_sample(&none, o);
+		return;
+	}
+	o->sampling = true;
+	heartbeat_read(o->src, o->dst, on_sample, o);
 }
 
 /* ------------------------------------------------------------ asking */
@@ -414,6 +498,10 @@ on_step_done(struct flow *f, int rc, const struct err *e, void *arg)
 	(void)f;
 	o->flow = NULL;
 	scratch_reset(o);
+	if (rc == 0)
+		settle_action(o, NULL);
+	else
+		forget_action(o);	/* its outcome is the action.failed below */
 	if (rc == 0) {
 		/* The state file is replaced after every step. */
 		if (save(o, &se) != 0) {
@@ -509,6 +597,7 @@ next_step(struct orch *o)
 	scratch_reset(o);
 	orch_changed(o);
 	o->flow = flow_start(o->loop, s->flow, o, on_step_done, o);
+	o->flow->on_answer = on_flow_answer;
 }
 
 /* ------------------------------------------------------------ phases */
@@ -910,6 +999,7 @@ orch_new(struct loop *loop, const struct config *cfg, const char *state_dir,
 	}
 	connections_open(o);
 	loop_signal(loop, SIGCHLD, on_sigchld, o);
+	o->sampler = loop_timer_add(loop, 1000, sample_tick, o);
 	return o;
 }
 
@@ -921,6 +1011,8 @@ orch_free(struct orch *o)
 	abandon_step(o);
 	if (o->switch_timer != NULL)
 		loop_timer_cancel(o->switch_timer);
+	if (o->sampler != NULL)
+		loop_timer_cancel(o->sampler);
 	connections_close(o);
 	validation_free(o->last_validation);
 	state_free(&o->st);

@@ -472,6 +472,16 @@ pg_new(struct loop *loop, const struct pg_opts *opts)
 }
 
 void
+pg_close_failing(struct pg *c, const char *why)
+{
+	if (c == NULL)
+		return;
+	close_conn(c);
+	fail_all(c, why);
+	pg_free(c);
+}
+
+void
 pg_free(struct pg *c)
 {
 	struct pg_query *q, *next;

@@ -42,8 +42,11 @@ typedef void (*pg_result_fn)(struct pg *c, PGresult *res, const char *error,
 typedef void (*pg_state_fn)(struct pg *c, void *arg);
 
 struct pg *pg_new(struct loop *loop, const struct pg_opts *opts);
-/* Fails what is queued (without calling back) and closes. */
+/* Drops what is queued (without calling back) and closes. */
 void pg_free(struct pg *c);
+/* Fails what is queued (calling back with why) and closes: for owners
+ * whose other parts still wait on those queries. */
+void pg_close_failing(struct pg *c, const char *why);
 
 /* Queues a query with text parameters (NULL for SQL NULL); params are
  * copied. Connects first when needed. */

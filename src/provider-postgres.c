@@ -289,6 +289,20 @@ stop_disable(struct flow *f, PGresult *prev)
 	return alter_sub(f, OP(f)->pp->dst, CFG(f)->subscription, "DISABLE");
 }
 
+/* A disabled subscription's worker notices within about a second; the
+ * cutover's write pause should not wait for that, so it is ended. */
+static int
+stop_worker_end(struct flow *f, PGresult *prev)
+{
+	const char *params[] = { CFG(f)->subscription };
+
+	(void)prev;
+	return flow_query(f, OP(f)->pp->dst, "SELECT count(pg_terminate_backend(w.pid))"
+	    " FROM pg_stat_subscription w JOIN pg_subscription s ON s.oid = w.subid"
+	    " WHERE s.subname = $1 AND NOT s.subenabled AND w.pid IS NOT NULL",
+	    1, params);
+}
+
 static int
 stop_worker_gone(struct flow *f, PGresult *prev)
 {
@@ -298,11 +312,11 @@ stop_worker_gone(struct flow *f, PGresult *prev)
 		return flow_fail(f, EXIT_RUNTIME, "target: the apply worker of %s "
 		    "is still running %d s after DISABLE", CFG(f)->subscription,
 		    WORKER_WAIT_MS / 1000);
-	return flow_back(f, 1, 100);
+	return flow_back(f, 1, 10);
 }
 
 static const flow_step stop_steps[] = {
-	sub_look, stop_disable, sub_look, stop_worker_gone, NULL
+	sub_look, stop_disable, stop_worker_end, sub_look, stop_worker_gone, NULL
 };
 
 static void
@@ -359,7 +373,7 @@ start_worker_up(struct flow *f, PGresult *prev)
 		return flow_fail(f, EXIT_RUNTIME, "target: the apply worker of %s "
 		    "did not start within %d s of ENABLE (see the target's "
 		    "server log)", CFG(f)->subscription, WORKER_WAIT_MS / 1000);
-	return flow_back(f, 1, 100);
+	return flow_back(f, 1, 20);
 }
 
 static const flow_step start_steps[] = {
@@ -511,7 +525,7 @@ rev_worker_up(struct flow *f, PGresult *prev)
 		    "the reverse subscription %s did not start within %d s (see "
 		    "the source's server log)", CFG(f)->reverse_subscription,
 		    WORKER_WAIT_MS / 1000);
-	return flow_back(f, 1, 100);
+	return flow_back(f, 1, 20);
 }
 
 static const flow_step reverse_start_steps[] = {
@@ -579,7 +593,8 @@ pg_describe(struct provider *p, const char *op, struct strbuf *out)
 
 	if (strcmp(op, "stop") == 0) {
 		sb_printf(out, "target: ALTER SUBSCRIPTION %s DISABLE (unless "
-		    "disabled), then wait until its apply worker has exited\n", sub);
+		    "disabled), end its apply worker (pg_terminate_backend) and "
+		    "wait until it has exited\n", sub);
 	} else if (strcmp(op, "start") == 0) {
 		sb_printf(out, "source: advance the forward slot past the changes "
 		    "the reverse replication brought back (when there was one)\n"

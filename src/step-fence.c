@@ -361,7 +361,7 @@ drain_wait(struct flow *f, PGresult *prev)
 	if (pgr_int64(prev, 0, 1, 0) == 0 ||
 	    flow_waited(f) > (int64_t)(o->cfg->drain_wait_seconds * 1000))
 		return FLOW_NEXT;
-	return flow_back(f, 1, 50);
+	return flow_back(f, 1, 10);
 }
 
 static int
@@ -408,7 +408,7 @@ kill_done(struct flow *f, PGresult *prev)
 			return flow_fail(f, EXIT_RUNTIME, "application sessions still "
 			    "run transactions on the %s after termination",
 			    side_name(O(f)));
-		return flow_back(f, 1, 100);
+		return flow_back(f, 1, 20);
 	}
 	return FLOW_NEXT;
 }

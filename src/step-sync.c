@@ -80,12 +80,28 @@ sentinel_prepare(struct flow *f, PGresult *prev)
 	} else {
 		free(id);
 	}
-	{
-		const char *params[1] = { sentinel_id(o) };
+	if (o->st.sentinel_lsn != NULL)
+		return FLOW_NEXT;
+	/* A position taken after the fence and before the sentinel: when the
+	 * other side has applied up to it, it has every write of before. */
+	return flow_query(f, writer_side(o), "SELECT pg_current_wal_lsn()::text",
+	    0, NULL);
+}
 
-		return flow_query(f, writer_side(o), "SELECT EXISTS (SELECT 1 FROM"
-		    " cutover.sentinel WHERE id = $1)", 1, params);
+static int
+sentinel_lsn_keep(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	const char *params[1];
+
+	if (o->st.sentinel_lsn == NULL && prev != NULL) {
+		o->st.sentinel_lsn = xstrdup(pgr_value(prev, 0, 0));
+		if (orch_save(f) != 0)
+			return FLOW_FAIL;
 	}
+	params[0] = sentinel_id(o);
+	return flow_query(f, writer_side(o), "SELECT EXISTS (SELECT 1 FROM"
+	    " cutover.sentinel WHERE id = $1)", 1, params);
 }
 
 static int
@@ -109,29 +125,11 @@ sentinel_write_step(struct flow *f, PGresult *prev)
 	    params);
 }
 
-static int
-sentinel_lsn(struct flow *f, PGresult *prev)
-{
-	(void)prev;
-	return flow_query(f, writer_side(O(f)), "SELECT pg_current_wal_lsn()::text",
-	    0, NULL);
-}
-
-static int
-sentinel_lsn_keep(struct flow *f, PGresult *prev)
-{
-	struct orch *o = O(f);
-
-	if (o->st.sentinel_lsn == NULL) {
-		o->st.sentinel_lsn = xstrdup(pgr_value(prev, 0, 0));
-		if (orch_save(f) != 0)
-			return FLOW_FAIL;
-	}
-	return FLOW_NEXT;
-}
-
-/* The sentinel is on the other side, and (postgres, forward) the
- * subscription confirmed the position taken after it. */
+/* The sentinel is on the other side and, for the postgres provider going
+ * forward, the subscription's origin has applied past the position taken
+ * before it (pg_replication_origin_status moves as each transaction is
+ * applied, unlike the slot's confirmed position, which waits for
+ * feedback). */
 static int
 sentinel_look(struct flow *f, PGresult *prev)
 {
@@ -140,69 +138,49 @@ sentinel_look(struct flow *f, PGresult *prev)
 	    o->cfg->subscription };
 
 	(void)prev;
-	return flow_query(f, reader_side(o), "SELECT EXISTS (SELECT 1 FROM"
-	    " cutover.sentinel WHERE id = $1)", 1, params);
-}
-
-static int
-sentinel_confirmed(struct flow *f, PGresult *prev)
-{
-	struct orch *o = O(f);
-	const char *params[2] = { o->st.sentinel_lsn, o->cfg->subscription };
-
-	if (!pgr_bool(prev, 0, 0))
-		return flow_back(f, 1, 20);
 	if (o->cfg->provider != PROVIDER_POSTGRES || backwards(o))
-		return FLOW_DONE;
-	/* The slot of the subscription, on the source. */
-	return flow_query(f, o->dst, "SELECT subslotname FROM pg_subscription"
-	    " WHERE subname = $1", 1, params + 1);
+		return flow_query(f, reader_side(o), "SELECT EXISTS (SELECT 1 FROM"
+		    " cutover.sentinel WHERE id = $1), true", 1, params);
+	return flow_query(f, reader_side(o), "SELECT EXISTS (SELECT 1 FROM"
+	    " cutover.sentinel WHERE id = $1), coalesce((SELECT bool_or("
+	    "o.remote_lsn >= $2::pg_lsn) FROM pg_replication_origin_status o"
+	    " JOIN pg_subscription s ON o.external_id = 'pg_' || s.oid"
+	    " WHERE s.subname = $3), false)", 3, params);
 }
 
 static int
-slot_look(struct flow *f, PGresult *prev)
+sentinel_seen(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
-	const char *params[2];
 
-	params[0] = pgr_value(prev, 0, 0);
-	params[1] = o->st.sentinel_lsn;
-	if (params[0] == NULL)
-		return flow_fail(f, EXIT_RUNTIME, "target: subscription %s has no "
-		    "slot", o->cfg->subscription);
-	return flow_query(f, o->src, "SELECT coalesce(bool_or(confirmed_flush_lsn"
-	    " >= $2::pg_lsn), false) FROM pg_replication_slots WHERE slot_name = $1",
-	    2, params);
-}
-
-static int
-slot_done(struct flow *f, PGresult *prev)
-{
-	if (pgr_bool(prev, 0, 0)) {
-		orch_log(O(f), "check", NULL, &f->e, "final sync: the sentinel is "
-		    "on the target and the subscription confirmed %s",
-		    O(f)->st.sentinel_lsn);
-		return FLOW_DONE;
-	}
-	return flow_back(f, 3, 20);
+	if (!pgr_bool(prev, 0, 0) || !pgr_bool(prev, 0, 1))
+		return flow_back(f, 1, 10);
+	if (orch_log(o, "check", NULL, &f->e, "%s: the sentinel is on the %s%s",
+	    backwards(o) ? "reverse catch-up" : "final sync",
+	    backwards(o) ? "source" : "target",
+	    o->cfg->provider == PROVIDER_POSTGRES && !backwards(o) ?
+	    " and the subscription applied past the position taken before it" :
+	    "") != 0)
+		return FLOW_FAIL;
+	return FLOW_DONE;
 }
 
 static void
 final_describe(struct orch *o, struct strbuf *out)
 {
-	sb_printf(out, "%s: INSERT INTO cutover.sentinel (id, run_id, note) "
-	    "VALUES ('<run>-a<attempt>-%s', ...) ON CONFLICT DO NOTHING; SELECT "
-	    "pg_current_wal_lsn()\n", backwards(o) ? "target" : "source",
+	sb_printf(out, "%s: SELECT pg_current_wal_lsn(); INSERT INTO "
+	    "cutover.sentinel (id, run_id, note) VALUES ('<run>-a<attempt>-%s', "
+	    "...) ON CONFLICT DO NOTHING\n", backwards(o) ? "target" : "source",
 	    backwards(o) ? "back" : "final");
 	sb_printf(out, "%s: wait until the sentinel is there%s\n",
 	    backwards(o) ? "source" : "target",
 	    o->cfg->provider == PROVIDER_POSTGRES && !backwards(o) ?
-	    " and the subscription's slot confirmed that position" : "");
+	    " and the subscription's origin (pg_replication_origin_status) "
+	    "applied past that position" : "");
 }
 
-static const flow_step final_flow[] = { sentinel_prepare,
-	sentinel_write_step, sentinel_lsn, sentinel_lsn_keep, sentinel_look,
-	sentinel_confirmed, slot_look, slot_done, NULL };
+static const flow_step final_flow[] = { sentinel_prepare, sentinel_lsn_keep,
+	sentinel_write_step, sentinel_look, sentinel_seen, NULL };
 const struct step step_final_sync = { "sentinel.sync", NULL, final_describe,
 	final_flow };
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/replica.sh - a source and a target cluster with native logical
 # replication between them and a cutover.conf for them (provider postgres).
 #
@@ -19,14 +20,14 @@ psql_app() { # NAME [psql args...]
 # Waits until every table of the subscription is ready and the source's
 # current WAL position has been confirmed by the target.
 wait_replicated() {
-	local i lsn
-	for i in $(seq 1 600); do
+	local lsn
+	for _ in $(seq 1 600); do
 		[ "$(psql_app dst -c "select count(*) from pg_subscription_rel where srsubstate <> 'r'")" = 0 ] &&
 			[ "$(psql_app dst -c 'select count(*) from pg_subscription_rel')" -gt 0 ] && break
 		sleep 0.1
 	done
 	lsn=$(psql_app src -c 'select pg_current_wal_lsn()')
-	for i in $(seq 1 600); do
+	for _ in $(seq 1 600); do
 		[ "$(psql_app src -c "select count(*) from pg_replication_slots where slot_name = 'cutover_sub' and confirmed_flush_lsn >= '$lsn'")" = 1 ] && return 0
 		sleep 0.1
 	done
