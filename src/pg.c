@@ -43,6 +43,8 @@ struct pg {
 
 	struct pg_query *head, *tail;  /* head is running when state is BUSY */
 	PGresult *delivering;          /* the result a callback may take */
+	int depth;                     /* callbacks running on the stack */
+	bool doomed;                   /* pg_free() was called from one */
 	pg_state_fn state_fn;
 	void *state_arg;
 };
@@ -122,8 +124,11 @@ drop_io(struct pg *c)
 	}
 }
 
-/* Delivers the head query's outcome and removes it. */
-static void
+static void really_free(struct pg *c);
+
+/* Delivers the head query's outcome and removes it. A callback may free
+ * the connection: then false is returned and c must not be touched. */
+static bool
 finish_head(struct pg *c, PGresult *res, const char *error)
 {
 	struct pg_query *q = c->head;
@@ -134,23 +139,37 @@ finish_head(struct pg *c, PGresult *res, const char *error)
 	if (res == q->last)
 		q->last = NULL;
 	c->delivering = res;
+	c->depth++;
 	if (q->fn != NULL)
 		q->fn(c, res, error, q->arg);
+	c->depth--;
 	if (c->delivering != NULL)
 		PQclear(c->delivering);
 	c->delivering = NULL;
 	query_free(q);
+	if (c->doomed) {
+		if (c->depth == 0)
+			really_free(c);
+		return false;
+	}
+	return true;
 }
 
-/* Fails every queued query (after a lost connection or a failed connect). */
-static void
+/* Fails every queued query (after a lost connection or a failed connect).
+ * False when a callback freed the connection. */
+static bool
 fail_all(struct pg *c, const char *why)
 {
 	char *msg = xasprintf("%s: %s", c->label, why);
 
-	while (c->head != NULL)
-		finish_head(c, NULL, msg);
+	while (c->head != NULL) {
+		if (!finish_head(c, NULL, msg)) {
+			free(msg);
+			return false;
+		}
+	}
 	free(msg);
+	return true;
 }
 
 static void
@@ -183,7 +202,8 @@ lost(struct pg *c, const char *why)
 {
 	set_error(c, why);
 	close_conn(c);
-	fail_all(c, c->last_error);
+	if (!fail_all(c, c->last_error))
+		return;
 	if (c->no_reconnect) {
 		set_state(c, PG_IDLE_DISCONNECTED);
 		return;
@@ -351,7 +371,10 @@ start_next(struct pg *c)
 			    PQerrorMessage(c->conn));
 
 			str_trim(msg);
-			finish_head(c, NULL, msg);
+			if (!finish_head(c, NULL, msg)) {
+				free(msg);
+				return;
+			}
 			free(msg);
 		}
 		start_next(c);
@@ -381,14 +404,18 @@ consume(struct pg *c)
 			cancel_timer(&c->deadline);
 			set_state(c, PG_READY);
 			if (q != NULL) {
+				bool alive;
+
 				if (q->error != NULL) {
 					char *msg = xasprintf("%s: %s", c->label, q->error);
 
-					finish_head(c, NULL, msg);
+					alive = finish_head(c, NULL, msg);
 					free(msg);
 				} else {
-					finish_head(c, q->last, NULL);
+					alive = finish_head(c, q->last, NULL);
 				}
+				if (!alive)
+					return;
 			}
 			start_next(c);
 			return;
@@ -474,13 +501,17 @@ pg_new(struct loop *loop, const struct pg_opts *opts)
 void
 pg_close_failing(struct pg *c, const char *why)
 {
-	if (c == NULL)
+	if (c == NULL || c->doomed)
 		return;
 	close_conn(c);
+	c->depth++;	/* a callback freeing c now only dooms it */
 	fail_all(c, why);
+	c->depth--;
 	pg_free(c);
 }
 
+/* Frees c, or, when called from inside one of its callbacks, closes it
+ * and leaves the freeing to the outermost delivery. */
 void
 pg_free(struct pg *c)
 {
@@ -495,6 +526,17 @@ pg_free(struct pg *c)
 		next = q->next;
 		query_free(q);
 	}
+	c->head = c->tail = NULL;
+	if (c->depth > 0) {
+		c->doomed = true;
+		return;
+	}
+	really_free(c);
+}
+
+static void
+really_free(struct pg *c)
+{
 	secure_zero(c->conninfo, strlen(c->conninfo));
 	free(c->conninfo);
 	free(c->label);
@@ -527,6 +569,10 @@ on_kick(struct loop_timer *t, void *arg)
 static void
 enqueue(struct pg *c, struct pg_query *q)
 {
+	if (c->doomed) {
+		query_free(q);	/* freed from a callback: nothing runs again */
+		return;
+	}
 	if (c->tail != NULL)
 		c->tail->next = q;
 	else

@@ -59,7 +59,8 @@ static const struct step *const rollback_list[] = {
 	&step_target_pause, &step_target_nologin, &step_target_readonly,
 	&step_target_drain, &step_target_fenced,
 	&step_reverse_catchup, &step_sequences_back, &step_pgbouncer_repoint,
-	&step_switch_command, &step_switched, &step_reverse_stop,
-	&step_forward_start, &step_unfence_source, NULL
+	&step_switch_command, &step_switched, &step_unfence_source_early,
+	&step_reverse_stop, &step_forward_start_skip, &step_unfence_source,
+	&step_forward_start, NULL
 };
 const struct step *const *const orch_rollback_steps_ptr = rollback_list;

@@ -646,6 +646,18 @@ static const flow_step unfence_flow[] = { resume_look, resume_act,
 const struct step step_unfence_source = { "source.unfence",
 	unfence_source_applies, unfence_describe, unfence_flow };
 
+/* When the application never wrote on the target, the source is made
+ * writable first: nothing on the target side (down, perhaps) can then
+ * keep it fenced. */
+static bool
+unfence_source_early_applies(struct orch *o)
+{
+	return o->st.fenced && o->st.switched_at == 0;
+}
+
+const struct step step_unfence_source_early = { "source.unfence",
+	unfence_source_early_applies, unfence_describe, unfence_flow };
+
 /* The target after a rollback: fenced for the next attempt's switch to
  * open again. */
 static bool

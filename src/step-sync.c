@@ -322,6 +322,9 @@ reverse_stop_applies(struct orch *o)
 	return o->st.replication == REPL_REVERSE;
 }
 
+/* Before the switch nothing wrote on the target: the reverse
+ * replication can go after the source's fence is lifted. */
+
 static int
 reverse_stop_act(struct flow *f, PGresult *prev)
 {
@@ -363,6 +366,15 @@ static bool
 forward_start_applies(struct orch *o)
 {
 	return o->st.replication != REPL_FORWARD;
+}
+
+/* After the switch, forward starts again (skipping what the reverse
+ * replication brought back) before the source's fence is lifted: new
+ * writes on the source must not be skipped. */
+static bool
+forward_start_skip_applies(struct orch *o)
+{
+	return o->st.replication != REPL_FORWARD && o->st.switched_at != 0;
 }
 
 /* After writes came back through reverse replication, the forward slot
@@ -420,6 +432,8 @@ static const flow_step forward_flow[] = { forward_position, forward_act,
 	forward_done, NULL };
 const struct step step_forward_start = { "replication.start",
 	forward_start_applies, forward_describe, forward_flow };
+const struct step step_forward_start_skip = { "replication.start",
+	forward_start_skip_applies, forward_describe, forward_flow };
 
 /* ---------------------------------------------------------- sequences */
 

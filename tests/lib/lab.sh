@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# tests/lib/lab.sh - a rehearsal lab (cutover lab up) for the orchestration
+# tests, always taken down by an EXIT trap.
+#
+#   . "$TOP_SRCDIR/tests/lib/lab.sh"
+#   lab_up 20000            # sets LAB, CONF; fast gates for tests
+#   lab_load 200 30         # background load through pgbouncer
+#   lab_wait_load           # until the load has ended
+#   load_field lost         # a figure of `lab status --json`'s load
+
+LAB_T=$(mktemp -d "${TMPDIR:-/tmp}/cutover-lab-test.XXXXXX") || exit 1
+chmod 755 "$LAB_T"
+LAB=$LAB_T/lab
+CONF=$LAB/cutover.conf
+lab_teardown() {
+	"$CUTOVER" lab down --dir "$LAB" >/dev/null 2>&1
+	rm -rf "$LAB_T"
+}
+trap lab_teardown EXIT
+trap 'exit 130' INT TERM
+
+lab_up() { # ROWS
+	"$CUTOVER" lab up --dir "$LAB" --rows "$1" >"$LAB_T/up.log" 2>&1 || {
+		cat "$LAB_T/up.log"
+		return 1
+	}
+	# Tests do not wait half a minute for the lag gate.
+	sed -i 's/^lag_hold_seconds = .*/lag_hold_seconds = 2/' "$CONF"
+}
+
+lab_load() { # RATE DURATION
+	"$CUTOVER" lab load --dir "$LAB" --rate "$1" --duration "$2" --clients 4 \
+		>"$LAB_T/load.log" 2>&1
+}
+
+lab_status_json() {
+	"$CUTOVER" lab status --dir "$LAB" --json 2>/dev/null
+}
+
+lab_wait_load() {
+	local i
+	for i in $(seq 1 300); do
+		[ "$(lab_status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["load"]["running"])' 2>/dev/null)" = False ] &&
+			return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+load_field() { # FIELD
+	lab_status_json | python3 -c "import json,sys; print(json.load(sys.stdin)['load']['$1'])"
+}
+
+# Where pgbouncer sends the application now: "source" or "target".
+app_points_at() {
+	local port
+	port=$(psql "$(sed -n 's/^pgbouncer_admin = //p' "$CONF")" -X -A -t -c 'show databases' |
+		awk -F'|' '$1 == "app" {print $3}')
+	if grep -q "port=$port " "$CONF" && [ "$(sed -n '/^\[source\]/,/^\[/p' "$CONF" | grep -c "port=$port")" -gt 0 ]; then
+		echo source
+	else
+		echo target
+	fi
+}
+
+# The last event of a kind, as JSON.
+last_event() { # KIND
+	"$CUTOVER" -c "$CONF" log --json | python3 -c "
+import json, sys
+last = None
+for line in sys.stdin:
+    e = json.loads(line)
+    if e['kind'] == '$1':
+        last = e
+print(json.dumps(last))"
+}
