@@ -70,6 +70,8 @@ enum pop_kind {
 /* One provider operation in flight. */
 struct pop {
 	struct provider *p;
+	struct err first_err;      /* refresh: the first call that failed */
+	bool partial;
 	enum pop_kind kind;
 	provider_done_fn done;
 	void *arg;
@@ -212,13 +214,40 @@ static void refresh_metrics(struct pop *op);
 static void
 refresh_fail(struct pop *op, const struct err *e)
 {
-	set_str(&op->p->status.error, e->msg);
-	pop_finish(op, e);
+	struct err all = *e;
+
+	if (op->partial) {
+		all = op->first_err;
+		size_t n = strlen(all.msg);
+
+		if (n + 3 < sizeof all.msg)
+			snprintf(all.msg + n, sizeof all.msg - n, "; %.*s",
+			    (int)(sizeof all.msg - n - 3), e->msg);
+	}
+	set_str(&op->p->status.error, all.msg);
+	pop_finish(op, &all);
+}
+
+/* A failed part of a refresh does not stop the others: the operator
+ * sees what could be read, and the error names what could not. */
+static void
+refresh_partial(struct pop *op, const struct err *e)
+{
+	if (!op->partial)
+		op->first_err = *e;
+	op->partial = true;
 }
 
 static void
 refresh_ok(struct pop *op)
 {
+	if (op->partial) {
+		struct err e = op->first_err;
+
+		op->partial = false;
+		refresh_fail(op, &e);
+		return;
+	}
 	set_str(&op->p->status.error, NULL);
 	op->p->status.updated_at = now_ms();
 	pop_finish(op, NULL);
@@ -238,8 +267,9 @@ on_tables(const struct dms_table *v, size_t n, const struct err *e,
 
 	op->dop = NULL;
 	if (e != NULL) {
-		refresh_fail(op, e);
-		return;
+		/* The last good table list stays; the error says it is old. */
+		refresh_partial(op, e);
+		goto next;
 	}
 	for (i = 0; i < n; i++) {
 		t = table_list_get(&fresh, v[i].schema, v[i].name);
@@ -261,6 +291,7 @@ on_tables(const struct dms_table *v, size_t n, const struct err *e,
 	}
 	table_list_clear(&p->tables);
 	p->tables = fresh;
+next:
 	if (impl(p)->cloudwatch)
 		refresh_metrics(op);
 	else

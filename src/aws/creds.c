@@ -695,6 +695,10 @@ http_step(struct http_response *r, void *arg)
 	return;
 fail:
 	free(what);
+	/* The metadata service is the chain's last resort: say so. */
+	if (p->step >= STEP_IMDS_TOKEN)
+		err_prefix(&e, "no AWS credentials (none in the environment, "
+		    "the profile or the container) and ");
 	fetch_fail(p, &e);
 }
 

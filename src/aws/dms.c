@@ -274,8 +274,10 @@ dms_arn_resource_id(const char *arn)
 bool
 dms_status_transitional(const char *status)
 {
+	/* Not "creating" or "deleting": a task may sit in those, and DMS
+	 * itself says whether it can be started then. */
 	static const char *words[] = { "starting", "stopping", "modifying",
-	    "creating", "moving", "testing", "deleting" };
+	    "moving" };
 	size_t i;
 
 	if (status == NULL)

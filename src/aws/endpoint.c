@@ -21,6 +21,12 @@ const struct aws_service aws_service_cloudwatch = {
 	"GraniteServiceVersion20100801", "application/x-amz-json-1.0",
 };
 
+/* Resolved for completeness and the metrics of Aurora, which come from
+ * CloudWatch: no RDS API call is made today. */
+const struct aws_service aws_service_rds = {
+	"RDS", "rds", "rds", "RDS", "", "",
+};
+
 static const char *
 env(const char *name)
 {

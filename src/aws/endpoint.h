@@ -22,6 +22,7 @@ struct aws_service {
 
 extern const struct aws_service aws_service_dms;
 extern const struct aws_service aws_service_cloudwatch;
+extern const struct aws_service aws_service_rds;
 
 /* The region, allocated; NULL with e set when none is configured.
  * configured is the config file's value (may be NULL). where (may be
