@@ -9,6 +9,11 @@
 # reach a real AWS: no profile of the user's is read (HOME is private) and
 # the instance metadata service is off unless a test points it at loopback.
 
+# The interpreter itself, not a version manager's shim (pyenv's costs half a
+# second a call).
+PYTHON=$(command python3 -c 'import sys; print(sys.executable)')
+python3() { "$PYTHON" "$@"; }
+
 AWS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cutover-aws.XXXXXX")
 AWS_PIDS=()
 DMSPROBE="$TOP_BUILDDIR/tests/helpers/dmsprobe"
@@ -103,4 +108,56 @@ aws_conf() { # FILE TASK_ARN [section.key=value ...]
 # json_get JSON PYTHON-EXPRESSION-ON-d
 json_get() {
 	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# Everything dmsprobe printed, for the secret checks.
+PROBE_LOG="$AWS_TMP/outputs.log"
+: >"$PROBE_LOG"
+
+probe() { # dmsprobe ARGS: sets OUT (stdout), ERR (stderr), RC
+	"$DMSPROBE" "$@" >"$AWS_TMP/p.out" 2>"$AWS_TMP/p.err"
+	RC=$?
+	OUT=$(cat "$AWS_TMP/p.out")
+	ERR=$(cat "$AWS_TMP/p.err")
+	{
+		printf '== dmsprobe %s (exit %s)\n' "$*" "$RC"
+		cat "$AWS_TMP/p.out" "$AWS_TMP/p.err"
+	} >>"$PROBE_LOG"
+}
+
+# HTTP attempts the last probe made (it says so on stderr).
+attempts() {
+	sed -n 's/^dmsprobe: \([0-9]*\) HTTP attempts$/\1/p' <<<"$ERR"
+}
+
+# Fails a case for every secret found in what our program printed or
+# logged (FILES after --).
+no_secrets() { # SECRET... [-- FILE...]
+	local secrets=() files=("$PROBE_LOG") s found=0
+	while [ $# -gt 0 ]; do
+		[ "$1" = -- ] && { shift; files+=("$@"); break; }
+		secrets+=("$1")
+		shift
+	done
+	for s in "${secrets[@]}"; do
+		if grep -rqF -- "$s" "${files[@]}" 2>/dev/null; then
+			fail "a secret (${s:0:4}...) appears in the output"
+			found=1
+		fi
+	done
+	[ $found = 0 ] && pass "no secret (${#secrets[@]} checked) in $(wc -l <"$PROBE_LOG") lines of output"
+	return 0
+}
+
+# Requests the fake received, as JSON lines; count of those matching a
+# Python condition on r.
+fake_count() {
+	python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if eval(sys.argv[2]):
+        n += 1
+print(n)' "$FAKE_DIR/requests.jsonl" "$1"
 }
