@@ -437,6 +437,7 @@ on_creds(const struct aws_creds *cr, const struct err *ce, void *arg)
 	hr.connect_timeout_ms = call->c->opts.connect_timeout_ms;
 	hr.timeout_ms = call->c->opts.timeout_ms;
 	hr.max_body = call->c->opts.max_body;
+	hr.fresh_connection = !call->idempotent;
 	call->c->attempts++;
 	call->xfer = http_start(call->c->http, &hr, on_response, call, &e);
 	for (i = 0; i < nh; i++) {

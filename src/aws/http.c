@@ -304,6 +304,10 @@ http_start(struct http *h, const struct http_request *req, http_done_fn done,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	curl_easy_setopt(x->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	if (req->fresh_connection) {
+		curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_FORBID_REUSE, 1L);
+	}
 	curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_SSL_VERIFYHOST, 2L);
 	/* The AWS CLI's own variable for a private CA bundle. */
@@ -377,7 +381,8 @@ static void
 classify(struct http_xfer *x, CURLcode rc)
 {
 	struct http_response *r = &x->resp;
-	long connected = 0;
+	curl_off_t connected = 0;
+	long request_size = 0;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
 	if (rc == CURLE_OK) {
@@ -387,7 +392,10 @@ classify(struct http_xfer *x, CURLcode rc)
 	}
 	snprintf(r->error, sizeof r->error, "%s",
 	    x->curl_error[0] != '\0' ? x->curl_error : curl_easy_strerror(rc));
+	/* A reused connection has no connect time: what was written says
+	 * more. */
 	curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connected);
+	curl_easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &request_size);
 	if (x->too_large) {
 		r->failure = HTTP_TOO_LARGE;
 		r->sent = true;
@@ -400,7 +408,7 @@ classify(struct http_xfer *x, CURLcode rc)
 		r->sent = false;
 	} else if (rc == CURLE_OPERATION_TIMEDOUT) {
 		r->failure = HTTP_TIMEOUT;
-		r->sent = connected > 0;
+		r->sent = connected > 0 || request_size > 0;
 	} else {
 		r->failure = HTTP_NETWORK;
 		r->sent = true;

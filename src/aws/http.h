@@ -25,6 +25,10 @@ struct http_request {
 	int64_t connect_timeout_ms;    /* 0: the default */
 	int64_t timeout_ms;            /* whole transfer; 0: the default */
 	size_t max_body;               /* response bytes; 0: the default */
+	/* A new connection, never reused: curl silently sends a request
+	 * again when a reused connection dies before answering, which a
+	 * call that is not idempotent must never see. */
+	bool fresh_connection;
 };
 
 enum http_failure {

@@ -107,7 +107,7 @@ aws_conf() { # FILE TASK_ARN [section.key=value ...]
 
 # json_get JSON PYTHON-EXPRESSION-ON-d
 json_get() {
-	python3 -c 'import json, sys; d = json.loads(sys.argv[1]); print(eval(sys.argv[2]))' "$1" "$2"
+	printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
 }
 
 # Everything dmsprobe printed, for the secret checks.
