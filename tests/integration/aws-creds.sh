@@ -96,6 +96,7 @@ is "$(json_get "$(tail -1 <<<"$OUT")" 'd["fetches"]')" 1 "credentials valid for 
 rm -f "$HOME/proc-calls"
 AWS_PROFILE=procsoon probe "$CONF" creds 3
 is "$(wc -l <"$HOME/proc-calls" | tr -d ' ')" 3 "credentials expiring within 5 minutes are fetched again before each use"
+AWS_PROFILE=procsoon probe_valgrind "credential_process run three times" "$CONF" creds 3
 AWS_PROFILE=procfail probe "$CONF" creds
 is "$RC" 3 "a failing credential_process: exit 3"
 like "$ERR" "credential_process of profile procfail exited with status 4: sso session expired: run aws sso login" \
@@ -140,6 +141,7 @@ fake_start --tables 20 --creds-ttl 120 || bail_out "the fake did not restart"
 export AWS_EC2_METADATA_SERVICE_ENDPOINT="$FAKE_URL"
 probe "$CONF" creds 3
 is "$(json_get "$(tail -1 <<<"$OUT")" 'd["fetches"]')" 3 "credentials expiring within the margin are refreshed before use"
+probe_valgrind "the instance metadata chain, three times" "$CONF" creds 3
 AWS_ENDPOINT_URL="$FAKE_URL" probe "$CONF" refresh
 is "$RC" 0 "a DMS refresh signed with the instance's temporary credentials"
 is "$(fake_count 'r.get("op") == "DescribeReplicationTasks" and r["signature_ok"] and r["key"].startswith("ASIAFAKE")')" 1 \

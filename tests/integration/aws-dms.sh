@@ -120,5 +120,8 @@ AWS_SECRET_ACCESS_KEY=not-the-secret probe "$CONF" task
 like "$ERR" "DescribeReplicationTasks: InvalidSignatureException: The request signature we calculated does not match" \
 	"a wrong secret: AWS's InvalidSignatureException, named with the operation"
 
+probe_valgrind "a refresh of 1,200 tables with metrics" "$CONF" refresh
+probe_valgrind "a stop and its wait" -p 50 -w 5000 "$CONF" stop
+
 no_secrets "$FAKE_SECRET" -- "$FAKE_DIR"
 done_testing

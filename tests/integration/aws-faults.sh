@@ -114,5 +114,10 @@ like "$ERR" "DescribeReplicationTasks: http://127.0.0.1:[0-9]+: .*(refused|conne
 AWS_ENDPOINT_URL="http://127.0.0.1:$(free_port)" probe $FAST "$CONF" start
 like "$ERR" "\\(after 4 attempts\\)" "a Start that never left is retried too: nothing reached DMS"
 
+script '{"DescribeReplicationTasks": ["500", "hang", "truncate"], "DescribeTableStatistics": ["throttle"]}'
+probe_valgrind "retries through a 500, a timeout, a truncated body and throttling" $FAST -t 700 "$CONF" refresh
+script '{"StopReplicationTask": ["lost"]}'
+probe_valgrind "a stop whose answer is lost" $FAST -t 1000 "$CONF" stop
+
 no_secrets "$FAKE_SECRET" -- "$FAKE_DIR"
 done_testing

@@ -161,3 +161,29 @@ for line in open(sys.argv[1]):
         n += 1
 print(n)' "$FAKE_DIR/requests.jsonl" "$1"
 }
+
+# dmsprobe under valgrind: no invalid access, no leak (definite or
+# indirect). Skipped, and counted as a skip, where valgrind cannot run.
+probe_valgrind() { # DESCRIPTION dmsprobe-ARGS...
+	local desc=$1
+	shift
+	if [ -n "${SANITIZERS:-}" ]; then
+		skip "$desc: built with sanitizers (they check this run instead)"
+		return
+	fi
+	if ! command -v valgrind >/dev/null 2>&1; then
+		skip "$desc: valgrind is not installed"
+		return
+	fi
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--show-leak-kinds=definite,indirect --error-exitcode=99 \
+		"$DMSPROBE" "$@" >"$AWS_TMP/vg.out" 2>"$AWS_TMP/vg.err"
+	local rc=$?
+	cat "$AWS_TMP/vg.out" "$AWS_TMP/vg.err" >>"$PROBE_LOG"
+	if [ "$rc" = 99 ]; then
+		fail "$desc (valgrind)"
+		sed 's/^/# /' "$AWS_TMP/vg.err" | head -40
+	else
+		pass "$desc: no invalid access, no leak under valgrind (exit $rc)"
+	fi
+}
