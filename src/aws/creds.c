@@ -576,11 +576,15 @@ container_start(struct aws_creds_provider *p, struct err *e)
 		p->container_url = xstrdup(full);
 	}
 	if (tokfile != NULL && *tokfile != '\0') {
-		if (file_read_all(tokfile, 16 * 1024, &token, &len) != 0)
+		char *raw;
+
+		if (file_read_all(tokfile, 16 * 1024, &raw, &len) != 0)
 			return err_set(e, EXIT_RUNTIME,
 			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s: %s",
 			    tokfile, strerror(errno));
-		str_trim(token);
+		token = xstrdup(str_trim(raw));
+		secure_zero(raw, len);
+		free(raw);
 	} else if (tok != NULL && *tok != '\0')
 		token = xstrdup(tok);
 	if (token != NULL) {
@@ -623,7 +627,7 @@ http_step(struct http_response *r, void *arg)
 	struct aws_creds_provider *p = arg;
 	struct aws_creds c;
 	struct err e;
-	char *url, *hdr, *what;
+	char *url, *hdr, *what, *body;
 	int rc = 0;
 
 	p->xfer = NULL;
@@ -642,13 +646,13 @@ http_step(struct http_response *r, void *arg)
 	}
 	switch (p->step) {
 	case STEP_IMDS_TOKEN:
-		str_trim(r->body.buf);
-		if (*r->body.buf == '\0' || has_crlf(r->body.buf)) {
+		body = str_trim(r->body.buf);
+		if (*body == '\0' || has_crlf(body)) {
 			err_set(&e, EXIT_RUNTIME, "%s: an empty or bad token",
 			    what);
 			goto fail;
 		}
-		p->imds_token = xstrdup(r->body.buf);
+		p->imds_token = xstrdup(body);
 		p->step = STEP_IMDS_ROLE;
 		url = xasprintf("%s/latest/meta-data/iam/security-credentials/",
 		    p->imds_base);
@@ -658,14 +662,13 @@ http_step(struct http_response *r, void *arg)
 		free(url);
 		break;
 	case STEP_IMDS_ROLE:
-		r->body.buf[strcspn(r->body.buf, "\r\n")] = '\0';
-		str_trim(r->body.buf);
-		if (*r->body.buf == '\0' || strchr(r->body.buf, '/') != NULL ||
-		    strchr(r->body.buf, '?') != NULL) {
+		body = str_trim(r->body.buf);
+		body[strcspn(body, "\r\n")] = '\0';
+		if (*body == '\0' || strpbrk(body, "/?#% ") != NULL) {
 			err_set(&e, EXIT_RUNTIME, "%s: no IAM role name", what);
 			goto fail;
 		}
-		p->imds_role = xstrdup(r->body.buf);
+		p->imds_role = xstrdup(body);
 		p->step = STEP_IMDS_CREDS;
 		url = xasprintf("%s/latest/meta-data/iam/security-credentials/%s",
 		    p->imds_base, p->imds_role);
