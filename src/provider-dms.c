@@ -141,9 +141,13 @@ pop_finish(struct pop *op, const struct err *e)
 	provider_done_fn done = op->done;
 	void *arg = op->arg;
 	struct provider *p = op->p;
+	struct err copy;
 
+	/* e may point into op (its send_err). */
+	if (e != NULL)
+		copy = *e;
 	pop_free(op);
-	done(p, e == NULL ? 0 : -1, e, arg);
+	done(p, e == NULL ? 0 : -1, e == NULL ? NULL : &copy, arg);
 }
 
 static struct pop *

@@ -236,7 +236,8 @@ query_join(struct qparam *v, size_t n)
 	struct strbuf sb;
 	size_t i;
 
-	qsort(v, n, sizeof *v, qparam_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof *v, qparam_cmp);
 	sb_init(&sb);
 	sb_puts(&sb, "");
 	for (i = 0; i < n; i++) {
@@ -445,7 +446,8 @@ sign(const struct sigv4_request *req, const struct sigv4_key *key,
 			add_header(out, "x-amz-content-sha256", out->payload_hash);
 		}
 	}
-	qsort(h.v, h.n, sizeof *h.v, chdr_cmp);
+	if (h.n > 1)
+		qsort(h.v, h.n, sizeof *h.v, chdr_cmp);
 	sb_init(&sh);
 	sb_puts(&sh, "");
 	for (i = 0; i < h.n; i++) {
