@@ -321,6 +321,22 @@ on_refresh_task(const struct dms_task *t, const struct err *e, void *arg)
 		refresh_fail(op, &e2);
 }
 
+/* The newest point, if it is recent: a task that stopped publishing has
+ * no latency now, not the one it had an hour ago. CloudWatch lags by a
+ * few minutes, so recent is within 5 periods or 10 minutes. */
+static double
+fresh_last(const struct dms_impl *d, const struct series *s)
+{
+	int64_t t, window = (int64_t)d->period * 5 * 1000;
+
+	if (s->n == 0)
+		return NAN;
+	if (window < 10 * 60 * 1000)
+		window = 10 * 60 * 1000;
+	(void)series_at(s, s->n - 1, &t);
+	return t >= now_ms() - window ? series_last(s) : NAN;
+}
+
 static void
 on_metrics(const struct cw_result *v, size_t n, const struct err *e,
     void *arg)
@@ -351,8 +367,8 @@ on_metrics(const struct cw_result *v, size_t n, const struct err *e,
 				series_push(s, v[j].t[k], v[j].v[k]);
 		s->updated_at = now_ms();
 	}
-	op->p->status.lag_source = series_last(&d->series[0]);
-	op->p->status.lag_target = series_last(&d->series[1]);
+	op->p->status.lag_source = fresh_last(d, &d->series[0]);
+	op->p->status.lag_target = fresh_last(d, &d->series[1]);
 	refresh_ok(op);
 }
 

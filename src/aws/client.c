@@ -99,12 +99,16 @@ aws_call_cancel(struct aws_call *call)
 void
 aws_client_free(struct aws_client *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
 	while (c->calls != NULL)
 		aws_call_cancel(c->calls);
 	aws_creds_provider_free(c->creds);
 	http_free(c->http);
+	for (i = 0; i < ARRAY_SIZE(c->endpoints); i++)
+		free(c->endpoints[i].url);
 	free(c->region);
 	free(c);
 }
@@ -458,6 +462,25 @@ attempt_start(struct aws_call *call)
 	call->creds_req = aws_creds_get(call->c->creds, on_creds, call);
 }
 
+/* The service's endpoint, resolved once per client: the environment and
+ * the profile are read the first time only. */
+static char *
+client_endpoint(struct aws_client *c, const struct aws_service *s)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c->endpoints); i++) {
+		if (c->endpoints[i].s == s)
+			return xstrdup(c->endpoints[i].url);
+		if (c->endpoints[i].s == NULL) {
+			c->endpoints[i].s = s;
+			c->endpoints[i].url = aws_endpoint(s, c->region);
+			return xstrdup(c->endpoints[i].url);
+		}
+	}
+	return aws_endpoint(s, c->region);
+}
+
 struct aws_call *
 aws_call(struct aws_client *c, const struct aws_service *s, const char *op,
     cJSON *body, bool idempotent, aws_call_fn fn, void *arg, struct err *e)
@@ -465,7 +488,7 @@ aws_call(struct aws_client *c, const struct aws_service *s, const char *op,
 	struct aws_call *call;
 	char *scheme, *url;
 
-	url = aws_endpoint(s, c->region);
+	url = client_endpoint(c, s);
 	call = xcalloc(1, sizeof *call);
 	if (aws_url_split(url, &scheme, &call->hostport, &call->path) != 0) {
 		err_set(e, EXIT_USAGE, "%s: the %s endpoint \"%.200s\" is not "

@@ -40,6 +40,10 @@ struct aws_client {
 	const char *region_from;      /* where the region came from */
 	struct aws_client_opts opts;
 	struct aws_call *calls;       /* in flight */
+	struct {
+		const struct aws_service *s;
+		char *url;
+	} endpoints[4];               /* resolved once, on first use */
 	uint64_t attempts;            /* HTTP attempts made (for tests) */
 };
 
