@@ -13,13 +13,13 @@ aws_conf "$CONF" "$FAKE_TASK" metrics.cloudwatch=false
 NOREGION="$AWS_TMP/noregion.conf"
 aws_conf "$NOREGION" "$FAKE_TASK"
 sed -i '/^region = /d' "$NOREGION"
-creds() { json_get "$OUT" "d['$1']"; }
+creds() { jfield "$OUT" "$1"; }
 
 # -- environment -----------------------------------------------------------------
 AWS_ACCESS_KEY_ID=AKIDENV AWS_SECRET_ACCESS_KEY=env-secret-0001 AWS_SESSION_TOKEN=env-token-0001 \
 	probe "$CONF" creds
 is "$RC" 0 "environment credentials"
-is "$(creds source)/$(creds access_key_id)/$(creds session_token)" environment/AKIDENV/True \
+is "$(creds source)/$(creds access_key_id)/$(creds session_token)" environment/AKIDENV/true \
 	"from the environment, with the session token"
 AWS_ACCESS_KEY_ID=AKIDENV probe "$CONF" creds
 is "$RC" 2 "a key without its secret is a configuration error"
@@ -66,7 +66,7 @@ probe "$CONF" creds
 is "$(creds access_key_id)" AKIDDEFAULT "no AWS_PROFILE: the default profile"
 like "$(creds source)" "profile default in $HOME/.aws/credentials" "and the source says where"
 AWS_PROFILE=prod probe "$CONF" creds
-is "$(creds access_key_id)/$(creds session_token)" AKIDPROD/True "AWS_PROFILE=prod from the credentials file, with its token"
+is "$(creds access_key_id)/$(creds session_token)" AKIDPROD/true "AWS_PROFILE=prod from the credentials file, with its token"
 AWS_PROFILE=cfgonly probe "$CONF" creds
 is "$(creds access_key_id)" AKIDCFG "[profile cfgonly] from the config file"
 AWS_PROFILE=cfgonly2 probe "$CONF" creds
@@ -89,10 +89,10 @@ is "$(creds access_key_id)" AKIDX "AWS_CONFIG_FILE"
 # -- credential_process -----------------------------------------------------------------
 AWS_PROFILE=proc probe "$CONF" creds
 is "$RC" 0 "credential_process"
-is "$(creds access_key_id)/$(creds session_token)" AKIDPROC/True "its credentials and token"
+is "$(creds access_key_id)/$(creds session_token)" AKIDPROC/true "its credentials and token"
 like "$(creds source)" "credential_process of profile proc" "named as such"
 AWS_PROFILE=proc probe "$CONF" creds 3
-is "$(json_get "$(tail -1 <<<"$OUT")" 'd["fetches"]')" 1 "credentials valid for an hour are cached (3 uses, 1 run)"
+is "$(jfield "$(tail -1 <<<"$OUT")" fetches)" 1 "credentials valid for an hour are cached (3 uses, 1 run)"
 rm -f "$HOME/proc-calls"
 AWS_PROFILE=procsoon probe "$CONF" creds 3
 is "$(wc -l <"$HOME/proc-calls" | tr -d ' ')" 3 "credentials expiring within 5 minutes are fetched again before each use"
@@ -135,12 +135,12 @@ is "$(creds source)" "instance metadata (role cutover-role)" "from the instance'
 is "$(fake_count 'r.get("imds") == "token" and r["ttl"] == "21600"')" 1 "a session token first (PUT, with its TTL)"
 is "$(fake_count 'r.get("imds") in ("role", "creds") and r["token_ok"]')" 2 "then the role and its credentials, with that token"
 probe "$CONF" creds 3
-is "$(json_get "$(tail -1 <<<"$OUT")" 'd["fetches"]')" 1 "an hour's credentials are cached"
+is "$(jfield "$(tail -1 <<<"$OUT")" fetches)" 1 "an hour's credentials are cached"
 kill "$FAKE_PID"
 fake_start --tables 20 --creds-ttl 120 || bail_out "the fake did not restart"
 export AWS_EC2_METADATA_SERVICE_ENDPOINT="$FAKE_URL"
 probe "$CONF" creds 3
-is "$(json_get "$(tail -1 <<<"$OUT")" 'd["fetches"]')" 3 "credentials expiring within the margin are refreshed before use"
+is "$(jfield "$(tail -1 <<<"$OUT")" fetches)" 3 "credentials expiring within the margin are refreshed before use"
 probe_valgrind "the instance metadata chain, three times" "$CONF" creds 3
 AWS_ENDPOINT_URL="$FAKE_URL" probe "$CONF" refresh
 is "$RC" 0 "a DMS refresh signed with the instance's temporary credentials"
@@ -156,7 +156,7 @@ probe "$CONF" creds
 like "$ERR" "no AWS credentials: .* AWS_EC2_METADATA_DISABLED is set" "with the metadata service disabled, it says so"
 
 # -- region and endpoints ---------------------------------------------------------------------
-ep() { json_get "$OUT" "d['$1']"; }
+ep() { jfield "$OUT" "$1"; }
 AWS_REGION=eu-central-1 probe "$CONF" endpoints
 is "$(ep region)/$(ep region_from)" "us-east-1/[replication] region" "[replication] region wins"
 AWS_REGION=eu-central-1 AWS_DEFAULT_REGION=eu-north-1 probe "$NOREGION" endpoints

@@ -105,6 +105,12 @@ aws_conf() { # FILE TASK_ARN [section.key=value ...]
 	} >"$f"
 }
 
+# A top-level string, number or boolean member of one line of compact
+# JSON, without starting Python (values hold no quote or comma here).
+jfield() { # JSON KEY
+	sed -n "s/.*\"$2\":\(\"\([^\"]*\)\"\|\([^,}]*\)\).*/\2\3/p" <<<"$1" | head -1
+}
+
 # json_get JSON PYTHON-EXPRESSION-ON-d
 json_get() {
 	printf '%s' "$1" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
