@@ -6,6 +6,8 @@ botocore (never with cutover's own client, which is what is under test).
     motoctl.py URL describe ARN        -> the task as botocore reads it
     motoctl.py URL put-metrics INSTANCE_ID TASK_ID CLUSTER
     motoctl.py URL auth on|off         -> signature checking
+    motoctl.py URL reader POLICY.json  -> a user with the policy's read
+                                          statements only: its keys
 
 Setup runs before signature checking is switched on (moto's
 INITIAL_NO_AUTH_ACTION_COUNT, set through /moto-api/reset-auth, which is
@@ -112,5 +114,15 @@ elif CMD == "put-metrics":
              "Dimensions": [{"Name": "ReplicationInstanceIdentifier", "Value": inst},
                             {"Name": "ReplicationTaskIdentifier", "Value": "decoy-name"}]}])
     print("ok")
+elif CMD == "reader":
+    policy = json.load(open(sys.argv[3]))
+    policy["Statement"] = [st for st in policy["Statement"] if not st["Sid"].startswith("CutoverDrives")]
+    for st in policy["Statement"]:
+        st["Action"] += [a.replace("cloudwatch:", "monitoring:") for a in st["Action"] if a.startswith("cloudwatch:")]
+    iam = client("iam", "admin")
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="cutover-reader", PolicyDocument=json.dumps(policy))
+    k = iam.create_access_key(UserName="reader")["AccessKey"]
+    print(json.dumps({"key": k["AccessKeyId"], "secret": k["SecretAccessKey"]}))
 elif CMD == "auth":
     print(json.dumps(auth("0" if sys.argv[3] == "on" else "inf")))

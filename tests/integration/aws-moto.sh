@@ -131,5 +131,18 @@ is "$(json_get "$OUT" 'float(d["replication"]["lag_seconds"]["source"])')" 5.0 "
 is "$(json_get "$OUT" 'float(d["replication"]["lag_seconds"]["target"])')" 6.0 "lag_seconds.target is the latest CDCLatencyTarget"
 is "$(series SwapUsage)" "[]" "a metric nobody put has no points (not zeros)"
 
-no_secrets "$SECRET" -- "$AWS_TMP/moto.log"
+# -- the documented policy, read statements only -----------------------------
+R=$(python3 "$TOP_SRCDIR/tests/aws/motoctl.py" "$MOTO_URL" reader "$TOP_SRCDIR/docs/iam-policy-driver.json")
+RKEY=$(json_get "$R" 'd["key"]')
+RSECRET=$(json_get "$R" 'd["secret"]')
+AWS_ACCESS_KEY_ID=$RKEY AWS_SECRET_ACCESS_KEY=$RSECRET probe -b 5 "$CONF" metrics
+like "$(json_get "$OUT" 'd["replication"]["error"]')" '^DescribeTableStatistics: HTTP 500' \
+	"the policy's read statements allow every read but the one moto lacks"
+AWS_ACCESS_KEY_ID=$RKEY AWS_SECRET_ACCESS_KEY=$RSECRET probe -p 100 -w 5000 "$CONF" stop
+is "$RC" 3 "without its Start/Stop statement, stopping is refused"
+like "$ERR" "StopReplicationTask: AccessDenied.*not authorized to perform: dms:StopReplicationTask" \
+	"and the error says which permission is missing"
+is "$(status_of "$TASK")" running "the task runs on"
+
+no_secrets "$SECRET" "$RSECRET" -- "$AWS_TMP/moto.log"
 done_testing
