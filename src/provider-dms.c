@@ -265,10 +265,11 @@ on_tables(const struct dms_table *v, size_t n, const struct err *e,
 {
 	struct pop *op = arg;
 	struct provider *p = op->p;
-	struct table_list fresh = { NULL, 0, 0 };
+	struct table_list fresh;
 	struct table_stat *t, *old;
 	size_t i;
 
+	memset(&fresh, 0, sizeof fresh);
 	op->dop = NULL;
 	if (e != NULL) {
 		/* The last good table list stays; the error says it is old. */
