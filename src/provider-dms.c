@@ -913,6 +913,9 @@ provider_dms_new(struct loop *loop, const struct config *cfg, struct err *e)
 	p->loop = loop;
 	p->cfg = cfg;
 	p->impl = d;
+	/* The console's metrics pane reads them through struct provider. */
+	p->metrics = d->series;
+	p->nmetrics = NMETRICS;
 	repl_status_init(&p->status);
 	p->status.provider = xstrdup("dms");
 	d->client = client;
