@@ -678,6 +678,7 @@ rollback_finished(struct orch *o)
 			o->st.phases[p].status = PS_ROLLED_BACK;
 	o->st.phase_status = PS_ROLLED_BACK;
 	o->st.armed = false;
+	o->st.completed = false;
 	free(o->st.rollback_reason);
 	o->st.rollback_reason = NULL;
 	if (save(o, &e) != 0 || orch_log(o, "rollback.done", NULL, &e,
@@ -695,11 +696,13 @@ start_rollback(struct orch *o, const char *reason)
 	struct err e = { 0, "" };
 	cJSON *d = cJSON_CreateObject();
 
+	char *r = xstrdup(reason);	/* reason may be o->why itself */
+
 	o->rolling_back = true;
 	o->busy = true;
 	o->exit_code = EXIT_ABORTED;
 	free(o->why);
-	o->why = xstrdup(reason);
+	o->why = r;
 	if (o->st.rollback_reason == NULL)
 		o->st.rollback_reason = xstrdup(reason);
 	cJSON_AddStringToObject(d, "reason", reason);
