@@ -502,35 +502,12 @@ rev_skip(struct flow *f, PGresult *prev)
 	return FLOW_NEXT;
 }
 
-static int
-rev_worker_look(struct flow *f, PGresult *prev)
-{
-	const char *params[] = { CFG(f)->reverse_subscription };
-
-	(void)prev;
-	return flow_query(f, OP(f)->pp->src,
-	    "SELECT EXISTS (SELECT 1 FROM pg_stat_subscription w"
-	    " JOIN pg_subscription s ON s.oid = w.subid"
-	    " WHERE s.subname = $1 AND w.relid IS NULL AND w.pid IS NOT NULL)",
-	    1, params);
-}
-
-static int
-rev_worker_up(struct flow *f, PGresult *prev)
-{
-	if (pgr_bool(prev, 0, 0))
-		return FLOW_DONE;
-	if (flow_waited(f) > WORKER_WAIT_MS)
-		return flow_fail(f, EXIT_RUNTIME, "source: the apply worker of "
-		    "the reverse subscription %s did not start within %d s (see "
-		    "the source's server log)", CFG(f)->reverse_subscription,
-		    WORKER_WAIT_MS / 1000);
-	return flow_back(f, 1, 20);
-}
-
+/* The reverse slot exists once CREATE SUBSCRIPTION returns, so no change
+ * on the target can be missed; waiting for the apply worker to start
+ * would only lengthen the write pause (post_validation checks it). */
 static const flow_step reverse_start_steps[] = {
 	rev_tables, rev_pub_look, rev_pub_create, rev_sub_look, rev_stale_slot,
-	rev_sub_create, rev_skip, rev_worker_look, rev_worker_up, NULL
+	rev_sub_create, rev_skip, NULL
 };
 
 static void
@@ -605,7 +582,7 @@ pg_describe(struct provider *p, const char *op, struct strbuf *out)
 		    "tables of publication %s> (unless it exists)\n"
 		    "source: CREATE SUBSCRIPTION %s CONNECTION '<target>' "
 		    "PUBLICATION %s WITH (copy_data = false, create_slot = true) "
-		    "(unless it exists), then wait until its apply worker runs\n",
+		    "(unless it exists)\n",
 		    rpub, c->publication, rsub, rpub);
 	} else if (strcmp(op, "reverse_stop") == 0) {
 		sb_printf(out, "source: DROP SUBSCRIPTION IF EXISTS %s\n"

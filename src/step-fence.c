@@ -500,13 +500,17 @@ unfence_source_applies(struct orch *o)
 	return o->st.fenced;
 }
 
+/* Without pgbouncer there is nothing to resume: on to what follows
+ * (the unfence flow goes on with the roles and the database). */
 static int
 resume_look(struct flow *f, PGresult *prev)
 {
 	(void)prev;
 	if (O(f)->cfg->drain_method != DRAIN_PGBOUNCER &&
-	    O(f)->cfg->switch_method != SWITCH_PGBOUNCER)
-		return FLOW_DONE;
+	    O(f)->cfg->switch_method != SWITCH_PGBOUNCER) {
+		f->pc++;	/* past resume_act */
+		return FLOW_NEXT;
+	}
 	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
 }
 
@@ -521,7 +525,7 @@ resume_act(struct flow *f, PGresult *prev)
 	if (r < 0 || c < 0 || strcmp(PQgetvalue(prev, r, c), "1") != 0) {
 		if (orch_already(f, "pgbouncer database not paused") != 0)
 			return FLOW_FAIL;
-		return FLOW_DONE;
+		return FLOW_NEXT;
 	}
 	sql = xasprintf("RESUME %s", db);
 	if (orch_act(f, "resume the application's pool on pgbouncer", sql) != 0) {
