@@ -171,9 +171,7 @@ dialog_draw(struct dialog *d, struct ui *ui)
 		mvwin(d->win, (ui->lines - h) / 2, (ui->cols - w) / 2);
 	}
 	werase(d->win);
-	wattrset(d->win, border);
-	box(d->win, 0, 0);
-	wattrset(d->win, A_NORMAL);
+	draw_box(d->win, border);
 	snprintf(buf, sizeof buf, " %s ", d->title);
 	put(d->win, 0, 2, w - 4, border | A_BOLD, buf);
 	snprintf(buf, sizeof buf, " danger: %s ", danger_word[d->danger]);

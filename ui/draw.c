@@ -224,3 +224,14 @@ check_role(int status)
 	}
 	return TH_DIM;
 }
+
+void
+draw_box(WINDOW *win, attr_t attr)
+{
+	wattrset(win, attr);
+	if (G.utf8)
+		box_set(win, NULL, NULL);
+	else
+		wborder(win, '|', '|', '-', '-', '+', '+', '+', '+');
+	wattrset(win, A_NORMAL);
+}

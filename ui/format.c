@@ -52,9 +52,9 @@ fmt_seconds(char *buf, size_t len, double s)
 	if (isnan(s))
 		snprintf(buf, len, "-");
 	else if (s < 10)
-		snprintf(buf, len, "%.1f s", s);
+		snprintf(buf, len, "%.1fs", s);
 	else if (s < 600)
-		snprintf(buf, len, "%.0f s", s);
+		snprintf(buf, len, "%.0fs", s);
 	else
 		fmt_age(buf, len, (int64_t)(s * 1000));
 }

@@ -52,7 +52,7 @@ help_draw(struct ui *ui)
 		delwin(ui->overlay);
 	win = ui->overlay = newwin(h, w, 1, (ui->cols - w) / 2);
 	werase(win);
-	box(win, 0, 0);
+	draw_box(win, A_NORMAL);
 	snprintf(title, sizeof title, " cutover keys%s ", ui->ops == NULL ?
 	    " (watch mode: READ-ONLY)" : "");
 	put(win, 0, 2, w - 4, A_BOLD, title);

@@ -90,7 +90,7 @@ draw(struct pane *p, const struct view *v)
 		x = putf(p->win, y, 1, w, theme(TH_DIM), "%s %5lld ", ts,
 		    (long long)ev->seq);
 		x += putf(p->win, y, 1 + x, w - x, theme(kind_role(ev->kind)),
-		    "%-16s ", ev->kind);
+		    "%-17s ", ev->kind);
 		if (p->w >= 100) {
 			x += putf(p->win, y, 1 + x, w - x, theme(TH_DIM), "%-15s ",
 			    ev->phase != NULL ? ev->phase : "-");

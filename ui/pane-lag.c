@@ -39,10 +39,10 @@ draw(struct pane *p, const struct view *v)
 		return;
 	}
 	x = lag_value(p->win, 1, 1, w, "e2e ", m->lag_e2e, v->max_lag_seconds);
-	x += lag_value(p->win, 1, 1 + x, w - x, "  src ", m->repl.lag_source,
-	    v->max_lag_seconds);
-	lag_value(p->win, 1, 1 + x, w - x, "  tgt ", m->repl.lag_target,
-	    v->max_lag_seconds);
+	x += lag_value(p->win, 1, 1 + x, w - x, w >= 36 ? "  src " : " src ",
+	    m->repl.lag_source, v->max_lag_seconds);
+	lag_value(p->win, 1, 1 + x, w - x, w >= 36 ? "  tgt " : " tgt ",
+	    m->repl.lag_target, v->max_lag_seconds);
 	if (p->h < 4)
 		return;
 	s = &m->series[SERIES_LAG_E2E];

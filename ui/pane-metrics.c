@@ -9,16 +9,25 @@
 
 #include "ui-int.h"
 
-static const int pg_series[] = { SERIES_SRC_TPS, SERIES_DST_TPS,
-	SERIES_SRC_CONNECTIONS, SERIES_DST_CONNECTIONS, SERIES_SRC_WAL_RATE };
+static const struct {
+	int series;
+	const char *label;
+} pg_series[] = {
+	{ SERIES_SRC_TPS, "source xact/s" },
+	{ SERIES_DST_TPS, "target xact/s" },
+	{ SERIES_SRC_CONNECTIONS, "source conns" },
+	{ SERIES_DST_CONNECTIONS, "target conns" },
+	{ SERIES_SRC_WAL_RATE, "source WAL" },
+};
 
 static void
-line(struct pane *p, int y, const struct series *s, int name_w)
+line(struct pane *p, int y, const struct series *s, const char *label,
+    int name_w)
 {
 	char val[32];
 	int w = p->w - 2, vw = 11, sw;
 
-	put(p->win, y, 1, name_w, A_NORMAL, s->name);
+	put(p->win, y, 1, name_w, A_NORMAL, label != NULL ? label : s->name);
 	fmt_rate(val, sizeof val, series_last(s), s->unit);
 	sw = w - name_w - vw - 2;
 	if (sw > 0)
@@ -29,7 +38,7 @@ line(struct pane *p, int y, const struct series *s, int name_w)
 static void
 draw(struct pane *p, const struct view *v)
 {
-	int y = 1, name_w = p->w >= 60 ? 24 : 14;
+	int y = 1, name_w = p->w >= 60 ? 24 : 13;
 	int64_t stamp = 0;
 	size_t i;
 
@@ -39,7 +48,7 @@ draw(struct pane *p, const struct view *v)
 				stamp = v->metrics[i].updated_at;
 		pane_title(p, v, "Metrics", "CloudWatch", stamp);
 		for (i = 0; i < v->nmetrics && y < p->h; i++, y++)
-			line(p, y, &v->metrics[i], name_w);
+			line(p, y, &v->metrics[i], NULL, name_w);
 		return;
 	}
 	pane_title(p, v, "Metrics", "databases", v->mon != NULL ?
@@ -49,7 +58,8 @@ draw(struct pane *p, const struct view *v)
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(pg_series) && y < p->h; i++, y++)
-		line(p, y, &v->mon->series[pg_series[i]], name_w);
+		line(p, y, &v->mon->series[pg_series[i].series], pg_series[i].label,
+		    name_w);
 }
 
 const struct pane_ops pane_metrics_ops = {

@@ -84,6 +84,7 @@ stepper(struct pane *p, const struct view *v, int *y)
 	const struct state *st = v->state;
 	enum phase_status s;
 	enum role r;
+	const char *g;
 	char buf[16];
 	int i, x = 0, w = p->w - 2;
 
@@ -92,8 +93,8 @@ stepper(struct pane *p, const struct view *v, int *y)
 		snprintf(buf, sizeof buf, "%d", i + 1);
 		x += put(p->win, *y, 1 + x, w - x, st != NULL && (int)st->phase == i ?
 		    A_BOLD | A_UNDERLINE : A_NORMAL, buf);
-		x += put(p->win, *y, 1 + x, w - x, theme((glyph(s, &r), r)) | A_BOLD,
-		    glyph(s, &r));
+		g = glyph(s, &r);
+		x += put(p->win, *y, 1 + x, w - x, theme(r) | A_BOLD, g);
 		x += put(p->win, *y, 1 + x, w - x, A_NORMAL, " ");
 	}
 	(*y)++;
@@ -114,14 +115,15 @@ checks(struct pane *p, const struct view *v, int *y, bool detailed)
 	if (v->checks_title == NULL || *y >= p->h)
 		return;
 	if (!detailed) {
-		x = put(p->win, *y, 1, w, theme(TH_DIM), "checks ");
+		x = put(p->win, *y, 1, w, theme(TH_DIM), "checks");
 		for (i = 0; i < CHK_COUNT; i++) {
-			x += put(p->win, *y, 1 + x, w - x, A_NORMAL, short_check[i]);
-			x += put(p->win, *y, 1 + x, w - x, A_NORMAL, ":");
-			x += put(p->win, *y, 1 + x, w - x,
-			    theme(check_role(v->checks[i].status)) | A_BOLD,
-			    check_mark(v->checks[i].status));
+			int st = v->checks[i].status;
+
 			x += put(p->win, *y, 1 + x, w - x, A_NORMAL, " ");
+			x += put(p->win, *y, 1 + x, w - x, theme(check_role(st)) | A_BOLD,
+			    st == CHECK_PASS ? G.done : st == CHECK_FAIL ||
+			    st == CHECK_ERROR ? G.failed : st == CHECK_WARN ? "!" : "-");
+			x += put(p->win, *y, 1 + x, w - x, A_NORMAL, short_check[i]);
 		}
 		(*y)++;
 		return;
@@ -175,7 +177,10 @@ next_action(struct pane *p, const struct view *v, int *y)
 		return;
 	}
 	key = keys_first(REQ_RUN, v->read_only);
-	if (key != NULL)
+	if (key != NULL && w < 34)
+		snprintf(buf, sizeof buf, "%s: run %d %s", key, v->next_phase + 1,
+		    phase_name(v->next_phase));
+	else if (key != NULL)
 		snprintf(buf, sizeof buf, "next: %s runs %d/%d %s", key,
 		    v->next_phase + 1, PHASE_COUNT, phase_name(v->next_phase));
 	else

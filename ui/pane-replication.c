@@ -65,10 +65,15 @@ draw(struct pane *p, const struct view *v)
 	if (y < p->h) {
 		fmt_count(a, sizeof a, r->tables_loaded);
 		fmt_count(b, sizeof b, r->tables_loading);
+		snprintf(buf, sizeof buf, w >= 30 ? "tables  %s loaded, %s loading" :
+		    "loaded %s, loading %s", a, b);
+		put(p->win, y++, 1, w, A_NORMAL, buf);
+	}
+	if (y < p->h) {
 		fmt_count(c, sizeof c, r->tables_queued);
 		fmt_count(d, sizeof d, r->tables_errored);
-		snprintf(buf, sizeof buf, "tables  %s loaded %s loading %s queued ",
-		    a, b, c);
+		snprintf(buf, sizeof buf, w >= 30 ? "        %s queued, " :
+		    "queued %s, ", c);
 		x = put(p->win, y, 1, w, A_NORMAL, buf);
 		snprintf(buf, sizeof buf, "%s errored", d);
 		put(p->win, y, 1 + x, w - x, theme(r->tables_errored > 0 ? TH_BAD :
@@ -77,13 +82,13 @@ draw(struct pane *p, const struct view *v)
 	}
 	if (y < p->h && (r->slot_name != NULL || r->wal_retained_bytes >= 0)) {
 		fmt_bytes(a, sizeof a, (double)r->wal_retained_bytes);
-		x = put(p->win, y, 1, w, A_NORMAL, "WAL     ");
-		snprintf(buf, sizeof buf, "%s retained", a);
+		x = put(p->win, y, 1, w, A_NORMAL, "WAL retained ");
+		snprintf(buf, sizeof buf, "%s", a);
 		x += put(p->win, y, 1 + x, w - x, theme(r->wal_retained_bytes >
 		    ((int64_t)1 << 30) ? TH_WARN : TH_NORMAL), buf);
 		y++;
 		if (r->slot_name != NULL && y < p->h) {
-			x = put(p->win, y, 1, w, A_NORMAL, "slot    ");
+			x = put(p->win, y, 1, w, A_NORMAL, "slot ");
 			x += put(p->win, y, 1 + x, w - x, A_NORMAL, r->slot_name);
 			put(p->win, y, 1 + x, w - x, theme(r->slot_active ? TH_OK : TH_BAD),
 			    r->slot_active ? " active" : " INACTIVE");

@@ -12,19 +12,28 @@ sparkline(WINDOW *win, int y, int x, int w, const struct series *s,
     double max, attr_t attr)
 {
 	size_t n = s->n, first, i;
-	double v;
+	double v, min = 0;
 	int col, level;
 
 	if (w <= 0)
 		return;
 	first = n > (size_t)w ? n - (size_t)w : 0;
 	if (isnan(max)) {
-		max = 0;
+		/* Scaled between the window's own extremes: a flat line sits in
+		 * the middle, a changing one uses the height. */
+		max = -INFINITY;
+		min = INFINITY;
 		for (i = first; i < n; i++) {
 			v = series_at(s, i, NULL);
 			if (!isnan(v) && v > max)
 				max = v;
+			if (!isnan(v) && v < min)
+				min = v;
 		}
+		if (min > 0 && min > max / 4)
+			min = min - (max - min);
+		if (min < 0 || isinf(min))
+			min = 0;
 	}
 	col = w - (int)(n - first);
 	fill(win, y, x, col, theme(TH_DIM), " ");
@@ -34,7 +43,8 @@ sparkline(WINDOW *win, int y, int x, int w, const struct series *s,
 			put(win, y, x + col, 1, attr, " ");
 			continue;
 		}
-		level = max > 0 ? 1 + (int)lround(v / max * 7) : 1;
+		level = max > min ? 1 + (int)lround((v - min) / (max - min) * 7) :
+		    max > 0 ? 4 : 1;
 		if (level > 8)
 			level = 8;
 		put(win, y, x + col, 1, attr, G.blocks[level]);

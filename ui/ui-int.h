@@ -198,6 +198,8 @@ void fill(WINDOW *win, int y, int x, int w, attr_t attr, const char *glyph);
  * (ages, sort...), and STALE with the age when stamp is old. */
 void pane_title(struct pane *p, const struct view *v, const char *title,
     const char *right, int64_t stamp);
+/* A border: Unicode lines, or ASCII when the locale is not UTF-8. */
+void draw_box(WINDOW *win, attr_t attr);
 /* A horizontal bar of w columns for a fraction 0..1. */
 void draw_bar(WINDOW *win, int y, int x, int w, double frac, attr_t attr);
 
