@@ -445,7 +445,9 @@ something_to_undo(const struct state *st)
 	if (st->fenced || st->switched || st->armed ||
 	    st->replication != REPL_FORWARD)
 		return true;
-	for (i = PHASE_DRAIN; i < PHASE_COUNT; i++)
+	/* Anything started and not yet undone: the orchestrator decides what
+	 * undoing it means (for the first two phases, nothing to change). */
+	for (i = 0; i < PHASE_COUNT; i++)
 		if (st->phases[i].status != PS_PENDING &&
 		    st->phases[i].status != PS_ROLLED_BACK)
 			return true;
