@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/lib-install.sh - install what cutover's build, tests and lab need,
 # on Debian or Ubuntu, only what is missing. Sourced by check and demo.
 
@@ -21,7 +22,7 @@ deb_missing() {
 }
 
 install_build_deps() {
-	local missing pg= node=
+	local missing pg='' node=''
 	command -v apt-get >/dev/null 2>&1 || {
 		echo "not a Debian/Ubuntu system: install the packages listed in README.md by hand"
 		return 0
@@ -44,10 +45,29 @@ install_build_deps() {
 			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null || return 1
 		}
 	fi
+	install_infra_tools || return 1
 	if ! python3 -c 'import moto' >/dev/null 2>&1; then
 		echo "pip install moto[server]"
 		python3 -m pip install -q 'moto[server]' 2>/dev/null ||
 			python3 -m pip install -q --break-system-packages 'moto[server]' || return 1
 	fi
 	return 0
+}
+
+# The npm packages the infrastructure checks use (tests/infra/package.json,
+# exact versions in its package-lock.json), into tests/infra/node_modules
+# (gitignored). `npm ci` only when they are missing or the lock changed.
+install_infra_tools() {
+	local dir
+	dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/infra"
+	command -v npm >/dev/null 2>&1 || {
+		echo "npm is not installed: the infrastructure checks will be skipped"
+		return 0
+	}
+	if [ -f "$dir/node_modules/.package-lock.json" ] &&
+		[ ! "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+		return 0
+	fi
+	echo "npm ci (tests/infra)"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1
 }

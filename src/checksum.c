@@ -8,6 +8,9 @@
 #include "checksum.h"
 
 #define MAX_TRIES 3
+/* Rows that differ while replication runs are looked at again after
+ * these delays: a change in flight settles, a real difference stays. */
+static const int settle_delays_ms[] = { 100, 300, 700, 1500, 3000 };
 #define SAMPLE_RANGES 200
 
 /* What a table needs to build its queries, prepared once. */
@@ -25,7 +28,13 @@ struct ctab {
 	bool errored;
 };
 
-enum stage { ST_AGG, ST_MEDIAN, ST_LEAF, ST_BOUNDS };
+enum stage { ST_AGG, ST_MEDIAN, ST_LEAF, ST_BOUNDS, ST_RECHECK };
+
+/* A row that differed: its key (npk values, NULL for SQL NULL). */
+struct suspect {
+	char **key;
+	const char *diff;
+};
 
 struct task {
 	struct task *next;
@@ -36,6 +45,10 @@ struct task {
 	int tries;
 	int64_t count_src, count_dst;
 	bool top;                  /* the whole table (or a sampled range) */
+	struct suspect *sus;       /* ST_RECHECK: rows that differed */
+	size_t nsus;
+	int round;
+	int64_t delay_ms;          /* wait this long before the next stage */
 };
 
 struct worker {
@@ -60,6 +73,7 @@ struct cksum {
 	cksum_done_fn done_fn;
 	void *arg;
 	bool finished;
+	bool settle;               /* re-check differing rows before reporting */
 	struct loop_timer *kick;
 };
 
@@ -107,10 +121,23 @@ task_new(struct ctab *t, char *const *lo, char *const *hi, int depth)
 }
 
 static void
+free_suspects(struct task *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->nsus; i++)
+		free_keys(k->sus[i].key, k->tab->npk);
+	free(k->sus);
+	k->sus = NULL;
+	k->nsus = 0;
+}
+
+static void
 task_free(struct task *k)
 {
 	free_keys(k->lo, k->tab->npk);
 	free_keys(k->hi, k->tab->npk);
+	free_suspects(k);
 	free(k);
 }
 
@@ -181,13 +208,38 @@ range_sql(const struct ctab *t, const struct table_info *ti, const struct task *
 static void on_result(struct pg *conn, PGresult *res, const char *error,
     void *arg);
 
+/* WHERE (k1, k2) IN (($1::t1, $2::t2), ...) over the suspects' keys. */
+static char *
+recheck_where(const struct ctab *t, const struct table_info *ti,
+    const struct task *k, const char ***params, int *nparams)
+{
+	struct strbuf sb;
+	size_t i;
+	int j, n = 0;
+
+	*params = xcalloc(k->nsus * (size_t)t->npk + 1, sizeof **params);
+	sb_init(&sb);
+	sb_printf(&sb, "(%s) IN (", t->keys);
+	for (i = 0; i < k->nsus; i++) {
+		sb_puts(&sb, i ? ", (" : "(");
+		for (j = 0; j < t->npk; j++) {
+			(*params)[n] = k->sus[i].key[j];
+			sb_printf(&sb, "%s$%d::%s", j ? ", " : "", ++n, ti->pk_types[j]);
+		}
+		sb_putc(&sb, ')');
+	}
+	sb_putc(&sb, ')');
+	*nparams = n;
+	return sb_detach(&sb);
+}
+
 static void
 send_stage(struct worker *w)
 {
 	struct task *k = w->task;
 	struct ctab *t = k->tab;
 	const struct table_info *ti = t->r.table;
-	const char *params[2 * 32 + 1];
+	const char *params[2 * 32 + 1], **rparams = NULL;
 	char *where, *sql = NULL, off[32];
 	int n;
 
@@ -204,6 +256,12 @@ send_stage(struct worker *w)
 	case ST_BOUNDS:
 		sql = xasprintf("SELECT min(%s)::text, max(%s)::text FROM %s AS t",
 		    t->keys, t->keys, t->from);
+		break;
+	case ST_RECHECK:
+		free(where);
+		where = recheck_where(t, ti, k, &rparams, &n);
+		sql = xasprintf("SELECT %s, (%s)::text FROM %s AS t WHERE %s",
+		    t->keytext, t->rowhash, t->from, where);
 		break;
 	case ST_MEDIAN:
 		snprintf(off, sizeof off, "%lld", (long long)((k->count_src >
@@ -223,10 +281,13 @@ send_stage(struct worker *w)
 		pg_query(k->count_src >= k->count_dst ? w->c->src[w->i] :
 		    w->c->dst[w->i], sql, n, params, on_result, w);
 	} else {
+		const char *const *p = rparams != NULL ? rparams : params;
+
 		w->outstanding = 2;
-		pg_query(w->c->src[w->i], sql, n, params, on_result, w);
-		pg_query(w->c->dst[w->i], sql, n, params, on_result, w);
+		pg_query(w->c->src[w->i], sql, n, p, on_result, w);
+		pg_query(w->c->dst[w->i], sql, n, p, on_result, w);
 	}
+	free(rparams);
 	free(sql);
 	free(where);
 }
@@ -237,12 +298,18 @@ table_finish(struct cksum *c, struct ctab *t)
 	struct cksum_result *r = &t->r;
 
 	r->seconds = (double)(mono_ms() - t->started_ms) / 1000.0;
+	/* Bisection follows every range that differs down to its rows, so a
+	 * table differs exactly when some rows did (and, settling, still do). */
 	if (t->errored)
 		r->status = CHECK_ERROR;
-	else if (r->mismatched_chunks > 0 || r->rows_src != r->rows_dst)
+	else if (r->mismatched_chunks > 0)
 		r->status = CHECK_FAIL;
 	else
 		r->status = CHECK_PASS;
+	if (r->status == CHECK_PASS && r->rows_src != r->rows_dst)
+		r->detail = xasprintf("the counts moved during the scan (%lld on "
+		    "the source, %lld on the target: changes in flight); every row "
+		    "matches", (long long)r->rows_src, (long long)r->rows_dst);
 	if (r->detail == NULL && r->status == CHECK_FAIL) {
 		r->detail = r->table->npk == 0 ?
 		    xstrdup("the table differs; without a primary key the rows "
@@ -265,38 +332,6 @@ task_done(struct cksum *c, struct task *k)
 	task_free(k);
 	if (--t->pending == 0)
 		table_finish(c, t);
-}
-
-static cJSON *
-key_object(const struct table_info *ti, const PGresult *res, int row)
-{
-	cJSON *o = cJSON_CreateObject();
-	int i;
-
-	for (i = 0; i < ti->npk; i++) {
-		const char *v = pgr_value(res, row, i);
-
-		if (v != NULL)
-			cJSON_AddStringToObject(o, ti->pk_cols[i], v);
-		else
-			cJSON_AddNullToObject(o, ti->pk_cols[i]);
-	}
-	return o;
-}
-
-static void
-add_diff(struct ctab *t, const PGresult *res, int row, const char *diff)
-{
-	cJSON *e;
-
-	if (cJSON_GetArraySize(t->r.mismatched_keys) >= CKSUM_MAX_KEYS) {
-		t->r.truncated = true;
-		return;
-	}
-	e = cJSON_CreateObject();
-	cJSON_AddItemToObject(e, "key", key_object(t->r.table, res, row));
-	cJSON_AddStringToObject(e, "diff", diff);
-	cJSON_AddItemToArray(t->r.mismatched_keys, e);
 }
 
 /* Row i of a leaf result as "k1\x1fk2..." for comparing keys. */
@@ -337,39 +372,111 @@ leaf_rows(const PGresult *res, int npk)
 	return v;
 }
 
-static void
-compare_leaf(struct ctab *t, const PGresult *src, const PGresult *dst)
+/* The rows of two answers (keys and hashes) that differ, as suspects. */
+static size_t
+leaf_diffs(struct ctab *t, const PGresult *src, const PGresult *dst,
+    struct suspect **out)
 {
-	int ns = PQntuples(src), nd = PQntuples(dst), i = 0, j = 0, c;
+	int ns = PQntuples(src), nd = PQntuples(dst), i = 0, j = 0, c, col;
 	struct leaf_row *a = leaf_rows(src, t->npk), *b = leaf_rows(dst, t->npk);
-	bool differed = false;
+	struct suspect *v = NULL;
+	const PGresult *from;
+	size_t n = 0;
+	int row;
 
 	while (i < ns || j < nd) {
+		const char *diff;
+
 		c = i >= ns ? 1 : j >= nd ? -1 : strcmp(a[i].key, b[j].key);
 		if (c < 0) {
-			add_diff(t, src, a[i++].row, "missing_on_target");
-			differed = true;
+			diff = "missing_on_target";
+			from = src;
+			row = a[i++].row;
 		} else if (c > 0) {
-			add_diff(t, dst, b[j++].row, "extra_on_target");
-			differed = true;
+			diff = "extra_on_target";
+			from = dst;
+			row = b[j++].row;
 		} else {
-			if (strcmp(a[i].hash != NULL ? a[i].hash : "",
-			    b[j].hash != NULL ? b[j].hash : "") != 0) {
-				add_diff(t, src, a[i].row, "changed");
-				differed = true;
-			}
+			bool same = strcmp(a[i].hash != NULL ? a[i].hash : "",
+			    b[j].hash != NULL ? b[j].hash : "") == 0;
+
+			row = a[i].row;
 			i++;
 			j++;
+			if (same)
+				continue;
+			diff = "changed";
+			from = src;
 		}
+		v = xreallocarray(v, n + 1, sizeof *v);
+		v[n].diff = diff;
+		v[n].key = xcalloc((size_t)t->npk, sizeof *v[n].key);
+		for (col = 0; col < t->npk; col++)
+			v[n].key[col] = pgr_value(from, row, col) != NULL ?
+			    xstrdup(pgr_value(from, row, col)) : NULL;
+		n++;
 	}
-	if (differed)
-		t->r.mismatched_chunks++;
 	for (i = 0; i < ns; i++)
 		free(a[i].key);
 	for (i = 0; i < nd; i++)
 		free(b[i].key);
 	free(a);
 	free(b);
+	*out = v;
+	return n;
+}
+
+static void
+report_suspects(struct ctab *t, struct task *k)
+{
+	size_t i;
+	int j;
+
+	if (k->nsus > 0)
+		t->r.mismatched_chunks++;
+	for (i = 0; i < k->nsus; i++) {
+		cJSON *e, *key;
+
+		if (cJSON_GetArraySize(t->r.mismatched_keys) >= CKSUM_MAX_KEYS) {
+			t->r.truncated = true;
+			break;
+		}
+		e = cJSON_CreateObject();
+		key = cJSON_AddObjectToObject(e, "key");
+		for (j = 0; j < t->npk; j++) {
+			if (k->sus[i].key[j] != NULL)
+				cJSON_AddStringToObject(key, t->r.table->pk_cols[j],
+				    k->sus[i].key[j]);
+			else
+				cJSON_AddNullToObject(key, t->r.table->pk_cols[j]);
+		}
+		cJSON_AddStringToObject(e, "diff", k->sus[i].diff);
+		cJSON_AddItemToArray(t->r.mismatched_keys, e);
+	}
+	free_suspects(k);
+}
+
+/* A leaf's (or a re-check's) answers: rows that differ are looked at
+ * again after a delay while the settling rounds last, then reported. */
+static bool
+compare_rows(struct cksum *c, struct task *k, const PGresult *src,
+    const PGresult *dst)
+{
+	struct suspect *sus;
+	size_t n = leaf_diffs(k->tab, src, dst, &sus);
+
+	free_suspects(k);
+	k->sus = sus;
+	k->nsus = n;
+	if (n == 0)
+		return true;
+	if (c->settle && k->round < (int)ARRAY_SIZE(settle_delays_ms)) {
+		k->delay_ms = settle_delays_ms[k->round++];
+		k->stage = ST_RECHECK;
+		return false;
+	}
+	report_suspects(k->tab, k);
+	return true;
 }
 
 /* Both answers are in: decide what the task does next. Returns true when
@@ -404,8 +511,8 @@ advance(struct cksum *c, struct task *k, PGresult *src, PGresult *dst)
 		    ST_LEAF : ST_MEDIAN;
 		return false;
 	case ST_LEAF:
-		compare_leaf(t, src, dst);
-		return true;
+	case ST_RECHECK:
+		return compare_rows(c, k, src, dst);
 	case ST_BOUNDS:
 		plan_sample_ranges(c, t, src);
 		return true;
@@ -467,6 +574,9 @@ worker_step(struct worker *w)
 		if (advance(c, k, src, dst)) {
 			w->task = NULL;
 			task_done(c, k);
+		} else if (k->delay_ms > 0) {
+			w->retry = loop_timer_add(c->loop, k->delay_ms, on_retry, w);
+			k->delay_ms = 0;
 		} else {
 			send_stage(w);
 		}
@@ -629,7 +739,7 @@ by_size(const void *a, const void *b)
 struct cksum *
 cksum_start(struct loop *loop, struct pg **src, struct pg **dst, int njobs,
     const struct table_info *tables, size_t ntables, double sample_percent,
-    cksum_table_fn table_fn, cksum_done_fn done_fn, void *arg)
+    bool settle, cksum_table_fn table_fn, cksum_done_fn done_fn, void *arg)
 {
 	struct cksum *c = xcalloc(1, sizeof *c);
 	const struct table_info **order;
@@ -641,6 +751,7 @@ cksum_start(struct loop *loop, struct pg **src, struct pg **dst, int njobs,
 	c->src = src;
 	c->dst = dst;
 	c->njobs = njobs;
+	c->settle = settle;
 	c->table_fn = table_fn;
 	c->done_fn = done_fn;
 	c->arg = arg;

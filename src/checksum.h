@@ -42,12 +42,14 @@ typedef void (*cksum_done_fn)(void *arg);
 /* Compares tables (the source catalog's entries; their columns must exist
  * on the target) using njobs connection pairs src[i]/dst[i]. With
  * sample_percent < 100 only that share of each table is compared: key
- * ranges of integer keys, a hash sample of other keys. table_fn runs as
+ * ranges of integer keys, a hash sample of other keys. With settle, rows
+ * that differ are compared again after short delays (replication in
+ * flight) and only those that still differ are reported. table_fn runs as
  * each table finishes, done_fn once all have. */
 struct cksum *cksum_start(struct loop *loop, struct pg **src, struct pg **dst,
     int njobs, const struct table_info *tables, size_t ntables,
-    double sample_percent, cksum_table_fn table_fn, cksum_done_fn done_fn,
-    void *arg);
+    double sample_percent, bool settle, cksum_table_fn table_fn,
+    cksum_done_fn done_fn, void *arg);
 /* Results, in the order of tables (complete after done_fn). */
 size_t cksum_count(const struct cksum *c);
 const struct cksum_result *cksum_result_at(const struct cksum *c, size_t i);

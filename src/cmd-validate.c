@@ -146,6 +146,7 @@ cmd_validate(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		if (k == 0) {
 			opts.sequences_synced =
 			    st.phases[PHASE_SEQUENCE_SYNC].status == PS_DONE;
+			opts.after_switch = st.switched;
 			state_free(&st);
 		}
 	}

@@ -36,6 +36,18 @@ const struct command commands[] = {
 	  "  -t, --table S.T     only this table (repeatable)\n"
 	  "  -j, --jobs N        connections per side (default [validation] jobs)\n",
 	  cmd_validate },
+	{ "run", "[--until PHASE] [--yes] [--dry-run]",
+	  "drive the cutover headless from the current phase",
+	  "  -u, --until PHASE  stop after this phase (default post_validation)\n"
+	  "  -y, --yes          do not ask before each phase\n"
+	  "  -n, --dry-run      print every SQL statement, admin command and API\n"
+	  "                     call it would make, and change nothing\n",
+	  cmd_run },
+	{ "rollback", "[--yes] [--dry-run]",
+	  "roll back from the current phase",
+	  "  -y, --yes          do not ask\n"
+	  "  -n, --dry-run      print what it would do, and change nothing\n",
+	  cmd_rollback },
 	{ "setup", "[--dry-run]",
 	  "create the cutover schema (heartbeat, sentinel) on both sides",
 	  "  -n, --dry-run  print the statements and change nothing\n",
@@ -55,6 +67,22 @@ const struct command commands[] = {
 	  "                             path, ./cutover.conf); - for stdout\n"
 	  "      --force                replace an existing file\n",
 	  cmd_init },
+	{ "lab", "up [--dir D] [--rows N] | load [--dir D] [--rate TPS] "
+	  "[--duration S]\n    [--clients N] [--stop] | status [--dir D] [--json] "
+	  "| down [--dir D]",
+	  "the local rehearsal lab: servers, pgbouncer, replication, load",
+	  "  up      build the lab in D (default ./cutover-lab): source and target\n"
+	  "          clusters, pgbouncer, the financial schema with N rows (default\n"
+	  "          1000000), logical replication, D/cutover.conf\n"
+	  "  load    run pgbench through pgbouncer in the background: TPS\n"
+	  "          (default 100) for S seconds (default 300) with N clients\n"
+	  "          (default 8); --stop ends the running load\n"
+	  "  status  what runs, the replication, and the verdict on the last\n"
+	  "          load: failed, lost and duplicated transactions, the longest\n"
+	  "          stall; --json for scripts; exit 1 when not all is well\n"
+	  "  down    stop everything the lab started and remove D\n"
+	  "      --dir D     the lab directory (default ./cutover-lab)\n",
+	  cmd_lab },
 };
 const size_t ncommands = ARRAY_SIZE(commands);
 

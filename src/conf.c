@@ -80,6 +80,8 @@ static const struct key_def keys[] = {
 	  "the lag gate: lag must stay below this", OPT, 0.001, 86400 },
 	{ "validation", "lag_hold_seconds", T_DOUBLE, F(lag_hold_seconds), "30",
 	  "... continuously for this long", OPT, 0, 86400 },
+	{ "validation", "lag_wait_seconds", T_DOUBLE, F(lag_wait_seconds), "1800",
+	  "how long sync_wait waits for the lag gate before it fails", OPT, 1, 604800 },
 	{ "validation", "row_count_tolerance", T_TOLERANCE, F(row_count_tolerance), "0",
 	  "rows, or a percentage such as 0.1%", OPT, 0, 0 },
 	{ "validation", "checksum", T_CHECKSUM, F(checksum_sample_percent), "full",

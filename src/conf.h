@@ -46,6 +46,7 @@ struct config {
 	/* [validation] */
 	double max_lag_seconds;
 	double lag_hold_seconds;
+	double lag_wait_seconds;
 	struct tolerance row_count_tolerance;
 	double checksum_sample_percent; /* 100 = full */
 	int jobs;

@@ -22,8 +22,8 @@ on_result(struct pg *c, PGresult *res, const char *error, void *arg)
 {
 	struct flow *f = arg;
 
-	(void)c;
 	f->querying = NULL;
+	f->answered = c;
 	if (res == NULL) {
 		err_set(&f->e, EXIT_RUNTIME, "%s", error);
 		finish(f, -1);
@@ -118,6 +118,32 @@ flow_query_simple(struct flow *f, struct pg *c, const char *sql)
 	f->querying = c;
 	pg_query_simple(c, sql, on_result, f);
 	return FLOW_QUERY;
+}
+
+PGresult *
+flow_keep(struct flow *f)
+{
+	return f->answered != NULL ? pg_take_result(f->answered) : NULL;
+}
+
+int
+flow_wait_external(struct flow *f)
+{
+	(void)f;
+	return FLOW_WAIT;
+}
+
+void
+flow_continue(struct flow *f, int rc, const struct err *e)
+{
+	if (rc != 0) {
+		f->e = *e;
+		finish(f, -1);
+		return;
+	}
+	f->pc++;
+	f->poll_since = 0;
+	run(f, NULL);
 }
 
 int

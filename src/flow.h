@@ -43,6 +43,7 @@ struct flow {
 	int64_t poll_since;        /* when the current polling began, or 0 */
 	struct loop_timer *timer;
 	struct pg *querying;       /* the connection of the query in flight */
+	struct pg *answered;       /* the connection whose result is prev */
 	int tries;                 /* a counter the steps may use */
 };
 
@@ -57,7 +58,17 @@ void flow_cancel(struct flow *f);
 int flow_query(struct flow *f, struct pg *c, const char *sql, int nparams,
     const char *const *params);
 int flow_query_simple(struct flow *f, struct pg *c, const char *sql);
-/* Goes back n steps (0: this one again) after delay_ms. */
+/* The step started something that is not a query (a provider call, a
+ * child process): return this, and call flow_continue() when it ends. */
+int flow_wait_external(struct flow *f);
+/* Ends an external wait: rc 0 moves to the next step, else the flow fails
+ * with e. */
+void flow_continue(struct flow *f, int rc, const struct err *e);
+/* Keeps prev (the result handed to this step) beyond the step: the
+ * caller PQclear()s it. */
+PGresult *flow_keep(struct flow *f);
+/* Goes back n steps after delay_ms: 1 runs the previous step again (the
+ * query a polling step looks at), 0 this one. */
 int flow_back(struct flow *f, int n, int64_t delay_ms);
 int flow_fail(struct flow *f, int code, const char *fmt, ...)
     PRINTF_LIKE(3, 4);

@@ -244,6 +244,8 @@ session_options(const struct pg *c, const char *user_options)
 		sb_printf(&sb, "%s ", user_options);
 	sb_puts(&sb, "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=postgres "
 	    "-c extra_float_digits=3 -c bytea_output=hex");
+	/* A readonly fence must not stop cutover's own writes (sentinel). */
+	sb_puts(&sb, " -c default_transaction_read_only=off");
 	sb_printf(&sb, " -c statement_timeout=%d", c->statement_timeout_ms);
 	return sb_detach(&sb);
 }

@@ -298,7 +298,7 @@ stop_worker_gone(struct flow *f, PGresult *prev)
 		return flow_fail(f, EXIT_RUNTIME, "target: the apply worker of %s "
 		    "is still running %d s after DISABLE", CFG(f)->subscription,
 		    WORKER_WAIT_MS / 1000);
-	return flow_back(f, 2, 100);
+	return flow_back(f, 1, 100);
 }
 
 static const flow_step stop_steps[] = {
@@ -359,7 +359,7 @@ start_worker_up(struct flow *f, PGresult *prev)
 		return flow_fail(f, EXIT_RUNTIME, "target: the apply worker of %s "
 		    "did not start within %d s of ENABLE (see the target's "
 		    "server log)", CFG(f)->subscription, WORKER_WAIT_MS / 1000);
-	return flow_back(f, 2, 100);
+	return flow_back(f, 1, 100);
 }
 
 static const flow_step start_steps[] = {

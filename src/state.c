@@ -76,6 +76,32 @@ state_init(struct state *s, const char *environment, bool rehearsal)
 	s->phase = PHASE_PRE_VALIDATION;
 	s->phase_status = PS_PENDING;
 	s->replication = REPL_FORWARD;
+	s->attempt = 1;
+}
+
+void
+state_add_fenced_role(struct state *s, const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfenced_roles; i++)
+		if (strcmp(s->fenced_roles[i], role) == 0)
+			return;
+	s->fenced_roles = xreallocarray(s->fenced_roles, s->nfenced_roles + 1,
+	    sizeof *s->fenced_roles);
+	s->fenced_roles[s->nfenced_roles++] = xstrdup(role);
+}
+
+void
+state_clear_fenced_roles(struct state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nfenced_roles; i++)
+		free(s->fenced_roles[i]);
+	free(s->fenced_roles);
+	s->fenced_roles = NULL;
+	s->nfenced_roles = 0;
 }
 
 void
@@ -86,6 +112,7 @@ state_free(struct state *s)
 	free(s->sentinel_lsn);
 	free(s->pgbouncer_original);
 	free(s->rollback_reason);
+	state_clear_fenced_roles(s);
 	memset(s, 0, sizeof *s);
 }
 
@@ -140,10 +167,22 @@ state_to_json(const struct state *s)
 	cJSON_AddStringToObject(o, "replication",
 	    repl_direction_name(s->replication));
 	cJSON_AddBoolToObject(o, "switched", s->switched);
+	cJSON_AddNumberToObject(o, "attempt", s->attempt);
 	cJSON_AddBoolToObject(o, "armed", s->armed);
 	cJSON_AddBoolToObject(o, "completed", s->completed);
 	add_time(o, "created_at", s->created_at);
 	add_time(o, "fenced_at", s->fenced_at);
+	add_time(o, "switched_at", s->switched_at);
+	{
+		cJSON *roles = cJSON_AddArrayToObject(o, "fenced_roles");
+		size_t k;
+
+		for (k = 0; k < s->nfenced_roles; k++)
+			cJSON_AddItemToArray(roles,
+			    cJSON_CreateString(s->fenced_roles[k]));
+	}
+	cJSON_AddBoolToObject(o, "readonly_set", s->readonly_set);
+	cJSON_AddBoolToObject(o, "target_fenced", s->target_fenced);
 	add_opt_string(o, "sentinel_id", s->sentinel_id);
 	add_opt_string(o, "sentinel_lsn", s->sentinel_lsn);
 	add_opt_string(o, "pgbouncer_original", s->pgbouncer_original);
@@ -341,6 +380,20 @@ state_from_json(struct state *s, const char *name, const char *text,
 	s->completed = get_bool(&r, o, "completed", true);
 	s->created_at = get_time(&r, o, "created_at");
 	s->fenced_at = get_time(&r, o, "fenced_at");
+	s->switched_at = get_time(&r, o, "switched_at");
+	s->readonly_set = get_bool(&r, o, "readonly_set", true);
+	s->target_fenced = get_bool(&r, o, "target_fenced", true);
+	v = cJSON_GetObjectItemCaseSensitive(o, "attempt");
+	s->attempt = v != NULL && cJSON_IsNumber(v) && v->valueint > 0 ?
+	    v->valueint : 1;
+	v = cJSON_GetObjectItemCaseSensitive(o, "fenced_roles");
+	if (v != NULL && cJSON_IsArray(v)) {
+		const cJSON *it;
+
+		cJSON_ArrayForEach(it, v)
+			if (cJSON_IsString(it))
+				state_add_fenced_role(s, it->valuestring);
+	}
 	s->sentinel_id = get_opt_string(&r, o, "sentinel_id");
 	s->sentinel_lsn = get_opt_string(&r, o, "sentinel_lsn");
 	s->pgbouncer_original = get_opt_string(&r, o, "pgbouncer_original");

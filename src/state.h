@@ -54,14 +54,24 @@ struct state {
 	bool switched;
 
 	/* Orchestrator facts that must survive a crash. */
+	int attempt;                      /* 1, 2, ... after each rollback */
 	bool armed;
 	int64_t fenced_at;                /* the switch timeout runs from here */
+	int64_t switched_at;              /* the write pause window ends here */
+	char **fenced_roles;              /* roles this run made NOLOGIN */
+	size_t nfenced_roles;
+	bool readonly_set;                /* this run set default_transaction_read_only */
+	bool target_fenced;               /* a rollback fenced the target */
 	char *sentinel_id;
 	char *sentinel_lsn;
 	char *pgbouncer_original;         /* the database entry before the switch */
 	char *rollback_reason;            /* set while a rollback is under way */
 	bool completed;                   /* post_validation done */
 };
+
+/* Adds a role to fenced_roles (once). */
+void state_add_fenced_role(struct state *s, const char *role);
+void state_clear_fenced_roles(struct state *s);
 
 const char *phase_name(enum phase_id p);
 /* Returns -1 for an unknown name. */

@@ -176,6 +176,50 @@ on_provider(struct provider *p, int rc, const struct err *e, void *arg)
 	maybe_finish(v);
 }
 
+/* After the switch: the reverse replication is the one that must run. */
+static void
+on_reverse(struct pg *c, PGresult *res, const char *error, void *arg)
+{
+	struct validation *v = arg;
+
+	(void)c;
+	if (res == NULL)
+		set_check(v, CHK_REPLICATION_STATUS, CHECK_ERROR, error);
+	else if (PQntuples(res) == 1 && pgr_bool(res, 0, 0) && pgr_bool(res, 0, 1))
+		set_check(v, CHK_REPLICATION_STATUS, CHECK_PASS, "reverse replication "
+		    "running (forward stopped after the switch, by design)");
+	else
+		set_check(v, CHK_REPLICATION_STATUS, CHECK_WARN, "reverse replication "
+		    "is not running: a rollback would lose the writes made since the "
+		    "switch");
+	check_object(v, CHK_REPLICATION_STATUS);
+	v->pending--;
+	maybe_finish(v);
+}
+
+static void
+start_after_switch(struct validation *v)
+{
+	const char *params[1] = { v->cfg->reverse_subscription };
+
+	set_check(v, CHK_REPLICATION_LAG, CHECK_SKIP, "after the switch: the "
+	    "application writes to the target");
+	if (!v->cfg->reverse_replication || v->cfg->provider != PROVIDER_POSTGRES) {
+		set_check(v, CHK_REPLICATION_STATUS, CHECK_SKIP,
+		    v->cfg->reverse_replication ? "after the switch: forward "
+		    "replication is stopped by design; the reverse one is the "
+		    "provider's to report" : "after the switch: forward replication "
+		    "is stopped by design; reverse replication is off");
+		check_object(v, CHK_REPLICATION_STATUS);
+		return;
+	}
+	v->pending++;
+	pg_query(v->src_meta, "SELECT s.subenabled, EXISTS (SELECT 1 FROM"
+	    " pg_stat_subscription w WHERE w.subid = s.oid AND w.relid IS NULL"
+	    " AND w.pid IS NOT NULL) FROM pg_subscription s WHERE s.subname = $1",
+	    1, params, on_reverse, v);
+}
+
 /* ---------------------------------------------------- replication_lag */
 
 static void
@@ -441,9 +485,9 @@ count_status(const struct validation *v, int64_t src, int64_t dst, bool exact)
 static void
 add_count(struct validation *v, cJSON *arr, const char *schema,
     const char *name, int64_t src, int64_t dst, bool exact, const char *note,
-    enum check_status *overall)
+    bool moved, enum check_status *overall)
 {
-	enum check_status st = note != NULL ? CHECK_FAIL :
+	enum check_status st = note != NULL ? CHECK_FAIL : moved ? CHECK_PASS :
 	    count_status(v, src, dst, exact);
 	cJSON *e = cJSON_CreateObject();
 	char *t = table_display(schema, name);
@@ -464,6 +508,9 @@ add_count(struct validation *v, cJSON *arr, const char *schema,
 	cJSON_AddStringToObject(e, "status", status_names[st]);
 	if (note != NULL)
 		cJSON_AddStringToObject(e, "detail", note);
+	else if (moved)
+		cJSON_AddStringToObject(e, "detail", "the counts moved while they "
+		    "were taken (changes in flight); the rows match");
 	cJSON_AddItemToArray(arr, e);
 	*overall = check_worse(*overall, st);
 	free(t);
@@ -483,6 +530,7 @@ finish_row_counts(struct validation *v, bool exact)
 		const struct table_info *b = catalog_find(&v->dcat, a->schema, a->name);
 		int64_t src = a->est_rows, dst = b != NULL ? b->est_rows : -1;
 		const char *note = b == NULL ? "missing on the target" : NULL;
+		bool moved = false;
 
 		if (exact && b != NULL) {
 			/* From the checksum pass, or the sample mode's counts. */
@@ -502,12 +550,17 @@ finish_row_counts(struct validation *v, bool exact)
 					dst = r->rows_dst;
 					if (r->status == CHECK_ERROR)
 						note = r->detail;
+					/* Rows compared equal after settling: the
+					 * counts only moved while they were taken. */
+					if (r->status == CHECK_PASS && src != dst)
+						moved = true;
 				}
 			}
 			if (src < 0 && note == NULL)
 				note = "not compared";
 		}
-		add_count(v, arr, a->schema, a->name, src, dst, exact, note, &s);
+		add_count(v, arr, a->schema, a->name, src, dst, exact, note, moved,
+		    &s);
 	}
 	{
 		char buf[128];
@@ -689,8 +742,8 @@ start_compare(struct validation *v)
 	}
 	v->pending++;
 	v->ck = cksum_start(v->loop, v->src_jobs, v->dst_jobs, v->jobs, v->work,
-	    v->nwork, v->cfg->checksum_sample_percent, on_table, on_checksums_done,
-	    v);
+	    v->nwork, v->cfg->checksum_sample_percent, true, on_table,
+	    on_checksums_done, v);
 	if (v->cfg->checksum_sample_percent < 100) {
 		/* Sampled checksums cannot count: count exactly, beside them. */
 		v->counts = xcalloc(v->nwork + 1, sizeof *v->counts);
@@ -822,7 +875,11 @@ maybe_finish(struct validation *v)
 		return;
 	}
 	v->finished = true;
-	finish_lag(v);
+	if (!v->opts.after_switch)
+		finish_lag(v);
+	else
+		cJSON_AddNullToObject(check_object(v, CHK_REPLICATION_LAG),
+		    "value_seconds");
 	if (v->status[CHK_ROW_COUNTS] != CHECK_ERROR)
 		finish_row_counts(v, v->opts.full);
 	if (v->opts.full && v->status[CHK_CHECKSUMS] != CHECK_ERROR)
@@ -854,17 +911,21 @@ validation_start(struct loop *loop, const struct config *cfg,
 	v->src_meta = new_conn(v, cfg->source_conninfo, "source", 60000);
 	v->dst_meta = new_conn(v, cfg->target_conninfo, "target", 60000);
 	v->prov = provider;
-	if (v->prov == NULL) {
-		v->prov = provider_new(loop, cfg, &e);
-		v->own_prov = true;
-	}
-	if (v->prov == NULL) {
-		set_check(v, CHK_REPLICATION_STATUS, CHECK_ERROR, e.msg);
+	if (opts->after_switch) {
+		start_after_switch(v);
 	} else {
-		v->pending++;
-		v->prov->ops->refresh(v->prov, on_provider, v);
+		if (v->prov == NULL) {
+			v->prov = provider_new(loop, cfg, &e);
+			v->own_prov = true;
+		}
+		if (v->prov == NULL) {
+			set_check(v, CHK_REPLICATION_STATUS, CHECK_ERROR, e.msg);
+		} else {
+			v->pending++;
+			v->prov->ops->refresh(v->prov, on_provider, v);
+		}
+		start_lag(v);
 	}
-	start_lag(v);
 	start_catalog(v);
 	return v;
 }

@@ -44,6 +44,9 @@ struct validate_opts {
 	bool probe_lag;            /* write a heartbeat and time it to the target */
 	bool sequences_synced;     /* the run synced sequences: behind is a
 	                              failure (before, it is expected: a warning) */
+	bool after_switch;         /* the application writes to the target:
+	                              forward replication is stopped by design,
+	                              the reverse one is what runs */
 	void (*progress)(const struct validate_progress *pr, void *arg);
 	void *progress_arg;
 };

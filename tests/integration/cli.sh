@@ -25,6 +25,7 @@ for c in $cmds; do
 	like "$(cat "$TOP_SRCDIR/README.md")" "cutover $c" "README mentions cutover $c"
 done
 # Every command the man page documents is in --help (no drift either way).
+# shellcheck disable=SC2013 # command names hold no spaces
 for c in $(sed -n 's/^\.It Cm \([a-z]*\).*/\1/p' "$TOP_SRCDIR/man/cutover.1" | sort -u); do
 	like "$cmds" "^$c\$" "--help lists $c, as the man page does"
 done
@@ -75,6 +76,7 @@ like "$OUT" '^\[watch\]$' "init -o - writes to standard output"
 keys=$(grep -cE '^[a-z_]+ = ' cutover.conf)
 man_keys=$(grep -cE '^\.It Cm [a-z_]+$' "$TOP_SRCDIR/man/cutover.conf.5")
 is "$keys" "$man_keys" "cutover.conf(5) documents as many keys as the template has"
+# shellcheck disable=SC2013 # key names hold no spaces
 for k in $(grep -oE '^[a-z_]+' cutover.conf | sort -u); do
 	like "$(cat "$TOP_SRCDIR/man/cutover.conf.5")" "^\\.It Cm $k\$" "cutover.conf(5) documents $k"
 done
@@ -87,7 +89,7 @@ like "$(cat tf.conf)" '^task_arn = arn:aws:dms:' "the task ARN is filled in"
 like "$(cat tf.conf)" '^environment = staging$' "the environment is filled in"
 run "$CUTOVER" init --from-terraform - -o stdin.conf <"$fixture"
 is "$RC" 0 "init --from-terraform - reads standard input"
-cmp -s tf.conf stdin.conf && pass "stdin and file give the same config" || fail "stdin and file differ"
+if cmp -s tf.conf stdin.conf; then pass "stdin and file give the same config"; else fail "stdin and file differ"; fi
 echo '{"cutover_source_conninfo": {"value": "host=s password=hunter2", "type": "string"}}' >pw.json
 run "$CUTOVER" init --from-terraform pw.json -o pw.conf
 is "$RC" 2 "a password in a Terraform output is refused"

@@ -87,7 +87,7 @@ ok -n "$(ls "$S"/events.jsonl.torn-* 2>/dev/null)" "the torn bytes are kept as e
 K=$T/killed
 mkdir -p "$K"
 bad=0
-for i in $(seq 1 20); do
+for _ in $(seq 1 20); do
 	"$W" "$K" forever >"$T/w.out" 2>&1 &
 	pid=$!
 	while ! grep -q ready "$T/w.out" 2>/dev/null; do sleep 0.01; done

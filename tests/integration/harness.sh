@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The PostgreSQL test harness itself: clusters start on free loopback
 # ports, unprivileged, and are always torn down, even when a test fails.
+# shellcheck disable=SC2154 # pg_start sets NAME_PORT and NAME_DIR
 . "$TOP_SRCDIR/tests/lib/tap.sh"
 . "$TOP_SRCDIR/tests/lib/pg.sh"
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/pg.sh - throwaway PostgreSQL clusters (and pgbouncer) for the
 # integration tests. Every test that needs a server sources this file:
 #
@@ -58,7 +59,7 @@ PY
 
 # pg_start NAME [postgresql.conf lines...]
 pg_start() {
-	local name=$1 dir port try
+	local name=$1 dir port
 	shift
 	dir=$PG_TMP/$name
 	mkdir -p "$dir"
@@ -69,7 +70,7 @@ pg_start() {
 		return 1
 	}
 	PG_CLUSTERS+=("$name")
-	for try in 1 2 3 4 5; do
+	for _ in 1 2 3 4 5; do
 		port=$(free_port)
 		{
 			echo "listen_addresses = '127.0.0.1'"
@@ -117,4 +118,44 @@ psql_at() { # NAME [psql args...]: quiet, unaligned, tuples only, stop on error
 	shift
 	psql "host=127.0.0.1 port=$(pg_port "$name") user=postgres dbname=${PGDATABASE_TEST:-postgres}" \
 		-X -q -A -t -v ON_ERROR_STOP=1 "$@"
+}
+
+# pgbouncer_start NAME DBNAME TARGET_CLUSTER: pgbouncer in front of a
+# cluster, transaction pooling, trust auth, admin console for postgres;
+# the [databases] entries live in NAME.databases.ini (%include'd) so a
+# switch can rewrite them. Sets NAME_PORT and NAME_DBFILE.
+pgbouncer_start() {
+	local name=$1 db=$2 cluster=$3 dir port
+	dir=$PG_TMP/$name
+	mkdir -p "$dir"
+	port=$(free_port)
+	printf '%s = host=127.0.0.1 port=%s dbname=%s\n' "$db" "$(pg_port "$cluster")" "$db" \
+		>"$dir/databases.ini"
+	printf '"postgres" ""\n"app_rw" ""\n' >"$dir/users.txt"
+	cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+%include $dir/databases.ini
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+admin_users = postgres
+pool_mode = transaction
+max_client_conn = 200
+default_pool_size = 20
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+ignore_startup_parameters = extra_float_digits,options
+INI
+	chown -R "$PG_USER" "$dir" 2>/dev/null || true
+	as_pg pgbouncer -d "$dir/pgbouncer.ini" >/dev/null 2>&1 || return 1
+	for _ in $(seq 1 50); do
+		[ -f "$dir/pgbouncer.pid" ] && break
+		sleep 0.1
+	done
+	PG_PIDS+=("$(cat "$dir/pgbouncer.pid")")
+	printf -v "${name}_PORT" '%s' "$port"
+	printf -v "${name}_DBFILE" '%s' "$dir/databases.ini"
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/tap.sh - TAP output for the shell tests.
 #
 #   . "$TOP_SRCDIR/tests/lib/tap.sh"
@@ -93,6 +94,7 @@ rc_is() { # WANT DESCRIPTION
 }
 
 # Runs "$@" capturing stdout+stderr in $OUT and the status in $RC.
+# shellcheck disable=SC2034 # OUT and RC are read by the tests
 run() {
 	OUT=$("$@" 2>&1)
 	RC=$?

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The unit tests under valgrind: no invalid accesses, no leaks.
 . "$TOP_SRCDIR/tests/lib/tap.sh"
-tests=$(ls "$TOP_BUILDDIR"/tests/unit/test-* 2>/dev/null | grep -v '\.[a-z]*$')
+tests=
+for t in "$TOP_BUILDDIR"/tests/unit/test-*; do
+	# The test programs, not their .o, .log or .trs files.
+	[ -e "$t" ] && ! [[ ${t##*/} =~ \.[a-z]*$ ]] && tests="$tests $t"
+done
 if [ -n "${SANITIZERS:-}" ]; then
 	skip "built with sanitizers: valgrind cannot run ASan binaries"
 elif ! command -v valgrind >/dev/null 2>&1; then

@@ -1,0 +1,1087 @@
+/* cmd-lab.c - `cutover lab up|load|status|down`: the local rehearsal lab;
+ * see lab.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cmd.h"
+#include "lab.h"
+#include "loop.h"
+#include "pg.h"
+
+/* ------------------------------------------------------------- options */
+
+static int
+parse_count(const char *opt, const char *arg, int64_t min, int64_t max,
+    int64_t *out, struct err *e)
+{
+	int64_t v;
+
+	if (parse_int64(arg, &v) != 0 || v < min || v > max)
+		return err_set(e, EXIT_USAGE, "usage: lab: %s: '%s' must be a whole "
+		    "number from %" PRId64 " to %" PRId64, opt, arg, min, max);
+	*out = v;
+	return 0;
+}
+
+/* ------------------------------------------------------------- status */
+
+struct sub_status {
+	char *name;
+	bool enabled;
+	bool worker;
+	int64_t tables;
+	int64_t ready;
+};
+
+struct slot_status {
+	char *name;
+	bool active;
+	int64_t retained;     /* WAL kept for it, bytes */
+	int64_t behind;       /* not yet confirmed, bytes */
+};
+
+struct side_status {
+	int port;
+	pid_t pid;
+	char *error;          /* could not be asked */
+	struct sub_status subs[8];
+	size_t nsubs;
+	struct slot_status slots[8];
+	size_t nslots;
+};
+
+struct bouncer_status {
+	int port;
+	pid_t pid;
+	char *error;
+	bool live;            /* the entry below is pgbouncer's own */
+	char *host;
+	int entry_port;
+	char *dbname;
+	char *file_entry;     /* databases.ini's, when it differs */
+	bool paused;
+	int64_t cl_active, cl_waiting, sv_active;
+};
+
+struct status {
+	struct side_status side[2];
+	struct bouncer_status bouncer;
+	const char *points_to;   /* "source", "target", or NULL */
+	struct lab_load load;
+	bool have_load;
+	bool load_running;
+	struct lab_judgement judge;
+	char *judge_error;
+	bool all_running;
+};
+
+static struct pg *
+status_conn(struct loop *loop, const char *host, int port, const char *db,
+    const char *user, const char *label, bool admin, int timeout_ms)
+{
+	char *ci = xasprintf("host=%s port=%d dbname=%s user=%s", host, port, db,
+	    user);
+	struct pg_opts o = { ci, label, admin ? 0 : timeout_ms, timeout_ms + 2000,
+		3000, admin, true };
+	struct pg *c = pg_new(loop, &o);
+
+	free(ci);
+	return c;
+}
+
+static void
+side_status(struct loop *loop, const struct lab *lab, enum lab_side s,
+    struct side_status *st)
+{
+	static const char q_subs[] =
+	    "SELECT s.subname, s.subenabled,"
+	    " (SELECT count(*) FROM pg_subscription_rel r WHERE r.srsubid = s.oid),"
+	    " (SELECT count(*) FROM pg_subscription_rel r"
+	    "  WHERE r.srsubid = s.oid AND r.srsubstate = 'r'),"
+	    " EXISTS (SELECT 1 FROM pg_stat_subscription w WHERE w.subid = s.oid"
+	    "  AND w.pid IS NOT NULL AND w.relid IS NULL)"
+	    " FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid"
+	    " WHERE d.datname = current_database() ORDER BY 1";
+	static const char q_slots[] =
+	    "SELECT slot_name, active,"
+	    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
+	    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
+	    " FROM pg_replication_slots WHERE slot_type = 'logical'"
+	    " AND database = current_database() ORDER BY 1";
+	struct err e = { 0, "" };
+	struct pg *c;
+	PGresult *res;
+	int i;
+
+	st->port = lab_side_port(lab, s);
+	if ((st->pid = lab_server_pid(lab, s)) == 0)
+		return;
+	c = status_conn(loop, "127.0.0.1", st->port, LAB_DB, LAB_SUPERUSER,
+	    lab_side_name(s), false, 10000);
+	if ((res = pg_exec(c, q_subs, 0, NULL, &e)) == NULL) {
+		st->error = xstrdup(e.msg);
+		pg_free(c);
+		return;
+	}
+	for (i = 0; i < PQntuples(res) && (size_t)i < ARRAY_SIZE(st->subs); i++) {
+		struct sub_status *u = &st->subs[st->nsubs++];
+
+		u->name = xstrdup(pgr_value(res, i, 0));
+		u->enabled = pgr_bool(res, i, 1);
+		u->tables = pgr_int64(res, i, 2, 0);
+		u->ready = pgr_int64(res, i, 3, 0);
+		u->worker = pgr_bool(res, i, 4);
+	}
+	PQclear(res);
+	if ((res = pg_exec(c, q_slots, 0, NULL, &e)) == NULL) {
+		st->error = xstrdup(e.msg);
+		pg_free(c);
+		return;
+	}
+	for (i = 0; i < PQntuples(res) && (size_t)i < ARRAY_SIZE(st->slots); i++) {
+		struct slot_status *l = &st->slots[st->nslots++];
+
+		l->name = xstrdup(pgr_value(res, i, 0));
+		l->active = pgr_bool(res, i, 1);
+		l->retained = pgr_int64(res, i, 2, 0);
+		l->behind = pgr_int64(res, i, 3, 0);
+	}
+	PQclear(res);
+	pg_free(c);
+}
+
+static int64_t
+col_int(const PGresult *res, int row, const char *name)
+{
+	int col = PQfnumber(res, name);
+
+	return col < 0 ? 0 : pgr_int64(res, row, col, 0);
+}
+
+static const char *
+col_str(const PGresult *res, int row, const char *name)
+{
+	int col = PQfnumber(res, name);
+
+	return col < 0 ? NULL : pgr_value(res, row, col);
+}
+
+static void
+bouncer_status(struct loop *loop, const struct lab *lab,
+    struct bouncer_status *b)
+{
+	struct err e = { 0, "" };
+	char *fhost = NULL, *fdb = NULL;
+	struct pg *c;
+	PGresult *res;
+	int fport = 0, i;
+
+	b->port = lab->bouncer_port;
+	if (lab_bouncer_entry(lab, &fhost, &fport, &fdb, &e) != 0)
+		b->error = xstrdup(e.msg);
+	if ((b->pid = lab_bouncer_pid(lab)) != 0) {
+		c = status_conn(loop, "127.0.0.1", b->port, "pgbouncer",
+		    LAB_SUPERUSER, "pgbouncer", true, 5000);
+		if ((res = pg_exec_simple(c, "SHOW DATABASES", &e)) == NULL) {
+			free(b->error);
+			b->error = xstrdup(e.msg);
+		} else {
+			for (i = 0; i < PQntuples(res); i++) {
+				const char *name = col_str(res, i, "name");
+
+				if (name == NULL || strcmp(name, LAB_DB) != 0)
+					continue;
+				b->live = true;
+				b->host = xstrdup(col_str(res, i, "host") != NULL ?
+				    col_str(res, i, "host") : "127.0.0.1");
+				b->entry_port = (int)col_int(res, i, "port");
+				b->dbname = xstrdup(col_str(res, i, "database") != NULL ?
+				    col_str(res, i, "database") : LAB_DB);
+				b->paused = col_int(res, i, "paused") != 0;
+			}
+			PQclear(res);
+			if ((res = pg_exec_simple(c, "SHOW POOLS", &e)) != NULL) {
+				for (i = 0; i < PQntuples(res); i++) {
+					const char *db = col_str(res, i, "database");
+
+					if (db == NULL || strcmp(db, LAB_DB) != 0)
+						continue;
+					b->cl_active += col_int(res, i, "cl_active");
+					b->cl_waiting += col_int(res, i, "cl_waiting");
+					b->sv_active += col_int(res, i, "sv_active");
+				}
+				PQclear(res);
+			}
+		}
+		pg_free(c);
+	}
+	if (!b->live && fhost != NULL) {
+		b->host = fhost;
+		b->entry_port = fport;
+		b->dbname = fdb;
+		fhost = fdb = NULL;
+	} else if (b->live && fhost != NULL && fport != b->entry_port) {
+		b->file_entry = xasprintf("host=%s port=%d dbname=%s", fhost, fport,
+		    fdb);
+	}
+	free(fhost);
+	free(fdb);
+}
+
+static const char *
+which_side(const struct lab *lab, const char *host, int port)
+{
+	if (host == NULL || (strcmp(host, "127.0.0.1") != 0 &&
+	    strcmp(host, "localhost") != 0))
+		return NULL;
+	if (port == lab->source_port)
+		return "source";
+	if (port == lab->target_port)
+		return "target";
+	return NULL;
+}
+
+static void
+judge_load(struct loop *loop, const struct lab *lab, struct status *st)
+{
+	struct err e = { 0, "" };
+	struct lab_judgement *j = &st->judge;
+	struct pg *c;
+
+	if (lab_judge_logs(lab, &st->load, j, &e) != 0) {
+		st->judge_error = xstrdup(e.msg);
+		lab_judge_finish(&st->load, j);
+		return;
+	}
+	if (st->bouncer.host == NULL) {
+		st->judge_error = xasprintf("cannot tell where the application "
+		    "points: %s", st->bouncer.error != NULL ? st->bouncer.error :
+		    "no app entry");
+	} else {
+		j->primary = xstrdup(st->points_to != NULL ? st->points_to : "");
+		if (st->points_to == NULL) {
+			free(j->primary);
+			j->primary = xasprintf("%s:%d", st->bouncer.host,
+			    st->bouncer.entry_port);
+		}
+		c = status_conn(loop, st->bouncer.host, st->bouncer.entry_port,
+		    st->bouncer.dbname, LAB_SUPERUSER, j->primary, false, 60000);
+		if (lab_judge_primary(c, lab, &st->load, j, &e) != 0)
+			st->judge_error = xstrdup(e.msg);
+		pg_free(c);
+	}
+	lab_judge_finish(&st->load, j);
+}
+
+static int
+gather(const struct lab *lab, struct status *st, struct err *e)
+{
+	struct loop *loop = loop_new();
+	int r, s;
+
+	memset(st, 0, sizeof *st);
+	for (s = 0; s < 2; s++)
+		side_status(loop, lab, (enum lab_side)s, &st->side[s]);
+	bouncer_status(loop, lab, &st->bouncer);
+	st->points_to = which_side(lab, st->bouncer.host, st->bouncer.entry_port);
+	st->all_running = st->side[0].pid != 0 && st->side[1].pid != 0 &&
+	    st->bouncer.pid != 0;
+	if ((r = lab_load_latest(lab, &st->load, e)) < 0) {
+		loop_free(loop);
+		return -1;
+	}
+	if (r > 0) {
+		st->have_load = true;
+		st->load_running = lab_load_running(&st->load);
+		judge_load(loop, lab, st);
+	}
+	loop_free(loop);
+	return 0;
+}
+
+static void
+status_free(struct status *st)
+{
+	size_t s, i;
+
+	for (s = 0; s < 2; s++) {
+		free(st->side[s].error);
+		for (i = 0; i < st->side[s].nsubs; i++)
+			free(st->side[s].subs[i].name);
+		for (i = 0; i < st->side[s].nslots; i++)
+			free(st->side[s].slots[i].name);
+	}
+	free(st->bouncer.error);
+	free(st->bouncer.host);
+	free(st->bouncer.dbname);
+	free(st->bouncer.file_entry);
+	free(st->judge_error);
+	lab_judgement_free(&st->judge);
+}
+
+static const struct sub_status *
+forward_sub(const struct status *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->side[LAB_TARGET].nsubs; i++)
+		if (strcmp(st->side[LAB_TARGET].subs[i].name, LAB_SUBSCRIPTION) == 0)
+			return &st->side[LAB_TARGET].subs[i];
+	return NULL;
+}
+
+static const struct slot_status *
+slot_named(const struct side_status *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nslots; i++)
+		if (strcmp(s->slots[i].name, name) == 0)
+			return &s->slots[i];
+	return NULL;
+}
+
+static void
+json_time(cJSON *o, const char *key, int64_t ms)
+{
+	char buf[40];
+
+	if (ms <= 0) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	time_rfc3339(ms, buf, sizeof buf);
+	cJSON_AddStringToObject(o, key, buf);
+}
+
+static void
+json_str(cJSON *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void
+json_refs(cJSON *o, const char *key, char **refs, size_t n)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, key);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(refs[i]));
+}
+
+static cJSON *
+side_json(const struct side_status *s)
+{
+	cJSON *o = cJSON_CreateObject(), *a, *x;
+	size_t i;
+
+	cJSON_AddNumberToObject(o, "port", s->port);
+	cJSON_AddBoolToObject(o, "running", s->pid != 0);
+	if (s->pid != 0)
+		cJSON_AddNumberToObject(o, "pid", s->pid);
+	else
+		cJSON_AddNullToObject(o, "pid");
+	json_str(o, "error", s->error);
+	a = cJSON_AddArrayToObject(o, "subscriptions");
+	for (i = 0; i < s->nsubs; i++) {
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", s->subs[i].name);
+		cJSON_AddBoolToObject(x, "enabled", s->subs[i].enabled);
+		cJSON_AddBoolToObject(x, "worker", s->subs[i].worker);
+		cJSON_AddNumberToObject(x, "tables", (double)s->subs[i].tables);
+		cJSON_AddNumberToObject(x, "tables_ready", (double)s->subs[i].ready);
+		cJSON_AddItemToArray(a, x);
+	}
+	a = cJSON_AddArrayToObject(o, "slots");
+	for (i = 0; i < s->nslots; i++) {
+		x = cJSON_CreateObject();
+		cJSON_AddStringToObject(x, "name", s->slots[i].name);
+		cJSON_AddBoolToObject(x, "active", s->slots[i].active);
+		cJSON_AddNumberToObject(x, "retained_wal_bytes",
+		    (double)s->slots[i].retained);
+		cJSON_AddNumberToObject(x, "unconfirmed_wal_bytes",
+		    (double)s->slots[i].behind);
+		cJSON_AddItemToArray(a, x);
+	}
+	return o;
+}
+
+static cJSON *
+load_json(const struct status *st)
+{
+	const struct lab_load *ld = &st->load;
+	const struct lab_judgement *j = &st->judge;
+	cJSON *o = cJSON_CreateObject(), *a, *x, *b;
+	double secs;
+	size_t i;
+
+	cJSON_AddNumberToObject(o, "id", ld->id);
+	cJSON_AddBoolToObject(o, "running", st->load_running);
+	cJSON_AddNumberToObject(o, "pid", ld->pid);
+	cJSON_AddNumberToObject(o, "rate", ld->rate);
+	cJSON_AddNumberToObject(o, "duration", ld->duration);
+	cJSON_AddNumberToObject(o, "clients", ld->clients);
+	json_time(o, "started_at", ld->started_ms);
+	json_time(o, "ended_at", ld->ended ? ld->ended_ms : 0);
+	if (ld->ended && ld->exit_signal == 0)
+		cJSON_AddNumberToObject(o, "exit_status", ld->exit_code);
+	else
+		cJSON_AddNullToObject(o, "exit_status");
+	if (ld->exit_signal != 0)
+		cJSON_AddNumberToObject(o, "signal", ld->exit_signal);
+	else
+		cJSON_AddNullToObject(o, "signal");
+	cJSON_AddNumberToObject(o, "transactions", (double)j->transactions);
+	cJSON_AddNumberToObject(o, "committed", (double)j->committed);
+	cJSON_AddNumberToObject(o, "failed", (double)(j->failed +
+	    j->aborted_clients));
+	cJSON_AddNumberToObject(o, "failed_transactions", (double)j->failed);
+	cJSON_AddNumberToObject(o, "aborted_clients", j->aborted_clients);
+	json_str(o, "pgbench_error", j->pgbench_error);
+	cJSON_AddBoolToObject(o, "compared", j->compared);
+	json_str(o, "judged_on", j->compared ? j->primary : NULL);
+	cJSON_AddNumberToObject(o, "found", (double)j->found);
+	cJSON_AddNumberToObject(o, "lost", (double)j->lost);
+	cJSON_AddNumberToObject(o, "duplicated", (double)j->duplicated);
+	cJSON_AddNumberToObject(o, "unconfirmed", (double)j->unconfirmed);
+	json_refs(o, "lost_refs", j->lost_refs, j->nlost_refs);
+	json_refs(o, "duplicated_refs", j->duplicated_refs, j->nduplicated_refs);
+	cJSON_AddNumberToObject(o, "max_latency_ms", j->max_latency_ms);
+	cJSON_AddNumberToObject(o, "max_commit_gap_ms", j->max_gap_ms);
+	json_time(o, "max_commit_gap_at", j->max_gap_at_ms);
+	secs = (double)(j->last_commit_ms - j->first_commit_ms) / 1000;
+	cJSON_AddNumberToObject(o, "tps", secs > 0 ?
+	    (double)(j->committed - 1) / secs : 0);
+	if (j->balance_checked) {
+		b = cJSON_AddObjectToObject(o, "balance_total");
+		cJSON_AddStringToObject(b, "expected", j->balance_expected);
+		cJSON_AddStringToObject(b, "actual", j->balance_total);
+		cJSON_AddBoolToObject(b, "ok", j->balance_ok);
+	} else {
+		cJSON_AddNullToObject(o, "balance_total");
+	}
+	json_str(o, "error", st->judge_error);
+	cJSON_AddBoolToObject(o, "passed", j->passed && st->judge_error == NULL);
+	cJSON_AddStringToObject(o, "verdict", st->judge_error != NULL ?
+	    "not judged" : j->verdict);
+	a = cJSON_AddArrayToObject(o, "per_client");
+	for (i = 0; i < j->nclients; i++) {
+		const struct lab_client *c = &j->clients[i];
+
+		x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "client", c->client);
+		cJSON_AddNumberToObject(x, "committed", (double)c->committed);
+		cJSON_AddNumberToObject(x, "failed", (double)c->failed);
+		cJSON_AddNumberToObject(x, "found", (double)c->found);
+		cJSON_AddNumberToObject(x, "lost", (double)c->lost);
+		cJSON_AddNumberToObject(x, "duplicated", (double)c->duplicated);
+		cJSON_AddNumberToObject(x, "unconfirmed", (double)c->unconfirmed);
+		cJSON_AddItemToArray(a, x);
+	}
+	return o;
+}
+
+static void
+print_json(const struct lab *lab, const struct status *st, bool ok)
+{
+	const struct sub_status *fw = forward_sub(st);
+	const struct slot_status *slot = slot_named(&st->side[LAB_SOURCE],
+	    LAB_SUBSCRIPTION);
+	cJSON *o = cJSON_CreateObject(), *x;
+	char *text, *conf = lab_path(lab, "cutover.conf");
+
+	cJSON_AddStringToObject(o, "dir", lab->dir);
+	cJSON_AddStringToObject(o, "state", lab_state_name(lab->state));
+	json_str(o, "step", lab->step);
+	if (lab->state == LAB_BUILDING)
+		cJSON_AddBoolToObject(o, "builder_running",
+		    lab_proc_alive(lab->builder, NULL));
+	json_str(o, "error", lab->error);
+	cJSON_AddStringToObject(o, "user", lab->user);
+	cJSON_AddNumberToObject(o, "rows", (double)lab->rows);
+	json_time(o, "created_at", lab->created_ms);
+	json_time(o, "ready_at", lab->ready_ms);
+	cJSON_AddStringToObject(o, "config", conf);
+	cJSON_AddBoolToObject(o, "running", st->all_running);
+	cJSON_AddBoolToObject(o, "ok", ok);
+	cJSON_AddItemToObject(o, "source", side_json(&st->side[LAB_SOURCE]));
+	cJSON_AddItemToObject(o, "target", side_json(&st->side[LAB_TARGET]));
+	x = cJSON_AddObjectToObject(o, "pgbouncer");
+	cJSON_AddNumberToObject(x, "port", st->bouncer.port);
+	cJSON_AddBoolToObject(x, "running", st->bouncer.pid != 0);
+	if (st->bouncer.pid != 0)
+		cJSON_AddNumberToObject(x, "pid", st->bouncer.pid);
+	else
+		cJSON_AddNullToObject(x, "pid");
+	json_str(x, "error", st->bouncer.error);
+	cJSON_AddStringToObject(x, "database", LAB_DB);
+	json_str(x, "points_to", st->points_to);
+	json_str(x, "host", st->bouncer.host);
+	cJSON_AddNumberToObject(x, "entry_port", st->bouncer.entry_port);
+	cJSON_AddBoolToObject(x, "live", st->bouncer.live);
+	json_str(x, "file_entry_differs", st->bouncer.file_entry);
+	cJSON_AddBoolToObject(x, "paused", st->bouncer.paused);
+	cJSON_AddNumberToObject(x, "clients_active", (double)st->bouncer.cl_active);
+	cJSON_AddNumberToObject(x, "clients_waiting",
+	    (double)st->bouncer.cl_waiting);
+	cJSON_AddNumberToObject(x, "servers_active", (double)st->bouncer.sv_active);
+	x = cJSON_AddObjectToObject(o, "replication");
+	cJSON_AddStringToObject(x, "publication", LAB_PUBLICATION);
+	cJSON_AddStringToObject(x, "subscription", LAB_SUBSCRIPTION);
+	cJSON_AddBoolToObject(x, "exists", fw != NULL);
+	cJSON_AddBoolToObject(x, "enabled", fw != NULL && fw->enabled);
+	cJSON_AddBoolToObject(x, "worker", fw != NULL && fw->worker);
+	cJSON_AddNumberToObject(x, "tables", fw != NULL ? (double)fw->tables : 0);
+	cJSON_AddNumberToObject(x, "tables_ready", fw != NULL ?
+	    (double)fw->ready : 0);
+	cJSON_AddBoolToObject(x, "slot_active", slot != NULL && slot->active);
+	if (slot != NULL)
+		cJSON_AddNumberToObject(x, "retained_wal_bytes",
+		    (double)slot->retained);
+	else
+		cJSON_AddNullToObject(x, "retained_wal_bytes");
+	if (st->have_load)
+		cJSON_AddItemToObject(o, "load", load_json(st));
+	else
+		cJSON_AddNullToObject(o, "load");
+	text = cJSON_Print(o);
+	puts(text);
+	free(text);
+	free(conf);
+	cJSON_Delete(o);
+}
+
+static void
+print_side(const struct lab *lab, enum lab_side s, const struct side_status *st)
+{
+	char b[32];
+	size_t i;
+
+	printf("  %-11s 127.0.0.1:%-5d ", lab_side_name(s), st->port);
+	if (st->pid == 0) {
+		printf("stopped (log: %s/%s/server.log)\n", lab->dir,
+		    lab_side_name(s));
+		return;
+	}
+	printf("running (pid %ld)", (long)st->pid);
+	if (st->error != NULL)
+		printf("; cannot ask it: %s", st->error);
+	putchar('\n');
+	for (i = 0; i < st->nsubs; i++)
+		printf("  %-11s subscription %s: %s, %" PRId64 " of %" PRId64
+		    " tables ready (r)%s\n", "", st->subs[i].name,
+		    st->subs[i].enabled ? "enabled" : "DISABLED", st->subs[i].ready,
+		    st->subs[i].tables, st->subs[i].enabled && !st->subs[i].worker ?
+		    ", no apply worker running" : "");
+	for (i = 0; i < st->nslots; i++)
+		printf("  %-11s slot %s: %s, %s of WAL retained\n", "",
+		    st->slots[i].name, st->slots[i].active ? "active" : "INACTIVE",
+		    lab_bytes(st->slots[i].retained, b, sizeof b));
+}
+
+static void
+print_load(const struct lab *lab, const struct status *st)
+{
+	const struct lab_load *ld = &st->load;
+	const struct lab_judgement *j = &st->judge;
+	char when[40];
+	int64_t elapsed;
+
+	elapsed = ((ld->ended ? ld->ended_ms : now_ms()) - ld->started_ms) / 1000;
+	printf("  %-11s ", "load");
+	if (st->load_running)
+		printf("%d running (pid %ld): %" PRId64 " s of %d s", ld->id,
+		    (long)ld->pid, elapsed, ld->duration);
+	else if (ld->ended && ld->exit_signal != 0)
+		printf("%d stopped by signal %d after %" PRId64 " s", ld->id,
+		    ld->exit_signal, elapsed);
+	else if (ld->ended)
+		printf("%d ended (pgbench exit %d) after %" PRId64 " s", ld->id,
+		    ld->exit_code, elapsed);
+	else
+		printf("%d is not running (pgbench gone, its end unrecorded)",
+		    ld->id);
+	printf(", %d tx/s asked, %d clients through pgbouncer\n", ld->rate,
+	    ld->clients);
+	printf("  %-11s %" PRId64 " transactions logged in %s/load/%d/, %"
+	    PRId64 " committed, %" PRId64 " failed, %d client%s aborted\n", "",
+	    j->transactions, lab->dir, ld->id, j->committed, j->failed,
+	    j->aborted_clients, j->aborted_clients == 1 ? "" : "s");
+	if (j->compared)
+		printf("  %-11s on the %s (where the application points): %" PRId64
+		    " lost, %" PRId64 " duplicated, %" PRId64 " unconfirmed%s%s\n", "",
+		    j->primary, j->lost, j->duplicated, j->unconfirmed,
+		    st->load_running && j->unconfirmed > 0 ?
+		    " (committed, not yet in pgbench's buffered log)" : "",
+		    j->balance_checked ? (j->balance_ok ? "; the balances add up" :
+		    "; the balances DO NOT add up") : "");
+	if (j->committed > 0) {
+		time_local(j->max_gap_at_ms, when, sizeof when);
+		printf("  %-11s longest transaction %.1f ms, longest gap between "
+		    "commits %.1f ms (ending %s)\n", "", j->max_latency_ms,
+		    j->max_gap_ms, when);
+	}
+	if (st->judge_error != NULL)
+		printf("  %-11s not judged: %s\n", "verdict", st->judge_error);
+	else
+		printf("  %-11s %s%s\n", "verdict", j->verdict,
+		    st->load_running && j->passed ? " so far" : "");
+}
+
+static void
+print_status(const struct lab *lab, const struct status *st)
+{
+	char when[40];
+
+	printf("lab %s: ", lab->dir);
+	switch (lab->state) {
+	case LAB_UP:
+		time_local(lab->ready_ms, when, sizeof when);
+		printf("up since %s, %" PRId64 " rows, processes run as %s\n", when,
+		    lab->rows, lab->user);
+		break;
+	case LAB_BUILDING:
+		if (lab_proc_alive(lab->builder, NULL))
+			printf("being built (lab up, pid %ld): %s\n",
+			    (long)lab->builder, lab->step != NULL ? lab->step : "?");
+		else
+			printf("half-built: lab up (pid %ld) was interrupted at '%s'; "
+			    "`cutover lab up --dir %s` starts over, `cutover lab down "
+			    "--dir %s` removes it\n", (long)lab->builder,
+			    lab->step != NULL ? lab->step : "?", lab->dir, lab->dir);
+		break;
+	case LAB_FAILED:
+		printf("half-built: lab up failed at '%s': %s\n"
+		    "`cutover lab up --dir %s` starts over, `cutover lab down "
+		    "--dir %s` removes it\n", lab->step != NULL ? lab->step : "?",
+		    lab->error != NULL ? lab->error : "?", lab->dir, lab->dir);
+		break;
+	case LAB_NONE:
+		break;
+	}
+	print_side(lab, LAB_SOURCE, &st->side[LAB_SOURCE]);
+	print_side(lab, LAB_TARGET, &st->side[LAB_TARGET]);
+	printf("  %-11s 127.0.0.1:%-5d ", "pgbouncer", st->bouncer.port);
+	if (st->bouncer.pid == 0)
+		printf("stopped (log: %s/pgbouncer/pgbouncer.log)", lab->dir);
+	else
+		printf("running (pid %ld)", (long)st->bouncer.pid);
+	putchar('\n');
+	if (st->bouncer.host != NULL)
+		printf("  %-11s %s -> %s (%s:%d)%s; %" PRId64 " clients active, %"
+		    PRId64 " waiting\n", "", LAB_DB,
+		    st->points_to != NULL ? st->points_to : "?", st->bouncer.host,
+		    st->bouncer.entry_port, st->bouncer.paused ? ", PAUSED" : "",
+		    st->bouncer.cl_active, st->bouncer.cl_waiting);
+	if (st->bouncer.file_entry != NULL)
+		printf("  %-11s databases.ini says %s (not reloaded yet)\n", "",
+		    st->bouncer.file_entry);
+	if (st->bouncer.error != NULL && st->bouncer.pid != 0)
+		printf("  %-11s cannot ask it: %s\n", "", st->bouncer.error);
+	if (st->have_load)
+		print_load(lab, st);
+	else
+		printf("  %-11s none yet: cutover lab load --dir %s\n", "load",
+		    lab->dir);
+	if (lab->state == LAB_UP)
+		printf("console:      cutover -c %s/cutover.conf\n", lab->dir);
+}
+
+static int
+lab_status_cmd(struct ctx *ctx, const struct command *cmd, int argc,
+    char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = LAB_DEFAULT_DIR;
+	struct err e = { 0, "" };
+	struct status st;
+	struct lab lab;
+	bool json = false, ok;
+	int opt;
+
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "d:", longopts, &e)) != -1)
+		switch (opt) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return report_error(&e, cmd);
+		}
+	if (lab_open(&lab, dir, &e) != 0) {
+		lab_free(&lab);
+		return report_error(&e, cmd);
+	}
+	if (!lab_exists(&lab)) {
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+			char *text;
+
+			cJSON_AddStringToObject(o, "dir", lab.dir);
+			cJSON_AddStringToObject(o, "state", "none");
+			cJSON_AddBoolToObject(o, "ok", false);
+			text = cJSON_Print(o);
+			puts(text);
+			free(text);
+			cJSON_Delete(o);
+		} else
+			printf("no lab in %s: `cutover lab up --dir %s` builds one\n",
+			    lab.dir, lab.dir);
+		lab_free(&lab);
+		return EXIT_CHECK;
+	}
+	if (gather(&lab, &st, &e) != 0) {
+		lab_free(&lab);
+		return report_error(&e, cmd);
+	}
+	ok = lab.state == LAB_UP && st.all_running && (!st.have_load ||
+	    (st.judge.passed && st.judge_error == NULL));
+	if (json)
+		print_json(&lab, &st, ok);
+	else
+		print_status(&lab, &st);
+	status_free(&st);
+	lab_free(&lab);
+	return ok ? EXIT_OK : EXIT_CHECK;
+}
+
+/* ----------------------------------------------------------------- up */
+
+static void
+print_up(const struct lab *lab, const char *headline)
+{
+	int64_t counts[16];
+	size_t i;
+
+	lab_rows_split(lab->rows, counts);
+	printf("%s\n", headline);
+	printf("  source     127.0.0.1:%-5d  log %s/source/server.log\n",
+	    lab->source_port, lab->dir);
+	printf("  target     127.0.0.1:%-5d  subscription %s to the source's "
+	    "publication %s\n", lab->target_port, LAB_SUBSCRIPTION,
+	    LAB_PUBLICATION);
+	printf("  pgbouncer  127.0.0.1:%-5d  the application's endpoint: "
+	    "database %s as %s\n", lab->bouncer_port, LAB_DB, LAB_APP_ROLE);
+	printf("  rows       ");
+	for (i = 0; i < lab_ntables; i++)
+		printf("%s%s %" PRId64, i > 0 ? ", " : "", lab_tables[i], counts[i]);
+	printf("\n  config     %s/cutover.conf (environment lab, rehearsal)\n",
+	    lab->dir);
+	printf("Put it under load:  cutover lab load --dir %s --rate 200\n"
+	    "Judge the load:     cutover lab status --dir %s\n"
+	    "Tear it down:       cutover lab down --dir %s\n"
+	    "Open the console on it:\n"
+	    "  cutover -c %s/cutover.conf\n", lab->dir, lab->dir, lab->dir,
+	    lab->dir);
+}
+
+static int
+lab_up_cmd(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "rows", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = LAB_DEFAULT_DIR;
+	struct err e = { 0, "" };
+	int64_t rows = LAB_DEFAULT_ROWS, start = mono_ms();
+	bool created, rows_given = false;
+	char restarted[128], *headline, *lock;
+	struct lab lab;
+	int opt, rc = EXIT_OK;
+
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "d:", longopts, &e)) != -1)
+		switch (opt) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'r':
+			if (parse_count("--rows", optarg, LAB_MIN_ROWS, LAB_MAX_ROWS,
+			    &rows, &e) != 0)
+				return report_error(&e, cmd);
+			rows_given = true;
+			break;
+		case 'h':
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return report_error(&e, cmd);
+		}
+	if (lab_open(&lab, dir, &e) != 0)
+		goto fail;
+	if (!lab_exists(&lab) && !lab_dir_unused(lab.dir)) {
+		err_set(&e, EXIT_USAGE, "%s exists and is not a lab (no %s in it); "
+		    "choose another --dir", lab.dir, LAB_FILE);
+		goto fail;
+	}
+	created = access(lab.dir, F_OK) != 0;
+	if (lab_mkdir_p(lab.dir, &e) != 0 || lab_lock(&lab, &e) != 0 ||
+	    lab_reload(&lab, &e) != 0)
+		goto fail;
+	switch (lab.state) {
+	case LAB_UP:
+		if (lab_restart_stopped(&lab, restarted, sizeof restarted, &e) != 0)
+			goto fail;
+		if (*restarted != '\0')
+			headline = xasprintf("The lab in %s was up but stopped; "
+			    "started again: %s.", lab.dir, restarted);
+		else
+			headline = xasprintf("The lab in %s is already up; nothing "
+			    "changed%s.", lab.dir, rows_given ? " (--rows is for a "
+			    "new lab: `cutover lab down` first)" : "");
+		print_up(&lab, headline);
+		free(headline);
+		lab_free(&lab);
+		return EXIT_OK;
+	case LAB_BUILDING:
+	case LAB_FAILED:
+		printf("%s holds a half-built lab (lab up %s at '%s'); removing it "
+		    "and starting over\n", lab.dir, lab.state == LAB_FAILED ?
+		    "failed" : "was interrupted", lab.step != NULL ? lab.step : "?");
+		if (lab_stop_all(&lab, &e) != 0 || lab_clear(&lab, &e) != 0)
+			goto fail;
+		break;
+	case LAB_NONE:
+		break;
+	}
+	if (lab_up(&lab, rows, &e) != 0) {
+		/* Nothing was built: leave no empty directory behind. */
+		if (created && !lab_exists(&lab)) {
+			lock = lab_path(&lab, "lab.lock");
+			unlink(lock);
+			free(lock);
+			rmdir(lab.dir);
+		}
+		goto fail;
+	}
+	headline = xasprintf("The lab is up in %s (built in %.1f s; its "
+	    "processes run as %s).", lab.dir, (double)(mono_ms() - start) / 1000,
+	    lab.user);
+	print_up(&lab, headline);
+	free(headline);
+	lab_free(&lab);
+	return rc;
+fail:
+	lab_free(&lab);
+	return report_error(&e, cmd);
+}
+
+/* --------------------------------------------------------------- load */
+
+static int
+lab_load_cmd(struct ctx *ctx, const struct command *cmd, int argc,
+    char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "duration", required_argument, NULL, 'T' },
+		{ "clients", required_argument, NULL, 'C' },
+		{ "stop", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = LAB_DEFAULT_DIR;
+	struct err e = { 0, "" };
+	int64_t rate = 100, duration = 300, clients = 8;
+	struct lab_load ld;
+	struct lab lab;
+	bool stop = false;
+	int opt;
+
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "d:", longopts, &e)) != -1)
+		switch (opt) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'R':
+			if (parse_count("--rate", optarg, 1, 100000, &rate, &e) != 0)
+				return report_error(&e, cmd);
+			break;
+		case 'T':
+			if (parse_count("--duration", optarg, 1, 7 * 86400, &duration,
+			    &e) != 0)
+				return report_error(&e, cmd);
+			break;
+		case 'C':
+			if (parse_count("--clients", optarg, 1, 100, &clients, &e) != 0)
+				return report_error(&e, cmd);
+			break;
+		case 'S':
+			stop = true;
+			break;
+		case 'h':
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return report_error(&e, cmd);
+		}
+	if (lab_open(&lab, dir, &e) != 0)
+		goto fail;
+	if (lab.state != LAB_UP) {
+		err_set(&e, EXIT_CHECK, "no lab is up in %s: `cutover lab up --dir "
+		    "%s` first", lab.dir, lab.dir);
+		goto fail;
+	}
+	if (lab_lock(&lab, &e) != 0)
+		goto fail;
+	if (stop) {
+		if (lab_load_latest(&lab, &ld, &e) < 0)
+			goto fail;
+		if (ld.id == 0 || !lab_load_running(&ld)) {
+			printf("no load is running in %s\n", lab.dir);
+		} else {
+			if (lab_load_stop(&lab, &ld, &e) != 0)
+				goto fail;
+			printf("load %d stopped; `cutover lab status --dir %s` judges "
+			    "what it did\n", ld.id, lab.dir);
+		}
+		lab_free(&lab);
+		return EXIT_OK;
+	}
+	if (lab_bouncer_pid(&lab) == 0) {
+		err_set(&e, EXIT_CHECK, "pgbouncer is not running in %s: "
+		    "`cutover lab up --dir %s` starts it again", lab.dir, lab.dir);
+		goto fail;
+	}
+	if (lab_load_start(&lab, (int)rate, (int)duration, (int)clients, &ld,
+	    &e) != 0)
+		goto fail;
+	printf("load %d started: pgbench (pid %ld), %d clients through pgbouncer "
+	    "127.0.0.1:%d as %s,\n%d tx/s for %d s; it stops by itself. Its "
+	    "per-transaction log is in %s/load/%d/.\n"
+	    "Judge it:  cutover lab status --dir %s\n"
+	    "Stop it:   cutover lab load --dir %s --stop\n", ld.id, (long)ld.pid,
+	    ld.clients, lab.bouncer_port, LAB_APP_ROLE, ld.rate, ld.duration,
+	    lab.dir, ld.id, lab.dir, lab.dir);
+	lab_free(&lab);
+	return EXIT_OK;
+fail:
+	lab_free(&lab);
+	return report_error(&e, cmd);
+}
+
+/* --------------------------------------------------------------- down */
+
+static int
+lab_down_cmd(struct ctx *ctx, const struct command *cmd, int argc,
+    char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *dir = LAB_DEFAULT_DIR;
+	struct err e = { 0, "" };
+	struct lab lab;
+	char *lock;
+	int opt;
+
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "d:", longopts, &e)) != -1)
+		switch (opt) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return report_error(&e, cmd);
+		}
+	if (lab_open(&lab, dir, &e) != 0)
+		goto fail;
+	if (!lab_exists(&lab)) {
+		if (access(lab.dir, F_OK) != 0) {
+			printf("no lab in %s: nothing to do\n", lab.dir);
+			lab_free(&lab);
+			return EXIT_OK;
+		}
+		if (!lab_dir_unused(lab.dir)) {
+			err_set(&e, EXIT_USAGE, "%s is not a lab (no %s in it): not "
+			    "touching it", lab.dir, LAB_FILE);
+			goto fail;
+		}
+		/* What an early failure of lab up may leave: an empty directory. */
+		lock = lab_path(&lab, "lab.lock");
+		unlink(lock);
+		free(lock);
+		if (rmdir(lab.dir) != 0) {
+			err_set(&e, EXIT_RUNTIME, "%s: cannot remove: %s", lab.dir,
+			    strerror(errno));
+			goto fail;
+		}
+		printf("removed the empty %s\n", lab.dir);
+		lab_free(&lab);
+		return EXIT_OK;
+	}
+	if (lab_lock(&lab, &e) != 0)
+		goto fail;
+	if (lab_stop_all(&lab, &e) != 0) {
+		err_prefix(&e, "stopping the lab in %s (nothing removed)", lab.dir);
+		goto fail;
+	}
+	if (lab_remove(&lab, &e) != 0)
+		goto fail;
+	printf("the lab in %s is down: its load, pgbouncer and both servers are "
+	    "stopped and the directory is removed\n", lab.dir);
+	lab_free(&lab);
+	return EXIT_OK;
+fail:
+	lab_free(&lab);
+	return report_error(&e, cmd);
+}
+
+/* ---------------------------------------------------------------- lab */
+
+int
+cmd_lab(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(struct ctx *, const struct command *, int, char **);
+	} subs[] = {
+		{ "up", lab_up_cmd },
+		{ "load", lab_load_cmd },
+		{ "status", lab_status_cmd },
+		{ "down", lab_down_cmd },
+	};
+	struct err e = { 0, "" };
+	size_t i;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
+		    strcmp(argv[1], "--help") == 0)) {
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		}
+		err_set(&e, EXIT_USAGE, "usage: lab: which one: up, load, status or "
+		    "down");
+		return report_error(&e, cmd);
+	}
+	for (i = 0; i < ARRAY_SIZE(subs); i++)
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].run(ctx, cmd, argc - 1, argv + 1);
+	err_set(&e, EXIT_USAGE, "usage: lab: unknown subcommand '%s' (up, load, "
+	    "status or down)", argv[1]);
+	return report_error(&e, cmd);
+}

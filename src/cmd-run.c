@@ -1,0 +1,300 @@
+/* cmd-run.c - `cutover run` and `cutover rollback`: the orchestrator
+ * headless. Without --yes every phase is confirmed on the terminal (in
+ * prod by typing the environment's name); --dry-run prints every
+ * statement and changes nothing. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "eventlog.h"
+#include "fileio.h"
+#include "lock.h"
+#include "orchestrator.h"
+#include "provider.h"
+
+struct headless {
+	struct loop *loop;
+	struct orch *orch;
+	bool done;
+	int exit_code;
+	char *why;
+	/* the pending question */
+	bool asking;
+	bool type_name;
+	char *environment;
+	struct loop_io *stdin_io;
+	struct strbuf line;
+};
+
+static void
+say(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static void
+say(const char *fmt, ...)
+{
+	char ts[40];
+	va_list ap;
+
+	time_local(now_ms(), ts, sizeof ts);
+	fprintf(stderr, "%s ", ts + 11);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+on_stdin(struct loop_io *io, int fd, int revents, void *arg)
+{
+	struct headless *h = arg;
+	char buf[256];
+	ssize_t n;
+	char *nl;
+	bool yes;
+
+	(void)io;
+	(void)revents;
+	n = read(fd, buf, sizeof buf);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n <= 0) {
+		loop_io_remove(h->stdin_io);
+		h->stdin_io = NULL;
+		h->asking = false;
+		orch_answer(h->orch, false, "end of input");
+		return;
+	}
+	sb_add(&h->line, buf, (size_t)n);
+	if ((nl = memchr(h->line.buf, '\n', h->line.len)) == NULL)
+		return;
+	*nl = '\0';
+	str_trim(h->line.buf);
+	yes = h->type_name ? strcmp(h->line.buf, h->environment) == 0 :
+	    strcmp(h->line.buf, "yes") == 0 || strcmp(h->line.buf, "y") == 0;
+	loop_io_remove(h->stdin_io);
+	h->stdin_io = NULL;
+	h->asking = false;
+	{
+		char how[300];
+
+		snprintf(how, sizeof how, "typed \"%.200s\" on the terminal",
+		    h->line.buf);
+		sb_reset(&h->line);
+		orch_answer(h->orch, yes, how);
+	}
+}
+
+static void
+ui_ask(struct orch *o, const struct orch_question *q, void *arg)
+{
+	struct headless *h = arg;
+
+	(void)o;
+	fprintf(stdout, "\n%s\n", q->title);
+	fprintf(stdout, "%s", q->plan);
+	if (q->warnings != NULL)
+		fprintf(stdout, "WARNINGS:\n%s", q->warnings);
+	if (q->type_name)
+		fprintf(stdout, "Type the environment's name (%s) to go on: ",
+		    q->environment);
+	else
+		fprintf(stdout, "Go on? [yes/no] ");
+	fflush(stdout);
+	free(h->environment);
+	h->environment = xstrdup(q->environment);
+	h->type_name = q->type_name;
+	h->asking = true;
+	sb_reset(&h->line);
+	h->stdin_io = loop_io_add(h->loop, STDIN_FILENO, POLLIN, on_stdin, h);
+}
+
+static void
+ui_progress(struct orch *o, const char *line, void *arg)
+{
+	(void)o;
+	(void)arg;
+	say("%s", line);
+}
+
+static void
+on_done(struct orch *o, int code, const char *why, void *arg)
+{
+	struct headless *h = arg;
+
+	(void)o;
+	h->done = true;
+	h->exit_code = code;
+	free(h->why);
+	h->why = why != NULL ? xstrdup(why) : NULL;
+}
+
+static void
+on_signal(int signo, void *arg)
+{
+	struct headless *h = arg;
+	const struct state *st = orch_state(h->orch);
+
+	say("%s received", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	if (st->fenced && !st->switched) {
+		/* Never leave the source fenced behind: undo instead. */
+		say("the write pause is open: rolling back");
+		orch_rollback(h->orch, signo == SIGINT ? "interrupted (SIGINT) "
+		    "during the write pause" : "terminated (SIGTERM) during the "
+		    "write pause", on_done, h);
+	} else {
+		say("stopping after the current step");
+		orch_abort(h->orch);
+	}
+}
+
+static int
+drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
+    bool dry_run, enum phase_id until)
+{
+	struct driver_lock *lock = NULL;
+	struct lock_holder stale;
+	struct eventlog *log = NULL;
+	struct provider *prov = NULL;
+	struct headless h;
+	struct orch_ui ui = { ui_ask, NULL, ui_progress, NULL };
+	struct orch_opts opts = { yes, dry_run, stdout };
+	struct err e = { 0, "" };
+	int rc;
+
+	memset(&h, 0, sizeof h);
+	sb_init(&h.line);
+	if (!yes && !dry_run && !isatty(STDIN_FILENO)) {
+		err_set(&e, EXIT_USAGE, "usage: %s: no terminal to confirm on; "
+		    "use --yes to run without asking", cmd->name);
+		return report_error(&e, cmd);
+	}
+	h.loop = loop_new();
+	ui.arg = &h;
+	if (!dry_run) {
+		if (dir_ensure_private(ctx->state_dir, &e) != 0 ||
+		    lock_acquire(ctx->state_dir, &lock, &stale, &e) != 0 ||
+		    eventlog_open(&log, ctx->state_dir, ctx->environment, &e) != 0)
+			goto fail;
+		if (stale.pid != 0 && eventlog_append(log, "lock.taken_over", NULL,
+		    NULL, &e, "took over the lock of pid %ld (%s@%s, since %s), "
+		    "which is gone", stale.pid, stale.user, stale.host,
+		    stale.since) < 0)
+			goto fail;
+	}
+	if ((prov = provider_new(h.loop, &ctx->cfg, &e)) == NULL ||
+	    (h.orch = orch_new(h.loop, &ctx->cfg, ctx->state_dir, log, prov, &ui,
+	    &opts, &e)) == NULL)
+		goto fail;
+	if (!dry_run) {
+		loop_signal(h.loop, SIGINT, on_signal, &h);
+		loop_signal(h.loop, SIGTERM, on_signal, &h);
+	}
+	if (rollback)
+		orch_rollback(h.orch, "requested by the operator (cutover rollback)",
+		    on_done, &h);
+	else
+		orch_run(h.orch, until, on_done, &h);
+	while (!h.done)
+		if (loop_run_once(h.loop, 1000) < 0)
+			break;
+	rc = h.exit_code;
+	if (h.why != NULL)
+		say("%s: %s", rc == EXIT_OK ? "done" : "stopped", h.why);
+	else if (!dry_run)
+		say("done: %s %s", phase_name(orch_state(h.orch)->phase),
+		    phase_status_name(orch_state(h.orch)->phase_status));
+	goto out;
+fail:
+	rc = report_error(&e, cmd);
+out:
+	orch_free(h.orch);
+	provider_free(prov);
+	eventlog_close(log);
+	lock_release(lock);
+	loop_free(h.loop);
+	free(h.why);
+	free(h.environment);
+	sb_free(&h.line);
+	return rc;
+}
+
+int
+cmd_run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "until", required_argument, NULL, 'u' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct err e = { 0, "" };
+	bool yes = false, dry_run = false;
+	int opt, until = PHASE_POST_VALIDATION;
+
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "u:yn", longopts,
+	    &e)) != -1) {
+		switch (opt) {
+		case 'u':
+			if ((until = phase_from_name(optarg)) < 0) {
+				err_set(&e, EXIT_USAGE, "usage: run: --until %s: not a "
+				    "phase (pre_validation, sync_wait, drain, final_sync, "
+				    "stop_replication, sequence_sync, switch, "
+				    "post_validation)", optarg);
+				return report_error(&e, cmd);
+			}
+			break;
+		case 'y':
+			yes = true;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return report_error(&e, cmd);
+		}
+	}
+	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
+		return report_error(&e, cmd);
+	return drive(ctx, cmd, false, yes, dry_run, (enum phase_id)until);
+}
+
+int
+cmd_rollback(struct ctx *ctx, const struct command *cmd, int argc,
+    char **argv)
+{
+	static const struct option longopts[] = {
+		{ "yes", no_argument, NULL, 'y' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct err e = { 0, "" };
+	bool yes = false, dry_run = false;
+	int opt;
+
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "yn", longopts,
+	    &e)) != -1) {
+		switch (opt) {
+		case 'y':
+			yes = true;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		default:
+			return report_error(&e, cmd);
+		}
+	}
+	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
+		return report_error(&e, cmd);
+	return drive(ctx, cmd, true, yes, dry_run, PHASE_POST_VALIDATION);
+}

@@ -1,0 +1,573 @@
+/* step-sync.c - final sync (a sentinel written after the fence, seen on
+ * the other side), stopping and reversing replication, and sequences. The
+ * same steps carry the last writes back in a rollback after the switch,
+ * with the sides swapped. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "orch-internal.h"
+
+/* In a rollback after the switch the writes flow from target to source. */
+static bool
+backwards(struct orch *o)
+{
+	return o->rolling_back;
+}
+
+static struct pg *
+writer_side(struct orch *o)
+{
+	return backwards(o) ? o->dst : o->src;
+}
+
+static struct pg *
+reader_side(struct orch *o)
+{
+	return backwards(o) ? o->src : o->dst;
+}
+
+char *
+pg_array_literal(char *const *items, size_t n)
+{
+	struct strbuf sb;
+	const char *p;
+	size_t i;
+
+	sb_init(&sb);
+	sb_putc(&sb, '{');
+	for (i = 0; i < n; i++) {
+		sb_puts(&sb, i ? ",\"" : "\"");
+		for (p = items[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				sb_putc(&sb, '\\');
+			sb_putc(&sb, *p);
+		}
+		sb_putc(&sb, '"');
+	}
+	sb_putc(&sb, '}');
+	return sb_detach(&sb);
+}
+
+/* ------------------------------------------------------------ sentinel */
+
+static const char *
+sentinel_id(struct orch *o)
+{
+	return o->st.sentinel_id;
+}
+
+static int
+sentinel_prepare(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	char *id;
+
+	(void)prev;
+	/* The id is chosen once and kept in the state: a resumed step looks
+	 * for the same row. */
+	id = xasprintf("%s-a%d-%s", o->st.run_id, o->st.attempt,
+	    backwards(o) ? "back" : "final");
+	if (o->st.sentinel_id == NULL || strcmp(o->st.sentinel_id, id) != 0) {
+		free(o->st.sentinel_id);
+		free(o->st.sentinel_lsn);
+		o->st.sentinel_id = id;
+		o->st.sentinel_lsn = NULL;
+		if (orch_save(f) != 0)
+			return FLOW_FAIL;
+	} else {
+		free(id);
+	}
+	{
+		const char *params[1] = { sentinel_id(o) };
+
+		return flow_query(f, writer_side(o), "SELECT EXISTS (SELECT 1 FROM"
+		    " cutover.sentinel WHERE id = $1)", 1, params);
+	}
+}
+
+static int
+sentinel_write_step(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	const char *params[3] = { sentinel_id(o), o->st.run_id,
+	    backwards(o) ? "rollback: the target's last writes" :
+	    "final sync: written after the fence" };
+
+	if (pgr_bool(prev, 0, 0)) {
+		if (orch_already(f, "sentinel written") != 0)
+			return FLOW_FAIL;
+		return FLOW_NEXT;
+	}
+	if (orch_act(f, backwards(o) ? "write a sentinel on the target" :
+	    "write the sentinel on the source", sentinel_id(o)) != 0)
+		return FLOW_FAIL;
+	return flow_query(f, writer_side(o), "INSERT INTO cutover.sentinel (id,"
+	    " run_id, note) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", 3,
+	    params);
+}
+
+static int
+sentinel_lsn(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	return flow_query(f, writer_side(O(f)), "SELECT pg_current_wal_lsn()::text",
+	    0, NULL);
+}
+
+static int
+sentinel_lsn_keep(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+
+	if (o->st.sentinel_lsn == NULL) {
+		o->st.sentinel_lsn = xstrdup(pgr_value(prev, 0, 0));
+		if (orch_save(f) != 0)
+			return FLOW_FAIL;
+	}
+	return FLOW_NEXT;
+}
+
+/* The sentinel is on the other side, and (postgres, forward) the
+ * subscription confirmed the position taken after it. */
+static int
+sentinel_look(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	const char *params[3] = { sentinel_id(o), o->st.sentinel_lsn,
+	    o->cfg->subscription };
+
+	(void)prev;
+	return flow_query(f, reader_side(o), "SELECT EXISTS (SELECT 1 FROM"
+	    " cutover.sentinel WHERE id = $1)", 1, params);
+}
+
+static int
+sentinel_confirmed(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	const char *params[2] = { o->st.sentinel_lsn, o->cfg->subscription };
+
+	if (!pgr_bool(prev, 0, 0))
+		return flow_back(f, 1, 20);
+	if (o->cfg->provider != PROVIDER_POSTGRES || backwards(o))
+		return FLOW_DONE;
+	/* The slot of the subscription, on the source. */
+	return flow_query(f, o->dst, "SELECT subslotname FROM pg_subscription"
+	    " WHERE subname = $1", 1, params + 1);
+}
+
+static int
+slot_look(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	const char *params[2];
+
+	params[0] = pgr_value(prev, 0, 0);
+	params[1] = o->st.sentinel_lsn;
+	if (params[0] == NULL)
+		return flow_fail(f, EXIT_RUNTIME, "target: subscription %s has no "
+		    "slot", o->cfg->subscription);
+	return flow_query(f, o->src, "SELECT coalesce(bool_or(confirmed_flush_lsn"
+	    " >= $2::pg_lsn), false) FROM pg_replication_slots WHERE slot_name = $1",
+	    2, params);
+}
+
+static int
+slot_done(struct flow *f, PGresult *prev)
+{
+	if (pgr_bool(prev, 0, 0)) {
+		orch_log(O(f), "check", NULL, &f->e, "final sync: the sentinel is "
+		    "on the target and the subscription confirmed %s",
+		    O(f)->st.sentinel_lsn);
+		return FLOW_DONE;
+	}
+	return flow_back(f, 3, 20);
+}
+
+static void
+final_describe(struct orch *o, struct strbuf *out)
+{
+	sb_printf(out, "%s: INSERT INTO cutover.sentinel (id, run_id, note) "
+	    "VALUES ('<run>-a<attempt>-%s', ...) ON CONFLICT DO NOTHING; SELECT "
+	    "pg_current_wal_lsn()\n", backwards(o) ? "target" : "source",
+	    backwards(o) ? "back" : "final");
+	sb_printf(out, "%s: wait until the sentinel is there%s\n",
+	    backwards(o) ? "source" : "target",
+	    o->cfg->provider == PROVIDER_POSTGRES && !backwards(o) ?
+	    " and the subscription's slot confirmed that position" : "");
+}
+
+static const flow_step final_flow[] = { sentinel_prepare,
+	sentinel_write_step, sentinel_lsn, sentinel_lsn_keep, sentinel_look,
+	sentinel_confirmed, slot_look, slot_done, NULL };
+const struct step step_final_sync = { "sentinel.sync", NULL, final_describe,
+	final_flow };
+
+static bool
+reverse_catchup_applies(struct orch *o)
+{
+	return o->st.switched && o->st.replication == REPL_REVERSE;
+}
+
+const struct step step_reverse_catchup = { "sentinel.back",
+	reverse_catchup_applies, final_describe, final_flow };
+
+/* ------------------------------------------------ provider operations */
+
+struct pcall {
+	struct orch *o;
+	struct flow *f;
+};
+
+static void
+provider_done(struct provider *p, int rc, const struct err *e, void *arg)
+{
+	struct pcall *c = arg;
+
+	(void)p;
+	/* A step abandoned meanwhile: nothing waits for this answer. */
+	if (c->o->flow == c->f)
+		flow_continue(c->f, rc, e);
+	free(c);
+}
+
+static struct pcall *
+pcall(struct flow *f)
+{
+	struct pcall *c = xcalloc(1, sizeof *c);
+
+	c->o = O(f);
+	c->f = f;
+	return c;
+}
+
+static int
+stop_act(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	struct strbuf d;
+
+	(void)prev;
+	if (o->st.replication != REPL_FORWARD) {
+		if (orch_already(f, "forward replication stopped") != 0)
+			return FLOW_FAIL;
+		return FLOW_DONE;
+	}
+	sb_init(&d);
+	o->prov->ops->describe(o->prov, "stop", &d);
+	if (orch_act(f, "stop forward replication", d.buf) != 0) {
+		sb_free(&d);
+		return FLOW_FAIL;
+	}
+	sb_free(&d);
+	orch_heartbeat(o, false);
+	o->prov->ops->stop(o->prov, provider_done, pcall(f));
+	return flow_wait_external(f);
+}
+
+static int
+stop_done(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	O(f)->st.replication = REPL_STOPPED;
+	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
+}
+
+static void
+stop_describe(struct orch *o, struct strbuf *out)
+{
+	o->prov->ops->describe(o->prov, "stop", out);
+}
+
+static const flow_step stop_flow[] = { stop_act, stop_done, NULL };
+const struct step step_replication_stop = { "replication.stop", NULL,
+	stop_describe, stop_flow };
+
+static bool
+reverse_applies(struct orch *o)
+{
+	return o->cfg->reverse_replication;
+}
+
+static int
+reverse_act(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	struct provider_position pos;
+	struct strbuf d;
+
+	(void)prev;
+	if (o->st.replication == REPL_REVERSE) {
+		if (orch_already(f, "reverse replication running") != 0)
+			return FLOW_FAIL;
+		return FLOW_DONE;
+	}
+	sb_init(&d);
+	o->prov->ops->describe(o->prov, "reverse_start", &d);
+	if (orch_act(f, "start reverse replication (target to source)",
+	    d.buf) != 0) {
+		sb_free(&d);
+		return FLOW_FAIL;
+	}
+	sb_free(&d);
+	pos.lsn = o->st.sentinel_lsn;
+	pos.time_ms = now_ms();
+	o->prov->ops->reverse_start(o->prov, &pos, provider_done, pcall(f));
+	return flow_wait_external(f);
+}
+
+static int
+reverse_done(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	O(f)->st.replication = REPL_REVERSE;
+	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
+}
+
+static void
+reverse_describe(struct orch *o, struct strbuf *out)
+{
+	o->prov->ops->describe(o->prov, "reverse_start", out);
+}
+
+static const flow_step reverse_flow[] = { reverse_act, reverse_done, NULL };
+const struct step step_replication_reverse = { "replication.reverse",
+	reverse_applies, reverse_describe, reverse_flow };
+
+/* Rollback: the reverse replication goes, then forward starts again. */
+static bool
+reverse_stop_applies(struct orch *o)
+{
+	return o->st.replication == REPL_REVERSE;
+}
+
+static int
+reverse_stop_act(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	struct strbuf d;
+
+	(void)prev;
+	sb_init(&d);
+	o->prov->ops->describe(o->prov, "reverse_stop", &d);
+	if (orch_act(f, "stop reverse replication", d.buf) != 0) {
+		sb_free(&d);
+		return FLOW_FAIL;
+	}
+	sb_free(&d);
+	o->prov->ops->reverse_stop(o->prov, provider_done, pcall(f));
+	return flow_wait_external(f);
+}
+
+static int
+reverse_stop_done(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	O(f)->st.replication = REPL_STOPPED;
+	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
+}
+
+static void
+reverse_stop_describe(struct orch *o, struct strbuf *out)
+{
+	o->prov->ops->describe(o->prov, "reverse_stop", out);
+}
+
+static const flow_step reverse_stop_flow[] = { reverse_stop_act,
+	reverse_stop_done, NULL };
+const struct step step_reverse_stop = { "replication.reverse_stop",
+	reverse_stop_applies, reverse_stop_describe, reverse_stop_flow };
+
+static bool
+forward_start_applies(struct orch *o)
+{
+	return o->st.replication != REPL_FORWARD;
+}
+
+/* After writes came back through reverse replication, the forward slot
+ * skips to now: those writes are on the target already. */
+static int
+forward_position(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	if (O(f)->st.switched_at == 0)
+		return FLOW_NEXT;
+	return flow_query(f, O(f)->src, "SELECT pg_current_wal_lsn()::text", 0,
+	    NULL);
+}
+
+static int
+forward_act(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	struct strbuf d;
+
+	free(o->prov->resume_from.lsn);
+	o->prov->resume_from.lsn = prev != NULL ?
+	    xstrdup(pgr_value(prev, 0, 0)) : NULL;
+	sb_init(&d);
+	o->prov->ops->describe(o->prov, "start", &d);
+	if (orch_act(f, "start forward replication again", d.buf) != 0) {
+		sb_free(&d);
+		return FLOW_FAIL;
+	}
+	sb_free(&d);
+	o->prov->ops->start(o->prov, provider_done, pcall(f));
+	return flow_wait_external(f);
+}
+
+static int
+forward_done(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+
+	(void)prev;
+	free(o->prov->resume_from.lsn);
+	o->prov->resume_from.lsn = NULL;
+	o->st.replication = REPL_FORWARD;
+	o->st.switched_at = 0;
+	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
+}
+
+static void
+forward_describe(struct orch *o, struct strbuf *out)
+{
+	o->prov->ops->describe(o->prov, "start", out);
+}
+
+static const flow_step forward_flow[] = { forward_position, forward_act,
+	forward_done, NULL };
+const struct step step_forward_start = { "replication.start",
+	forward_start_applies, forward_describe, forward_flow };
+
+/* ---------------------------------------------------------- sequences */
+
+static struct pg *
+seq_from(struct orch *o)
+{
+	return backwards(o) ? o->dst : o->src;
+}
+
+static struct pg *
+seq_to(struct orch *o)
+{
+	return backwards(o) ? o->src : o->dst;
+}
+
+static int
+seq_read_from(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	return flow_query(f, seq_from(O(f)), CATALOG_SEQUENCES_SQL, 0, NULL);
+}
+
+static int
+seq_read_to(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+
+	(void)prev;
+	if (o->saved != NULL)
+		PQclear(o->saved);
+	o->saved = flow_keep(f);
+	return flow_query(f, seq_to(o), CATALOG_SEQUENCES_SQL, 0, NULL);
+}
+
+/* Which sequences of the other side are short of the wanted value: the
+ * source's (or target's) value plus the margin, in the sequence's
+ * direction. Never lowers one. */
+static int
+seq_set(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	struct catalog from = { 0 }, to = { 0 };
+	struct err e = { 0, "" };
+	char **schemas = NULL, **names = NULL, **values = NULL;
+	char *a1, *a2, *a3, detail[256];
+	const char *params[3];
+	size_t i, n = 0;
+	int rc;
+
+	catalog_load_sequences(&from, o->saved, &e);
+	catalog_load_sequences(&to, prev, &e);
+	for (i = 0; i < from.nseqs; i++) {
+		const struct sequence_info *a = &from.seqs[i];
+		const struct sequence_info *b = catalog_find_sequence(&to,
+		    a->schema, a->name);
+		int64_t base = a->used ? a->last_value : a->start_value;
+		int64_t want = a->increment > 0 ? base + o->cfg->sequence_margin :
+		    base - o->cfg->sequence_margin;
+
+		if (b == NULL)
+			continue;	/* reported by validation */
+		if (b->used && (a->increment > 0 ? b->last_value >= want :
+		    b->last_value <= want))
+			continue;
+		schemas = xreallocarray(schemas, n + 1, sizeof *schemas);
+		names = xreallocarray(names, n + 1, sizeof *names);
+		values = xreallocarray(values, n + 1, sizeof *values);
+		schemas[n] = a->schema;
+		names[n] = a->name;
+		values[n] = xasprintf("%lld", (long long)want);
+		n++;
+	}
+	if (n == 0) {
+		catalog_free(&from);
+		catalog_free(&to);
+		if (orch_already(f, "every sequence is ahead") != 0)
+			return FLOW_FAIL;
+		return FLOW_DONE;
+	}
+	snprintf(detail, sizeof detail, "setval on %zu sequences of the %s to at "
+	    "least the %s's value + %lld", n, backwards(o) ? "source" : "target",
+	    backwards(o) ? "target" : "source", (long long)o->cfg->sequence_margin);
+	a1 = pg_array_literal(schemas, n);
+	a2 = pg_array_literal(names, n);
+	a3 = pg_array_literal(values, n);
+	params[0] = a1;
+	params[1] = a2;
+	params[2] = a3;
+	rc = orch_act(f, "synchronise sequences", detail);
+	if (rc == 0)
+		rc = flow_query(f, seq_to(o), "SELECT count(setval("
+		    "format('%I.%I', s, n)::regclass, v, true))"
+		    " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(s, n, v)",
+		    3, params);
+	for (i = 0; i < n; i++)
+		free(values[i]);
+	free(schemas);
+	free(names);
+	free(values);
+	free(a1);
+	free(a2);
+	free(a3);
+	catalog_free(&from);
+	catalog_free(&to);
+	return rc;
+}
+
+static void
+seq_describe(struct orch *o, struct strbuf *out)
+{
+	sb_printf(out, "%s: read every sequence; %s: SELECT setval(...) for each "
+	    "sequence below the %s's value + %lld (never lowering one)\n",
+	    backwards(o) ? "target" : "source", backwards(o) ? "source" : "target",
+	    backwards(o) ? "target" : "source", (long long)o->cfg->sequence_margin);
+}
+
+static const flow_step seq_flow[] = { seq_read_from, seq_read_to, seq_set,
+	NULL };
+const struct step step_sequences = { "sequences.sync", NULL, seq_describe,
+	seq_flow };
+
+static bool
+seq_back_applies(struct orch *o)
+{
+	return o->st.switched;
+}
+
+const struct step step_sequences_back = { "sequences.back", seq_back_applies,
+	seq_describe, seq_flow };
