@@ -55,11 +55,6 @@ draw(struct pane *p, const struct view *v)
 	    REQ_VALIDATE_FULL };
 
 	fill(p->win, 0, 0, p->w, A_NORMAL, " ");
-	if (ui->message != NULL) {
-		put(p->win, 0, 0, p->w, theme(ui->message_bad ? TH_BAD : TH_OK) |
-		    A_BOLD, ui->message);
-		return;
-	}
 	if (ui->help) {
 		item(p, 0, "Esc", "close the help");
 		return;
@@ -89,6 +84,18 @@ draw(struct pane *p, const struct view *v)
 		}
 	}
 	x = req_item(p, v, x, REQ_QUIT);
+	if (ui->message != NULL) {
+		/* After the keys, or over them when there is no room. */
+		int mw = text_width(ui->message) + 2;
+
+		if (x + mw > p->w) {
+			fill(p->win, 0, 0, p->w, A_NORMAL, " ");
+			x = 0;
+		}
+		put_right(p->win, 0, x, p->w - x, theme(ui->message_bad ? TH_BAD :
+		    TH_OK) | A_BOLD, ui->message);
+		return;
+	}
 	if (v->validating) {
 		snprintf(buf, sizeof buf, " validating (%s) %zu/%zu ",
 		    v->validating_full ? "full" : "quick", v->val_done,

@@ -11,6 +11,9 @@
 replica_up "$TOP_SRCDIR/tests/data/validate-schema.sql" \
 	"$TOP_SRCDIR/tests/data/validate-data.sql" || bail_out "cannot set up replication"
 psql_app src -c 'alter table audit_log replica identity full' >/dev/null
+printf '[drain]\nroles = app_rw\n[switch]\nmethod = command\ncommand = true\n' >>"$CONF"
+sed -i 's/^jobs = 2$/jobs = 2\nlag_hold_seconds = 1/' "$CONF"
+psql_app src -c 'create role app_rw login' >/dev/null
 "$CUTOVER" -c "$CONF" setup >/dev/null 2>&1 || bail_out "cutover setup failed"
 wait_replicated
 C="$CUTOVER -c $CONF"
@@ -58,23 +61,30 @@ S=$(screen drv)
 like "$S" '\[ Cancel \]' "the dialog offers Cancel"
 like "$S" 'This will:' "the dialog says what will happen"
 keys drv Escape
-wait_screen_gone drv 'Run phase 1/8' 5
+wait_screen_gone drv '[│|] This will:' 5
 ok $? = 0 "Esc closes the dialog"
 sleep 0.5
 is "$(cat "$ST/state.json")" "$state_before" "a cancelled dialog leaves state.json as it was"
 like "$(kinds_after "$ST" "$nlines")" '^(operator\.[a-z]+ ?)+$' "a cancelled dialog logs only the operator's key and answer"
 like "$(tail -n +"$((nlines + 1))" "$ST/events.jsonl")" '"actor":"[^"]+@[^"]+"' "the key press is logged with its actor"
 
-# Enter, confirm: pre_validation runs.
+# Enter, confirm: pre_validation runs (its warnings asked about too).
 keys drv Enter
 wait_screen drv 'Run phase 1/8: pre_validation' 10
 keys drv Tab
 sleep 0.2
 keys drv Enter
-for i in $(seq 1 300); do
+for i in $(seq 1 600); do
 	[ "$(state_field "$ST" 'd["phases"][0]["status"]')" = done ] && break
+	if screen drv | grep -q 'warnings: go on'; then
+		keys drv Tab
+		sleep 0.2
+		keys drv Enter
+		warned=1
+	fi
 	sleep 0.1
 done
+ok "${warned:-0}" = 1 "the quick validation's warning is put to the operator in a dialog"
 is "$(state_field "$ST" 'd["phases"][0]["status"]')" done "Enter + confirm runs pre_validation to done"
 wait_screen drv '✔ 1 pre_validation +done' 5
 ok $? = 0 "the phases pane shows pre_validation done"
@@ -87,10 +97,35 @@ wait_screen drv 'validation (passed|FAILED)' 60
 ok $? = 0 "v runs a quick validation and says how it ended"
 like "$(tail -5 "$ST/events.jsonl")" '"kind":"check".*validation quick' "the validation is logged"
 
+# sync_wait (the lag gate), then drain: armed, then fenced.
+run_phase() { # INDEX NAME
+	keys drv Enter
+	wait_screen drv "Run phase $(($1 + 1))/8: $2" 10 || return 1
+	keys drv Tab
+	sleep 0.2
+	keys drv Enter
+	for _ in $(seq 1 600); do
+		[ "$(state_field "$ST" "d['phases'][$1]['status']")" = done ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+run_phase 1 sync_wait
+ok $? = 0 "Enter + confirm runs sync_wait through the lag gate"
+wait_screen drv 'ARMED' 5
+ok $? = 0 "after sync_wait the run is shown ARMED"
+like "$(last_line drv)" 'Disarm' "the function bar offers a to disarm"
+run_phase 2 drain
+ok $? = 0 "Enter + confirm runs drain"
+wait_screen drv 'FENCED' 5
+ok $? = 0 "the header shows the source FENCED"
+
 # R rolls back.
+nlines=$(wc -l <"$ST/events.jsonl")
 keys drv R
-wait_screen drv '[│|] This will:' 10 && wait_screen drv 'Roll ?back' 1
+wait_screen drv 'Roll back to the source' 10
 ok $? = 0 "R opens the rollback confirmation"
+like "$(screen drv)" 'danger: HIGH' "the rollback dialog is marked high danger"
 keys drv Tab
 sleep 0.2
 keys drv Enter
@@ -98,7 +133,14 @@ for i in $(seq 1 300); do
 	grep -q '"kind":"rollback.done"' "$ST/events.jsonl" && break
 	sleep 0.1
 done
-like "$(cat "$ST/events.jsonl")" '"kind":"rollback.done"' "the rollback is done and logged"
+like "$(kinds_after "$ST" "$nlines")" '^operator\.key .*operator\.confirm .*rollback\.started.*rollback\.done' \
+	"R is logged, confirmed, and the rollback runs to done"
+is "$(psql_app src -c "select rolcanlogin from pg_roles where rolname = 'app_rw'")" t \
+	"after the rollback the application role can log in again"
+tail -n +"$((nlines + 1))" "$ST/events.jsonl" | python3 -c 'import json,sys
+for l in sys.stdin: d=json.loads(l); print("#", d["kind"], d["msg"][:110])'
+wait_screen drv 'rolled_back' 5
+ok $? = 0 "the phases pane shows the phases rolled back"
 
 # Resizing: 80x24 works, 60x15 says so, and back.
 tm resize-window -t drv -x 80 -y 24
@@ -124,12 +166,13 @@ like "$(tail -1 "$ST/events.jsonl")" '"kind":"console.closed"' "quitting is logg
 
 # prod: the confirmation is typing the name; a wrong name is refused.
 tm resize-window -t drv -x 120 -y 40
-term_run drv "$C -e prod console"
+PST=$PG_TMP/prod-state
+term_run drv "$C -e prod -s $PST console"
 wait_screen drv 'PROD' 20
 ok $? = 0 "with -e prod the header shows the PROD badge"
 S=$(screen_color drv)
 like "$S" $'\e\\[[0-9;]*41m PROD |\e\\[[0-9;]*41;[0-9;]*m PROD ' "the PROD badge is red"
-state_before=$(cat "$ST/state.json")
+state_before=$(cat "$PST/state.json")
 keys drv Enter
 wait_screen drv 'Type prod to confirm' 10
 ok $? = 0 "in prod the dialog asks for the environment's name"
@@ -140,8 +183,8 @@ ok $? = 0 "a wrong name is refused in the dialog"
 keys drv Escape
 wait_screen_gone drv 'Type prod' 5
 sleep 0.5
-is "$(cat "$ST/state.json")" "$state_before" "a wrong name changes nothing"
-like "$(grep -c 'does not match, not confirmed' "$ST/events.jsonl")" '^[1-9]' "the mistyped name is logged"
+is "$(cat "$PST/state.json")" "$state_before" "a wrong name changes nothing"
+like "$(grep -c 'does not match, not confirmed' "$PST/events.jsonl")" '^[1-9]' "the mistyped name is logged"
 
 # SIGTERM: terminal restored.
 kill -TERM "$(pane_child drv)"
