@@ -169,7 +169,7 @@ struct feed_server {
 	struct feed_msg *snapshot;
 	struct feed_msg *tail[FEED_TAIL];
 	size_t tail_start, tail_n;
-	size_t max_queue;
+	size_t max_queue, min_queue;
 	void (*changed)(void *arg);
 	void *arg;
 	int64_t refusal_logged_at;
@@ -533,7 +533,7 @@ on_accept(struct loop_io *io, int lfd, int revents, void *arg)
 	socklen_t sl = sizeof ss;
 	char host[64], port[16], peer[80];
 	struct feed_conn *c;
-	int fd, one = 1, n = 0;
+	int fd, one = 1, n = 0, sndbuf = 256 << 10;
 
 	(void)io;
 	(void)revents;
@@ -552,6 +552,8 @@ on_accept(struct loop_io *io, int lfd, int revents, void *arg)
 		}
 		nonblock(fd);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		/* The kernel's share of a slow watcher's backlog is bounded too. */
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 		c = xcalloc(1, sizeof *c);
 		c->srv = f;
 		c->fd = fd;
@@ -625,7 +627,12 @@ feed_server_new(struct loop *loop, const struct config *cfg,
 	f->lfd = -1;
 	f->changed = changed;
 	f->arg = arg;
-	f->max_queue = QUEUE_MIN;
+	/* CUTOVER_FEED_QUEUE (bytes) lowers the bound, for tests. */
+	f->min_queue = QUEUE_MIN;
+	if (getenv("CUTOVER_FEED_QUEUE") != NULL &&
+	    atol(getenv("CUTOVER_FEED_QUEUE")) >= 4096)
+		f->min_queue = (size_t)atol(getenv("CUTOVER_FEED_QUEUE"));
+	f->max_queue = f->min_queue;
 	token_digest(token, strlen(token), f->token);
 	secure_zero(token, sizeof token);
 	f->ctx = SSL_CTX_new(TLS_server_method());
@@ -725,7 +732,8 @@ feed_server_snapshot(struct feed_server *f, const char *json, size_t len,
 		f->snapshot = m;
 		m->refs++;
 		/* room for a few snapshots and the log's tail */
-		f->max_queue = 3 * m->len > QUEUE_MIN ? 3 * m->len : QUEUE_MIN;
+		f->max_queue = 3 * m->len > f->min_queue ? 3 * m->len :
+		    f->min_queue;
 	}
 	broadcast(f, m);
 	msg_unref(m);

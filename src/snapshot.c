@@ -267,12 +267,15 @@ snapshot_json(const struct view *v, bool with_tables, int64_t now,
 	sb_printf(sb, "%d", v->period_ms);
 	key(sb, "state", &f);
 	if (st != NULL) {
-		char *text = state_to_json(st);
+		char *text = state_to_json(st), *p;
 
+		/* One line: the feed is one JSON object a line. Newlines and tabs
+		 * are only whitespace there (strings escape theirs). */
+		for (p = text; *p != '\0'; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
 		sb_puts(sb, text);
 		free(text);
-		while (sb->len > 0 && (sb->buf[sb->len - 1] == '\n'))
-			sb->buf[--sb->len] = '\0';
 	} else
 		sb_puts(sb, "null");
 	if (m != NULL) {

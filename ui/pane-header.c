@@ -88,8 +88,14 @@ draw(struct pane *p, const struct view *v)
 	if (x + text_width(clk) + 2 < p->w)
 		put_right(p->win, 0, 0, p->w, A_NORMAL, clk);
 
-	/* Line 2: who drives, who watches. */
+	/* Line 2: who drives, who watches. A lost feed comes first: it is
+	 * why everything else is getting old. */
 	x = 0;
+	if (v->feed != NULL && !v->feed_ok) {
+		x += put(p->win, 1, x, p->w - x, A_NORMAL, "feed ");
+		x += put(p->win, 1, x, p->w - x, theme(TH_BAD), v->feed);
+		x += put(p->win, 1, x, p->w - x, A_NORMAL, "  ");
+	}
 	if (v->driver.pid != 0) {
 		snprintf(buf, sizeof buf, "driver %s@%s (pid %ld, since %s)",
 		    v->driver.user, v->driver.host, v->driver.pid, v->driver.since);
@@ -102,7 +108,7 @@ draw(struct pane *p, const struct view *v)
 		snprintf(buf, sizeof buf, "  watchers %d", v->watchers);
 		x += put(p->win, 1, x, p->w - x, A_NORMAL, buf);
 	}
-	if (v->feed != NULL) {
+	if (v->feed != NULL && v->feed_ok) {
 		x += put(p->win, 1, x, p->w - x, A_NORMAL, "  feed ");
 		x += put(p->win, 1, x, p->w - x, theme(v->feed_ok ? TH_OK : TH_BAD),
 		    v->feed);
