@@ -73,6 +73,7 @@ struct console {
 	bool quit_after;          /* quit when the run has stopped */
 	bool asked;               /* the orchestrator's question is open */
 	bool closed_logged;
+	bool val_dirty;           /* validation progress not yet drawn */
 	char label[96];
 
 	/* Both. */
@@ -240,7 +241,8 @@ on_val_progress(const struct validate_progress *pr, void *arg)
 	c->view.val_done = pr->tables_done;
 	c->view.val_total = pr->tables_total;
 	view_table_check_set(&c->view, pr->table, (int)pr->status);
-	changed(c, VIEW_CH_VALIDATION);
+	/* One table at a time can be thousands a second: the tick redraws. */
+	c->val_dirty = true;
 }
 
 static void
@@ -740,6 +742,10 @@ on_tick(struct loop_timer *t, void *arg)
 		    gate != c->view.have_gate ||
 		    fabs(held - c->view.gate_held) > 0.01)
 			changed(c, VIEW_CH_STATE);
+	}
+	if (c->val_dirty) {
+		c->val_dirty = false;
+		changed(c, VIEW_CH_VALIDATION);
 	}
 	if (c->snapshot_due && mono_ms() - c->snapshot_at >= SNAPSHOT_MIN_MS)
 		write_snapshot(c, true);
