@@ -11,6 +11,19 @@
 
 /* Only commands that exist are listed: no placeholders. */
 const struct command commands[] = {
+	{ "console", "[--refresh SECONDS] [--mouse]",
+	  "interactive driver console (takes the driver lock)",
+	  "      --refresh SECONDS  refresh the figures this often (default 1)\n"
+	  "      --mouse            click to focus a pane, wheel to scroll\n",
+	  cmd_console },
+	{ "watch", "[--connect HOST:PORT --token-file F [--ca-file F]] [--mouse]",
+	  "read-only console: the local state directory, or a driver's feed",
+	  "      --connect HOST:PORT  follow a driver's TLS watch feed\n"
+	  "      --token-file F       the feed's shared token (with --connect)\n"
+	  "      --ca-file F          trust this CA (PEM) for the driver's\n"
+	  "                           certificate; default: the system's\n"
+	  "      --mouse              click to focus a pane, wheel to scroll\n",
+	  cmd_watch },
 	{ "status", "[--json]",
 	  "one snapshot of replication, lag, tables and phase",
 	  "      --json     print the JSON snapshot (see cutover(1))\n",

@@ -69,6 +69,8 @@ void print_usage(FILE *f);
 int report_error(const struct err *e, const struct command *cmd);
 
 /* The commands. */
+int cmd_console(struct ctx *, const struct command *, int, char **);
+int cmd_watch(struct ctx *, const struct command *, int, char **);
 int cmd_log(struct ctx *, const struct command *, int, char **);
 int cmd_init(struct ctx *, const struct command *, int, char **);
 int cmd_lab(struct ctx *, const struct command *, int, char **);

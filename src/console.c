@@ -1,0 +1,1011 @@
+/* console.c - the controller of `cutover console` and `cutover watch`.
+ *
+ * The driver: takes the driver lock, opens the event log, builds the
+ * provider, the monitor (refreshed every period), the orchestrator, the
+ * heartbeat writer and, with [watch] listen, the TLS feed; every source is
+ * on the one loop. Handlers update the view and tell the screen what
+ * changed; the screen redraws at the end of the pass. Acting keys come
+ * back here as requests: each is logged with its actor before anything
+ * happens, and the orchestrator asks its question through a dialog.
+ *
+ * The watcher: builds none of that. It follows the state directory
+ * (state.json, events.jsonl, snapshot.json) or a driver's feed, fills the
+ * same view, and draws the same panes, with no acting key bound. */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "console.h"
+#include "eventlog.h"
+#include "feed.h"
+#include "fileio.h"
+#include "heartbeat.h"
+#include "lock.h"
+#include "monitor.h"
+#include "orchestrator.h"
+#include "pg.h"
+#include "provider.h"
+#include "snapshot.h"
+#include "state.h"
+#include "ui.h"
+#include "validate.h"
+#include "view.h"
+
+#define TICK_MS 250
+#define SNAPSHOT_MIN_MS 250
+
+struct file_key {
+	bool exists;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
+struct console {
+	struct ctx *ctx;
+	struct console_opts opts;
+	struct loop *loop;
+	struct view view;
+	struct ui *ui;
+	struct ui_ops ops;
+	int exit_code;
+
+	/* The driver. */
+	struct driver_lock *lock;
+	struct eventlog *log;
+	struct provider *prov;
+	struct monitor *mon;
+	struct orch *orch;
+	struct pg *hb_pg;
+	struct heartbeat *hb;
+	struct feed_server *feed;
+	struct validation *val;
+	bool val_full;
+	const struct validation *shown_validation;
+	bool running;             /* an orch_run or orch_rollback is going */
+	bool rollback_after;      /* R pressed during a run: roll back next */
+	bool quit_after;          /* quit when the run has stopped */
+	bool asked;               /* the orchestrator's question is open */
+	bool closed_logged;
+	bool val_dirty;           /* validation progress not yet drawn */
+	char label[96];
+
+	/* Both. */
+	struct eventlog_reader reader;
+	struct loop_timer *tick;
+	int64_t last_second;
+	bool snapshot_due;
+	int64_t snapshot_at;
+	struct strbuf snapbuf;
+
+	/* The watcher. */
+	struct snapshot snap;
+	struct state file_state;
+	bool have_file_state;
+	struct file_key state_key, snap_key;
+	int64_t lock_checked;
+	struct feed_client *client;
+};
+
+static void
+changed(struct console *c, unsigned what)
+{
+	c->view.now = now_ms();
+	if (c->ui != NULL)
+		ui_changed(c->ui, what);
+}
+
+/* ------------------------------------------------------------ event log */
+
+static void
+log_event(struct console *c, const char *kind, cJSON *data, const char *fmt,
+    ...) PRINTF_LIKE(4, 5);
+
+static void
+log_event(struct console *c, const char *kind, cJSON *data, const char *fmt,
+    ...)
+{
+	struct err e = { 0, "" };
+	const struct state *st = c->view.state;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (eventlog_append(c->log, kind, st != NULL ? phase_name(st->phase) :
+	    NULL, data, &e, "%s", msg) < 0 && c->ui != NULL)
+		ui_message(c->ui, true, "could not write the event log: %s", e.msg);
+}
+
+/* Every acting key press, before anything happens. */
+static void
+log_key(struct console *c, const char *key, const char *what)
+{
+	cJSON *data = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(data, "key", key);
+	cJSON_AddStringToObject(data, "request", what);
+	cJSON_AddStringToObject(data, "via", "console");
+	log_event(c, "operator.key", data, "%s: %s", key, what);
+}
+
+static void
+on_event_line(const char *line, size_t len, void *arg)
+{
+	struct console *c = arg;
+
+	view_add_event_line(&c->view, line, len);
+	if (c->feed != NULL)
+		feed_server_event(c->feed, line, len);
+}
+
+static void
+poll_events(struct console *c)
+{
+	if (eventlog_reader_poll(&c->reader, on_event_line, c) > 0)
+		changed(c, VIEW_CH_EVENTS);
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+static void
+write_snapshot(struct console *c, bool full)
+{
+	struct err e = { 0, "" };
+
+	if (c->view.mon == NULL)
+		return;
+	sb_reset(&c->snapbuf);
+	snapshot_json(&c->view, full, now_ms(), &c->snapbuf);
+	if (snapshot_save(c->ctx->state_dir, c->snapbuf.buf, c->snapbuf.len,
+	    &e) != 0 && c->ui != NULL)
+		ui_message(c->ui, true, "snapshot: %s", e.msg);
+	if (c->feed != NULL)
+		feed_server_snapshot(c->feed, c->snapbuf.buf, c->snapbuf.len, full);
+	c->snapshot_at = mono_ms();
+	c->snapshot_due = false;
+	/* The buffer can be large with many tables: keep it only if small. */
+	if (c->snapbuf.cap > (1u << 20)) {
+		sb_free(&c->snapbuf);
+		sb_init(&c->snapbuf);
+	}
+}
+
+/* --------------------------------------------------------- validations */
+
+static void
+load_checks(struct console *c, const struct validation *v, const char *who)
+{
+	struct view *vw = &c->view;
+	cJSON *j, *check, *t;
+	char title[160], ts[40];
+	const char *mode;
+	int i;
+
+	view_checks_clear(vw);
+	j = validation_json(v);
+	mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mode"));
+	time_local(now_ms(), ts, sizeof ts);
+	snprintf(title, sizeof title, "%s %s validation, %s", who,
+	    mode != NULL ? mode : "", ts + 11 > ts ? ts + 11 : ts);
+	vw->checks_title = xstrdup(title);
+	vw->checks_passed = validation_passed(v);
+	for (i = 0; i < CHK_COUNT; i++) {
+		vw->checks[i].status = (int)validation_check_status(v, i);
+		view_set(&vw->checks[i].detail, validation_check_detail(v, i));
+	}
+	/* Per-table results: the worse of the row count and the checksum. */
+	table_list_clear(&vw->table_checks);
+	cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(j, "checks")) {
+		const char *name = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(check, "name"));
+
+		if (name == NULL || (strcmp(name, "row_counts") != 0 &&
+		    strcmp(name, "checksums") != 0))
+			continue;
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check,
+		    "tables")) {
+			const char *tn = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(t, "table"));
+			const char *sn = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(t, "status"));
+			struct table_stat *ts2;
+			int s;
+
+			if (tn == NULL || sn == NULL)
+				continue;
+			for (s = CHECK_PASS; s <= CHECK_ERROR; s++)
+				if (strcmp(check_status_name(s), sn) == 0)
+					break;
+			if (s > CHECK_ERROR)
+				continue;
+			ts2 = table_list_get(&vw->table_checks, "", tn);
+			ts2->check = ts2->check < 0 ? s : (int)check_worse(ts2->check, s);
+		}
+	}
+	cJSON_Delete(j);
+}
+
+static void
+on_val_progress(const struct validate_progress *pr, void *arg)
+{
+	struct console *c = arg;
+
+	c->view.val_done = pr->tables_done;
+	c->view.val_total = pr->tables_total;
+	view_table_check_set(&c->view, pr->table, (int)pr->status);
+	/* One table at a time can be thousands a second: the tick redraws. */
+	c->val_dirty = true;
+}
+
+static void
+on_val_done(struct validation *v, void *arg)
+{
+	struct console *c = arg;
+	struct err e = { 0, "" };
+	char *saved = NULL;
+	cJSON *data = cJSON_CreateObject(), *checks;
+	int i;
+
+	if (validation_save(v, c->ctx->state_dir, NULL, &saved, &e) != 0)
+		ui_message(c->ui, true, "validation not saved: %s", e.msg);
+	cJSON_AddStringToObject(data, "mode", c->val_full ? "full" : "quick");
+	cJSON_AddBoolToObject(data, "passed", validation_passed(v));
+	cJSON_AddStringToObject(data, "via", "console");
+	if (saved != NULL)
+		cJSON_AddStringToObject(data, "file", saved);
+	checks = cJSON_AddObjectToObject(data, "checks");
+	for (i = 0; i < CHK_COUNT; i++)
+		cJSON_AddStringToObject(checks, check_name(i),
+		    check_status_name(validation_check_status(v, i)));
+	log_event(c, "check", data, "validation %s: %s",
+	    c->val_full ? "full" : "quick", validation_passed(v) ? "passed" :
+	    "failed");
+	free(saved);
+	load_checks(c, v, "console");
+	ui_message(c->ui, !validation_passed(v), "%s validation %s",
+	    c->val_full ? "full" : "quick", validation_passed(v) ? "passed" :
+	    "FAILED: see the phases pane and the tables' CHECK column");
+	c->view.validating = false;
+	validation_free(v);
+	c->val = NULL;
+	c->snapshot_due = true;
+	changed(c, VIEW_CH_VALIDATION | VIEW_CH_STATE);
+}
+
+static void
+start_validation(struct console *c, bool full)
+{
+	struct validate_opts o;
+	const struct state *st = c->view.state;
+
+	memset(&o, 0, sizeof o);
+	o.full = full;
+	o.probe_lag = true;
+	o.sequences_synced = st != NULL &&
+	    st->phases[PHASE_SEQUENCE_SYNC].status == PS_DONE;
+	o.progress = on_val_progress;
+	o.progress_arg = c;
+	c->val_full = full;
+	c->view.validating = true;
+	c->view.validating_full = full;
+	c->view.val_done = 0;
+	c->view.val_total = 0;
+	table_list_clear(&c->view.table_checks);
+	c->val = validation_start(c->loop, &c->ctx->cfg, c->prov, &o,
+	    on_val_done, c);
+	changed(c, VIEW_CH_VALIDATION);
+}
+
+/* ------------------------------------------------------- the orchestrator */
+
+static void
+from_orch(struct console *c)
+{
+	struct view *v = &c->view;
+	const struct validation *last;
+	struct orch_gate g;
+
+	if (c->orch == NULL)
+		return;
+	v->state = orch_state(c->orch);
+	v->busy = orch_busy(c->orch);
+	view_set(&v->step, orch_step(c->orch));
+	if (!v->busy)
+		view_set(&v->progress, NULL);
+	v->have_gate = orch_gate(c->orch, &g);
+	if (v->have_gate) {
+		v->gate_lag_e2e = g.lag_e2e;
+		v->gate_lag_provider = g.lag_provider;
+		v->gate_held = g.held_seconds;
+		v->gate_hold = g.hold_seconds;
+		v->gate_threshold = g.threshold_seconds;
+	}
+	v->switch_left = orch_switch_time_left(c->orch);
+	v->next_phase = orch_next_phase(c->orch);
+	last = orch_last_validation(c->orch);
+	if (last != NULL && last != c->shown_validation) {
+		c->shown_validation = last;
+		load_checks(c, last, v->state != NULL ?
+		    phase_name(v->state->phase) : "run");
+	}
+}
+
+static enum ui_danger
+danger(enum danger d)
+{
+	return d == DANGER_HIGH ? UI_DANGER_HIGH : d == DANGER_MEDIUM ?
+	    UI_DANGER_MEDIUM : UI_DANGER_LOW;
+}
+
+static void
+on_answer(bool yes, const char *how, void *arg)
+{
+	struct console *c = arg;
+
+	c->asked = false;
+	if (c->orch != NULL)
+		orch_answer(c->orch, yes, how);
+	changed(c, VIEW_CH_STATE);
+}
+
+static void
+orch_ask(struct orch *o, const struct orch_question *q, void *arg)
+{
+	struct console *c = arg;
+	struct ui_question uq;
+
+	(void)o;
+	memset(&uq, 0, sizeof uq);
+	uq.title = q->title;
+	uq.plan = q->plan;
+	uq.warnings = q->warnings;
+	uq.danger = danger(q->danger);
+	uq.type_name = q->type_name ? q->environment : NULL;
+	uq.yes_label = q->rollback ? "Roll back" : "Run";
+	c->asked = true;
+	ui_confirm(c->ui, &uq, on_answer, c);
+}
+
+static void
+orch_changed(struct orch *o, void *arg)
+{
+	struct console *c = arg;
+
+	(void)o;
+	from_orch(c);
+	c->snapshot_due = true;
+	changed(c, VIEW_CH_STATE);
+}
+
+static void
+orch_progress(struct orch *o, const char *line, void *arg)
+{
+	struct console *c = arg;
+
+	(void)o;
+	view_set(&c->view.progress, line);
+	changed(c, VIEW_CH_STATE);
+}
+
+static void start_rollback(struct console *c);
+
+static void
+on_run_done(struct orch *o, int code, const char *why, void *arg)
+{
+	struct console *c = arg;
+
+	(void)o;
+	c->running = false;
+	from_orch(c);
+	c->snapshot_due = true;
+	if (c->ui != NULL) {
+		if (code == 0)
+			ui_message(c->ui, false, "%s", why != NULL && *why != '\0' ?
+			    why : "done");
+		else
+			ui_message(c->ui, true, "stopped (exit %d): %s", code,
+			    why != NULL ? why : "");
+	}
+	changed(c, VIEW_CH_STATE);
+	if (c->quit_after) {
+		loop_stop(c->loop);
+		return;
+	}
+	if (c->rollback_after) {
+		c->rollback_after = false;
+		start_rollback(c);
+	}
+}
+
+static void
+start_rollback(struct console *c)
+{
+	c->running = true;
+	orch_rollback(c->orch, "operator pressed R in the console", on_run_done,
+	    c);
+	from_orch(c);
+	changed(c, VIEW_CH_STATE);
+}
+
+/* ------------------------------------------------------------- requests */
+
+static bool
+something_to_undo(const struct state *st)
+{
+	int i;
+
+	if (st == NULL)
+		return false;
+	if (st->fenced || st->switched || st->armed ||
+	    st->replication != REPL_FORWARD)
+		return true;
+	/* Anything started and not yet undone: the orchestrator decides what
+	 * undoing it means (for the first two phases, nothing to change). */
+	for (i = 0; i < PHASE_COUNT; i++)
+		if (st->phases[i].status != PS_PENDING &&
+		    st->phases[i].status != PS_ROLLED_BACK)
+			return true;
+	return false;
+}
+
+static bool
+req_enabled(enum request r, void *arg)
+{
+	struct console *c = arg;
+	const struct state *st = c->view.state;
+	bool dialog = c->ui != NULL && ui_confirming(c->ui);
+
+	switch (r) {
+	case REQ_RUN:
+		return c->orch != NULL && !dialog && !c->running &&
+		    orch_next_phase(c->orch) < PHASE_COUNT;
+	case REQ_ROLLBACK:
+		return c->orch != NULL && !dialog && !c->rollback_after &&
+		    (c->running || something_to_undo(st));
+	case REQ_DISARM:
+		return c->orch != NULL && !dialog && st != NULL && st->armed &&
+		    !st->fenced;
+	case REQ_VALIDATE:
+	case REQ_VALIDATE_FULL:
+		return !dialog && c->val == NULL;
+	case REQ_QUIT:
+		return true;
+	default:
+		return true;
+	}
+}
+
+static const char *
+req_label(enum request r, void *arg)
+{
+	struct console *c = arg;
+	enum phase_id next;
+
+	if (r != REQ_RUN || c->orch == NULL)
+		return NULL;
+	next = orch_next_phase(c->orch);
+	if (next >= PHASE_COUNT)
+		return NULL;
+	snprintf(c->label, sizeof c->label, "Run %s", phase_name(next));
+	return c->label;
+}
+
+static void
+on_quit_answer(bool yes, const char *how, void *arg)
+{
+	struct console *c = arg;
+	cJSON *data = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(data, "quit", yes);
+	cJSON_AddStringToObject(data, "how", how);
+	log_event(c, "operator.decision", data, "quit while %s: %s (%s)",
+	    c->running ? "a run was going" : "a validation ran",
+	    yes ? "yes" : "no", how);
+	if (!yes)
+		return;
+	if (c->running) {
+		c->quit_after = true;
+		orch_abort(c->orch);
+		ui_message(c->ui, false, "stopping after the current step...");
+		return;
+	}
+	loop_stop(c->loop);
+}
+
+static void
+request_quit(struct console *c)
+{
+	struct ui_question q;
+	char plan[512];
+
+	if (!c->running && c->val == NULL) {
+		loop_stop(c->loop);
+		return;
+	}
+	snprintf(plan, sizeof plan, "%s%s",
+	    c->running ? "Stop the run after its current step. state.json keeps "
+	    "where it is: the next console resumes from there.\n" : "",
+	    c->val != NULL ? "Stop the validation that is running (its result is "
+	    "lost).\n" : "");
+	memset(&q, 0, sizeof q);
+	q.title = "Quit the console?";
+	q.plan = plan;
+	q.danger = c->running ? UI_DANGER_MEDIUM : UI_DANGER_LOW;
+	q.yes_label = "Quit";
+	ui_confirm(c->ui, &q, on_quit_answer, c);
+}
+
+static void
+on_request(enum request r, void *arg)
+{
+	struct console *c = arg;
+	struct err e = { 0, "" };
+	enum phase_id next;
+	char what[128];
+
+	switch (r) {
+	case REQ_RUN:
+		next = orch_next_phase(c->orch);
+		snprintf(what, sizeof what, "run phase %d/%d %s", (int)next + 1,
+		    PHASE_COUNT, phase_name(next));
+		log_key(c, "Enter", what);
+		c->running = true;
+		orch_run(c->orch, next, on_run_done, c);
+		from_orch(c);
+		changed(c, VIEW_CH_STATE);
+		break;
+	case REQ_ROLLBACK:
+		if (c->running) {
+			log_key(c, "R", "stop the run and roll back");
+			c->rollback_after = true;
+			orch_abort(c->orch);
+			ui_message(c->ui, false, "stopping the run after its current "
+			    "step, then the rollback asks");
+		} else {
+			log_key(c, "R", "roll back");
+			start_rollback(c);
+		}
+		break;
+	case REQ_DISARM:
+		log_key(c, "a", "disarm the run");
+		if (orch_disarm(c->orch, &e) != 0)
+			ui_message(c->ui, true, "disarm: %s", e.msg);
+		else
+			ui_message(c->ui, false, "disarmed: back to sync_wait");
+		from_orch(c);
+		c->snapshot_due = true;
+		changed(c, VIEW_CH_STATE);
+		break;
+	case REQ_VALIDATE:
+	case REQ_VALIDATE_FULL:
+		log_key(c, r == REQ_VALIDATE ? "v" : "V", r == REQ_VALIDATE ?
+		    "quick validation" : "full validation");
+		start_validation(c, r == REQ_VALIDATE_FULL);
+		break;
+	case REQ_QUIT:
+		request_quit(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+on_mistyped(const char *typed, void *arg)
+{
+	struct console *c = arg;
+	cJSON *data = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(data, "typed", typed);
+	cJSON_AddStringToObject(data, "expected", c->view.environment);
+	log_event(c, "operator.key", data, "typed '%s' to confirm in %s: does not "
+	    "match, not confirmed", typed, c->view.environment);
+}
+
+/* --------------------------------------------------------------- sources */
+
+static void
+on_refreshed(struct monitor *m, void *arg)
+{
+	struct console *c = arg;
+
+	c->view.mon = monitor_model(m);
+	if (c->prov != NULL) {
+		c->view.metrics = c->prov->nmetrics > 0 ? c->prov->metrics : NULL;
+		c->view.nmetrics = c->prov->nmetrics;
+	}
+	if (c->hb != NULL && heartbeat_error(c->hb) != NULL) {
+		view_set(&c->view.notice, heartbeat_error(c->hb));
+		c->view.notice_bad = true;
+	} else if (c->view.notice_bad) {
+		view_set(&c->view.notice, NULL);
+	}
+	changed(c, VIEW_CH_MONITOR | VIEW_CH_HEADER);
+	write_snapshot(c, true);
+}
+
+static void
+on_watchers(void *arg)
+{
+	struct console *c = arg;
+
+	c->view.watchers = feed_server_watchers(c->feed);
+	c->snapshot_due = true;
+	changed(c, VIEW_CH_HEADER);
+}
+
+static bool
+file_changed(const char *path, struct file_key *k)
+{
+	struct stat st;
+	struct file_key n;
+
+	memset(&n, 0, sizeof n);
+	if (stat(path, &st) == 0) {
+		n.exists = true;
+		n.ino = st.st_ino;
+		n.size = st.st_size;
+		n.mtime = st.st_mtim;
+	}
+	if (n.exists == k->exists && n.ino == k->ino && n.size == k->size &&
+	    n.mtime.tv_sec == k->mtime.tv_sec &&
+	    n.mtime.tv_nsec == k->mtime.tv_nsec)
+		return false;
+	*k = n;
+	return true;
+}
+
+/* The watcher's local sources: state.json, snapshot.json, the lock. */
+static void
+watch_local(struct console *c)
+{
+	struct err e = { 0, "" };
+	char *path, *text;
+	size_t len;
+	struct state st;
+	int rc;
+
+	path = xasprintf("%s/%s", c->ctx->state_dir, SNAPSHOT_FILE);
+	if (file_changed(path, &c->snap_key) && c->snap_key.exists &&
+	    file_read_all(path, SNAPSHOT_MAX, &text, &len) == 0) {
+		if (snapshot_apply(&c->snap, &c->view, text, len, &e) != 0) {
+			view_set(&c->view.notice, e.msg);
+			c->view.notice_bad = true;
+		}
+		free(text);
+		/* The state file is fresher than the snapshot's copy. */
+		if (c->have_file_state)
+			c->view.state = &c->file_state;
+		c->view.driver.pid = 0;
+		c->lock_checked = 0;
+		changed(c, VIEW_CH_ALL);
+	}
+	free(path);
+	path = xasprintf("%s/state.json", c->ctx->state_dir);
+	if (file_changed(path, &c->state_key)) {
+		rc = state_load(&st, c->ctx->state_dir, &e);
+		if (rc == 0) {
+			if (c->have_file_state)
+				state_free(&c->file_state);
+			c->file_state = st;
+			c->have_file_state = true;
+			c->view.state = &c->file_state;
+			if (c->view.busy && (st.phase_status != PS_RUNNING))
+				c->view.busy = false;
+			changed(c, VIEW_CH_STATE | VIEW_CH_HEADER);
+		} else if (rc < 0) {
+			/* A state being replaced: the next tick reads it. */
+			memset(&c->state_key, 0, sizeof c->state_key);
+		}
+	}
+	free(path);
+	if (mono_ms() - c->lock_checked >= 1000) {
+		struct lock_holder h;
+
+		c->lock_checked = mono_ms();
+		lock_query(c->ctx->state_dir, &h);
+		if (memcmp(&h, &c->view.driver, sizeof h) != 0) {
+			c->view.driver = h;
+			changed(c, VIEW_CH_HEADER);
+		}
+	}
+}
+
+static void
+on_tick(struct loop_timer *t, void *arg)
+{
+	struct console *c = arg;
+	int64_t now = now_ms();
+
+	(void)t;
+	c->tick = loop_timer_add(c->loop, TICK_MS, on_tick, c);
+	c->view.now = now;
+	if (c->client == NULL)
+		poll_events(c);
+	if (c->opts.watch && c->client == NULL)
+		watch_local(c);
+	if (c->orch != NULL) {
+		double left = c->view.switch_left;
+		bool gate = c->view.have_gate;
+		double held = c->view.gate_held;
+
+		from_orch(c);
+		if (fabs(left - c->view.switch_left) > 0.5 ||
+		    gate != c->view.have_gate ||
+		    fabs(held - c->view.gate_held) > 0.01)
+			changed(c, VIEW_CH_STATE);
+	}
+	if (c->val_dirty) {
+		c->val_dirty = false;
+		changed(c, VIEW_CH_VALIDATION);
+	}
+	if (c->snapshot_due && mono_ms() - c->snapshot_at >= SNAPSHOT_MIN_MS)
+		write_snapshot(c, true);
+	if (now / 1000 != c->last_second) {
+		c->last_second = now / 1000;
+		changed(c, VIEW_CH_CLOCK);
+	}
+}
+
+static void
+on_signal(int signo, void *arg)
+{
+	struct console *c = arg;
+
+	if (c->log != NULL && !c->closed_logged) {
+		log_event(c, "console.closed", NULL, "console closed by signal %s%s",
+		    signo == SIGTERM ? "TERM" : signo == SIGHUP ? "HUP" : "INT",
+		    c->running ? " during a run" : "");
+		c->closed_logged = true;
+	}
+	if (c->running) {
+		orch_abort(c->orch);
+		c->exit_code = EXIT_ABORTED;
+	}
+	loop_stop(c->loop);
+}
+
+/* ----------------------------------------------------------- the feed, watch */
+
+static void
+on_feed_msg(const char *type, const cJSON *msg, void *arg)
+{
+	struct console *c = arg;
+	struct err e = { 0, "" };
+	const char *line;
+
+	if (strcmp(type, "hello") == 0) {
+		/* The driver sends its log's tail again: start over. */
+		view_events_reset(&c->view);
+		changed(c, VIEW_CH_EVENTS);
+	} else if (strcmp(type, "snapshot") == 0) {
+		if (snapshot_apply_json(&c->snap, &c->view,
+		    cJSON_GetObjectItemCaseSensitive(msg, "snapshot"), &e) != 0) {
+			view_set(&c->view.notice, e.msg);
+			c->view.notice_bad = true;
+		}
+		changed(c, VIEW_CH_ALL);
+	} else if (strcmp(type, "event") == 0) {
+		line = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg,
+		    "line"));
+		if (line != NULL) {
+			view_add_event_line(&c->view, line, strlen(line));
+			changed(c, VIEW_CH_EVENTS);
+		}
+	}
+}
+
+static void
+on_feed_status(bool connected, const char *text, void *arg)
+{
+	struct console *c = arg;
+
+	view_set(&c->view.feed, text);
+	c->view.feed_ok = connected;
+	changed(c, VIEW_CH_HEADER);
+}
+
+/* --------------------------------------------------------------- setup */
+
+static void
+scrub(char **s)
+{
+	if (*s != NULL) {
+		secure_zero(*s, strlen(*s));
+		free(*s);
+		*s = NULL;
+	}
+}
+
+static int
+setup_watch(struct console *c, struct err *e)
+{
+	struct config *cfg = &c->ctx->cfg;
+	char *path;
+
+	/* Watch mode holds no credentials: what the config names for the
+	 * databases is dropped before anything else happens. */
+	scrub(&cfg->source_conninfo);
+	scrub(&cfg->target_conninfo);
+	scrub(&cfg->target_reader_conninfo);
+	scrub(&cfg->pgbouncer_admin);
+	scrub(&cfg->reverse_conninfo);
+	c->view.read_only = true;
+	if (c->opts.connect != NULL) {
+		c->client = feed_client_new(c->loop, c->opts.connect,
+		    c->opts.token_file, c->opts.ca_file, on_feed_msg,
+		    on_feed_status, c, e);
+		return c->client != NULL ? 0 : -1;
+	}
+	view_set(&c->view.environment, c->ctx->environment);
+	if (access(c->ctx->state_dir, R_OK | X_OK) != 0)
+		return err_set(e, EXIT_USAGE, "%s: %s (watch follows the state "
+		    "directory of a driver on this host; -s DIR names it)",
+		    c->ctx->state_dir, strerror(errno));
+	path = xasprintf("%s/%s", c->ctx->state_dir, EVENTLOG_FILE);
+	eventlog_reader_open(&c->reader, path);
+	free(path);
+	watch_local(c);
+	poll_events(c);
+	return 0;
+}
+
+static int
+setup_driver(struct console *c, struct err *e)
+{
+	struct config *cfg = &c->ctx->cfg;
+	struct lock_holder stale;
+	struct orch_ui oui;
+	struct orch_opts oo;
+	struct pg_opts po;
+	char *path;
+
+	if (dir_ensure_private(c->ctx->state_dir, e) != 0)
+		return -1;
+	if (lock_acquire(c->ctx->state_dir, &c->lock, &stale, e) != 0)
+		return -1;
+	if (eventlog_open(&c->log, c->ctx->state_dir, c->ctx->environment, e) != 0)
+		return -1;
+	if (stale.pid != 0) {
+		cJSON *data = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(data, "pid", (double)stale.pid);
+		cJSON_AddStringToObject(data, "user", stale.user);
+		cJSON_AddStringToObject(data, "host", stale.host);
+		cJSON_AddStringToObject(data, "since", stale.since);
+		log_event(c, "lock.takeover", data, "took over the driver lock of "
+		    "pid %ld (%s@%s since %s), which is gone", stale.pid, stale.user,
+		    stale.host, stale.since);
+	}
+	lock_query(c->ctx->state_dir, &c->view.driver);
+	view_set(&c->view.environment, c->ctx->environment);
+	if ((c->prov = provider_new(c->loop, cfg, e)) == NULL)
+		return -1;
+	c->mon = monitor_new(c->loop, cfg, c->prov);
+	memset(&oui, 0, sizeof oui);
+	oui.ask = orch_ask;
+	oui.changed = orch_changed;
+	oui.progress = orch_progress;
+	oui.arg = c;
+	memset(&oo, 0, sizeof oo);
+	c->orch = orch_new(c->loop, cfg, c->ctx->state_dir, c->log, c->prov,
+	    &oui, &oo, e);
+	if (c->orch == NULL)
+		return -1;
+	from_orch(c);
+	if (cfg->watch_listen != NULL) {
+		c->feed = feed_server_new(c->loop, cfg, c->log, on_watchers, c, e);
+		if (c->feed == NULL)
+			return -1;
+		c->view.watchers = 0;
+	}
+	/* The driver writes the heartbeat the end-to-end lag is read from. */
+	memset(&po, 0, sizeof po);
+	po.conninfo = cfg->source_conninfo;
+	po.label = "source (heartbeat)";
+	po.statement_timeout_ms = 5000;
+	c->hb_pg = pg_new(c->loop, &po);
+	c->hb = heartbeat_start(c->loop, c->hb_pg, 1000);
+	path = xasprintf("%s/%s", c->ctx->state_dir, EVENTLOG_FILE);
+	eventlog_reader_open(&c->reader, path);
+	free(path);
+	log_event(c, "console.opened", NULL, "console opened by %s%s%s", actor(),
+	    c->feed != NULL ? ", watch feed on " : "",
+	    c->feed != NULL ? feed_server_address(c->feed) : "");
+	poll_events(c);
+	monitor_run(c->mon, c->opts.refresh_ms, on_refreshed, c);
+	return 0;
+}
+
+int
+console_main(struct ctx *ctx, const struct console_opts *opts)
+{
+	struct console *c = xcalloc(1, sizeof *c);
+	struct err e = { 0, "" };
+	struct ui_opts uo;
+	int rc;
+
+	c->ctx = ctx;
+	c->opts = *opts;
+	if (c->opts.refresh_ms <= 0)
+		c->opts.refresh_ms = 1000;
+	c->loop = loop_new();
+	view_init(&c->view);
+	snapshot_init(&c->snap);
+	sb_init(&c->snapbuf);
+	c->reader.fd = -1;
+	c->view.period_ms = c->opts.refresh_ms;
+	c->view.max_lag_seconds = ctx->cfg.max_lag_seconds;
+	c->view.rehearsal = ctx->cfg.rehearsal;
+	view_set(&c->view.provider, provider_name(ctx->cfg.provider));
+	c->view.now = now_ms();
+	if ((opts->watch ? setup_watch(c, &e) : setup_driver(c, &e)) != 0)
+		goto fail;
+	loop_signal(c->loop, SIGTERM, on_signal, c);
+	loop_signal(c->loop, SIGHUP, on_signal, c);
+	loop_signal(c->loop, SIGINT, on_signal, c);
+	signal(SIGPIPE, SIG_IGN);
+	memset(&uo, 0, sizeof uo);
+	uo.color = ctx->color;
+	uo.mouse = opts->mouse;
+	if (!opts->watch) {
+		c->ops.request = on_request;
+		c->ops.enabled = req_enabled;
+		c->ops.label = req_label;
+		c->ops.mistyped = on_mistyped;
+		c->ops.arg = c;
+		uo.ops = &c->ops;
+	}
+	if ((c->ui = ui_new(c->loop, &c->view, &uo, &e)) == NULL)
+		goto fail;
+	c->tick = loop_timer_add(c->loop, TICK_MS, on_tick, c);
+	loop_run(c->loop);
+	ui_free(c->ui);
+	c->ui = NULL;
+	rc = c->exit_code;
+	if (c->log != NULL && !c->closed_logged)
+		log_event(c, "console.closed", NULL, "console closed by %s",
+		    actor());
+	goto out;
+fail:
+	rc = report_error(&e, command_find(opts->watch ? "watch" : "console"));
+out:
+	if (c->tick != NULL)
+		loop_timer_cancel(c->tick);
+	if (c->val != NULL)
+		validation_free(c->val);
+	if (c->orch != NULL)
+		orch_free(c->orch);
+	if (c->hb != NULL)
+		heartbeat_stop(c->hb);
+	if (c->hb_pg != NULL)
+		pg_free(c->hb_pg);
+	feed_server_free(c->feed);
+	feed_client_free(c->client);
+	if (c->mon != NULL)
+		monitor_free(c->mon);
+	if (c->prov != NULL)
+		provider_free(c->prov);
+	if (c->log != NULL)
+		eventlog_close(c->log);
+	if (c->lock != NULL)
+		lock_release(c->lock);
+	eventlog_reader_close(&c->reader);
+	if (c->have_file_state)
+		state_free(&c->file_state);
+	c->view.state = NULL;
+	snapshot_clear(&c->snap);
+	view_clear(&c->view);
+	sb_free(&c->snapbuf);
+	loop_free(c->loop);
+	free(c);
+	return rc;
+}

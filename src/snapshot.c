@@ -1,0 +1,703 @@
+/* snapshot.c - the JSON of the console's model; see snapshot.h. Written
+ * by hand into one buffer: with 10,000 tables a cJSON tree would cost the
+ * driver several megabytes a second for a picture. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "snapshot.h"
+
+/* s escaped for a JSON string, without the quotes. */
+static void
+jraw(struct strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"':
+			sb_puts(sb, "\\\"");
+			break;
+		case '\\':
+			sb_puts(sb, "\\\\");
+			break;
+		case '\n':
+			sb_puts(sb, "\\n");
+			break;
+		case '\t':
+			sb_puts(sb, "\\t");
+			break;
+		case '\r':
+			sb_puts(sb, "\\r");
+			break;
+		default:
+			if (*p < 0x20) {
+				sb_puts(sb, "\\u00");
+				sb_putc(sb, hex[*p >> 4]);
+				sb_putc(sb, hex[*p & 15]);
+			} else
+				sb_putc(sb, (char)*p);
+		}
+	}
+}
+
+static void
+jstr(struct strbuf *sb, const char *s)
+{
+	if (s == NULL) {
+		sb_puts(sb, "null");
+		return;
+	}
+	sb_putc(sb, '"');
+	jraw(sb, s);
+	sb_putc(sb, '"');
+}
+
+static void
+jnum(struct strbuf *sb, double v)
+{
+	if (isnan(v) || isinf(v))
+		sb_puts(sb, "null");
+	else
+		sb_printf(sb, "%.17g", v);
+}
+
+static void
+jcount(struct strbuf *sb, int64_t v)
+{
+	if (v < 0)
+		sb_puts(sb, "null");
+	else
+		sb_printf(sb, "%lld", (long long)v);
+}
+
+static void
+key(struct strbuf *sb, const char *k, bool *first)
+{
+	if (!*first)
+		sb_putc(sb, ',');
+	*first = false;
+	jstr(sb, k);
+	sb_putc(sb, ':');
+}
+
+static void
+jseries(struct strbuf *sb, const struct series *s)
+{
+	size_t i;
+	int64_t t;
+	double v;
+
+	sb_puts(sb, "{\"name\":");
+	jstr(sb, s->name);
+	sb_puts(sb, ",\"unit\":");
+	jstr(sb, s->unit);
+	sb_printf(sb, ",\"updated_ms\":%lld,\"t\":[", (long long)s->updated_at);
+	for (i = 0; i < s->n; i++) {
+		series_at(s, i, &t);
+		sb_printf(sb, "%s%lld", i > 0 ? "," : "", (long long)t);
+	}
+	sb_puts(sb, "],\"v\":[");
+	for (i = 0; i < s->n; i++) {
+		v = series_at(s, i, NULL);
+		if (i > 0)
+			sb_putc(sb, ',');
+		if (isnan(v) || isinf(v))
+			sb_puts(sb, "null");
+		else
+			sb_printf(sb, "%.6g", v);
+	}
+	sb_puts(sb, "]}");
+}
+
+static void
+jrepl(struct strbuf *sb, const struct view *v, const struct monitor_model *m)
+{
+	const struct repl_status *r = &m->repl;
+	bool f = true;
+
+	sb_putc(sb, '{');
+	key(sb, "provider", &f);
+	jstr(sb, v->provider);
+	key(sb, "status", &f);
+	jstr(sb, r->status);
+	key(sb, "stop_reason", &f);
+	jstr(sb, r->stop_reason);
+	key(sb, "full_load_percent", &f);
+	jnum(sb, r->full_load_percent);
+	key(sb, "tables_loaded", &f);
+	jcount(sb, r->tables_loaded);
+	key(sb, "tables_loading", &f);
+	jcount(sb, r->tables_loading);
+	key(sb, "tables_queued", &f);
+	jcount(sb, r->tables_queued);
+	key(sb, "tables_errored", &f);
+	jcount(sb, r->tables_errored);
+	key(sb, "lag_seconds", &f);
+	sb_puts(sb, "{\"source\":");
+	jnum(sb, r->lag_source);
+	sb_puts(sb, ",\"target\":");
+	jnum(sb, r->lag_target);
+	sb_puts(sb, ",\"end_to_end\":");
+	jnum(sb, m->lag_e2e);
+	sb_putc(sb, '}');
+	key(sb, "last_failure", &f);
+	jstr(sb, r->last_failure);
+	if (r->slot_name != NULL) {
+		key(sb, "slot", &f);
+		sb_puts(sb, "{\"name\":");
+		jstr(sb, r->slot_name);
+		sb_printf(sb, ",\"active\":%s,\"confirmed_flush_lsn\":",
+		    r->slot_active ? "true" : "false");
+		jstr(sb, r->confirmed_flush_lsn);
+		sb_puts(sb, ",\"wal_retained_bytes\":");
+		jcount(sb, r->wal_retained_bytes);
+		sb_putc(sb, '}');
+	}
+	key(sb, "error", &f);
+	jstr(sb, r->error);
+	key(sb, "updated_ms", &f);
+	sb_printf(sb, "%lld", (long long)r->updated_at);
+	sb_putc(sb, '}');
+}
+
+static void
+jtables(struct strbuf *sb, const struct view *v, const struct table_list *l)
+{
+	size_t i;
+
+	sb_putc(sb, '[');
+	for (i = 0; i < l->n; i++) {
+		const struct table_stat *t = &l->v[i];
+		int c = view_table_check(v, t);
+
+		if (i > 0)
+			sb_putc(sb, ',');
+		/* schema.name for people (as status --json), and the parts */
+		sb_puts(sb, "{\"table\":\"");
+		jraw(sb, t->schema);
+		sb_putc(sb, '.');
+		jraw(sb, t->name);
+		sb_putc(sb, '"');
+		sb_puts(sb, ",\"schema\":");
+		jstr(sb, t->schema);
+		sb_puts(sb, ",\"name\":");
+		jstr(sb, t->name);
+		sb_puts(sb, ",\"state\":");
+		jstr(sb, t->state);
+		sb_puts(sb, ",\"source_rows\":");
+		jcount(sb, t->source_rows);
+		sb_puts(sb, ",\"target_rows\":");
+		jcount(sb, t->target_rows);
+		sb_puts(sb, ",\"inserts\":");
+		jcount(sb, t->inserts);
+		sb_puts(sb, ",\"updates\":");
+		jcount(sb, t->updates);
+		sb_puts(sb, ",\"deletes\":");
+		jcount(sb, t->deletes);
+		sb_puts(sb, ",\"check\":");
+		jstr(sb, c >= 0 ? check_status_name(c) : NULL);
+		sb_putc(sb, '}');
+	}
+	sb_putc(sb, ']');
+}
+
+void
+snapshot_json(const struct view *v, bool with_tables, int64_t now,
+    struct strbuf *sb)
+{
+	const struct monitor_model *m = v->mon;
+	const struct state *st = v->state;
+	char ts[40];
+	bool f = true;
+	size_t i;
+
+	time_rfc3339(now, ts, sizeof ts);
+	sb_putc(sb, '{');
+	key(sb, "version", &f);
+	sb_printf(sb, "%d", SNAPSHOT_VERSION);
+	key(sb, "written_at", &f);
+	jstr(sb, ts);
+	key(sb, "written_ms", &f);
+	sb_printf(sb, "%lld", (long long)now);
+	key(sb, "environment", &f);
+	jstr(sb, v->environment);
+	key(sb, "rehearsal", &f);
+	sb_puts(sb, v->rehearsal ? "true" : "false");
+	key(sb, "phase", &f);
+	sb_puts(sb, "{\"name\":");
+	jstr(sb, phase_name(st != NULL ? st->phase : PHASE_PRE_VALIDATION));
+	sb_puts(sb, ",\"status\":");
+	jstr(sb, phase_status_name(st != NULL ? st->phase_status : PS_PENDING));
+	sb_putc(sb, '}');
+	if (m != NULL) {
+		key(sb, "replication", &f);
+		jrepl(sb, v, m);
+		if (with_tables) {
+			key(sb, "tables", &f);
+			jtables(sb, v, &m->tables);
+		}
+	}
+	key(sb, "driver", &f);
+	if (v->driver.pid != 0) {
+		sb_printf(sb, "{\"pid\":%ld,\"user\":", v->driver.pid);
+		jstr(sb, v->driver.user);
+		sb_puts(sb, ",\"host\":");
+		jstr(sb, v->driver.host);
+		sb_puts(sb, ",\"since\":");
+		jstr(sb, v->driver.since);
+		sb_putc(sb, '}');
+	} else
+		sb_puts(sb, "null");
+	key(sb, "watchers", &f);
+	sb_printf(sb, "%d", v->watchers);
+	key(sb, "provider", &f);
+	jstr(sb, v->provider);
+	key(sb, "max_lag_seconds", &f);
+	jnum(sb, v->max_lag_seconds);
+	key(sb, "period_ms", &f);
+	sb_printf(sb, "%d", v->period_ms);
+	key(sb, "state", &f);
+	if (st != NULL) {
+		char *text = state_to_json(st), *p;
+
+		/* One line: the feed is one JSON object a line. Newlines and tabs
+		 * are only whitespace there (strings escape theirs). */
+		for (p = text; *p != '\0'; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
+		sb_puts(sb, text);
+		free(text);
+	} else
+		sb_puts(sb, "null");
+	if (m != NULL) {
+		key(sb, "monitor", &f);
+		sb_printf(sb, "{\"refreshed_ms\":%lld,\"generation\":%u,"
+		    "\"heartbeat_writer\":%s,\"error\":", (long long)m->refreshed_at,
+		    m->generation, m->heartbeat_writer ? "true" : "false");
+		jstr(sb, m->error);
+		sb_puts(sb, ",\"lag_error\":");
+		jstr(sb, m->lag_error);
+		sb_putc(sb, '}');
+		if (with_tables) {
+			key(sb, "series", &f);
+			sb_putc(sb, '[');
+			for (i = 0; i < SERIES_COUNT; i++) {
+				if (i > 0)
+					sb_putc(sb, ',');
+				jseries(sb, &m->series[i]);
+			}
+			sb_putc(sb, ']');
+		}
+	}
+	if (with_tables) {
+		key(sb, "metrics", &f);
+		sb_putc(sb, '[');
+		for (i = 0; i < v->nmetrics; i++) {
+			if (i > 0)
+				sb_putc(sb, ',');
+			jseries(sb, &v->metrics[i]);
+		}
+		sb_putc(sb, ']');
+	}
+	key(sb, "orchestrator", &f);
+	sb_printf(sb, "{\"busy\":%s,\"step\":", v->busy ? "true" : "false");
+	jstr(sb, v->step);
+	sb_puts(sb, ",\"progress\":");
+	jstr(sb, v->progress);
+	sb_puts(sb, ",\"next_phase\":");
+	jstr(sb, v->next_phase < PHASE_COUNT ? phase_name(v->next_phase) : NULL);
+	sb_puts(sb, ",\"switch_seconds_left\":");
+	jnum(sb, v->switch_left >= 0 ? v->switch_left : NAN);
+	sb_puts(sb, ",\"gate\":");
+	if (v->have_gate) {
+		sb_puts(sb, "{\"lag_e2e\":");
+		jnum(sb, v->gate_lag_e2e);
+		sb_puts(sb, ",\"lag_provider\":");
+		jnum(sb, v->gate_lag_provider);
+		sb_puts(sb, ",\"held_seconds\":");
+		jnum(sb, v->gate_held);
+		sb_puts(sb, ",\"hold_seconds\":");
+		jnum(sb, v->gate_hold);
+		sb_puts(sb, ",\"threshold_seconds\":");
+		jnum(sb, v->gate_threshold);
+		sb_putc(sb, '}');
+	} else
+		sb_puts(sb, "null");
+	sb_puts(sb, ",\"checks\":");
+	if (v->checks_title != NULL) {
+		sb_puts(sb, "{\"title\":");
+		jstr(sb, v->checks_title);
+		sb_printf(sb, ",\"passed\":%s,\"list\":[",
+		    v->checks_passed ? "true" : "false");
+		for (i = 0; i < CHK_COUNT; i++) {
+			if (i > 0)
+				sb_putc(sb, ',');
+			sb_puts(sb, "{\"name\":");
+			jstr(sb, check_name(i));
+			sb_puts(sb, ",\"status\":");
+			jstr(sb, v->checks[i].status >= 0 ?
+			    check_status_name(v->checks[i].status) : NULL);
+			sb_puts(sb, ",\"detail\":");
+			jstr(sb, v->checks[i].detail);
+			sb_putc(sb, '}');
+		}
+		sb_puts(sb, "]}");
+	} else
+		sb_puts(sb, "null");
+	sb_putc(sb, '}');
+	key(sb, "validation", &f);
+	sb_printf(sb, "{\"running\":%s,\"full\":%s,\"tables_done\":%zu,"
+	    "\"tables_total\":%zu}", v->validating ? "true" : "false",
+	    v->validating_full ? "true" : "false", v->val_done, v->val_total);
+	sb_putc(sb, '}');
+}
+
+int
+snapshot_save(const char *state_dir, const char *json, size_t len,
+    struct err *e)
+{
+	char *path = xasprintf("%s/%s", state_dir, SNAPSHOT_FILE);
+	char *tmp = xasprintf("%s/.%s.%ld", state_dir, SNAPSHOT_FILE,
+	    (long)getpid());
+	int fd, rc = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err_set(e, EXIT_RUNTIME, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, json, len) != 0 || write_all(fd, "\n", 1) != 0) {
+		err_set(e, EXIT_RUNTIME, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		err_set(e, EXIT_RUNTIME, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+void
+snapshot_init(struct snapshot *s)
+{
+	int i;
+
+	memset(s, 0, sizeof *s);
+	repl_status_init(&s->mon.repl);
+	s->mon.lag_e2e = NAN;
+	for (i = 0; i < SERIES_COUNT; i++)
+		series_init(&s->mon.series[i], "", "");
+}
+
+static void
+metrics_clear(struct snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nmetrics; i++)
+		series_clear(&s->metrics[i]);
+	free(s->metrics);
+	s->metrics = NULL;
+	s->nmetrics = 0;
+}
+
+void
+snapshot_clear(struct snapshot *s)
+{
+	int i;
+
+	repl_status_clear(&s->mon.repl);
+	table_list_clear(&s->mon.tables);
+	for (i = 0; i < SERIES_COUNT; i++)
+		series_clear(&s->mon.series[i]);
+	free(s->mon.lag_error);
+	free(s->mon.error);
+	if (s->have_state)
+		state_free(&s->state);
+	metrics_clear(s);
+	memset(s, 0, sizeof *s);
+}
+
+static const char *
+gstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double
+gnum(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static int64_t
+gcount(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 ?
+	    (int64_t)v->valuedouble : -1;
+}
+
+static bool
+gbool(const cJSON *o, const char *k)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static char *
+dupz(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static int
+status_from_name(const char *s)
+{
+	int i;
+
+	for (i = CHECK_PASS; s != NULL && i <= CHECK_ERROR; i++)
+		if (strcmp(check_status_name(i), s) == 0)
+			return i;
+	return -1;
+}
+
+static void
+read_series(struct series *s, const cJSON *o)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
+	const cJSON *a, *b;
+	const char *name = gstr(o, "name"), *unit = gstr(o, "unit");
+
+	series_clear(s);
+	series_init(s, name != NULL ? name : "", unit != NULL ? unit : "");
+	for (a = t != NULL ? t->child : NULL, b = v != NULL ? v->child : NULL;
+	    a != NULL && b != NULL; a = a->next, b = b->next)
+		series_push(s, (int64_t)a->valuedouble, cJSON_IsNumber(b) ?
+		    b->valuedouble : NAN);
+	s->updated_at = (int64_t)gnum(o, "updated_ms");
+}
+
+static void
+read_repl(struct repl_status *r, double *e2e, const cJSON *o)
+{
+	const cJSON *lag = cJSON_GetObjectItemCaseSensitive(o, "lag_seconds");
+	const cJSON *slot = cJSON_GetObjectItemCaseSensitive(o, "slot");
+
+	repl_status_clear(r);
+	r->provider = dupz(gstr(o, "provider"));
+	r->status = dupz(gstr(o, "status"));
+	r->stop_reason = dupz(gstr(o, "stop_reason"));
+	r->last_failure = dupz(gstr(o, "last_failure"));
+	r->error = dupz(gstr(o, "error"));
+	r->full_load_percent = gnum(o, "full_load_percent");
+	r->tables_loaded = (int)gcount(o, "tables_loaded");
+	r->tables_loading = (int)gcount(o, "tables_loading");
+	r->tables_queued = (int)gcount(o, "tables_queued");
+	r->tables_errored = (int)gcount(o, "tables_errored");
+	r->lag_source = gnum(lag, "source");
+	r->lag_target = gnum(lag, "target");
+	*e2e = gnum(lag, "end_to_end");
+	if (cJSON_IsObject(slot)) {
+		r->slot_name = dupz(gstr(slot, "name"));
+		r->slot_active = gbool(slot, "active");
+		r->confirmed_flush_lsn = dupz(gstr(slot, "confirmed_flush_lsn"));
+		r->wal_retained_bytes = gcount(slot, "wal_retained_bytes");
+	}
+	r->updated_at = (int64_t)gnum(o, "updated_ms");
+}
+
+static void
+read_tables(struct table_list *l, const cJSON *arr)
+{
+	const cJSON *o;
+
+	table_list_clear(l);
+	cJSON_ArrayForEach(o, arr) {
+		const char *schema = gstr(o, "schema"), *name = gstr(o, "name");
+		struct table_stat *t;
+
+		if (schema == NULL || name == NULL)
+			continue;
+		t = table_list_get(l, schema, name);
+		t->state = dupz(gstr(o, "state"));
+		t->source_rows = gcount(o, "source_rows");
+		t->target_rows = gcount(o, "target_rows");
+		t->inserts = gcount(o, "inserts");
+		t->updates = gcount(o, "updates");
+		t->deletes = gcount(o, "deletes");
+		t->check = status_from_name(gstr(o, "check"));
+	}
+}
+
+int
+snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
+    struct err *e)
+{
+	const cJSON *x, *y, *it;
+	struct state st;
+	char *text;
+	int i;
+
+	if (!cJSON_IsObject(o) || (int)gnum(o, "version") != SNAPSHOT_VERSION)
+		return err_set(e, EXIT_RUNTIME, "snapshot: not a version %d "
+		    "snapshot", SNAPSHOT_VERSION);
+	/* The run's state first: the only part that can fail. */
+	x = cJSON_GetObjectItemCaseSensitive(o, "state");
+	if (cJSON_IsObject(x)) {
+		text = cJSON_PrintUnformatted(x);
+		if (state_from_json(&st, "snapshot", text, strlen(text), e) != 0) {
+			state_free(&st);
+			cJSON_free(text);
+			return -1;
+		}
+		cJSON_free(text);
+		if (s->have_state)
+			state_free(&s->state);
+		s->state = st;
+		s->have_state = true;
+	}
+	v->state = s->have_state ? &s->state : NULL;
+	view_set(&v->environment, gstr(o, "environment"));
+	v->rehearsal = gbool(o, "rehearsal");
+	view_set(&v->provider, gstr(o, "provider"));
+	v->max_lag_seconds = gnum(o, "max_lag_seconds");
+	if (gnum(o, "period_ms") > 0)
+		v->period_ms = (int)gnum(o, "period_ms");
+	v->snapshot_at = (int64_t)gnum(o, "written_ms");
+	x = cJSON_GetObjectItemCaseSensitive(o, "watchers");
+	v->watchers = cJSON_IsNumber(x) ? (int)x->valuedouble : -1;
+	x = cJSON_GetObjectItemCaseSensitive(o, "driver");
+	memset(&v->driver, 0, sizeof v->driver);
+	if (cJSON_IsObject(x)) {
+		v->driver.pid = (long)gnum(x, "pid");
+		snprintf(v->driver.user, sizeof v->driver.user, "%s",
+		    gstr(x, "user") != NULL ? gstr(x, "user") : "?");
+		snprintf(v->driver.host, sizeof v->driver.host, "%s",
+		    gstr(x, "host") != NULL ? gstr(x, "host") : "?");
+		snprintf(v->driver.since, sizeof v->driver.since, "%s",
+		    gstr(x, "since") != NULL ? gstr(x, "since") : "?");
+	}
+	x = cJSON_GetObjectItemCaseSensitive(o, "replication");
+	if (cJSON_IsObject(x))
+		read_repl(&s->mon.repl, &s->mon.lag_e2e, x);
+	x = cJSON_GetObjectItemCaseSensitive(o, "tables");
+	if (cJSON_IsArray(x))
+		read_tables(&s->mon.tables, x);
+	x = cJSON_GetObjectItemCaseSensitive(o, "monitor");
+	if (cJSON_IsObject(x)) {
+		s->mon.refreshed_at = (int64_t)gnum(x, "refreshed_ms");
+		s->mon.generation = (unsigned)gnum(x, "generation");
+		s->mon.heartbeat_writer = gbool(x, "heartbeat_writer");
+		free(s->mon.error);
+		s->mon.error = dupz(gstr(x, "error"));
+		free(s->mon.lag_error);
+		s->mon.lag_error = dupz(gstr(x, "lag_error"));
+	}
+	x = cJSON_GetObjectItemCaseSensitive(o, "series");
+	if (cJSON_IsArray(x)) {
+		i = 0;
+		cJSON_ArrayForEach(it, x) {
+			if (i >= SERIES_COUNT)
+				break;
+			read_series(&s->mon.series[i++], it);
+		}
+	}
+	x = cJSON_GetObjectItemCaseSensitive(o, "metrics");
+	if (cJSON_IsArray(x)) {
+		metrics_clear(s);
+		s->nmetrics = (size_t)cJSON_GetArraySize(x);
+		s->metrics = xcalloc(s->nmetrics > 0 ? s->nmetrics : 1,
+		    sizeof *s->metrics);
+		i = 0;
+		cJSON_ArrayForEach(it, x)
+			read_series(&s->metrics[i++], it);
+	}
+	v->mon = &s->mon;
+	v->metrics = s->metrics;
+	v->nmetrics = s->nmetrics;
+	x = cJSON_GetObjectItemCaseSensitive(o, "orchestrator");
+	if (cJSON_IsObject(x)) {
+		const char *np = gstr(x, "next_phase");
+		double left = gnum(x, "switch_seconds_left");
+
+		v->busy = gbool(x, "busy");
+		view_set(&v->step, gstr(x, "step"));
+		view_set(&v->progress, gstr(x, "progress"));
+		v->next_phase = np != NULL && phase_from_name(np) >= 0 ?
+		    phase_from_name(np) : PHASE_COUNT;
+		v->switch_left = isnan(left) ? -1 : left;
+		y = cJSON_GetObjectItemCaseSensitive(x, "gate");
+		v->have_gate = cJSON_IsObject(y);
+		if (v->have_gate) {
+			v->gate_lag_e2e = gnum(y, "lag_e2e");
+			v->gate_lag_provider = gnum(y, "lag_provider");
+			v->gate_held = gnum(y, "held_seconds");
+			v->gate_hold = gnum(y, "hold_seconds");
+			v->gate_threshold = gnum(y, "threshold_seconds");
+		}
+		y = cJSON_GetObjectItemCaseSensitive(x, "checks");
+		view_checks_clear(v);
+		if (cJSON_IsObject(y)) {
+			view_set(&v->checks_title, gstr(y, "title"));
+			v->checks_passed = gbool(y, "passed");
+			i = 0;
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(y,
+			    "list")) {
+				if (i >= CHK_COUNT)
+					break;
+				v->checks[i].status = status_from_name(gstr(it, "status"));
+				view_set(&v->checks[i].detail, gstr(it, "detail"));
+				i++;
+			}
+		}
+	}
+	x = cJSON_GetObjectItemCaseSensitive(o, "validation");
+	if (cJSON_IsObject(x)) {
+		v->validating = gbool(x, "running");
+		v->validating_full = gbool(x, "full");
+		v->val_done = gcount(x, "tables_done") > 0 ?
+		    (size_t)gcount(x, "tables_done") : 0;
+		v->val_total = gcount(x, "tables_total") > 0 ?
+		    (size_t)gcount(x, "tables_total") : 0;
+	}
+	return 0;
+}
+
+int
+snapshot_apply(struct snapshot *s, struct view *v, const char *text,
+    size_t len, struct err *e)
+{
+	cJSON *o = cJSON_ParseWithLength(text, len);
+	int rc;
+
+	if (o == NULL)
+		return err_set(e, EXIT_RUNTIME, "snapshot: not valid JSON");
+	rc = snapshot_apply_json(s, v, o, e);
+	cJSON_Delete(o);
+	return rc;
+}

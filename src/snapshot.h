@@ -1,0 +1,52 @@
+/* snapshot.h - the console's picture as JSON, for those who watch: the
+ * driving console writes it to <state_dir>/snapshot.json (atomically,
+ * after every refresh and when the run changes) and sends it over the
+ * watch feed; a watcher reads it back into its own view and draws the
+ * same panes. It is the JSON of `status --json` plus what the panes need
+ * beyond it: the run's full state, the series of the sparklines, the
+ * orchestrator's progress and the last validation's checks. It never
+ * holds a secret: no conninfo, no token. */
+#ifndef CUTOVER_SNAPSHOT_H
+#define CUTOVER_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "monitor.h"
+#include "state.h"
+#include "util.h"
+#include "view.h"
+
+#define SNAPSHOT_FILE "snapshot.json"
+#define SNAPSHOT_VERSION 1
+#define SNAPSHOT_MAX (64 << 20)
+
+/* Writes the snapshot of v into out. Without tables (a change of the run
+ * between two refreshes) the tables and series are left out, and a
+ * reader keeps the ones it has. */
+void snapshot_json(const struct view *v, bool with_tables, int64_t now,
+    struct strbuf *out);
+/* Replaces <state_dir>/snapshot.json (write, rename; no fsync: it is a
+ * picture, not a record). */
+int snapshot_save(const char *state_dir, const char *json, size_t len,
+    struct err *e);
+
+/* A watcher's copy of what a snapshot carries; v points into it. */
+struct snapshot {
+	struct monitor_model mon;
+	struct state state;
+	bool have_state;
+	struct series *metrics;
+	size_t nmetrics;
+};
+
+void snapshot_init(struct snapshot *s);
+void snapshot_clear(struct snapshot *s);
+/* Reads a snapshot into s and v (v->mon, v->state, v->metrics point into
+ * s). Returns 0, or -1 with e set; on error nothing changes. */
+int snapshot_apply(struct snapshot *s, struct view *v, const char *text,
+    size_t len, struct err *e);
+int snapshot_apply_json(struct snapshot *s, struct view *v,
+    const cJSON *o, struct err *e);
+
+#endif

@@ -1,0 +1,84 @@
+/* pane-lag.c - the lag now (the provider's source and target side, and
+ * the heartbeat's end to end), and a chart of the last minutes with the
+ * max_lag_seconds threshold drawn across it. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "ui-int.h"
+
+#define WINDOW_S 300
+
+static int
+lag_value(WINDOW *win, int y, int x, int w, const char *label, double s,
+    double threshold)
+{
+	char buf[32];
+	int n;
+
+	n = put(win, y, x, w, A_NORMAL, label);
+	fmt_seconds(buf, sizeof buf, s);
+	n += put(win, y, x + n, w - n, theme(isnan(s) ? TH_DIM :
+	    !isnan(threshold) && s > threshold ? TH_BAD : TH_OK) | A_BOLD, buf);
+	return n;
+}
+
+static void
+draw(struct pane *p, const struct view *v)
+{
+	const struct monitor_model *m = v->mon;
+	const struct series *s;
+	char buf[96], thr[32];
+	int x, w = p->w - 2, ch;
+
+	snprintf(buf, sizeof buf, "last %dm", WINDOW_S / 60);
+	pane_title(p, v, "Lag", buf, m != NULL ? m->refreshed_at : 0);
+	if (m == NULL) {
+		put(p->win, 1, 1, w, theme(TH_DIM), "no figures yet");
+		return;
+	}
+	x = lag_value(p->win, 1, 1, w, "e2e ", m->lag_e2e, v->max_lag_seconds);
+	x += lag_value(p->win, 1, 1 + x, w - x, w >= 36 ? "  src " : " src ",
+	    m->repl.lag_source, v->max_lag_seconds);
+	lag_value(p->win, 1, 1 + x, w - x, w >= 36 ? "  tgt " : " tgt ",
+	    m->repl.lag_target, v->max_lag_seconds);
+	if (p->h < 4)
+		return;
+	s = &m->series[SERIES_LAG_E2E];
+	if (s->n == 0 && m->series[SERIES_LAG_TARGET].n > 0)
+		s = &m->series[SERIES_LAG_TARGET];
+	ch = p->h - 3;
+	if (v->have_gate && ch > 2) {
+		snprintf(buf, sizeof buf, "gate: below %.0f s for %.0f of %.0f s",
+		    v->gate_threshold, v->gate_held, v->gate_hold);
+		put(p->win, 2, 1, w, theme(v->gate_held >= v->gate_hold ? TH_OK :
+		    TH_WARN), buf);
+		spark_chart(p->win, 3, 1, ch - 1, w, s, v->max_lag_seconds, v->now,
+		    WINDOW_S);
+	} else {
+		spark_chart(p->win, 2, 1, ch, w, s, v->max_lag_seconds, v->now,
+		    WINDOW_S);
+	}
+	put(p->win, p->h - 1, 1, w, theme(TH_DIM), "-5m");
+	if (!isnan(v->max_lag_seconds)) {
+		fmt_seconds(thr, sizeof thr, v->max_lag_seconds);
+		snprintf(buf, sizeof buf, "%s limit %s", G.threshold, thr);
+		put(p->win, p->h - 1, 1 + (w - text_width(buf)) / 2, w,
+		    theme(TH_THRESHOLD), buf);
+	}
+	put_right(p->win, p->h - 1, 1, w, theme(TH_DIM), s == &m->series[
+	    SERIES_LAG_E2E] ? "e2e now" : "tgt now");
+	if (m->lag_error != NULL && !v->have_gate && p->h > 5)
+		put(p->win, 2, 1, w, theme(TH_WARN), m->lag_error);
+	else if (!m->heartbeat_writer && m->series[SERIES_LAG_E2E].n > 0 &&
+	    !v->have_gate && p->h > 5)
+		put(p->win, 2, 1, w, theme(TH_WARN), "no heartbeat writer");
+}
+
+const struct pane_ops pane_lag_ops = {
+	.name = "Lag",
+	.interest = VIEW_CH_MONITOR | VIEW_CH_CLOCK | VIEW_CH_STATE,
+	.focusable = true,
+	.draw = draw,
+};

@@ -1,0 +1,217 @@
+/* pane-phases.c - the eight phases as a stepper (done, running, pending,
+ * failed, rolled back), the current phase's checks, the armed state, the
+ * switch timeout counting down, and the next action with its key. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ui-int.h"
+
+static const char *const short_check[CHK_COUNT] = {
+	"status", "lag", "rows", "cksum", "seq", "pk"
+};
+
+static const char *
+glyph(enum phase_status s, enum role *r)
+{
+	switch (s) {
+	case PS_DONE:
+		*r = TH_OK;
+		return G.done;
+	case PS_RUNNING:
+		*r = TH_WARN;
+		return G.running;
+	case PS_FAILED:
+		*r = TH_BAD;
+		return G.failed;
+	case PS_ROLLED_BACK:
+		*r = TH_BAD;
+		return G.rolled_back;
+	default:
+		*r = TH_DIM;
+		return G.pending;
+	}
+}
+
+static enum phase_status
+status_of(const struct view *v, int i)
+{
+	const struct state *st = v->state;
+
+	if (st == NULL)
+		return PS_PENDING;
+	if ((int)st->phase == i && st->phase_status != PS_PENDING)
+		return st->phase_status;
+	return st->phases[i].status;
+}
+
+static void
+list(struct pane *p, const struct view *v, int *y)
+{
+	const struct state *st = v->state;
+	char buf[64], dur[32];
+	enum phase_status s;
+	enum role r;
+	const char *g;
+	int i, x, w = p->w - 2;
+
+	for (i = 0; i < PHASE_COUNT && *y < p->h; i++, (*y)++) {
+		s = status_of(v, i);
+		g = glyph(s, &r);
+		x = put(p->win, *y, 1, w, theme(r) | A_BOLD, g);
+		snprintf(buf, sizeof buf, " %d %-17s", i + 1, phase_name(i));
+		x += put(p->win, *y, 1 + x, w - x, st != NULL && (int)st->phase == i ?
+		    A_BOLD : A_NORMAL, buf);
+		x += put(p->win, *y, 1 + x, w - x, theme(r),
+		    s == PS_PENDING ? "" : phase_status_name(s));
+		if (st != NULL && st->phases[i].started_at > 0) {
+			int64_t end = st->phases[i].finished_at > 0 ?
+			    st->phases[i].finished_at : s == PS_RUNNING ? v->now : 0;
+
+			if (end > 0) {
+				fmt_age(dur, sizeof dur, end - st->phases[i].started_at);
+				put_right(p->win, *y, 1 + x, w - x, theme(TH_DIM), dur);
+			}
+		}
+	}
+}
+
+static void
+stepper(struct pane *p, const struct view *v, int *y)
+{
+	const struct state *st = v->state;
+	enum phase_status s;
+	enum role r;
+	const char *g;
+	char buf[16];
+	int i, x = 0, w = p->w - 2;
+
+	for (i = 0; i < PHASE_COUNT; i++) {
+		s = status_of(v, i);
+		snprintf(buf, sizeof buf, "%d", i + 1);
+		x += put(p->win, *y, 1 + x, w - x, st != NULL && (int)st->phase == i ?
+		    A_BOLD | A_UNDERLINE : A_NORMAL, buf);
+		g = glyph(s, &r);
+		x += put(p->win, *y, 1 + x, w - x, theme(r) | A_BOLD, g);
+		x += put(p->win, *y, 1 + x, w - x, A_NORMAL, " ");
+	}
+	(*y)++;
+	if (st != NULL && *y < p->h) {
+		x = putf(p->win, *y, 1, w, A_BOLD, "%s ", phase_name(st->phase));
+		glyph(st->phase_status, &r);
+		put(p->win, *y, 1 + x, w - x, theme(r), st->completed ? "complete" :
+		    phase_status_name(st->phase_status));
+		(*y)++;
+	}
+}
+
+static void
+checks(struct pane *p, const struct view *v, int *y, bool detailed)
+{
+	int i, x, w = p->w - 2;
+
+	if (v->checks_title == NULL || *y >= p->h)
+		return;
+	if (!detailed) {
+		x = put(p->win, *y, 1, w, theme(TH_DIM), "checks");
+		for (i = 0; i < CHK_COUNT; i++) {
+			int st = v->checks[i].status;
+
+			x += put(p->win, *y, 1 + x, w - x, A_NORMAL, " ");
+			x += put(p->win, *y, 1 + x, w - x, theme(check_role(st)) | A_BOLD,
+			    st == CHECK_PASS ? G.done : st == CHECK_FAIL ||
+			    st == CHECK_ERROR ? G.failed : st == CHECK_WARN ? "!" : "-");
+			x += put(p->win, *y, 1 + x, w - x, A_NORMAL, short_check[i]);
+		}
+		(*y)++;
+		return;
+	}
+	put(p->win, (*y)++, 1, w, A_BOLD, v->checks_title);
+	for (i = 0; i < CHK_COUNT && *y < p->h; i++, (*y)++) {
+		x = putf(p->win, *y, 3, w - 2, A_NORMAL, "%-19s", check_name(i));
+		x += put(p->win, *y, 3 + x, w - 2 - x,
+		    theme(check_role(v->checks[i].status)) | A_BOLD,
+		    check_mark(v->checks[i].status));
+		if (v->checks[i].detail != NULL)
+			put(p->win, *y, 4 + x, w - 3 - x, A_NORMAL,
+			    v->checks[i].detail);
+	}
+}
+
+static void
+next_action(struct pane *p, const struct view *v, int *y)
+{
+	const struct state *st = v->state;
+	char buf[160], t[32];
+	const char *key;
+	int w = p->w - 2, x;
+
+	if (*y >= p->h)
+		return;
+	if (st != NULL && st->armed && !st->fenced && *y < p->h) {
+		key = keys_first(REQ_DISARM, v->read_only);
+		snprintf(buf, sizeof buf, "ARMED: drain fences writes next%s%s%s",
+		    key != NULL ? " (" : "", key != NULL ? key : "",
+		    key != NULL ? " disarms)" : "");
+		put(p->win, (*y)++, 1, w, theme(TH_BAD) | A_BOLD, buf);
+	}
+	if (v->switch_left >= 0 && *y < p->h) {
+		fmt_age(t, sizeof t, (int64_t)(v->switch_left * 1000));
+		snprintf(buf, sizeof buf, "switch timeout in %s", t);
+		put(p->win, (*y)++, 1, w, theme(v->switch_left < 60 ? TH_BAD : TH_WARN) |
+		    A_BOLD, buf);
+	}
+	if (v->busy && *y < p->h) {
+		x = put(p->win, *y, 1, w, theme(TH_WARN), "now: ");
+		put(p->win, *y, 1 + x, w - x, A_NORMAL, v->progress != NULL ?
+		    v->progress : v->step != NULL ? v->step : "working");
+		(*y)++;
+		return;
+	}
+	if (*y >= p->h)
+		return;
+	if (v->next_phase >= PHASE_COUNT || (st != NULL && st->completed)) {
+		put(p->win, (*y)++, 1, w, theme(TH_OK), "run complete");
+		return;
+	}
+	key = keys_first(REQ_RUN, v->read_only);
+	if (key != NULL && w < 34)
+		snprintf(buf, sizeof buf, "%s: run %d %s", key, v->next_phase + 1,
+		    phase_name(v->next_phase));
+	else if (key != NULL)
+		snprintf(buf, sizeof buf, "next: %s runs %d/%d %s", key,
+		    v->next_phase + 1, PHASE_COUNT, phase_name(v->next_phase));
+	else
+		snprintf(buf, sizeof buf, "next: %d/%d %s (the driver runs it)",
+		    v->next_phase + 1, PHASE_COUNT, phase_name(v->next_phase));
+	put(p->win, (*y)++, 1, w, A_BOLD, buf);
+}
+
+static void
+draw(struct pane *p, const struct view *v)
+{
+	int y = 1;
+
+	pane_title(p, v, "Phases", v->busy ? "running" : NULL, -1);
+	if (p->h - 1 >= PHASE_COUNT + 3) {
+		list(p, v, &y);
+		next_action(p, v, &y);
+		checks(p, v, &y, p->zoomed);
+		if (p->zoomed && v->step != NULL && y < p->h)
+			putf(p->win, y++, 1, p->w - 2, theme(TH_DIM), "step: %s",
+			    v->step);
+	} else {
+		stepper(p, v, &y);
+		next_action(p, v, &y);
+		checks(p, v, &y, false);
+	}
+}
+
+const struct pane_ops pane_phases_ops = {
+	.name = "Phases",
+	.interest = VIEW_CH_STATE | VIEW_CH_CLOCK | VIEW_CH_VALIDATION,
+	.focusable = true,
+	.draw = draw,
+};
