@@ -550,16 +550,33 @@ static const flow_step resume_flow[] = { resume_look, resume_act, NULL };
 const struct step step_pgbouncer_resume = { "pgbouncer.resume", NULL,
 	resume_describe, resume_flow };
 
-/* The source's roles and database setting, as they were. */
+/* The source's roles and database setting, as they were: each role this
+ * run made NOLOGIN (o->k), looked at first. */
+static int
+login_look(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	const char *params[1];
+
+	(void)prev;
+	if ((size_t)o->k >= o->st.nfenced_roles) {
+		f->pc += 2;	/* every role done: past login_next, login_again */
+		return FLOW_NEXT;
+	}
+	params[0] = o->st.fenced_roles[o->k];
+	return flow_query(f, o->src, "SELECT coalesce((SELECT rolcanlogin FROM"
+	    " pg_roles WHERE rolname = $1), true)", 1, params);
+}
+
 static int
 login_next(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
 	char *sql;
 
-	(void)prev;
-	if ((size_t)o->k >= o->st.nfenced_roles) {
-		f->pc++;	/* every role done: past login_again */
+	if (pgr_bool(prev, 0, 0)) {
+		if (orch_already(f, o->st.fenced_roles[o->k]) != 0)
+			return FLOW_FAIL;
 		return FLOW_NEXT;
 	}
 	sql = sql_role_login(o->st.fenced_roles[o->k], true);
@@ -577,21 +594,18 @@ login_again(struct flow *f, PGresult *prev)
 {
 	(void)prev;
 	O(f)->k++;
-	return flow_back(f, 1, 0);
+	return flow_back(f, 2, 0);	/* to login_look */
 }
 
 static int
-rw_act(struct flow *f, PGresult *prev)
+rw_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
-
 	(void)prev;
-	if (!o->st.readonly_set)
+	if (!O(f)->st.readonly_set) {
+		f->pc++;	/* past rw_do */
 		return FLOW_NEXT;
-	if (orch_act(f, "make new transactions writable again", "ALTER DATABASE "
-	    "<this database> RESET default_transaction_read_only") != 0)
-		return FLOW_FAIL;
-	return flow_query(f, o->src, "SELECT current_database()", 0, NULL);
+	}
+	return ro_look(f, NULL);
 }
 
 static int
@@ -600,9 +614,16 @@ rw_do(struct flow *f, PGresult *prev)
 	struct orch *o = O(f);
 	char *sql;
 
-	if (prev == NULL)
+	if (!pgr_bool(prev, 0, 1)) {
+		if (orch_already(f, "database writable by default") != 0)
+			return FLOW_FAIL;
 		return FLOW_NEXT;
+	}
 	sql = sql_database_readonly(pgr_value(prev, 0, 0), false);
+	if (orch_act(f, "make new transactions writable again", sql) != 0) {
+		free(sql);
+		return FLOW_FAIL;
+	}
 	flow_query_simple(f, o->src, sql);
 	free(sql);
 	return FLOW_QUERY;
@@ -646,7 +667,7 @@ unfence_describe(struct orch *o, struct strbuf *out)
 }
 
 static const flow_step unfence_flow[] = { resume_look, resume_act,
-	login_next, login_again, rw_act, rw_do, unfenced, NULL };
+	login_look, login_next, login_again, rw_look, rw_do, unfenced, NULL };
 const struct step step_unfence_source = { "source.unfence",
 	unfence_source_applies, unfence_describe, unfence_flow };
 

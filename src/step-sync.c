@@ -195,30 +195,46 @@ const struct step step_reverse_catchup = { "sentinel.back",
 
 /* ------------------------------------------------ provider operations */
 
+/* A provider call in flight. On success the state records the new
+ * replication direction (and is saved) before the flow goes on and the
+ * action's outcome is logged: a crash in between then finds the state
+ * already moved on and does not take the action again. */
 struct pcall {
 	struct orch *o;
 	struct flow *f;
+	int now;                   /* enum repl_direction after success */
 };
 
 static void
 provider_done(struct provider *p, int rc, const struct err *e, void *arg)
 {
 	struct pcall *c = arg;
+	struct err se = { 0, "" };
 
 	(void)p;
 	/* A step abandoned meanwhile: nothing waits for this answer. */
-	if (c->o->flow == c->f)
+	if (c->o->flow == c->f) {
+		if (rc == 0) {
+			c->o->st.replication = (enum repl_direction)c->now;
+			if (!c->o->opts.dry_run &&
+			    state_save(&c->o->st, c->o->state_dir, &se) != 0) {
+				rc = -1;
+				e = &se;
+			}
+		}
 		flow_continue(c->f, rc, e);
+	}
 	free(c);
 }
 
 static struct pcall *
-pcall(struct flow *f)
+pcall(struct flow *f, enum repl_direction now)
 {
 	struct pcall *c = xcalloc(1, sizeof *c);
 
 	c->o = O(f);
 	c->f = f;
+	c->now = now;
 	return c;
 }
 
@@ -242,16 +258,8 @@ stop_act(struct flow *f, PGresult *prev)
 	}
 	sb_free(&d);
 	orch_heartbeat(o, false);
-	o->prov->ops->stop(o->prov, provider_done, pcall(f));
+	o->prov->ops->stop(o->prov, provider_done, pcall(f, REPL_STOPPED));
 	return flow_wait_external(f);
-}
-
-static int
-stop_done(struct flow *f, PGresult *prev)
-{
-	(void)prev;
-	O(f)->st.replication = REPL_STOPPED;
-	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
 }
 
 static void
@@ -260,7 +268,7 @@ stop_describe(struct orch *o, struct strbuf *out)
 	o->prov->ops->describe(o->prov, "stop", out);
 }
 
-static const flow_step stop_flow[] = { stop_act, stop_done, NULL };
+static const flow_step stop_flow[] = { stop_act, NULL };
 const struct step step_replication_stop = { "replication.stop", NULL,
 	stop_describe, stop_flow };
 
@@ -293,16 +301,9 @@ reverse_act(struct flow *f, PGresult *prev)
 	sb_free(&d);
 	pos.lsn = o->st.sentinel_lsn;
 	pos.time_ms = now_ms();
-	o->prov->ops->reverse_start(o->prov, &pos, provider_done, pcall(f));
+	o->prov->ops->reverse_start(o->prov, &pos, provider_done,
+	    pcall(f, REPL_REVERSE));
 	return flow_wait_external(f);
-}
-
-static int
-reverse_done(struct flow *f, PGresult *prev)
-{
-	(void)prev;
-	O(f)->st.replication = REPL_REVERSE;
-	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
 }
 
 static void
@@ -311,7 +312,7 @@ reverse_describe(struct orch *o, struct strbuf *out)
 	o->prov->ops->describe(o->prov, "reverse_start", out);
 }
 
-static const flow_step reverse_flow[] = { reverse_act, reverse_done, NULL };
+static const flow_step reverse_flow[] = { reverse_act, NULL };
 const struct step step_replication_reverse = { "replication.reverse",
 	reverse_applies, reverse_describe, reverse_flow };
 
@@ -339,16 +340,9 @@ reverse_stop_act(struct flow *f, PGresult *prev)
 		return FLOW_FAIL;
 	}
 	sb_free(&d);
-	o->prov->ops->reverse_stop(o->prov, provider_done, pcall(f));
+	o->prov->ops->reverse_stop(o->prov, provider_done,
+	    pcall(f, REPL_STOPPED));
 	return flow_wait_external(f);
-}
-
-static int
-reverse_stop_done(struct flow *f, PGresult *prev)
-{
-	(void)prev;
-	O(f)->st.replication = REPL_STOPPED;
-	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
 }
 
 static void
@@ -357,8 +351,7 @@ reverse_stop_describe(struct orch *o, struct strbuf *out)
 	o->prov->ops->describe(o->prov, "reverse_stop", out);
 }
 
-static const flow_step reverse_stop_flow[] = { reverse_stop_act,
-	reverse_stop_done, NULL };
+static const flow_step reverse_stop_flow[] = { reverse_stop_act, NULL };
 const struct step step_reverse_stop = { "replication.reverse_stop",
 	reverse_stop_applies, reverse_stop_describe, reverse_stop_flow };
 
@@ -405,7 +398,7 @@ forward_act(struct flow *f, PGresult *prev)
 		return FLOW_FAIL;
 	}
 	sb_free(&d);
-	o->prov->ops->start(o->prov, provider_done, pcall(f));
+	o->prov->ops->start(o->prov, provider_done, pcall(f, REPL_FORWARD));
 	return flow_wait_external(f);
 }
 
@@ -417,7 +410,6 @@ forward_done(struct flow *f, PGresult *prev)
 	(void)prev;
 	free(o->prov->resume_from.lsn);
 	o->prov->resume_from.lsn = NULL;
-	o->st.replication = REPL_FORWARD;
 	o->st.switched_at = 0;
 	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
 }
