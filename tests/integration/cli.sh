@@ -26,7 +26,7 @@ for c in $cmds; do
 done
 # Every command the man page documents is in --help (no drift either way).
 # shellcheck disable=SC2013 # command names hold no spaces
-for c in $(sed -n 's/^\.It Cm \([a-z]*\).*/\1/p' "$TOP_SRCDIR/man/cutover.1" | sort -u); do
+for c in $(sed -n '/^\.Sh COMMANDS/,/^\.Sh /s/^\.It Cm \([a-z]*\).*/\1/p' "$TOP_SRCDIR/man/cutover.1" | sort -u); do
 	like "$cmds" "^$c\$" "--help lists $c, as the man page does"
 done
 
