@@ -36,16 +36,16 @@ R='d["replication"]'
 is "$(json_get "$J" "$R"'["status"]')" running "status running"
 is "$(json_get "$J" "$R"'["stop_reason"]')" None "no stop reason"
 is "$(json_get "$J" "$R"'["last_failure"]')" "Last Error ODBC general error. Task error notification received." "LastFailureMessage kept"
-is "$(json_get "$J" "[$R[k] for k in ('full_load_percent', 'tables_loaded', 'tables_loading', 'tables_queued', 'tables_errored')]")" \
+is "$(json_get "$J" "[${R}[k] for k in ('full_load_percent', 'tables_loaded', 'tables_loading', 'tables_queued', 'tables_errored')]")" \
 	"[100, 1197, 1, 1, 1]" "ReplicationTaskStats: percent, loaded, loading, queued, errored"
 is "$(json_get "$J" 'd["task"]["ReplicationTaskStats"]["ElapsedTimeMillis"]')" 7384012 "ElapsedTimeMillis"
 is "$(json_get "$J" 'd["task"]["ReplicationTaskStats"]["FullLoadStartDate"]')" 2026-11-24T06:00:01.500Z "epoch-number dates read"
 is "$(json_get "$J" 'd["task"]["ReplicationTaskStats"]["StopDate"]')" None "a missing date is null"
 T='next(t for t in d["tables"] if t["table"] == "app.t0007")'
-is "$(json_get "$J" "[$T[k] for k in ('state', 'inserts', 'updates', 'deletes', 'ddls', 'full_load_rows', 'validation_state', 'validation_failed_records')]")" \
+is "$(json_get "$J" "[${T}[k] for k in ('state', 'inserts', 'updates', 'deletes', 'ddls', 'full_load_rows', 'validation_state', 'validation_failed_records')]")" \
 	"['Table error', 70, 21, 0, 0, 1007, 'Mismatched records', 12]" "a table's state, counts and validation"
 T='next(t for t in d["tables"] if t["table"] == "public.t0008")'
-is "$(json_get "$J" "[$T[k] for k in ('inserts', 'updates', 'full_load_rows', 'validation_state', 'deletes')]")" \
+is "$(json_get "$J" "[${T}[k] for k in ('inserts', 'updates', 'full_load_rows', 'validation_state', 'deletes')]")" \
 	"[None, None, None, None, 1]" "missing members are unknown (null), not zero"
 
 Q='[q for r in map(json.loads, open("'"$FAKE_DIR"'/requests.jsonl")) if "metric_queries" in r for q in r["metric_queries"]]'
@@ -57,7 +57,7 @@ is "$(json_get "$MQ" 'sorted(set(q["Dimensions"].get("ReplicationInstanceIdentif
 	"['cutover-ri-prod']" "and the instance's identifier from DescribeReplicationInstances"
 is "$(json_get "$MQ" 'sorted(q["MetricName"] for q in d if q["Namespace"] == "AWS/RDS" and q["Dimensions"] == {"DBClusterIdentifier": "prodcluster"})')" \
 	"['AuroraReplicaLagMaximum', 'CommitLatency', 'DatabaseConnections']" "Aurora metrics by DBClusterIdentifier"
-is "$(json_get "$J" "[float($R['lag_seconds'][k]) for k in ('source', 'target')]")" "[2.0, 3.5]" \
+is "$(json_get "$J" "[float(${R}['lag_seconds'][k]) for k in ('source', 'target')]")" "[2.0, 3.5]" \
 	"lag from the newest CDCLatencySource and CDCLatencyTarget points"
 
 aws_conf "$AWS_TMP/nocw.conf" "$FAKE_TASK" metrics.cloudwatch=false metrics.aurora_cluster=other

@@ -85,7 +85,10 @@ for line in sys.stdin:
 twice = [k for k, n in done.items() if n > 1]
 print(twice if twice else "none")')" none "no action was taken twice"
 like "$("$CUTOVER" "${C[@]}" log)" 'lock.taken_over' "restarts took over the dead drivers' locks, logged"
-[ "$(grep -c 'killed after' "$LAB_T/driver.log")" -ge 2 ] && pass "the drivers were killed ($(grep -c 'killed after' "$LAB_T/driver.log") times)" ||
+if [ "$(grep -c 'killed after' "$LAB_T/driver.log")" -ge 2 ]; then
+	pass "the drivers were killed ($(grep -c 'killed after' "$LAB_T/driver.log") times)"
+else
 	fail "the drivers were hardly killed"
+fi
 
 done_testing

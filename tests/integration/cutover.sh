@@ -39,8 +39,11 @@ rc_is 0 "report exits 0"
 like "$(cat "$LAB/state/report.md")" 'REHEARSAL' "the report marks a rehearsal"
 like "$(cat "$LAB/state/report.md")" 'fence at .*, switch done [0-9.]+ s later' "the report shows the write pause"
 like "$(cat "$LAB/state/report.md")" '\| 1 \| switch \|' "the report has the phase table"
-python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$LAB/state/timeline.svg" &&
-	pass "timeline.svg is well-formed SVG" || fail "timeline.svg is not well-formed"
+if python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$LAB/state/timeline.svg"; then
+	pass "timeline.svg is well-formed SVG"
+else
+	fail "timeline.svg is not well-formed"
+fi
 
 # The way back, under load: nothing written on the target is lost.
 lab_load 200 15 || bail_out "no second load"

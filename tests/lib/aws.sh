@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/aws.sh - moto and the fake AWS endpoint for the AWS tests.
 #
 #   . "$TOP_SRCDIR/tests/lib/aws.sh"
@@ -50,8 +51,7 @@ moto_start() {
 		MOTO_PID=$!
 		AWS_PIDS+=("$MOTO_PID")
 		MOTO_URL="http://127.0.0.1:$MOTO_PORT"
-		local i
-		for i in $(seq 1 100); do
+		for _ in $(seq 1 100); do
 			if curl -s -o /dev/null "$MOTO_URL/moto-api/"; then
 				return 0
 			fi
@@ -70,9 +70,9 @@ fake_start() {
 	python3 "$TOP_SRCDIR/tests/aws/fakeaws.py" "$FAKE_DIR" "$@" >"$FAKE_DIR/log" 2>&1 &
 	FAKE_PID=$!
 	AWS_PIDS+=("$FAKE_PID")
-	local i
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		if [ -s "$FAKE_DIR/port" ]; then
+			# shellcheck disable=SC2034 # read by the tests that source this file
 			FAKE_URL="http://127.0.0.1:$(cat "$FAKE_DIR/port")"
 			return 0
 		fi
@@ -81,11 +81,14 @@ fake_start() {
 	return 1
 }
 
-# The fake's fixed key (the AWS example-style pair it knows).
-FAKE_KEY=AKIDFAKEEXAMPLE
-FAKE_SECRET=fake/Secret/Key+ForTheTests0000000000000
-FAKE_TASK=arn:aws:dms:us-east-1:123456789012:task:FWDTASKABCDEFGHIJKLMNOP
-FAKE_REVERSE=arn:aws:dms:us-east-1:123456789012:task:REVTASKABCDEFGHIJKLMNOP
+# The fake's fixed key (the AWS example-style pair it knows) and its tasks.
+# shellcheck disable=SC2034 # read by the tests that source this file
+{
+	FAKE_KEY=AKIDFAKEEXAMPLE
+	FAKE_SECRET=fake/Secret/Key+ForTheTests0000000000000
+	FAKE_TASK=arn:aws:dms:us-east-1:123456789012:task:FWDTASKABCDEFGHIJKLMNOP
+	FAKE_REVERSE=arn:aws:dms:us-east-1:123456789012:task:REVTASKABCDEFGHIJKLMNOP
+}
 
 aws_conf() { # FILE TASK_ARN [section.key=value ...]
 	local f=$1 task=$2
@@ -120,6 +123,7 @@ json_get() {
 PROBE_LOG="$AWS_TMP/outputs.log"
 : >"$PROBE_LOG"
 
+# shellcheck disable=SC2034 # OUT is read by the tests
 probe() { # dmsprobe ARGS: sets OUT (stdout), ERR (stderr), RC
 	"$DMSPROBE" "$@" >"$AWS_TMP/p.out" 2>"$AWS_TMP/p.err"
 	RC=$?

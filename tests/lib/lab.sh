@@ -38,8 +38,7 @@ lab_status_json() {
 }
 
 lab_wait_load() {
-	local i
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		[ "$(lab_status_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["load"]["running"])' 2>/dev/null)" = False ] &&
 			return 0
 		sleep 0.5

@@ -51,7 +51,6 @@ like "$OUT" "pid [0-9]+.*$(id -un)" "the refusal names the holder's pid and user
 
 # A cancelled dialog changes nothing but the record of the key and answer.
 ST=$(dirname "$CONF")/state
-before=$(fingerprint "$ST")
 nlines=$(wc -l <"$ST/events.jsonl")
 state_before=$(cat "$ST/state.json")
 keys drv Enter
@@ -75,7 +74,7 @@ keys drv Tab
 sleep 0.2
 keys drv Enter
 for i in $(seq 1 600); do
-	[ "$(state_field "$ST" 'd["phases"][0]["status"]')" = done ] && break
+	[ "$(state_field "$ST" 'd["phases"][0]["status"]')" = "done" ] && break
 	if screen drv | grep -q 'warnings: go on'; then
 		keys drv Tab
 		sleep 0.2
@@ -85,7 +84,7 @@ for i in $(seq 1 600); do
 	sleep 0.1
 done
 ok "${warned:-0}" = 1 "the quick validation's warning is put to the operator in a dialog"
-is "$(state_field "$ST" 'd["phases"][0]["status"]')" done "Enter + confirm runs pre_validation to done"
+is "$(state_field "$ST" 'd["phases"][0]["status"]')" "done" "Enter + confirm runs pre_validation to done"
 wait_screen drv '✔ 1 pre_validation +done' 5
 ok $? = 0 "the phases pane shows pre_validation done"
 wait_screen drv 'phase 2/8 sync_wait' 5
@@ -105,7 +104,7 @@ run_phase() { # INDEX NAME
 	sleep 0.2
 	keys drv Enter
 	for _ in $(seq 1 600); do
-		[ "$(state_field "$ST" "d['phases'][$1]['status']")" = done ] && return 0
+		[ "$(state_field "$ST" "d['phases'][$1]['status']")" = "done" ] && return 0
 		sleep 0.1
 	done
 	return 1

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/ui/lib.sh - driving the real binary in tmux: a private server
 # (-L, -f /dev/null), sessions of a fixed size running a plain shell with a
 # known prompt, and helpers to read the screen.
