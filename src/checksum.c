@@ -744,7 +744,7 @@ cksum_start(struct loop *loop, struct pg **src, struct pg **dst, int njobs,
 	struct cksum *c = xcalloc(1, sizeof *c);
 	const struct table_info **order;
 	struct task *k;
-	size_t i, j;
+	size_t i;
 	int w;
 
 	c->loop = loop;
@@ -770,11 +770,8 @@ cksum_start(struct loop *loop, struct pg **src, struct pg **dst, int njobs,
 		order[i] = &tables[i];
 	qsort(order, ntables, sizeof *order, by_size);
 	for (i = 0; i < ntables; i++) {
-		struct ctab *t = NULL;
+		struct ctab *t = &c->tabs[order[i] - tables];
 
-		for (j = 0; j < ntables; j++)
-			if (c->tabs[j].r.table == order[i])
-				t = &c->tabs[j];
 		k = task_new(t, NULL, NULL, 0);
 		if (sample_percent < 100 && order[i]->int_key)
 			k->stage = ST_BOUNDS;	/* ranges are planned from its answer */

@@ -519,6 +519,29 @@ add_count(struct validation *v, cJSON *arr, const char *schema,
 	free(t);
 }
 
+/* The index of a in v->work (which holds a sorted subset of the source
+ * catalog), or v->nwork. */
+static size_t
+work_index(const struct validation *v, const struct table_info *a)
+{
+	size_t lo = 0, hi = v->nwork, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = strcmp(v->work[mid].schema, a->schema);
+		if (c == 0)
+			c = strcmp(v->work[mid].name, a->name);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return v->nwork;
+}
+
 static void
 finish_row_counts(struct validation *v, bool exact)
 {
@@ -538,10 +561,8 @@ finish_row_counts(struct validation *v, bool exact)
 		if (exact && b != NULL) {
 			/* From the checksum pass, or the sample mode's counts. */
 			src = dst = -1;
-			for (n = 0; n < v->nwork; n++) {
-				if (strcmp(v->work[n].schema, a->schema) != 0 ||
-				    strcmp(v->work[n].name, a->name) != 0)
-					continue;
+			/* work keeps the catalog's order: a binary search. */
+			for (n = work_index(v, a); n < v->nwork; n = v->nwork) {
 				if (v->counts != NULL) {
 					src = v->counts[n].v[0];
 					dst = v->counts[n].v[1];
@@ -800,14 +821,13 @@ on_catalog(struct pg_batch *b, void *arg)
 		/* Only what the publication carries. */
 		const PGresult *pub = pg_batch_result(b, 4);
 		bool *keep = xcalloc(v->scat.ntables + 1, sizeof *keep);
-		size_t i;
+		const struct table_info *t;
 		int r;
 
-		for (i = 0; i < v->scat.ntables; i++)
-			for (r = 0; r < PQntuples(pub); r++)
-				if (strcmp(pgr_value(pub, r, 0), v->scat.tables[i].schema) == 0 &&
-				    strcmp(pgr_value(pub, r, 1), v->scat.tables[i].name) == 0)
-					keep[i] = true;
+		for (r = 0; r < PQntuples(pub); r++)
+			if ((t = catalog_find(&v->scat, pgr_value(pub, r, 0),
+			    pgr_value(pub, r, 1))) != NULL)
+				keep[t - v->scat.tables] = true;
 		catalog_filter(&v->scat, keep);
 		free(keep);
 	}
