@@ -10,8 +10,7 @@
 #include "catalog.h"
 
 const char CATALOG_TABLES_SQL[] =
-    "SELECT n.nspname, c.relname,"
-    "  coalesce(nullif(s.n_live_tup, 0), greatest(c.reltuples, 0))::bigint,"
+    "SELECT n.nspname, c.relname, " CATALOG_ESTIMATE_SQL ","
     "  c.relreplident::text,"
     "  (SELECT json_agg(a.attname ORDER BY k.ord)"
     "     FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"

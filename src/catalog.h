@@ -38,6 +38,17 @@ struct catalog {
 	size_t nseqs;
 };
 
+/* A table's row estimate the way the planner makes it: reltuples per
+ * page (from the last ANALYZE or VACUUM) times the pages it has now, so it
+ * follows growth; the statistics' live count before the first ANALYZE.
+ * Expects pg_class c and pg_stat_user_tables s. */
+#define CATALOG_ESTIMATE_SQL \
+    "(CASE WHEN c.reltuples >= 0 AND c.relpages > 0 THEN" \
+    " c.reltuples / c.relpages * (pg_relation_size(c.oid) /" \
+    " current_setting('block_size')::int) WHEN c.reltuples >= 0 AND" \
+    " s.n_live_tup IS NULL THEN c.reltuples ELSE coalesce(s.n_live_tup, 0)" \
+    " END)::bigint"
+
 /* The SQL that lists user tables (never the cutover schema, pg_catalog,
  * information_schema or partitions: a partitioned table is read through
  * its root). Columns: schema, name, est_rows, replident, pk_cols (json),

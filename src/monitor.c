@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "heartbeat.h"
 #include "monitor.h"
 #include "pg.h"
@@ -22,8 +23,7 @@ static const char *const series_names[SERIES_COUNT][2] = {
 
 /* Row estimates of every user table, cheap enough for 10,000 tables. */
 static const char estimates_sql[] =
-    "SELECT n.nspname, c.relname,"
-    "  coalesce(nullif(s.n_live_tup, 0), greatest(c.reltuples, 0))::bigint"
+    "SELECT n.nspname, c.relname, " CATALOG_ESTIMATE_SQL
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid"
     " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"

@@ -190,8 +190,10 @@ validation_done(struct validation *v, void *arg)
 		    EXIT_CHECK, "validation failed: %s", bad.buf);
 		flow_continue(o->flow, -1, &e);
 	} else if (warn.len > 0 && !full) {
-		orch_ask(o, "The quick validation has warnings: go on?", warn.buf,
-		    warn.buf, DANGER_MEDIUM, override_answer);
+		orch_ask(o, "The quick validation has warnings: go on?",
+		    "go on with pre_validation done despite the warnings below; "
+		    "the override is logged with who gave it\n", warn.buf,
+		    DANGER_MEDIUM, override_answer);
 	} else {
 		flow_continue(o->flow, 0, &e);
 	}
