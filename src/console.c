@@ -81,6 +81,8 @@ struct console {
 	struct loop_timer *tick;
 	int64_t last_second;
 	bool snapshot_due;
+	unsigned tables_written;   /* tables_generation of the last full one */
+	bool tables_dirty;         /* the tables' checks changed since */
 	int64_t snapshot_at;
 	struct strbuf snapbuf;
 
@@ -164,6 +166,10 @@ write_snapshot(struct console *c, bool full)
 		return;
 	sb_reset(&c->snapbuf);
 	snapshot_json(&c->view, full, now_ms(), &c->snapbuf);
+	if (full) {
+		c->tables_written = c->view.mon->tables_generation;
+		c->tables_dirty = false;
+	}
 	if (snapshot_save(c->ctx->state_dir, c->snapbuf.buf, c->snapbuf.len,
 	    &e) != 0 && c->ui != NULL)
 		ui_message(c->ui, true, "snapshot: %s", e.msg);
@@ -190,6 +196,7 @@ load_checks(struct console *c, const struct validation *v, const char *who)
 	int i;
 
 	view_checks_clear(vw);
+	c->tables_dirty = true;	/* the tables' check column changes */
 	j = validation_json(v);
 	mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mode"));
 	time_local(now_ms(), ts, sizeof ts);
@@ -629,7 +636,10 @@ on_refreshed(struct monitor *m, void *arg)
 		view_set(&c->view.notice, NULL);
 	}
 	changed(c, VIEW_CH_MONITOR | VIEW_CH_HEADER);
-	write_snapshot(c, true);
+	/* Thousands of tables are written only when they were re-read (or
+	 * their checks changed), not every second. */
+	write_snapshot(c, c->tables_dirty ||
+	    monitor_model(m)->tables_generation != c->tables_written);
 }
 
 static void
@@ -748,7 +758,7 @@ on_tick(struct loop_timer *t, void *arg)
 		changed(c, VIEW_CH_VALIDATION);
 	}
 	if (c->snapshot_due && mono_ms() - c->snapshot_at >= SNAPSHOT_MIN_MS)
-		write_snapshot(c, true);
+		write_snapshot(c, c->tables_dirty);
 	if (now / 1000 != c->last_second) {
 		c->last_second = now / 1000;
 		changed(c, VIEW_CH_CLOCK);

@@ -1,6 +1,7 @@
 /* monitor.c - periodic refresh of the model; see monitor.h. */
 #include "config.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,10 @@ struct monitor {
 	int64_t prev_src_xacts, prev_src_wal, prev_dst_xacts;
 	/* this refresh's pieces, merged when all are in */
 	struct pg_batch *batch;
+	bool with_tables;          /* this refresh reads the per-table figures */
+	bool tables_now;           /* the next one does, whatever its turn */
+	bool trim_due;
+	unsigned refreshes;
 	struct heartbeat_reading reading;
 	int prov_rc;
 	char *prov_error;
@@ -120,30 +125,18 @@ copy_repl(struct repl_status *dst, const struct repl_status *src)
 #undef DUP
 }
 
+/* The model takes the provider's fresh table list (thousands of entries
+ * are not copied) and adds both sides' row estimates to it. */
 static void
 merge_tables(struct monitor *m)
 {
 	struct monitor_model *mm = &m->model;
-	const struct table_list *pt = &m->prov->tables;
 	const PGresult *est;
-	size_t i;
 	int side, r;
 
 	table_list_clear(&mm->tables);
-	for (i = 0; i < pt->n; i++) {
-		const struct table_stat *s = &pt->v[i];
-		struct table_stat *t = table_list_get(&mm->tables, s->schema, s->name);
-
-		t->state = s->state != NULL ? xstrdup(s->state) : NULL;
-		t->inserts = s->inserts;
-		t->updates = s->updates;
-		t->deletes = s->deletes;
-		t->ddls = s->ddls;
-		t->full_load_rows = s->full_load_rows;
-		t->validation_state = s->validation_state != NULL ?
-		    xstrdup(s->validation_state) : NULL;
-		t->validation_failed_records = s->validation_failed_records;
-	}
+	mm->tables = m->prov->tables;
+	memset(&m->prov->tables, 0, sizeof m->prov->tables);
 	for (side = 0; side < 2; side++) {
 		if (pg_batch_error_of(m->batch, side) != NULL)
 			continue;
@@ -209,7 +202,13 @@ complete(struct monitor *m)
 	const char *err;
 
 	copy_repl(&mm->repl, &m->prov->status);
-	merge_tables(m);
+	if (m->with_tables) {
+		merge_tables(m);
+		mm->tables_refreshed_at = now;
+		mm->tables_generation++;
+	}
+	if (m->with_tables)
+		m->trim_due = true;
 	push_figures(m, now);
 	mm->lag_e2e = m->reading.lag_seconds;
 	mm->heartbeat_writer = m->reading.writer_active;
@@ -228,6 +227,12 @@ complete(struct monitor *m)
 	pg_batch_free(m->batch);
 	m->batch = NULL;
 	m->busy = false;
+	if (m->trim_due) {
+		/* Thousands of rows were just parsed and freed: give the pages
+		 * back (the console's resident memory is what operators see). */
+		malloc_trim(0);
+		m->trim_due = false;
+	}
 	m->waiters = NULL;
 	m->nwaiters = 0;
 	for (i = 0; i < nw; i++)
@@ -242,21 +247,37 @@ part_done(struct monitor *m)
 		complete(m);
 }
 
+/* The per-table figures (thousands of rows on each side) every
+ * MONITOR_TABLES_EVERY refreshes; status, lag and figures every time. */
+#define MONITOR_TABLES_EVERY 10
+
 static void
 start_refresh(struct monitor *m)
 {
+	static const char none_sql[] =
+	    "SELECT NULL::name, NULL::name, NULL::bigint WHERE false";
 	struct pg_batch *b;
 
 	m->busy = true;
 	m->parts = 3;
+	m->with_tables = m->refreshes++ % MONITOR_TABLES_EVERY == 0 ||
+	    m->tables_now;
+	m->tables_now = false;
+	m->prov->want_tables = m->with_tables;
 	m->prov->ops->refresh(m->prov, on_provider, m);
 	heartbeat_read(m->src, m->dst, on_reading, m);
 	b = pg_batch_new(on_batch, m);
-	pg_batch_add(b, m->src, estimates_sql, 0, NULL);
-	pg_batch_add(b, m->dst, estimates_sql, 0, NULL);
+	pg_batch_add(b, m->src, m->with_tables ? estimates_sql : none_sql, 0, NULL);
+	pg_batch_add(b, m->dst, m->with_tables ? estimates_sql : none_sql, 0, NULL);
 	pg_batch_add(b, m->src, figures_sql, 0, NULL);
 	pg_batch_add(b, m->dst, figures_sql, 0, NULL);
 	pg_batch_seal(b);
+}
+
+void
+monitor_tables_now(struct monitor *m)
+{
+	m->tables_now = true;
 }
 
 void

@@ -316,6 +316,15 @@ on_refresh_task(const struct dms_task *t, const struct err *e, void *arg)
 	}
 	status_from_task(op->p, t);
 	remember_task(op->p, t);
+	if (!op->p->want_tables) {
+		/* The task's own statistics count the tables; the list of
+		 * thousands waits for a refresh that wants it. */
+		if (impl(op->p)->cloudwatch)
+			refresh_metrics(op);
+		else
+			refresh_ok(op);
+		return;
+	}
 	op->dop = dms_describe_tables(impl(op->p)->client, op->arn, on_tables,
 	    op, &e2);
 	if (op->dop == NULL)
@@ -913,6 +922,7 @@ provider_dms_new(struct loop *loop, const struct config *cfg, struct err *e)
 	p->loop = loop;
 	p->cfg = cfg;
 	p->impl = d;
+	p->want_tables = true;
 	/* The console's metrics pane reads them through struct provider. */
 	p->metrics = d->series;
 	p->nmetrics = NMETRICS;

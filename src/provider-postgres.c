@@ -83,6 +83,12 @@ static const char rel_sql[] =
     " JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN pg_stat_user_tables t ON t.relid = c.oid"
     " WHERE s.subname = $1 ORDER BY 1, 2";
+/* The states' counts alone, when the tables themselves are not wanted. */
+static const char rel_count_sql[] =
+    "SELECT NULL::name, NULL::name, r.srsubstate::text, NULL::bigint,"
+    "  NULL::bigint, NULL::bigint, NULL::bigint"
+    " FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid"
+    " WHERE s.subname = $1";
 static const char slot_sql[] =
     "SELECT s.slot_name, s.active, s.confirmed_flush_lsn::text,"
     "  pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint,"
@@ -131,17 +137,21 @@ fill_tables(struct provider *p, const PGresult *rel)
 	struct repl_status *st = &p->status;
 	int i, loaded = 0, loading = 0, queued = 0;
 
-	table_list_clear(&p->tables);
+	if (p->want_tables)
+		table_list_clear(&p->tables);
 	for (i = 0; i < PQntuples(rel); i++) {
-		struct table_stat *t = table_list_get(&p->tables,
-		    pgr_value(rel, i, 0), pgr_value(rel, i, 1));
 		char s = pgr_value(rel, i, 2) != NULL ? pgr_value(rel, i, 2)[0] : '?';
 
-		set_str(&t->state, table_state_name(s));
-		t->inserts = pgr_int64(rel, i, 3, -1);
-		t->updates = pgr_int64(rel, i, 4, -1);
-		t->deletes = pgr_int64(rel, i, 5, -1);
-		t->target_rows = pgr_int64(rel, i, 6, -1);
+		if (p->want_tables) {
+			struct table_stat *t = table_list_get(&p->tables,
+			    pgr_value(rel, i, 0), pgr_value(rel, i, 1));
+
+			set_str(&t->state, table_state_name(s));
+			t->inserts = pgr_int64(rel, i, 3, -1);
+			t->updates = pgr_int64(rel, i, 4, -1);
+			t->deletes = pgr_int64(rel, i, 5, -1);
+			t->target_rows = pgr_int64(rel, i, 6, -1);
+		}
 		if (s == 'r' || s == 's')
 			loaded++;
 		else if (s == 'd' || s == 'f')
@@ -243,7 +253,8 @@ pg_refresh(struct provider *p, provider_done_fn done, void *arg)
 	r->arg = arg;
 	b = pg_batch_new(refresh_done, r);
 	pg_batch_add(b, impl(p)->dst, sub_sql, 1, sub);
-	pg_batch_add(b, impl(p)->dst, rel_sql, 1, sub);
+	pg_batch_add(b, impl(p)->dst, p->want_tables ? rel_sql : rel_count_sql,
+	    1, sub);
 	pg_batch_add(b, impl(p)->src, slot_sql, 0, NULL);
 	pg_batch_seal(b);
 }
@@ -629,6 +640,7 @@ provider_postgres_new(struct loop *loop, const struct config *cfg,
 	p->ops = &postgres_ops;
 	p->loop = loop;
 	p->cfg = cfg;
+	p->want_tables = true;
 	repl_status_init(&p->status);
 	pp->p = p;
 	pp->src = pg_new(loop, &so);

@@ -65,6 +65,11 @@ struct provider {
 	/* start() skips what the source wrote before this position: after a
 	 * reverse replication, the changes it brought back (postgres). */
 	struct provider_position resume_from;
+	/* refresh() leaves p->tables as it is when false: per-table figures of
+	 * thousands of tables are not needed every second (the monitor asks
+	 * for them every few refreshes). The status's table counts are kept
+	 * fresh either way where the provider can count cheaply. */
+	bool want_tables;
 	/* CloudWatch series (dms) for the console's metrics pane; none for
 	 * postgres, whose figures the monitor collects from the databases. */
 	struct series *metrics;

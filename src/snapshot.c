@@ -287,27 +287,23 @@ snapshot_json(const struct view *v, bool with_tables, int64_t now,
 		sb_puts(sb, ",\"lag_error\":");
 		jstr(sb, m->lag_error);
 		sb_putc(sb, '}');
-		if (with_tables) {
-			key(sb, "series", &f);
-			sb_putc(sb, '[');
-			for (i = 0; i < SERIES_COUNT; i++) {
-				if (i > 0)
-					sb_putc(sb, ',');
-				jseries(sb, &m->series[i]);
-			}
-			sb_putc(sb, ']');
-		}
-	}
-	if (with_tables) {
-		key(sb, "metrics", &f);
+		key(sb, "series", &f);
 		sb_putc(sb, '[');
-		for (i = 0; i < v->nmetrics; i++) {
+		for (i = 0; i < SERIES_COUNT; i++) {
 			if (i > 0)
 				sb_putc(sb, ',');
-			jseries(sb, &v->metrics[i]);
+			jseries(sb, &m->series[i]);
 		}
 		sb_putc(sb, ']');
 	}
+	key(sb, "metrics", &f);
+	sb_putc(sb, '[');
+	for (i = 0; i < v->nmetrics; i++) {
+		if (i > 0)
+			sb_putc(sb, ',');
+		jseries(sb, &v->metrics[i]);
+	}
+	sb_putc(sb, ']');
 	key(sb, "orchestrator", &f);
 	sb_printf(sb, "{\"busy\":%s,\"step\":", v->busy ? "true" : "false");
 	jstr(sb, v->step);

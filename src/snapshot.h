@@ -21,9 +21,10 @@
 #define SNAPSHOT_VERSION 1
 #define SNAPSHOT_MAX (64 << 20)
 
-/* Writes the snapshot of v into out. Without tables (a change of the run
- * between two refreshes) the tables and series are left out, and a
- * reader keeps the ones it has. */
+/* Writes the snapshot of v into out. Without tables (they are re-read
+ * every tenth refresh; between, only the run, the replication and the
+ * series change) the tables are left out and a reader keeps the ones it
+ * has. */
 void snapshot_json(const struct view *v, bool with_tables, int64_t now,
     struct strbuf *out);
 /* Replaces <state_dir>/snapshot.json (write, rename; no fsync: it is a

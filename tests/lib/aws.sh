@@ -24,7 +24,10 @@ aws_cleanup() {
 	for p in "${AWS_PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 	done
+	sleep 0.2
+	# A server stuck in a handler (the hanging fake) may outlive SIGTERM.
 	for p in "${AWS_PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	rm -rf "$AWS_TMP"
