@@ -152,6 +152,7 @@ struct feed_conn {
 	struct feed_msg **q;
 	size_t qhead, qn, qcap, qoff, queued;
 	int64_t joined_at;
+	int64_t blocked_since;     /* mono ms data first waited unsent, or 0 */
 	struct feed_conn *next;
 };
 
@@ -308,6 +309,14 @@ conn_send(struct feed_conn *c, struct feed_msg *m)
 		conn_end(c, why);
 		return false;
 	}
+	/* Small snapshots may take long to fill the bound: a watcher that has
+	 * taken nothing for FEED_STALL_MS is as gone as one that overflows. */
+	if (c->blocked_since != 0 && mono_ms() - c->blocked_since > FEED_STALL_MS) {
+		snprintf(why, sizeof why, "too slow: nothing read for %d s, dropped",
+		    FEED_STALL_MS / 1000);
+		conn_end(c, why);
+		return false;
+	}
 	conn_push(c, m);
 	return conn_flush(c);
 }
@@ -333,6 +342,8 @@ conn_flush(struct feed_conn *c)
 		if (n <= 0) {
 			err = SSL_get_error(c->ssl, n);
 			if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+				if (c->blocked_since == 0)
+					c->blocked_since = mono_ms();
 				conn_want(c, err);
 				return true;
 			}
@@ -342,6 +353,7 @@ conn_flush(struct feed_conn *c)
 		}
 		c->qoff += (size_t)n;
 		c->queued -= (size_t)n;
+		c->blocked_since = 0;
 		if (c->qoff == m->len) {
 			msg_unref(m);
 			c->qhead = (c->qhead + 1) % c->qcap;
@@ -533,7 +545,7 @@ on_accept(struct loop_io *io, int lfd, int revents, void *arg)
 	socklen_t sl = sizeof ss;
 	char host[64], port[16], peer[80];
 	struct feed_conn *c;
-	int fd, one = 1, n = 0, sndbuf = 256 << 10;
+	int fd, one = 1, n = 0, sndbuf = 64 << 10;
 
 	(void)io;
 	(void)revents;

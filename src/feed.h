@@ -32,6 +32,7 @@
 #define FEED_PROTOCOL "CUTOVER-WATCH 1"
 #define FEED_AUTH_MAX 1024
 #define FEED_TAIL 200                /* events sent to a new watcher */
+#define FEED_STALL_MS 10000          /* a watcher reading nothing this long goes */
 
 struct feed_server;
 

@@ -44,7 +44,7 @@ both="$runbook
 $trouble"
 
 # Commands: only those of the interface (INTERFACE.md: the program).
-commands="console watch status validate run rollback log report init lab"
+commands=$("$CUTOVER" --help | sed -n "/^Commands:/,/^$/p" | awk "NR>1 && NF {print \$1}" | tr "\n" " ")
 used=$(printf '%s\n' "$both" | grep -oE '`cutover [a-z]+' | awk '{print $2}' | sort -u)
 for c in $used; do
 	case " $commands " in
