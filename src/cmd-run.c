@@ -156,7 +156,6 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
     bool dry_run, enum phase_id until)
 {
 	struct driver_lock *lock = NULL;
-	struct lock_holder stale;
 	struct eventlog *log = NULL;
 	struct provider *prov = NULL;
 	struct headless h;
@@ -174,17 +173,8 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 	}
 	h.loop = loop_new();
 	ui.arg = &h;
-	if (!dry_run) {
-		if (dir_ensure_private(ctx->state_dir, &e) != 0 ||
-		    lock_acquire(ctx->state_dir, &lock, &stale, &e) != 0 ||
-		    eventlog_open(&log, ctx->state_dir, ctx->environment, &e) != 0)
-			goto fail;
-		if (stale.pid != 0 && eventlog_append(log, "lock.taken_over", NULL,
-		    NULL, &e, "took over the lock of pid %ld (%s@%s, since %s), "
-		    "which is gone", stale.pid, stale.user, stale.host,
-		    stale.since) < 0)
-			goto fail;
-	}
+	if (!dry_run && driver_take(ctx, &lock, &log, &e) != 0)
+		goto fail;
 	if ((prov = provider_new(h.loop, &ctx->cfg, &e)) == NULL ||
 	    (h.orch = orch_new(h.loop, &ctx->cfg, ctx->state_dir, log, prov, &ui,
 	    &opts, &e)) == NULL)

@@ -18,7 +18,6 @@ cmd_setup(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct driver_lock *lock = NULL;
-	struct lock_holder stale;
 	struct eventlog *log = NULL;
 	struct err e = { 0, "" };
 	struct loop *loop;
@@ -40,17 +39,8 @@ cmd_setup(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
 		return report_error(&e, cmd);
 	loop = loop_new();
-	if (!dry_run) {
-		if (dir_ensure_private(ctx->state_dir, &e) != 0 ||
-		    lock_acquire(ctx->state_dir, &lock, &stale, &e) != 0 ||
-		    eventlog_open(&log, ctx->state_dir, ctx->environment, &e) != 0)
-			goto fail;
-		if (stale.pid != 0 && eventlog_append(log, "lock.taken_over", NULL,
-		    NULL, &e, "took over the lock of pid %ld (%s@%s, since %s), "
-		    "which is gone", stale.pid, stale.user, stale.host,
-		    stale.since) < 0)
-			goto fail;
-	}
+	if (!dry_run && driver_take(ctx, &lock, &log, &e) != 0)
+		goto fail;
 	if (heartbeat_setup(loop, &ctx->cfg, log, dry_run, stdout, &e) != 0)
 		goto fail;
 	if (!dry_run)

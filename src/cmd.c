@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "eventlog.h"
+#include "fileio.h"
+#include "lock.h"
 
 /* Only commands that exist are listed: no placeholders. */
 const struct command commands[] = {
@@ -323,4 +326,29 @@ void
 ctx_free(struct ctx *ctx)
 {
 	config_free(&ctx->cfg);
+}
+
+int
+driver_take(const struct ctx *ctx, struct driver_lock **lock,
+    struct eventlog **log, struct err *e)
+{
+	struct lock_holder stale;
+	cJSON *data;
+
+	*lock = NULL;
+	*log = NULL;
+	if (dir_ensure_private(ctx->state_dir, e) != 0 ||
+	    lock_acquire(ctx->state_dir, lock, &stale, e) != 0 ||
+	    eventlog_open(log, ctx->state_dir, ctx->environment, e) != 0)
+		return -1;
+	if (stale.pid == 0)
+		return 0;
+	data = cJSON_CreateObject();
+	cJSON_AddNumberToObject(data, "pid", (double)stale.pid);
+	cJSON_AddStringToObject(data, "user", stale.user);
+	cJSON_AddStringToObject(data, "host", stale.host);
+	cJSON_AddStringToObject(data, "since", stale.since);
+	return eventlog_append(*log, "lock.taken_over", NULL, data, e,
+	    "took over the driver lock of pid %ld (%s@%s, since %s), which is "
+	    "gone", stale.pid, stale.user, stale.host, stale.since) < 0 ? -1 : 0;
 }

@@ -63,6 +63,15 @@ int cmd_getopt(struct ctx *ctx, const struct command *cmd, int argc,
 int ctx_setup(struct ctx *ctx, enum config_need need, struct err *e);
 void ctx_free(struct ctx *ctx);
 
+/* Everything a driver (console, run, rollback, setup) starts with: the
+ * state directory (0700), the driver lock (EXIT_LOCKED naming the holder)
+ * and the event log; a lock left by a driver that died is taken over and
+ * the takeover logged (lock.taken_over). */
+struct driver_lock;
+struct eventlog;
+int driver_take(const struct ctx *ctx, struct driver_lock **lock,
+    struct eventlog **log, struct err *e);
+
 void print_command_help(FILE *f, const struct command *cmd);
 void print_usage(FILE *f);
 /* Prints "cutover: msg" (and a hint for usage errors); returns e->code. */

@@ -872,29 +872,13 @@ static int
 setup_driver(struct console *c, struct err *e)
 {
 	struct config *cfg = &c->ctx->cfg;
-	struct lock_holder stale;
 	struct orch_ui oui;
 	struct orch_opts oo;
 	struct pg_opts po;
 	char *path;
 
-	if (dir_ensure_private(c->ctx->state_dir, e) != 0)
+	if (driver_take(c->ctx, &c->lock, &c->log, e) != 0)
 		return -1;
-	if (lock_acquire(c->ctx->state_dir, &c->lock, &stale, e) != 0)
-		return -1;
-	if (eventlog_open(&c->log, c->ctx->state_dir, c->ctx->environment, e) != 0)
-		return -1;
-	if (stale.pid != 0) {
-		cJSON *data = cJSON_CreateObject();
-
-		cJSON_AddNumberToObject(data, "pid", (double)stale.pid);
-		cJSON_AddStringToObject(data, "user", stale.user);
-		cJSON_AddStringToObject(data, "host", stale.host);
-		cJSON_AddStringToObject(data, "since", stale.since);
-		log_event(c, "lock.takeover", data, "took over the driver lock of "
-		    "pid %ld (%s@%s since %s), which is gone", stale.pid, stale.user,
-		    stale.host, stale.since);
-	}
 	lock_query(c->ctx->state_dir, &c->view.driver);
 	view_set(&c->view.environment, c->ctx->environment);
 	if ((c->prov = provider_new(c->loop, cfg, e)) == NULL)

@@ -12,18 +12,18 @@
  * on the source; replication brings it to the target. */
 static const char *const ddl_both[] = {
 	"CREATE SCHEMA IF NOT EXISTS cutover",
-	"CREATE TABLE IF NOT EXISTS cutover.heartbeat ("
+	("CREATE TABLE IF NOT EXISTS cutover.heartbeat ("
 	" id integer PRIMARY KEY CHECK (id = 1),"
 	" beat_ms bigint NOT NULL,"
 	" ts timestamptz NOT NULL,"
-	" driver text NOT NULL DEFAULT '')",
-	"CREATE TABLE IF NOT EXISTS cutover.sentinel ("
+	" driver text NOT NULL DEFAULT '')"),
+	("CREATE TABLE IF NOT EXISTS cutover.sentinel ("
 	" id text PRIMARY KEY,"
 	" run_id text NOT NULL,"
 	" created_at timestamptz NOT NULL DEFAULT now(),"
-	" note text)",
-	"COMMENT ON SCHEMA cutover IS 'cutover: heartbeat and sentinel tables;"
-	" drop after the migration (see cutover(1))'",
+	" note text)"),
+	("COMMENT ON SCHEMA cutover IS 'cutover: heartbeat and sentinel tables;"
+	" drop after the migration (see cutover(1))'"),
 };
 static const char ddl_source_row[] =
     "INSERT INTO cutover.heartbeat (id, beat_ms, ts) VALUES (1, 0, now())"

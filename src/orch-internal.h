@@ -104,6 +104,10 @@ int orch_log(struct orch *o, const char *kind, cJSON *data, struct err *e,
     const char *fmt, ...) PRINTF_LIKE(5, 6);
 /* Logs `action` for the running step; detail is the statement. */
 int orch_act(struct flow *f, const char *what, const char *detail);
+/* orch_act(), then the statement on c (simple protocol): FLOW_QUERY, or
+ * FLOW_FAIL when the log could not be written. */
+int orch_act_sql(struct flow *f, struct pg *c, const char *what,
+    const char *sql);
 /* Logs `check`: the running step found its action already done. */
 int orch_already(struct flow *f, const char *what);
 /* Replaces state.json; failure fails the flow. */

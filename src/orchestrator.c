@@ -110,6 +110,14 @@ orch_act(struct flow *f, const char *what, const char *detail)
 }
 
 int
+orch_act_sql(struct flow *f, struct pg *c, const char *what, const char *sql)
+{
+	if (orch_act(f, what, sql) != 0)
+		return FLOW_FAIL;
+	return flow_query_simple(f, c, sql);
+}
+
+int
 orch_already(struct flow *f, const char *what)
 {
 	struct orch *o = O(f);

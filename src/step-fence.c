@@ -521,6 +521,7 @@ resume_act(struct flow *f, PGresult *prev)
 	const char *db = o->cfg->pgbouncer_database;
 	int r = show_row(prev, db), c = show_col(prev, "paused");
 	char *sql;
+	int rc;
 
 	if (r < 0 || c < 0 || strcmp(PQgetvalue(prev, r, c), "1") != 0) {
 		if (orch_already(f, "pgbouncer database not paused") != 0)
@@ -528,13 +529,10 @@ resume_act(struct flow *f, PGresult *prev)
 		return FLOW_NEXT;
 	}
 	sql = xasprintf("RESUME %s", db);
-	if (orch_act(f, "resume the application's pool on pgbouncer", sql) != 0) {
-		free(sql);
-		return FLOW_FAIL;
-	}
-	flow_query_simple(f, o->bouncer, sql);
+	rc = orch_act_sql(f, o->bouncer, "resume the application's pool on "
+	    "pgbouncer", sql);
 	free(sql);
-	return FLOW_QUERY;
+	return rc;
 }
 
 static void
@@ -573,6 +571,7 @@ login_next(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
 	char *sql;
+	int rc;
 
 	if (pgr_bool(prev, 0, 0)) {
 		if (orch_already(f, o->st.fenced_roles[o->k]) != 0)
@@ -580,13 +579,10 @@ login_next(struct flow *f, PGresult *prev)
 		return FLOW_NEXT;
 	}
 	sql = sql_role_login(o->st.fenced_roles[o->k], true);
-	if (orch_act(f, "allow logins of an application role again", sql) != 0) {
-		free(sql);
-		return FLOW_FAIL;
-	}
-	flow_query_simple(f, o->src, sql);
+	rc = orch_act_sql(f, o->src, "allow logins of an application role "
+	    "again", sql);
 	free(sql);
-	return FLOW_QUERY;
+	return rc;
 }
 
 static int
@@ -613,6 +609,7 @@ rw_do(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
 	char *sql;
+	int rc;
 
 	if (!pgr_bool(prev, 0, 1)) {
 		if (orch_already(f, "database writable by default") != 0)
@@ -620,13 +617,10 @@ rw_do(struct flow *f, PGresult *prev)
 		return FLOW_NEXT;
 	}
 	sql = sql_database_readonly(pgr_value(prev, 0, 0), false);
-	if (orch_act(f, "make new transactions writable again", sql) != 0) {
-		free(sql);
-		return FLOW_FAIL;
-	}
-	flow_query_simple(f, o->src, sql);
+	rc = orch_act_sql(f, o->src, "make new transactions writable again",
+	    sql);
 	free(sql);
-	return FLOW_QUERY;
+	return rc;
 }
 
 static int
