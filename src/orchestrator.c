@@ -703,7 +703,6 @@ start_rollback(struct orch *o, const char *reason)
 {
 	struct err e = { 0, "" };
 	cJSON *d = cJSON_CreateObject();
-
 	char *r = xstrdup(reason);	/* reason may be o->why itself */
 
 	o->rolling_back = true;
@@ -711,6 +710,7 @@ start_rollback(struct orch *o, const char *reason)
 	o->exit_code = EXIT_ABORTED;
 	free(o->why);
 	o->why = r;
+	reason = r;
 	if (o->st.rollback_reason == NULL)
 		o->st.rollback_reason = xstrdup(reason);
 	cJSON_AddStringToObject(d, "reason", reason);

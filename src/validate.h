@@ -62,7 +62,8 @@ struct validation *validation_start(struct loop *loop,
 /* Stops a running validation (done is not called) or frees a finished one. */
 void validation_free(struct validation *v);
 
-/* After done: the JSON of INTERFACE.md (the caller's), whether it passed,
+/* After done: the JSON of INTERFACE.md (the caller's to delete, but it
+ * refers to v's results: use it before validation_free), whether it passed,
  * and the exit code: 0 passed, 1 a check failed, 3 a check could not run. */
 cJSON *validation_json(const struct validation *v);
 bool validation_passed(const struct validation *v);
