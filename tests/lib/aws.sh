@@ -14,6 +14,8 @@
 # second a call).
 PYTHON=$(command python3 -c 'import sys; print(sys.executable)')
 python3() { "$PYTHON" "$@"; }
+# (Servers are started with "$PYTHON" itself: a function sent to the
+# background is a subshell, and $! would name it, not the server.)
 
 AWS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/cutover-aws.XXXXXX")
 AWS_PIDS=()
@@ -50,7 +52,7 @@ moto_start() {
 	local tries=0
 	while [ $tries -lt 3 ]; do
 		MOTO_PORT=$(free_port)
-		python3 -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$AWS_TMP/moto.log" 2>&1 &
+		"$PYTHON" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$AWS_TMP/moto.log" 2>&1 &
 		MOTO_PID=$!
 		AWS_PIDS+=("$MOTO_PID")
 		MOTO_URL="http://127.0.0.1:$MOTO_PORT"
@@ -70,7 +72,7 @@ moto_start() {
 fake_start() {
 	FAKE_DIR="$AWS_TMP/fake.$RANDOM"
 	mkdir -p "$FAKE_DIR"
-	python3 "$TOP_SRCDIR/tests/aws/fakeaws.py" "$FAKE_DIR" "$@" >"$FAKE_DIR/log" 2>&1 &
+	"$PYTHON" "$TOP_SRCDIR/tests/aws/fakeaws.py" "$FAKE_DIR" "$@" >"$FAKE_DIR/log" 2>&1 &
 	FAKE_PID=$!
 	AWS_PIDS+=("$FAKE_PID")
 	for _ in $(seq 1 100); do
