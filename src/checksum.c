@@ -292,10 +292,25 @@ send_stage(struct worker *w)
 	free(where);
 }
 
+static void ctab_sql(struct ctab *t);
+
+static void
+ctab_sql_free(struct ctab *t)
+{
+	free(t->from);
+	free(t->rowhash);
+	free(t->keys);
+	free(t->keytext);
+	free(t->sample);
+	t->from = t->rowhash = t->keys = t->keytext = t->sample = NULL;
+}
+
 static void
 table_finish(struct cksum *c, struct ctab *t)
 {
 	struct cksum_result *r = &t->r;
+
+	ctab_sql_free(t);
 
 	r->seconds = (double)(mono_ms() - t->started_ms) / 1000.0;
 	/* Bisection follows every range that differs down to its rows, so a
@@ -631,8 +646,10 @@ dispatch(struct cksum *c)
 		}
 		if (k == NULL)
 			break;
-		if (k->tab->started_ms == 0)
+		if (k->tab->started_ms == 0) {
 			k->tab->started_ms = mono_ms();
+			ctab_sql(k->tab);
+		}
 		w->task = k;
 		send_stage(w);
 	}
@@ -652,16 +669,26 @@ on_kick(struct loop_timer *tm, void *arg)
 static void
 ctab_init(struct ctab *t, const struct table_info *ti, double sample)
 {
-	struct strbuf rows, keys, text;
-	int i;
-
 	memset(t, 0, sizeof *t);
 	t->r.table = ti;
 	t->r.display = table_display(ti->schema, ti->name);
 	t->r.mismatched_keys = cJSON_CreateArray();
-	t->from = pg_quote_qualified(NULL, ti->schema, ti->name);
 	t->npk = ti->npk;
 	t->sample_percent = sample;
+}
+
+/* The pieces of the table's queries, made when its first task starts and
+ * freed when it finishes: with 10,000 tables, only those in flight hold
+ * them (megabytes otherwise). */
+static void
+ctab_sql(struct ctab *t)
+{
+	const struct table_info *ti = t->r.table;
+	double sample = t->sample_percent;
+	struct strbuf rows, keys, text;
+	int i;
+
+	t->from = pg_quote_qualified(NULL, ti->schema, ti->name);
 	sb_init(&rows);
 	sb_init(&keys);
 	sb_init(&text);
@@ -826,11 +853,7 @@ cksum_free(struct cksum *c)
 		free(t->r.display);
 		free(t->r.detail);
 		cJSON_Delete(t->r.mismatched_keys);
-		free(t->from);
-		free(t->rowhash);
-		free(t->keys);
-		free(t->keytext);
-		free(t->sample);
+		ctab_sql_free(t);
 	}
 	free(c->tabs);
 	free(c->workers);
