@@ -46,7 +46,8 @@ struct tables {
 	bool show[C_COUNT];
 	int name_w;
 	size_t total;
-	size_t bad;           /* mismatched tables, filter or not */
+	size_t bad;           /* failed their check, filter or not */
+	size_t differ;        /* only their row estimates differ */
 };
 
 static const struct view *sort_view;  /* qsort has no context argument */
@@ -61,13 +62,29 @@ diff_of(const struct table_stat *t)
 	return t->target_rows - t->source_rows;
 }
 
+/* A table whose last check failed: proven different (red). */
+static bool
+failed(const struct view *v, const struct table_stat *t)
+{
+	int c = view_table_check(v, t);
+
+	return c == CHECK_FAIL || c == CHECK_ERROR;
+}
+
+/* Row estimates that differ: under load and with bloat they often do, so
+ * this only points at a table (yellow); a validation counts. */
+static bool
+est_differs(const struct table_stat *t)
+{
+	int64_t d = diff_of(t);
+
+	return d != INT64_MIN && d != 0;
+}
+
 static bool
 mismatch(const struct view *v, const struct table_stat *t)
 {
-	int64_t d = diff_of(t);
-	int c = view_table_check(v, t);
-
-	return (d != INT64_MIN && d != 0) || c == CHECK_FAIL || c == CHECK_ERROR;
+	return failed(v, t) || est_differs(t);
 }
 
 static int
@@ -151,6 +168,7 @@ rebuild(struct pane *p, const struct view *v)
 
 	t->nrows = 0;
 	t->bad = 0;
+	t->differ = 0;
 	t->total = l != NULL ? l->n : 0;
 	if (l == NULL)
 		return;
@@ -161,8 +179,10 @@ rebuild(struct pane *p, const struct view *v)
 	for (i = 0; i < l->n; i++) {
 		bool bad = mismatch(v, &l->v[i]);
 
-		if (bad)
+		if (failed(v, &l->v[i]))
 			t->bad++;
+		else if (bad)
+			t->differ++;
 		if (!matches(t, &l->v[i]))
 			continue;
 		if (t->mismatches && !bad)
@@ -290,7 +310,7 @@ draw_row(struct pane *p, const struct view *v, int y,
 	char name[512], buf[32];
 	int x = 1, c = view_table_check(v, s), nw;
 	int64_t d = diff_of(s);
-	bool bad = mismatch(v, s);
+	bool bad = failed(v, s);
 	attr_t base = cursor && p->focused ? theme(TH_SELECT) : A_NORMAL;
 
 	if (cursor && p->focused)
@@ -325,8 +345,8 @@ draw_row(struct pane *p, const struct view *v, int y,
 		snprintf(buf, sizeof buf, "%+lld", (long long)d);
 	if (d == 0)
 		snprintf(buf, sizeof buf, "0");
-	cell(p->win, y, &x, C_DIFF, d != INT64_MIN && d != 0 ?
-	    theme(TH_MISMATCH) | base : base, buf);
+	cell(p->win, y, &x, C_DIFF, !est_differs(s) ? base : base |
+	    theme(bad ? TH_MISMATCH : TH_WARN), buf);
 	if (t->show[C_INS]) {
 		fmt_count(buf, sizeof buf, s->inserts);
 		cell(p->win, y, &x, C_INS, base, buf);
@@ -363,7 +383,13 @@ draw(struct pane *p, const struct view *v)
 	if (bad > 0) {
 		size_t n = strlen(right);
 
-		snprintf(right + n, sizeof right - n, ", %zu mismatched", bad);
+		snprintf(right + n, sizeof right - n, ", %zu failed", bad);
+	}
+	if (t->differ > 0) {
+		size_t n = strlen(right);
+
+		snprintf(right + n, sizeof right - n, ", %zu differ%s by estimate",
+		    t->differ, t->differ == 1 ? "s" : "");
 	}
 	if (t->mismatches) {
 		size_t n = strlen(right);

@@ -99,7 +99,7 @@ model(void)
 	}
 	add_table("public", "accounts", 1000000, 1000000, "replicating", 5123);
 	add_table("public", "transfers", 2500000, 2499990, "replicating", 90211);
-	add_table("public", "ledger_entries", 5000000, 5000000, "replicating",
+	add_table("public", "ledger_entries", 5000000, 4999200, "replicating",
 	    180422);
 	add_table("public", "audit_log", 100, 100, "replicating", 0);
 	add_table("public", "wide", 20000, 20000, "replicating", 12);
