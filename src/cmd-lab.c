@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "jsonout.h"
 #include "lab.h"
 #include "loop.h"
 #include "pg.h"
@@ -349,28 +350,6 @@ slot_named(const struct side_status *s, const char *name)
 }
 
 static void
-json_time(cJSON *o, const char *key, int64_t ms)
-{
-	char buf[40];
-
-	if (ms <= 0) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	time_rfc3339(ms, buf, sizeof buf);
-	cJSON_AddStringToObject(o, key, buf);
-}
-
-static void
-json_str(cJSON *o, const char *key, const char *v)
-{
-	if (v != NULL)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static void
 json_refs(cJSON *o, const char *key, char **refs, size_t n)
 {
 	cJSON *a = cJSON_AddArrayToObject(o, key);
@@ -392,7 +371,7 @@ side_json(const struct side_status *s)
 		cJSON_AddNumberToObject(o, "pid", s->pid);
 	else
 		cJSON_AddNullToObject(o, "pid");
-	json_str(o, "error", s->error);
+	json_add_string(o, "error", s->error);
 	a = cJSON_AddArrayToObject(o, "subscriptions");
 	for (i = 0; i < s->nsubs; i++) {
 		x = cJSON_CreateObject();
@@ -432,8 +411,8 @@ load_json(const struct status *st)
 	cJSON_AddNumberToObject(o, "rate", ld->rate);
 	cJSON_AddNumberToObject(o, "duration", ld->duration);
 	cJSON_AddNumberToObject(o, "clients", ld->clients);
-	json_time(o, "started_at", ld->started_ms);
-	json_time(o, "ended_at", ld->ended ? ld->ended_ms : 0);
+	json_add_time(o, "started_at", ld->started_ms);
+	json_add_time(o, "ended_at", ld->ended ? ld->ended_ms : 0);
 	if (ld->ended && ld->exit_signal == 0)
 		cJSON_AddNumberToObject(o, "exit_status", ld->exit_code);
 	else
@@ -448,9 +427,9 @@ load_json(const struct status *st)
 	    j->aborted_clients));
 	cJSON_AddNumberToObject(o, "failed_transactions", (double)j->failed);
 	cJSON_AddNumberToObject(o, "aborted_clients", j->aborted_clients);
-	json_str(o, "pgbench_error", j->pgbench_error);
+	json_add_string(o, "pgbench_error", j->pgbench_error);
 	cJSON_AddBoolToObject(o, "compared", j->compared);
-	json_str(o, "judged_on", j->compared ? j->primary : NULL);
+	json_add_string(o, "judged_on", j->compared ? j->primary : NULL);
 	cJSON_AddNumberToObject(o, "found", (double)j->found);
 	cJSON_AddNumberToObject(o, "lost", (double)j->lost);
 	cJSON_AddNumberToObject(o, "duplicated", (double)j->duplicated);
@@ -459,7 +438,7 @@ load_json(const struct status *st)
 	json_refs(o, "duplicated_refs", j->duplicated_refs, j->nduplicated_refs);
 	cJSON_AddNumberToObject(o, "max_latency_ms", j->max_latency_ms);
 	cJSON_AddNumberToObject(o, "max_commit_gap_ms", j->max_gap_ms);
-	json_time(o, "max_commit_gap_at", j->max_gap_at_ms);
+	json_add_time(o, "max_commit_gap_at", j->max_gap_at_ms);
 	secs = (double)(j->last_commit_ms - j->first_commit_ms) / 1000;
 	cJSON_AddNumberToObject(o, "tps", secs > 0 ?
 	    (double)(j->committed - 1) / secs : 0);
@@ -471,7 +450,7 @@ load_json(const struct status *st)
 	} else {
 		cJSON_AddNullToObject(o, "balance_total");
 	}
-	json_str(o, "error", st->judge_error);
+	json_add_string(o, "error", st->judge_error);
 	cJSON_AddBoolToObject(o, "passed", j->passed && st->judge_error == NULL);
 	cJSON_AddStringToObject(o, "verdict", st->judge_error != NULL ?
 	    "not judged" : j->verdict);
@@ -503,15 +482,15 @@ print_json(const struct lab *lab, const struct status *st, bool ok)
 
 	cJSON_AddStringToObject(o, "dir", lab->dir);
 	cJSON_AddStringToObject(o, "state", lab_state_name(lab->state));
-	json_str(o, "step", lab->step);
+	json_add_string(o, "step", lab->step);
 	if (lab->state == LAB_BUILDING)
 		cJSON_AddBoolToObject(o, "builder_running",
 		    lab_proc_alive(lab->builder, NULL));
-	json_str(o, "error", lab->error);
+	json_add_string(o, "error", lab->error);
 	cJSON_AddStringToObject(o, "user", lab->user);
 	cJSON_AddNumberToObject(o, "rows", (double)lab->rows);
-	json_time(o, "created_at", lab->created_ms);
-	json_time(o, "ready_at", lab->ready_ms);
+	json_add_time(o, "created_at", lab->created_ms);
+	json_add_time(o, "ready_at", lab->ready_ms);
 	cJSON_AddStringToObject(o, "config", conf);
 	cJSON_AddBoolToObject(o, "running", st->all_running);
 	cJSON_AddBoolToObject(o, "ok", ok);
@@ -524,13 +503,13 @@ print_json(const struct lab *lab, const struct status *st, bool ok)
 		cJSON_AddNumberToObject(x, "pid", st->bouncer.pid);
 	else
 		cJSON_AddNullToObject(x, "pid");
-	json_str(x, "error", st->bouncer.error);
+	json_add_string(x, "error", st->bouncer.error);
 	cJSON_AddStringToObject(x, "database", LAB_DB);
-	json_str(x, "points_to", st->points_to);
-	json_str(x, "host", st->bouncer.host);
+	json_add_string(x, "points_to", st->points_to);
+	json_add_string(x, "host", st->bouncer.host);
 	cJSON_AddNumberToObject(x, "entry_port", st->bouncer.entry_port);
 	cJSON_AddBoolToObject(x, "live", st->bouncer.live);
-	json_str(x, "file_entry_differs", st->bouncer.file_entry);
+	json_add_string(x, "file_entry_differs", st->bouncer.file_entry);
 	cJSON_AddBoolToObject(x, "paused", st->bouncer.paused);
 	cJSON_AddNumberToObject(x, "clients_active", (double)st->bouncer.cl_active);
 	cJSON_AddNumberToObject(x, "clients_waiting",

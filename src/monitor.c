@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "heartbeat.h"
+#include "jsonout.h"
 #include "monitor.h"
 #include "pg.h"
 
@@ -378,33 +379,6 @@ monitor_free(struct monitor *m)
 	free(m);
 }
 
-static void
-add_number(cJSON *o, const char *key, double v)
-{
-	if (isnan(v))
-		cJSON_AddNullToObject(o, key);
-	else
-		cJSON_AddNumberToObject(o, key, v);
-}
-
-static void
-add_count(cJSON *o, const char *key, int64_t v)
-{
-	if (v < 0)
-		cJSON_AddNullToObject(o, key);
-	else
-		cJSON_AddNumberToObject(o, key, (double)v);
-}
-
-static void
-add_string(cJSON *o, const char *key, const char *v)
-{
-	if (v == NULL)
-		cJSON_AddNullToObject(o, key);
-	else
-		cJSON_AddStringToObject(o, key, v);
-}
-
 cJSON *
 status_json(const struct config *cfg, const struct state *state,
     const struct lock_holder *driver, const struct monitor_model *m)
@@ -426,27 +400,27 @@ status_json(const struct config *cfg, const struct state *state,
 	}
 	rep = cJSON_AddObjectToObject(o, "replication");
 	cJSON_AddStringToObject(rep, "provider", provider_name(cfg->provider));
-	add_string(rep, "status", r->status);
-	add_string(rep, "stop_reason", r->stop_reason);
-	add_number(rep, "full_load_percent", r->full_load_percent);
-	add_count(rep, "tables_loaded", r->tables_loaded);
-	add_count(rep, "tables_loading", r->tables_loading);
-	add_count(rep, "tables_queued", r->tables_queued);
-	add_count(rep, "tables_errored", r->tables_errored);
+	json_add_string(rep, "status", r->status);
+	json_add_string(rep, "stop_reason", r->stop_reason);
+	json_add_number(rep, "full_load_percent", r->full_load_percent);
+	json_add_count(rep, "tables_loaded", r->tables_loaded);
+	json_add_count(rep, "tables_loading", r->tables_loading);
+	json_add_count(rep, "tables_queued", r->tables_queued);
+	json_add_count(rep, "tables_errored", r->tables_errored);
 	lag = cJSON_AddObjectToObject(rep, "lag_seconds");
-	add_number(lag, "source", r->lag_source);
-	add_number(lag, "target", r->lag_target);
-	add_number(lag, "end_to_end", m->lag_e2e);
-	add_string(rep, "last_failure", r->last_failure);
+	json_add_number(lag, "source", r->lag_source);
+	json_add_number(lag, "target", r->lag_target);
+	json_add_number(lag, "end_to_end", m->lag_e2e);
+	json_add_string(rep, "last_failure", r->last_failure);
 	if (r->slot_name != NULL) {
 		cJSON *slot = cJSON_AddObjectToObject(rep, "slot");
 
 		cJSON_AddStringToObject(slot, "name", r->slot_name);
 		cJSON_AddBoolToObject(slot, "active", r->slot_active);
-		add_string(slot, "confirmed_flush_lsn", r->confirmed_flush_lsn);
-		add_count(slot, "wal_retained_bytes", r->wal_retained_bytes);
+		json_add_string(slot, "confirmed_flush_lsn", r->confirmed_flush_lsn);
+		json_add_count(slot, "wal_retained_bytes", r->wal_retained_bytes);
 	}
-	add_string(rep, "error", m->error);
+	json_add_string(rep, "error", m->error);
 	tabs = cJSON_AddArrayToObject(o, "tables");
 	for (i = 0; i < m->tables.n; i++) {
 		const struct table_stat *s = &m->tables.v[i];
@@ -454,12 +428,12 @@ status_json(const struct config *cfg, const struct state *state,
 
 		t = cJSON_CreateObject();
 		cJSON_AddStringToObject(t, "table", name);
-		add_string(t, "state", s->state);
-		add_count(t, "source_rows", s->source_rows);
-		add_count(t, "target_rows", s->target_rows);
-		add_count(t, "inserts", s->inserts);
-		add_count(t, "updates", s->updates);
-		add_count(t, "deletes", s->deletes);
+		json_add_string(t, "state", s->state);
+		json_add_count(t, "source_rows", s->source_rows);
+		json_add_count(t, "target_rows", s->target_rows);
+		json_add_count(t, "inserts", s->inserts);
+		json_add_count(t, "updates", s->updates);
+		json_add_count(t, "deletes", s->deletes);
 		cJSON_AddItemToArray(tabs, t);
 		free(name);
 	}

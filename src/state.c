@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "fileio.h"
+#include "jsonout.h"
 #include "state.h"
 
 static const char *const phase_names[PHASE_COUNT] = {
@@ -116,28 +117,6 @@ state_free(struct state *s)
 	memset(s, 0, sizeof *s);
 }
 
-static void
-add_time(cJSON *o, const char *key, int64_t ms)
-{
-	char buf[40];
-
-	if (ms == 0) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	time_rfc3339(ms, buf, sizeof buf);
-	cJSON_AddStringToObject(o, key, buf);
-}
-
-static void
-add_opt_string(cJSON *o, const char *key, const char *v)
-{
-	if (v != NULL)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 char *
 state_to_json(const struct state *s)
 {
@@ -159,8 +138,8 @@ state_to_json(const struct state *s)
 		cJSON_AddStringToObject(p, "name", phase_names[i]);
 		cJSON_AddStringToObject(p, "status",
 		    phase_status_name(s->phases[i].status));
-		add_time(p, "started_at", s->phases[i].started_at);
-		add_time(p, "finished_at", s->phases[i].finished_at);
+		json_add_time(p, "started_at", s->phases[i].started_at);
+		json_add_time(p, "finished_at", s->phases[i].finished_at);
 		cJSON_AddItemToArray(phases, p);
 	}
 	cJSON_AddBoolToObject(o, "fenced", s->fenced);
@@ -170,9 +149,9 @@ state_to_json(const struct state *s)
 	cJSON_AddNumberToObject(o, "attempt", s->attempt);
 	cJSON_AddBoolToObject(o, "armed", s->armed);
 	cJSON_AddBoolToObject(o, "completed", s->completed);
-	add_time(o, "created_at", s->created_at);
-	add_time(o, "fenced_at", s->fenced_at);
-	add_time(o, "switched_at", s->switched_at);
+	json_add_time(o, "created_at", s->created_at);
+	json_add_time(o, "fenced_at", s->fenced_at);
+	json_add_time(o, "switched_at", s->switched_at);
 	{
 		cJSON *roles = cJSON_AddArrayToObject(o, "fenced_roles");
 		size_t k;
@@ -183,10 +162,10 @@ state_to_json(const struct state *s)
 	}
 	cJSON_AddBoolToObject(o, "readonly_set", s->readonly_set);
 	cJSON_AddBoolToObject(o, "target_fenced", s->target_fenced);
-	add_opt_string(o, "sentinel_id", s->sentinel_id);
-	add_opt_string(o, "sentinel_lsn", s->sentinel_lsn);
-	add_opt_string(o, "pgbouncer_original", s->pgbouncer_original);
-	add_opt_string(o, "rollback_reason", s->rollback_reason);
+	json_add_string(o, "sentinel_id", s->sentinel_id);
+	json_add_string(o, "sentinel_lsn", s->sentinel_lsn);
+	json_add_string(o, "pgbouncer_original", s->pgbouncer_original);
+	json_add_string(o, "rollback_reason", s->rollback_reason);
 
 	text = cJSON_Print(o);
 	cJSON_Delete(o);

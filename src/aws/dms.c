@@ -6,6 +6,7 @@
 
 #include "aws/dms.h"
 #include "aws/json.h"
+#include "jsonout.h"
 #include "util.h"
 
 #define DMS_MAX_PAGES 10000     /* 5 million tables: a broken Marker loop */
@@ -288,71 +289,40 @@ dms_status_transitional(const char *status)
 	return false;
 }
 
-static void
-add_time(cJSON *o, const char *key, int64_t ms)
-{
-	char buf[40];
-
-	if (ms <= 0) {
-		cJSON_AddNullToObject(o, key);
-		return;
-	}
-	time_rfc3339(ms, buf, sizeof buf);
-	cJSON_AddStringToObject(o, key, buf);
-}
-
-static void
-add_str(cJSON *o, const char *key, const char *v)
-{
-	if (v != NULL)
-		cJSON_AddStringToObject(o, key, v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
-static void
-add_count(cJSON *o, const char *key, int64_t v)
-{
-	if (v >= 0)
-		cJSON_AddNumberToObject(o, key, (double)v);
-	else
-		cJSON_AddNullToObject(o, key);
-}
-
 cJSON *
 dms_task_to_json(const struct dms_task *t)
 {
 	cJSON *o = cJSON_CreateObject(), *s;
 
-	add_str(o, "ReplicationTaskArn", t->arn);
-	add_str(o, "ReplicationTaskIdentifier", t->identifier);
-	add_str(o, "Status", t->status);
-	add_str(o, "StopReason", t->stop_reason);
-	add_str(o, "LastFailureMessage", t->last_failure);
-	add_str(o, "MigrationType", t->migration_type);
-	add_str(o, "ReplicationInstanceArn", t->instance_arn);
-	add_str(o, "SourceEndpointArn", t->source_endpoint_arn);
-	add_str(o, "TargetEndpointArn", t->target_endpoint_arn);
-	add_str(o, "CdcStartPosition", t->cdc_start_position);
-	add_str(o, "CdcStopPosition", t->cdc_stop_position);
-	add_time(o, "ReplicationTaskCreationDate", t->created_ms);
-	add_time(o, "ReplicationTaskStartDate", t->started_ms);
+	json_add_string(o, "ReplicationTaskArn", t->arn);
+	json_add_string(o, "ReplicationTaskIdentifier", t->identifier);
+	json_add_string(o, "Status", t->status);
+	json_add_string(o, "StopReason", t->stop_reason);
+	json_add_string(o, "LastFailureMessage", t->last_failure);
+	json_add_string(o, "MigrationType", t->migration_type);
+	json_add_string(o, "ReplicationInstanceArn", t->instance_arn);
+	json_add_string(o, "SourceEndpointArn", t->source_endpoint_arn);
+	json_add_string(o, "TargetEndpointArn", t->target_endpoint_arn);
+	json_add_string(o, "CdcStartPosition", t->cdc_start_position);
+	json_add_string(o, "CdcStopPosition", t->cdc_stop_position);
+	json_add_time(o, "ReplicationTaskCreationDate", t->created_ms);
+	json_add_time(o, "ReplicationTaskStartDate", t->started_ms);
 	if (!t->has_stats) {
 		cJSON_AddNullToObject(o, "ReplicationTaskStats");
 		return o;
 	}
 	s = cJSON_AddObjectToObject(o, "ReplicationTaskStats");
-	add_count(s, "FullLoadProgressPercent", t->stats.full_load_percent);
-	add_count(s, "ElapsedTimeMillis", t->stats.elapsed_ms);
-	add_count(s, "TablesLoaded", t->stats.tables_loaded);
-	add_count(s, "TablesLoading", t->stats.tables_loading);
-	add_count(s, "TablesQueued", t->stats.tables_queued);
-	add_count(s, "TablesErrored", t->stats.tables_errored);
-	add_time(s, "FreshStartDate", t->stats.fresh_start_ms);
-	add_time(s, "StartDate", t->stats.start_ms);
-	add_time(s, "StopDate", t->stats.stop_ms);
-	add_time(s, "FullLoadStartDate", t->stats.full_load_start_ms);
-	add_time(s, "FullLoadFinishDate", t->stats.full_load_finish_ms);
+	json_add_count(s, "FullLoadProgressPercent", t->stats.full_load_percent);
+	json_add_count(s, "ElapsedTimeMillis", t->stats.elapsed_ms);
+	json_add_count(s, "TablesLoaded", t->stats.tables_loaded);
+	json_add_count(s, "TablesLoading", t->stats.tables_loading);
+	json_add_count(s, "TablesQueued", t->stats.tables_queued);
+	json_add_count(s, "TablesErrored", t->stats.tables_errored);
+	json_add_time(s, "FreshStartDate", t->stats.fresh_start_ms);
+	json_add_time(s, "StartDate", t->stats.start_ms);
+	json_add_time(s, "StopDate", t->stats.stop_ms);
+	json_add_time(s, "FullLoadStartDate", t->stats.full_load_start_ms);
+	json_add_time(s, "FullLoadFinishDate", t->stats.full_load_finish_ms);
 	return o;
 }
 
