@@ -1,9 +1,11 @@
-/* fileio.c - crash-safe file writes and bounded reads. */
+/* fileio.c - crash-safe file writes, bounded reads, removing a tree. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -146,4 +148,20 @@ dir_ensure_private(const char *dir, struct err *e)
 		return err_set(e, EXIT_RUNTIME, "%s: state directory is not writable: %s",
 		    dir, strerror(errno));
 	return 0;
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int
+remove_tree(const char *path)
+{
+	return nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
 }

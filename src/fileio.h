@@ -27,4 +27,8 @@ int dir_ensure_private(const char *dir, struct err *e);
 /* Writes all of buf, retrying short writes and EINTR. */
 int write_all(int fd, const void *buf, size_t len);
 
+/* rm -rf of path without following links; a missing entry is not an
+ * error. 0, or -1 with errno set. */
+int remove_tree(const char *path);
+
 #endif

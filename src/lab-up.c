@@ -5,7 +5,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -906,16 +905,6 @@ out:
 	return rc;
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
-}
-
 int
 lab_clear(struct lab *lab, struct err *e)
 {
@@ -932,8 +921,7 @@ lab_clear(struct lab *lab, struct err *e)
 		    strcmp(de->d_name, "lab.lock") == 0)
 			continue;
 		path = lab_path(lab, de->d_name);
-		if (nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS) != 0 &&
-		    rc == 0)
+		if (remove_tree(path) != 0 && rc == 0)
 			rc = err_set(e, EXIT_RUNTIME, "%s: cannot remove: %s", path,
 			    strerror(errno));
 		free(path);

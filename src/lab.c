@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -858,16 +857,6 @@ lab_stop_all(const struct lab *lab, struct err *e)
 	return rc;
 }
 
-static int
-remove_entry(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) != 0 && errno != ENOENT ? -1 : 0;
-}
-
 int
 lab_remove(const struct lab *lab, struct err *e)
 {
@@ -878,7 +867,7 @@ lab_remove(const struct lab *lab, struct err *e)
 	if (!ours)
 		return err_set(e, EXIT_USAGE, "%s holds no %s: not removing a "
 		    "directory that is not a lab", lab->dir, LAB_FILE);
-	if (nftw(lab->dir, remove_entry, 32, FTW_DEPTH | FTW_PHYS) != 0)
+	if (remove_tree(lab->dir) != 0)
 		return err_set(e, EXIT_RUNTIME, "%s: cannot remove it all: %s",
 		    lab->dir, strerror(errno));
 	return 0;
