@@ -74,16 +74,7 @@ run "$CUTOVER" "${C[@]}" validate --full
 rc_is 0 "source and target match at the end"
 run "$CUTOVER" "${C[@]}" log --verify
 rc_is 0 "the event log verifies after every kill"
-is "$("$CUTOVER" "${C[@]}" log --json | python3 -c '
-import json, sys, collections
-done = collections.Counter()
-for line in sys.stdin:
-    e = json.loads(line)
-    if e["kind"] == "action.done" and "step" in e["data"]:
-        d = e["data"]
-        done[(d.get("attempt"), d.get("step"), d.get("rollback", False), d.get("detail"))] += 1
-twice = [k for k, n in done.items() if n > 1]
-print(twice if twice else "none")')" none "no action was taken twice"
+is "$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)" none "no action was taken twice"
 like "$("$CUTOVER" "${C[@]}" log)" 'lock.taken_over' "restarts took over the dead drivers' locks, logged"
 if [ "$(grep -c 'killed after' "$LAB_T/driver.log")" -ge 2 ]; then
 	pass "the drivers were killed ($(grep -c 'killed after' "$LAB_T/driver.log") times)"

@@ -61,14 +61,6 @@ run "$CUTOVER" "${C[@]}" validate --full
 rc_is 0 "after the rollback source and target match again"
 run "$CUTOVER" "${C[@]}" log --verify
 rc_is 0 "the event log still verifies"
-is "$("$CUTOVER" "${C[@]}" log --json | python3 -c '
-import json, sys, collections
-done = collections.Counter()
-for line in sys.stdin:
-    e = json.loads(line)
-    if e["kind"] == "action.done" and "step" in e["data"]:
-        d = e["data"]
-        done[(d.get("attempt"), d.get("step"), d.get("rollback", False), d.get("detail"))] += 1
-print(max(done.values()))')" 1 "no action was taken twice"
+is "$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)" none "no action was taken twice"
 
 done_testing
