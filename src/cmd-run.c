@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "eventlog.h"
 #include "fileio.h"
+#include "hooks.h"
 #include "lock.h"
 #include "orchestrator.h"
 #include "provider.h"
@@ -29,6 +30,8 @@ struct headless {
 	char *environment;
 	struct loop_io *stdin_io;
 	struct strbuf line;
+	struct eventlog *log;
+	struct hooks *hooks;
 };
 
 static void
@@ -151,6 +154,25 @@ on_signal(int signo, void *arg)
 	}
 }
 
+static const char *
+hook_run_id(void *arg)
+{
+	struct headless *h = arg;
+
+	return h->orch != NULL ? orch_state(h->orch)->run_id : NULL;
+}
+
+static void
+hook_outcome(const struct hook_outcome *o, void *arg)
+{
+	struct headless *h = arg;
+
+	hooks_log_outcome(h->log, o);
+	if (!o->ok)
+		say("hook %s for %s #%lld: %s", o->hook, o->kind,
+		    (long long)o->seq, o->why);
+}
+
 static int
 drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
     bool dry_run, enum phase_id until)
@@ -175,6 +197,10 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 	ui.arg = &h;
 	if (!dry_run && driver_take(ctx, &lock, &log, &e) != 0)
 		goto fail;
+	h.log = log;
+	if (log != NULL && (h.hooks = hooks_new(h.loop, &ctx->cfg, hook_run_id,
+	    hook_outcome, &h)) != NULL)
+		eventlog_observe(log, hooks_observer, h.hooks);
 	if ((prov = provider_new(h.loop, &ctx->cfg, &e)) == NULL ||
 	    (h.orch = orch_new(h.loop, &ctx->cfg, ctx->state_dir, log, prov, &ui,
 	    &opts, &e)) == NULL)
@@ -192,6 +218,10 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 		if (loop_run_once(h.loop, 1000) < 0)
 			break;
 	rc = h.exit_code;
+	/* The last events' notifications go out before we do, within a
+	 * hook's timeout. */
+	hooks_drain(h.hooks, (int64_t)(ctx->cfg.hooks_timeout_seconds * 1000) +
+	    5000);
 	if (h.why != NULL)
 		say("%s: %s", rc == EXIT_OK ? "done" : "stopped", h.why);
 	else if (!dry_run)
@@ -201,6 +231,9 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 fail:
 	rc = report_error(&e, cmd);
 out:
+	if (log != NULL)
+		eventlog_observe(log, NULL, NULL);
+	hooks_free(h.hooks);
 	orch_free(h.orch);
 	provider_free(prov);
 	eventlog_close(log);

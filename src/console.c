@@ -26,6 +26,7 @@
 #include "feed.h"
 #include "fileio.h"
 #include "heartbeat.h"
+#include "hooks.h"
 #include "lock.h"
 #include "monitor.h"
 #include "orchestrator.h"
@@ -65,6 +66,8 @@ struct console {
 	struct pg *hb_pg;
 	struct heartbeat *hb;
 	struct feed_server *feed;
+	struct hooks *hooks;
+	bool hooks_live;          /* watch: past the history sent on joining */
 	struct validation *val;
 	bool val_full;
 	const struct validation *shown_validation;
@@ -146,6 +149,9 @@ on_event_line(const char *line, size_t len, void *arg)
 	view_add_event_line(&c->view, line, len);
 	if (c->feed != NULL)
 		feed_server_event(c->feed, line, len);
+	/* The driver's hooks observe its own appends (setup_driver). */
+	if (c->opts.watch)
+		hooks_event(c->hooks, line, len);
 }
 
 static void
@@ -797,6 +803,13 @@ on_feed_msg(const char *type, const cJSON *msg, void *arg)
 		view_events_reset(&c->view);
 		changed(c, VIEW_CH_EVENTS);
 	} else if (strcmp(type, "snapshot") == 0) {
+		/* The tail comes before the first snapshot: history, which
+		 * hooks do not announce. After a reconnection what was missed
+		 * runs them (the seq says what was seen). */
+		if (!c->hooks_live) {
+			c->hooks_live = true;
+			hooks_hold(c->hooks, false);
+		}
 		if (snapshot_apply_json(&c->snap, &c->view,
 		    cJSON_GetObjectItemCaseSensitive(msg, "snapshot"), &e) != 0) {
 			view_set(&c->view.notice, e.msg);
@@ -808,6 +821,7 @@ on_feed_msg(const char *type, const cJSON *msg, void *arg)
 		    "line"));
 		if (line != NULL) {
 			view_add_event_line(&c->view, line, strlen(line));
+			hooks_event(c->hooks, line, strlen(line));
 			changed(c, VIEW_CH_EVENTS);
 		}
 	}
@@ -821,6 +835,30 @@ on_feed_status(bool connected, const char *text, void *arg)
 	view_set(&c->view.feed, text);
 	c->view.feed_ok = connected;
 	changed(c, VIEW_CH_HEADER);
+}
+
+/* --------------------------------------------------------------- hooks */
+
+static const char *
+hook_run_id(void *arg)
+{
+	struct console *c = arg;
+
+	return c->view.state != NULL ? c->view.state->run_id : NULL;
+}
+
+/* The driver logs what its hooks did; a watcher, who writes nothing to
+ * the driver's log, shows it on its own screen. */
+static void
+hook_outcome(const struct hook_outcome *o, void *arg)
+{
+	struct console *c = arg;
+
+	if (c->log != NULL)
+		hooks_log_outcome(c->log, o);
+	if (c->ui != NULL && (!o->ok || c->opts.watch))
+		ui_message(c->ui, !o->ok, "hook %s for %s #%lld: %s", o->hook,
+		    o->kind, (long long)o->seq, o->why);
 }
 
 /* --------------------------------------------------------------- setup */
@@ -849,6 +887,14 @@ setup_watch(struct console *c, struct err *e)
 	scrub(&cfg->pgbouncer_admin);
 	scrub(&cfg->reverse_conninfo);
 	c->view.read_only = true;
+	if (c->opts.hooks) {
+		c->hooks = hooks_new(c->loop, cfg, hook_run_id, hook_outcome, c);
+		if (c->hooks == NULL)
+			return err_set(e, EXIT_USAGE, "watch --hooks: %s has no "
+			    "[hooks] command", cfg->path != NULL ? cfg->path :
+			    "the configuration");
+		hooks_hold(c->hooks, true);
+	}
 	if (c->opts.connect != NULL) {
 		c->client = feed_client_new(c->loop, c->opts.connect,
 		    c->opts.token_file, c->opts.ca_file, on_feed_msg,
@@ -865,6 +911,8 @@ setup_watch(struct console *c, struct err *e)
 	free(path);
 	watch_local(c);
 	poll_events(c);
+	c->hooks_live = true;
+	hooks_hold(c->hooks, false);
 	return 0;
 }
 
@@ -879,6 +927,9 @@ setup_driver(struct console *c, struct err *e)
 
 	if (driver_take(c->ctx, &c->lock, &c->log, e) != 0)
 		return -1;
+	if ((c->hooks = hooks_new(c->loop, cfg, hook_run_id, hook_outcome,
+	    c)) != NULL)
+		eventlog_observe(c->log, hooks_observer, c->hooks);
 	lock_query(c->ctx->state_dir, &c->view.driver);
 	view_set(&c->view.environment, c->ctx->environment);
 	if ((c->prov = provider_new(c->loop, cfg, e)) == NULL)
@@ -968,12 +1019,18 @@ console_main(struct ctx *ctx, const struct console_opts *opts)
 	if (c->log != NULL && !c->closed_logged)
 		log_event(c, "console.closed", NULL, "console closed by %s",
 		    actor());
+	/* The last notifications go out, within a hook's timeout. */
+	hooks_drain(c->hooks, (int64_t)(ctx->cfg.hooks_timeout_seconds * 1000) +
+	    5000);
 	goto out;
 fail:
 	rc = report_error(&e, command_find(opts->watch ? "watch" : "console"));
 out:
 	if (c->tick != NULL)
 		loop_timer_cancel(c->tick);
+	if (c->log != NULL)
+		eventlog_observe(c->log, NULL, NULL);
+	hooks_free(c->hooks);
 	if (c->val != NULL)
 		validation_free(c->val);
 	if (c->orch != NULL)
