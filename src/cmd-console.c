@@ -105,9 +105,10 @@ cmd_watch(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	/* With --connect the config is not read at all: a watcher on another
 	 * machine has nothing of the driver's. Locally it gives the state
 	 * directory, and its credentials are dropped unread (console.c).
-	 * --hooks reads the watcher's own file for [hooks] and [metrics]. */
+	 * --hooks, or -c FILE with --connect, reads the watcher's own file
+	 * for [hooks] and [metrics]. */
 	need = o.connect != NULL ? CONFIG_NONE : CONFIG_OPTIONAL;
-	if (o.hooks)
+	if (o.hooks || (o.connect != NULL && ctx->g.config != NULL))
 		need = CONFIG_WATCHER;
 	if (ctx_setup(ctx, need, &e) != 0)
 		return report_error(&e, cmd);

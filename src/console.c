@@ -28,6 +28,7 @@
 #include "heartbeat.h"
 #include "hooks.h"
 #include "lock.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "orchestrator.h"
 #include "pg.h"
@@ -67,6 +68,7 @@ struct console {
 	struct heartbeat *hb;
 	struct feed_server *feed;
 	struct hooks *hooks;
+	struct metrics_server *metrics;
 	bool hooks_live;          /* watch: past the history sent on joining */
 	struct validation *val;
 	bool val_full;
@@ -195,55 +197,8 @@ write_snapshot(struct console *c, bool full)
 static void
 load_checks(struct console *c, const struct validation *v, const char *who)
 {
-	struct view *vw = &c->view;
-	cJSON *j, *check, *t;
-	char title[160], ts[40];
-	const char *mode;
-	int i;
-
-	view_checks_clear(vw);
+	view_load_validation(&c->view, v, who);
 	c->tables_dirty = true;	/* the tables' check column changes */
-	j = validation_json(v);
-	mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mode"));
-	time_local(now_ms(), ts, sizeof ts);
-	snprintf(title, sizeof title, "%s %s validation, %s", who,
-	    mode != NULL ? mode : "", ts + 11 > ts ? ts + 11 : ts);
-	vw->checks_title = xstrdup(title);
-	vw->checks_passed = validation_passed(v);
-	for (i = 0; i < CHK_COUNT; i++) {
-		vw->checks[i].status = (int)validation_check_status(v, i);
-		view_set(&vw->checks[i].detail, validation_check_detail(v, i));
-	}
-	/* Per-table results: the worse of the row count and the checksum. */
-	table_list_clear(&vw->table_checks);
-	cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(j, "checks")) {
-		const char *name = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(check, "name"));
-
-		if (name == NULL || (strcmp(name, "row_counts") != 0 &&
-		    strcmp(name, "checksums") != 0))
-			continue;
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check,
-		    "tables")) {
-			const char *tn = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(t, "table"));
-			const char *sn = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(t, "status"));
-			struct table_stat *ts2;
-			int s;
-
-			if (tn == NULL || sn == NULL)
-				continue;
-			for (s = CHECK_PASS; s <= CHECK_ERROR; s++)
-				if (strcmp(check_status_name(s), sn) == 0)
-					break;
-			if (s > CHECK_ERROR)
-				continue;
-			ts2 = table_list_get(&vw->table_checks, "", tn);
-			ts2->check = ts2->check < 0 ? s : (int)check_worse(ts2->check, s);
-		}
-	}
-	cJSON_Delete(j);
 }
 
 static void
@@ -896,6 +851,12 @@ setup_watch(struct console *c, struct err *e)
 		hooks_hold(c->hooks, true);
 	}
 	if (c->opts.connect != NULL) {
+		/* Served from a watcher's own file (-c); a local watcher shares
+		 * the driver's, whose /metrics is already served. */
+		if (cfg->metrics_listen != NULL && (c->metrics =
+		    metrics_server_new(c->loop, cfg->metrics_listen, &c->view,
+		    NULL, NULL, e)) == NULL)
+			return -1;
 		c->client = feed_client_new(c->loop, c->opts.connect,
 		    c->opts.token_file, c->opts.ca_file, on_feed_msg,
 		    on_feed_status, c, e);
@@ -952,6 +913,9 @@ setup_driver(struct console *c, struct err *e)
 			return -1;
 		c->view.watchers = 0;
 	}
+	if (cfg->metrics_listen != NULL && (c->metrics = metrics_server_new(
+	    c->loop, cfg->metrics_listen, &c->view, NULL, NULL, e)) == NULL)
+		return -1;
 	/* The driver writes the heartbeat the end-to-end lag is read from. */
 	memset(&po, 0, sizeof po);
 	po.conninfo = cfg->source_conninfo;
@@ -962,9 +926,11 @@ setup_driver(struct console *c, struct err *e)
 	path = xasprintf("%s/%s", c->ctx->state_dir, EVENTLOG_FILE);
 	eventlog_reader_open(&c->reader, path);
 	free(path);
-	log_event(c, "console.opened", NULL, "console opened by %s%s%s", actor(),
-	    c->feed != NULL ? ", watch feed on " : "",
-	    c->feed != NULL ? feed_server_address(c->feed) : "");
+	log_event(c, "console.opened", NULL, "console opened by %s%s%s%s%s",
+	    actor(), c->feed != NULL ? ", watch feed on " : "",
+	    c->feed != NULL ? feed_server_address(c->feed) : "",
+	    c->metrics != NULL ? ", /metrics on " : "",
+	    c->metrics != NULL ? metrics_server_address(c->metrics) : "");
 	poll_events(c);
 	monitor_run(c->mon, c->opts.refresh_ms, on_refreshed, c);
 	return 0;
@@ -1039,6 +1005,7 @@ out:
 		heartbeat_stop(c->hb);
 	if (c->hb_pg != NULL)
 		pg_free(c->hb_pg);
+	metrics_server_free(c->metrics);
 	feed_server_free(c->feed);
 	feed_client_free(c->client);
 	if (c->mon != NULL)
