@@ -293,7 +293,7 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 	/* The last events' notifications go out before we do, within a
 	 * hook's timeout. */
 	hooks_drain(h.hooks, (int64_t)(ctx->cfg.hooks_timeout_seconds * 1000) +
-	    5000);
+	    HOOKS_DRAIN_MS);
 	if (h.why != NULL)
 		say("%s: %s", rc == EXIT_OK ? "done" : "stopped", h.why);
 	else if (!dry_run)

@@ -987,7 +987,7 @@ console_main(struct ctx *ctx, const struct console_opts *opts)
 		    actor());
 	/* The last notifications go out, within a hook's timeout. */
 	hooks_drain(c->hooks, (int64_t)(ctx->cfg.hooks_timeout_seconds * 1000) +
-	    5000);
+	    HOOKS_DRAIN_MS);
 	goto out;
 fail:
 	rc = report_error(&e, command_find(opts->watch ? "watch" : "console"));

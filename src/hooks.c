@@ -32,16 +32,23 @@ struct hook_job {
 	bool nested;               /* set off by a hook.* event */
 };
 
+/* One queue a configured hook: its runs go one at a time, in event order,
+ * and a slow hook delays only itself. */
+struct hook_queue {
+	struct hooks *h;
+	struct hook_job *head, *tail;
+	size_t queued;
+	struct hook_job *running;
+	struct proc *proc;
+};
+
 struct hooks {
 	struct loop *loop;
 	const struct config *cfg;
 	hooks_run_id_fn run_id;
 	hooks_outcome_fn outcome;
 	void *arg;
-	struct hook_job *head, *tail;
-	size_t queued;
-	struct hook_job *running;
-	struct proc *proc;
+	struct hook_queue *q;      /* one per cfg->hooks[i] */
 	struct loop_timer *kick;
 	int64_t last_seq;
 	bool hold;
@@ -84,6 +91,7 @@ hooks_new(struct loop *loop, const struct config *cfg, hooks_run_id_fn run_id,
 {
 	struct hooks *h;
 	const char *v;
+	size_t i;
 
 	if (cfg->nhooks == 0)
 		return NULL;
@@ -98,6 +106,9 @@ hooks_new(struct loop *loop, const struct config *cfg, hooks_run_id_fn run_id,
 	    "/usr/local/bin:/usr/bin:/bin");
 	h->home = (v = getenv("HOME")) != NULL ? xstrdup(v) : NULL;
 	h->lang = (v = getenv("LANG")) != NULL ? xstrdup(v) : NULL;
+	h->q = xcalloc(cfg->nhooks, sizeof *h->q);
+	for (i = 0; i < cfg->nhooks; i++)
+		h->q[i].h = h;
 	/* Whatever a hook prints, our own secrets are starred. */
 	scrub_register_environment();
 	return h;
@@ -107,17 +118,21 @@ void
 hooks_free(struct hooks *h)
 {
 	struct hook_job *j, *next;
+	size_t i;
 
 	if (h == NULL)
 		return;
 	if (h->kick != NULL)
 		loop_timer_cancel(h->kick);
-	proc_cancel(h->proc);
-	job_free(h->running);
-	for (j = h->head; j != NULL; j = next) {
-		next = j->next;
-		job_free(j);
+	for (i = 0; i < h->cfg->nhooks; i++) {
+		proc_cancel(h->q[i].proc);
+		job_free(h->q[i].running);
+		for (j = h->q[i].head; j != NULL; j = next) {
+			next = j->next;
+			job_free(j);
+		}
 	}
+	free(h->q);
 	free(h->path);
 	free(h->home);
 	free(h->lang);
@@ -134,7 +149,14 @@ hooks_hold(struct hooks *h, bool hold)
 bool
 hooks_idle(const struct hooks *h)
 {
-	return h == NULL || (h->running == NULL && h->head == NULL);
+	size_t i;
+
+	if (h == NULL)
+		return true;
+	for (i = 0; i < h->cfg->nhooks; i++)
+		if (h->q[i].running != NULL || h->q[i].head != NULL)
+			return false;
+	return true;
 }
 
 static bool
@@ -156,23 +178,34 @@ matches(const char *key, const char *kind, bool validation_result)
 	return false;
 }
 
-static void start_next(struct hooks *h);
+static void start_next(struct hook_queue *q);
 
 static void
 on_kick(struct loop_timer *t, void *arg)
 {
 	struct hooks *h = arg;
+	size_t i;
 
 	(void)t;
 	h->kick = NULL;
-	start_next(h);
+	for (i = 0; i < h->cfg->nhooks; i++)
+		start_next(&h->q[i]);
 }
 
+/* Starts idle queues with work from the loop, never from inside the
+ * caller (an eventlog append). */
 static void
 kick(struct hooks *h)
 {
-	if (h->kick == NULL && h->running == NULL && h->head != NULL)
-		h->kick = loop_timer_add(h->loop, 0, on_kick, h);
+	size_t i;
+
+	if (h->kick != NULL)
+		return;
+	for (i = 0; i < h->cfg->nhooks; i++)
+		if (h->q[i].running == NULL && h->q[i].head != NULL) {
+			h->kick = loop_timer_add(h->loop, 0, on_kick, h);
+			return;
+		}
 }
 
 static char *
@@ -223,9 +256,11 @@ hooks_event(struct hooks *h, const char *line, size_t len)
 	for (i = 0; i < h->cfg->nhooks; i++) {
 		const struct hook_def *d = &h->cfg->hooks[i];
 
+		struct hook_queue *q = &h->q[i];
+
 		if (!matches(d->kind, kind, validation_result))
 			continue;
-		if (h->queued >= HOOKS_QUEUE_MAX) {
+		if (q->queued >= HOOKS_QUEUE_MAX) {
 			h->dropped++;
 			continue;
 		}
@@ -242,12 +277,12 @@ hooks_event(struct hooks *h, const char *line, size_t len)
 		j->run_id = run_id != NULL && *run_id != '\0' ? xstrdup(run_id) :
 		    NULL;
 		j->nested = nested;
-		if (h->tail != NULL)
-			h->tail->next = j;
+		if (q->tail != NULL)
+			q->tail->next = j;
 		else
-			h->head = j;
-		h->tail = j;
-		h->queued++;
+			q->head = j;
+		q->tail = j;
+		q->queued++;
 	}
 	cJSON_Delete(o);
 	kick(h);
@@ -322,6 +357,9 @@ outcome(struct hooks *h, struct hook_job *j, const struct proc_result *r,
 		if (r->timed_out)
 			sb_printf(&why, "timed out after %g s: its process group "
 			    "was killed", h->cfg->hooks_timeout_seconds);
+		else if (r->status_lost)
+			sb_puts(&why, "ended, but its exit status was collected "
+			    "elsewhere (unknown)");
 		else if (r->signo != 0)
 			sb_printf(&why, "killed by signal %d", r->signo);
 		else
@@ -332,11 +370,15 @@ outcome(struct hooks *h, struct hook_job *j, const struct proc_result *r,
 		o.signo = r->signo;
 		o.timed_out = r->timed_out;
 		o.duration_ms = r->duration_ms;
-		o.ok = !r->timed_out && r->signo == 0 && r->exit_code == 0;
+		o.ok = !r->timed_out && !r->status_lost && r->signo == 0 &&
+		    r->exit_code == 0;
 	} else {
 		char *e = scrub_dup(start_error);
 
-		sb_printf(&why, "cannot start: %s", e);
+		if (str_startswith(e, "not run") || str_startswith(e, "killed"))
+			sb_puts(&why, e);
+		else
+			sb_printf(&why, "cannot start: %s", e);
 		free(e);
 		o.exit_code = -1;
 	}
@@ -362,19 +404,21 @@ outcome(struct hooks *h, struct hook_job *j, const struct proc_result *r,
 static void
 on_done(const struct proc_result *r, void *arg)
 {
-	struct hooks *h = arg;
-	struct hook_job *j = h->running;
+	struct hook_queue *q = arg;
+	struct hook_job *j = q->running;
+	struct hooks *h = q->h;
 
-	h->running = NULL;
-	h->proc = NULL;
+	q->running = NULL;
+	q->proc = NULL;
 	outcome(h, j, r, NULL);
 	job_free(j);
 	kick(h);
 }
 
 static void
-start_next(struct hooks *h)
+start_next(struct hook_queue *q)
 {
+	struct hooks *h = q->h;
 	struct proc_opts po;
 	struct err e = { 0, "" };
 	struct hook_job *j;
@@ -382,11 +426,11 @@ start_next(struct hooks *h)
 	char *env[16], seq[32], *json;
 	size_t n = 0, i;
 
-	while (h->running == NULL && (j = h->head) != NULL) {
-		h->head = j->next;
-		if (h->head == NULL)
-			h->tail = NULL;
-		h->queued--;
+	while (q->running == NULL && (j = q->head) != NULL) {
+		q->head = j->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		q->queued--;
 		j->next = NULL;
 		json = env_json(j);
 		snprintf(seq, sizeof seq, "%lld", (long long)j->seq);
@@ -421,13 +465,13 @@ start_next(struct hooks *h)
 		j->line[j->len] = '\n';	/* xstrndup left room: the NUL */
 		po.timeout_ms = (int64_t)(h->cfg->hooks_timeout_seconds * 1000);
 		po.output_max = PROC_OUTPUT_MAX;
-		h->running = j;
-		h->proc = proc_start(h->loop, &po, on_done, h, &e);
+		q->running = j;
+		q->proc = proc_start(h->loop, &po, on_done, q, &e);
 		j->line[j->len] = '\0';
 		for (i = 0; i < n; i++)
 			free(env[i]);
-		if (h->proc == NULL) {
-			h->running = NULL;
+		if (q->proc == NULL) {
+			q->running = NULL;
 			outcome(h, j, NULL, e.msg);
 			job_free(j);
 		}
@@ -438,10 +482,35 @@ void
 hooks_drain(struct hooks *h, int64_t max_ms)
 {
 	int64_t deadline = mono_ms() + max_ms;
+	struct hook_job *j;
+	size_t i;
 
 	while (!hooks_idle(h) && mono_ms() < deadline)
 		if (loop_run_once(h->loop, 100) < 0)
 			break;
+	if (h == NULL)
+		return;
+	/* What could not run in time is said, not dropped in silence. */
+	for (i = 0; i < h->cfg->nhooks; i++) {
+		struct hook_queue *q = &h->q[i];
+
+		if (q->running != NULL) {
+			proc_cancel(q->proc);
+			q->proc = NULL;
+			j = q->running;
+			q->running = NULL;
+			outcome(h, j, NULL, "killed: cutover was exiting");
+			job_free(j);
+		}
+		while ((j = q->head) != NULL) {
+			q->head = j->next;
+			q->queued--;
+			outcome(h, j, NULL, "not run: cutover was exiting and the "
+			    "hooks before it took too long");
+			job_free(j);
+		}
+		q->tail = NULL;
+	}
 }
 
 void

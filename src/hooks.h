@@ -5,8 +5,9 @@
  * (PATH, HOME, LANG, and CUTOVER_EVENT_KIND, CUTOVER_EVENT_SEQ,
  * CUTOVER_PHASE, CUTOVER_RUN_ID, CUTOVER_ENVIRONMENT, CUTOVER_MSG,
  * CUTOVER_EVENT_JSON, CUTOVER_HOOK; never a secret of ours) and the
- * event's JSON line on its standard input. Hooks run one at a time, in
- * the order of the events, on the loop (proc.h): they never block the
+ * event's JSON line on its standard input. Each hook runs one at a time, in
+ * the order of the events (each hook has its own queue: a slow one
+ * delays only itself), on the loop (proc.h): they never block the
  * cut or the screen. [hooks] timeout_seconds kills one that hangs (its
  * process group). Each run's outcome - exit status, the first lines of
  * its output, scrubbed (scrub.h) - goes to the caller's outcome function,
@@ -32,10 +33,11 @@
 #include "eventlog.h"
 #include "loop.h"
 
-#define HOOKS_QUEUE_MAX 1000       /* runs waiting; more are dropped */
+#define HOOKS_QUEUE_MAX 1000       /* runs waiting per hook; more are dropped */
 #define HOOKS_OUTPUT_LINES 10      /* lines of output kept in the log */
 #define HOOKS_OUTPUT_BYTES 2048
 #define HOOKS_ENV_JSON_MAX 65536   /* CUTOVER_EVENT_JSON; stdin is whole */
+#define HOOKS_DRAIN_MS 30000       /* at exit, beyond one timeout */
 
 struct hook_outcome {
 	const char *hook;          /* the key that matched: "phase.started", "any" */
@@ -75,7 +77,9 @@ void hooks_observer(const char *line, size_t len, void *arg);
 void hooks_hold(struct hooks *h, bool hold);
 
 bool hooks_idle(const struct hooks *h);
-/* Runs the loop until every queued hook has run, at most max_ms. */
+/* Runs the loop until every queued hook has run, at most max_ms; what is
+ * still running then is killed, and it and what never ran are reported
+ * to the outcome function (not run, killed). */
 void hooks_drain(struct hooks *h, int64_t max_ms);
 
 /* The outcome as an event: hook.done or hook.failed. */

@@ -42,6 +42,7 @@ struct proc {
 	struct loop_timer *timeout;
 	bool timed_out;
 	bool reaped;
+	bool lost;                 /* reaped by someone else */
 	int status;
 };
 
@@ -118,8 +119,10 @@ finish(struct proc *p)
 		(void)read_output(p);	/* what it wrote before it ended */
 	memset(&r, 0, sizeof r);
 	r.pid = p->pid;
-	r.exit_code = WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
-	r.signo = WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0;
+	r.exit_code = !p->lost && WIFEXITED(p->status) ?
+	    WEXITSTATUS(p->status) : -1;
+	r.signo = !p->lost && WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0;
+	r.status_lost = p->lost;
 	r.timed_out = p->timed_out;
 	r.output = p->out.buf != NULL ? p->out.buf : "";
 	r.output_len = p->out.len;
@@ -137,8 +140,14 @@ try_reap(struct proc *p)
 	do
 		r = waitpid(p->pid, &p->status, WNOHANG);
 	while (r < 0 && errno == EINTR);
-	if (r == p->pid || (r < 0 && errno == ECHILD)) {
+	if (r == p->pid) {
 		p->reaped = true;
+		return true;
+	}
+	if (r < 0 && errno == ECHILD) {
+		/* Someone reaped it with waitpid(-1): its status is lost. */
+		p->reaped = true;
+		p->lost = true;
 		return true;
 	}
 	return false;

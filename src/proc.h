@@ -38,6 +38,7 @@ struct proc_result {
 	int exit_code;             /* its exit status, -1 when killed */
 	int signo;                 /* the signal that ended it, 0 none */
 	bool timed_out;            /* the timeout killed its group */
+	bool status_lost;          /* another part reaped it: status unknown */
 	const char *output;        /* stdout and stderr as they came ("" none) */
 	size_t output_len;
 	bool output_truncated;     /* more came than output_max */
