@@ -328,11 +328,13 @@ test_hooks_run_in_order_with_env(void **state)
 	setenv("PGPASSWORD", "pg-secret-value", 1);
 	out = xasprintf("%s/out", dir);
 	config_defaults(&c);
-	cmd = xasprintf("printf '%%s|%%s|%%s|%%s|%%s|%%s|%%s\\n' \"$CUTOVER_HOOK\" "
+	/* Each hook writes its own file: hooks run side by side, each one
+	 * in event order. */
+	cmd = xasprintf("f=%s.$CUTOVER_HOOK; printf '%%s|%%s|%%s|%%s|%%s|%%s\\n' "
 	    "\"$CUTOVER_EVENT_KIND\" \"$CUTOVER_PHASE\" \"$CUTOVER_RUN_ID\" "
-	    "\"$CUTOVER_ENVIRONMENT\" \"$CUTOVER_MSG\" \"${PGPASSWORD:-none}\" >> %s; "
-	    "head -c 7 >> %s; echo >> %s; echo \"$CUTOVER_EVENT_JSON\" | head -c 7 >> %s; "
-	    "echo >> %s; echo 'said pg-secret-value'", out, out, out, out, out);
+	    "\"$CUTOVER_ENVIRONMENT\" \"$CUTOVER_MSG\" \"${PGPASSWORD:-none}\" >> $f; "
+	    "head -c 7 >> $f; echo >> $f; echo \"$CUTOVER_EVENT_JSON\" | head -c 7 >> $f; "
+	    "echo >> $f; echo 'said pg-secret-value'", out);
 	c.hooks = xcalloc(3, sizeof *c.hooks);
 	c.hooks[0].kind = xstrdup("phase.started");
 	c.hooks[0].command = xstrdup(cmd);
@@ -361,13 +363,25 @@ test_hooks_run_in_order_with_env(void **state)
 	 * the four hook.done events set off nothing. */
 	assert_int_equal(t.outcomes, 4);
 	assert_int_equal(t.failed, 0);
-	text = read_file(out);
+	line = xasprintf("%s.phase.started", out);
+	text = read_file(line);
 	assert_string_equal(text,
-	    "phase.started|phase.started|drain|run-42|staging|drain started|none\n{\"seq\":\n{\"seq\":\n"
-	    "any|phase.started|drain|run-42|staging|drain started|none\n{\"seq\":\n{\"seq\":\n"
-	    "any|check||run-42|staging|full validation: passed|none\n{\"seq\":\n{\"seq\":\n"
-	    "validation.done|check||run-42|staging|full validation: passed|none\n{\"seq\":\n{\"seq\":\n");
+	    "phase.started|drain|run-42|staging|drain started|none\n{\"seq\":\n{\"seq\":\n");
 	free(text);
+	free(line);
+	line = xasprintf("%s.any", out);
+	text = read_file(line);
+	assert_string_equal(text,
+	    "phase.started|drain|run-42|staging|drain started|none\n{\"seq\":\n{\"seq\":\n"
+	    "check||run-42|staging|full validation: passed|none\n{\"seq\":\n{\"seq\":\n");
+	free(text);
+	free(line);
+	line = xasprintf("%s.validation.done", out);
+	text = read_file(line);
+	assert_string_equal(text,
+	    "check||run-42|staging|full validation: passed|none\n{\"seq\":\n{\"seq\":\n");
+	free(text);
+	free(line);
 	/* The outcomes are in the log, scrubbed of our secret. */
 	line = xasprintf("%s/events.jsonl", dir);
 	text = read_file(line);
