@@ -57,10 +57,12 @@ cmd_watch(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "ca-file", required_argument, NULL, 'A' },
 		{ "mouse", no_argument, NULL, 'm' },
+		{ "hooks", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct console_opts o;
 	struct err e = { 0, "" };
+	enum config_need need;
 	int opt;
 
 	memset(&o, 0, sizeof o);
@@ -79,6 +81,9 @@ cmd_watch(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 			break;
 		case 'm':
 			o.mouse = true;
+			break;
+		case 'H':
+			o.hooks = true;
 			break;
 		case 'h':
 			print_command_help(stdout, cmd);
@@ -99,9 +104,13 @@ cmd_watch(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	/* With --connect the config is not read at all: a watcher on another
 	 * machine has nothing of the driver's. Locally it gives the state
-	 * directory, and its credentials are dropped unread (console.c). */
-	if (ctx_setup(ctx, o.connect != NULL ? CONFIG_NONE : CONFIG_OPTIONAL,
-	    &e) != 0)
+	 * directory, and its credentials are dropped unread (console.c).
+	 * --hooks, or -c FILE with --connect, reads the watcher's own file
+	 * for [hooks] and [metrics]. */
+	need = o.connect != NULL ? CONFIG_NONE : CONFIG_OPTIONAL;
+	if (o.hooks || (o.connect != NULL && ctx->g.config != NULL))
+		need = CONFIG_WATCHER;
+	if (ctx_setup(ctx, need, &e) != 0)
 		return report_error(&e, cmd);
 	return console_main(ctx, &o);
 }

@@ -13,7 +13,10 @@
 #include "cmd.h"
 #include "eventlog.h"
 #include "fileio.h"
+#include "hooks.h"
 #include "lock.h"
+#include "metrics.h"
+#include "monitor.h"
 #include "orchestrator.h"
 #include "provider.h"
 
@@ -29,7 +32,26 @@ struct headless {
 	char *environment;
 	struct loop_io *stdin_io;
 	struct strbuf line;
+	struct eventlog *log;
+	struct hooks *hooks;
+	/* [metrics] listen: the figures /metrics shows, refreshed here. */
+	struct monitor *mon;
+	struct metrics_server *metrics;
+	struct view view;
+	bool have_view;
+	const struct validation *shown;
 };
+
+/* The driver's appends: to the hooks, and to the view /metrics reads. */
+static void
+observe(const char *line, size_t len, void *arg)
+{
+	struct headless *h = arg;
+
+	hooks_event(h->hooks, line, len);
+	if (h->have_view)
+		view_add_event_line(&h->view, line, len);
+}
 
 static void
 say(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -151,6 +173,73 @@ on_signal(int signo, void *arg)
 	}
 }
 
+static const char *
+hook_run_id(void *arg)
+{
+	struct headless *h = arg;
+
+	return h->orch != NULL ? orch_state(h->orch)->run_id : NULL;
+}
+
+static void
+hook_outcome(const struct hook_outcome *o, void *arg)
+{
+	struct headless *h = arg;
+
+	hooks_log_outcome(h->log, o);
+	if (!o->ok)
+		say("hook %s for %s #%lld: %s", o->hook, o->kind,
+		    (long long)o->seq, o->why);
+}
+
+static void
+on_refreshed(struct monitor *m, void *arg)
+{
+	struct headless *h = arg;
+
+	h->view.mon = monitor_model(m);
+}
+
+/* Brings the view up to date from the orchestrator for each page. */
+static void
+metrics_fill(struct view *v, void *arg)
+{
+	struct headless *h = arg;
+	const struct validation *last;
+
+	if (h->orch == NULL)
+		return;
+	v->state = orch_state(h->orch);
+	v->busy = orch_busy(h->orch);
+	v->switch_left = orch_switch_time_left(h->orch);
+	v->next_phase = orch_next_phase(h->orch);
+	last = orch_last_validation(h->orch);
+	if (last != NULL && last != h->shown) {
+		h->shown = last;
+		view_load_validation(v, last, "run");
+	}
+}
+
+static int
+start_metrics(struct headless *h, struct ctx *ctx, struct provider *prov,
+    struct err *e)
+{
+	view_init(&h->view);
+	h->have_view = true;
+	view_set(&h->view.environment, ctx->environment);
+	view_set(&h->view.provider, provider_name(ctx->cfg.provider));
+	h->view.rehearsal = ctx->cfg.rehearsal;
+	h->view.max_lag_seconds = ctx->cfg.max_lag_seconds;
+	h->view.watchers = -1;
+	if ((h->metrics = metrics_server_new(h->loop, ctx->cfg.metrics_listen,
+	    &h->view, metrics_fill, h, e)) == NULL)
+		return -1;
+	h->mon = monitor_new(h->loop, &ctx->cfg, prov);
+	monitor_run(h->mon, 1000, on_refreshed, h);
+	say("/metrics on http://%s/metrics", metrics_server_address(h->metrics));
+	return 0;
+}
+
 static int
 drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
     bool dry_run, enum phase_id until)
@@ -175,9 +264,18 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 	ui.arg = &h;
 	if (!dry_run && driver_take(ctx, &lock, &log, &e) != 0)
 		goto fail;
+	h.log = log;
+	if (log != NULL) {
+		h.hooks = hooks_new(h.loop, &ctx->cfg, hook_run_id, hook_outcome,
+		    &h);
+		eventlog_observe(log, observe, &h);
+	}
 	if ((prov = provider_new(h.loop, &ctx->cfg, &e)) == NULL ||
 	    (h.orch = orch_new(h.loop, &ctx->cfg, ctx->state_dir, log, prov, &ui,
 	    &opts, &e)) == NULL)
+		goto fail;
+	if (!dry_run && ctx->cfg.metrics_listen != NULL &&
+	    start_metrics(&h, ctx, prov, &e) != 0)
 		goto fail;
 	if (!dry_run) {
 		loop_signal(h.loop, SIGINT, on_signal, &h);
@@ -192,6 +290,10 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 		if (loop_run_once(h.loop, 1000) < 0)
 			break;
 	rc = h.exit_code;
+	/* The last events' notifications go out before we do, within a
+	 * hook's timeout. */
+	hooks_drain(h.hooks, (int64_t)(ctx->cfg.hooks_timeout_seconds * 1000) +
+	    HOOKS_DRAIN_MS);
 	if (h.why != NULL)
 		say("%s: %s", rc == EXIT_OK ? "done" : "stopped", h.why);
 	else if (!dry_run)
@@ -201,6 +303,16 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 fail:
 	rc = report_error(&e, cmd);
 out:
+	if (log != NULL)
+		eventlog_observe(log, NULL, NULL);
+	hooks_free(h.hooks);
+	metrics_server_free(h.metrics);
+	if (h.mon != NULL)
+		monitor_free(h.mon);
+	h.view.state = NULL;
+	h.view.mon = NULL;
+	if (h.have_view)
+		view_clear(&h.view);
 	orch_free(h.orch);
 	provider_free(prov);
 	eventlog_close(log);

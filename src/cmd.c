@@ -19,12 +19,14 @@ const struct command commands[] = {
 	  "      --refresh SECONDS  refresh the figures this often (default 1)\n"
 	  "      --mouse            click to focus a pane, wheel to scroll\n",
 	  cmd_console },
-	{ "watch", "[--connect HOST:PORT --token-file F [--ca-file F]] [--mouse]",
+	{ "watch", "[--connect HOST:PORT --token-file F [--ca-file F]] [--hooks] [--mouse]",
 	  "read-only console: the local state directory, or a driver's feed",
 	  "      --connect HOST:PORT  follow a driver's TLS watch feed\n"
 	  "      --token-file F       the feed's shared token (with --connect)\n"
 	  "      --ca-file F          trust this CA (PEM) for the driver's\n"
 	  "                           certificate; default: the system's\n"
+	  "      --hooks              run this machine's [hooks] (from -c FILE)\n"
+	  "                           on the events that arrive from now on\n"
 	  "      --mouse              click to focus a pane, wheel to scroll\n",
 	  cmd_watch },
 	{ "status", "[--json]",
@@ -294,7 +296,11 @@ ctx_setup(struct ctx *ctx, enum config_need need, struct err *e)
 	config_defaults(&ctx->cfg);
 	if (need != CONFIG_NONE) {
 		path = config_default_path(ctx->g.config, &explicit_path);
-		if (need == CONFIG_REQUIRED || explicit_path ||
+		if (need == CONFIG_WATCHER) {
+			if (config_load_partial(&ctx->cfg, path, e) != 0)
+				return -1;
+			ctx->have_config = true;
+		} else if (need == CONFIG_REQUIRED || explicit_path ||
 		    access(path, F_OK) == 0) {
 			if (config_load(&ctx->cfg, path, e) != 0)
 				return -1;

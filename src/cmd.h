@@ -20,6 +20,7 @@ enum config_need {
 	CONFIG_NONE,       /* never reads cutover.conf */
 	CONFIG_OPTIONAL,   /* reads it when it exists, else defaults */
 	CONFIG_REQUIRED,
+	CONFIG_WATCHER,    /* must exist; required keys may be missing */
 };
 
 struct ctx {

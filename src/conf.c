@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "fileio.h"
+#include "hooks.h"
 #include "ini.h"
 
 enum key_type {
@@ -30,6 +31,7 @@ enum key_type {
 	T_CHECKSUM,   /* full | sample:PERCENT */
 	T_HOSTPORT,   /* HOST:PORT, empty means off */
 	T_IDENT,      /* a PostgreSQL identifier (<= 63 bytes) */
+	T_LISTEN,     /* [HOST]:PORT, empty means off, no host = loopback */
 };
 
 struct key_def {
@@ -131,6 +133,11 @@ static const struct key_def keys[] = {
 	  "CloudWatch period: 1, 5, 10, 30 or a multiple of 60", OPT, 1, 86400 },
 	{ "metrics", "aurora_cluster", T_STRING, F(aurora_cluster), "",
 	  "DBClusterIdentifier for AWS/RDS metrics; empty = from the target host name", OPT, 0, 0 },
+	{ "metrics", "listen", T_LISTEN, F(metrics_listen), "",
+	  "HOST:PORT: serve /metrics (OpenMetrics); :PORT = 127.0.0.1:PORT; empty = off", OPT, 0, 0 },
+
+	{ "hooks", "timeout_seconds", T_DOUBLE, F(hooks_timeout_seconds), "10",
+	  "a hook still running after this is killed (its process group)", OPT, 0.1, 3600 },
 
 	{ "watch", "listen", T_HOSTPORT, F(watch_listen), "",
 	  "HOST:PORT for the read-only TLS feed; empty = off", OPT, 0, 0 },
@@ -364,6 +371,7 @@ set_value(struct config *c, const struct key_def *k, const char *v,
 			free(copy);
 		}
 		return "must be full or sample:PERCENT (0 < PERCENT <= 100)";
+	case T_LISTEN:
 	case T_HOSTPORT: {
 		const char *colon = strrchr(v, ':');
 
@@ -371,9 +379,10 @@ set_value(struct config *c, const struct key_def *k, const char *v,
 			set_string(field, v);
 			return NULL;
 		}
-		if (colon == NULL || colon == v || parse_int64(colon + 1, &i) != 0 ||
-		    i < 1 || i > 65535)
-			return "must be HOST:PORT";
+		if (colon == NULL || (colon == v && k->type == T_HOSTPORT) ||
+		    parse_int64(colon + 1, &i) != 0 || i < 1 || i > 65535)
+			return k->type == T_LISTEN ? "must be HOST:PORT or :PORT" :
+			    "must be HOST:PORT";
 		set_string(field, v);
 		return NULL;
 	}
@@ -430,6 +439,7 @@ config_free(struct config *c)
 		case T_NAME:
 		case T_IDENT:
 		case T_HOSTPORT:
+		case T_LISTEN:
 			free(*(char **)field);
 			*(char **)field = NULL;
 			break;
@@ -440,6 +450,13 @@ config_free(struct config *c)
 			break;
 		}
 	}
+	for (i = 0; i < c->nhooks; i++) {
+		free(c->hooks[i].kind);
+		free(c->hooks[i].command);
+	}
+	free(c->hooks);
+	c->hooks = NULL;
+	c->nhooks = 0;
 	free(c->path);
 	c->path = NULL;
 }
@@ -448,6 +465,7 @@ config_free(struct config *c)
 struct parse_ctx {
 	struct config *c;
 	const char *name;
+	bool partial;              /* a watcher's: required keys may be missing */
 	int key_line[ARRAY_SIZE(keys)];
 	char sections[16][32];
 	int section_line[16];
@@ -476,6 +494,35 @@ on_section(void *arg, int line, const char *section, struct err *e)
 	return 0;
 }
 
+/* [hooks] EVENT.KIND = COMMAND: the kinds are checked, so that a typo
+ * does not leave a hook that never runs. */
+static int
+add_hook(struct parse_ctx *p, int line, const char *key, const char *value,
+    struct err *e)
+{
+	struct config *c = p->c;
+	const char *why;
+	size_t i;
+
+	if ((why = hook_key_check(key)) != NULL)
+		return err_set(e, EXIT_USAGE, "%s:%d: [hooks] %s: %s", p->name, line,
+		    key, why);
+	for (i = 0; i < c->nhooks; i++)
+		if (strcmp(c->hooks[i].kind, key) == 0)
+			return err_set(e, EXIT_USAGE,
+			    "%s:%d: duplicate key '%s' in [hooks] (first at line %d)",
+			    p->name, line, key, c->hooks[i].line);
+	if (*value == '\0')
+		return err_set(e, EXIT_USAGE, "%s:%d: [hooks] %s: the command is "
+		    "empty", p->name, line, key);
+	c->hooks = xreallocarray(c->hooks, c->nhooks + 1, sizeof *c->hooks);
+	c->hooks[c->nhooks].kind = xstrdup(key);
+	c->hooks[c->nhooks].command = xstrdup(value);
+	c->hooks[c->nhooks].line = line;
+	c->nhooks++;
+	return 0;
+}
+
 static int
 on_key(void *arg, int line, const char *section, const char *key,
     const char *value, struct err *e)
@@ -489,6 +536,8 @@ on_key(void *arg, int line, const char *section, const char *key,
 	if (*section == '\0')
 		return err_set(e, EXIT_USAGE, "%s:%d: key '%s' outside of any section",
 		    p->name, line, key);
+	if (strcmp(section, "hooks") == 0 && find_key(section, key) == NULL)
+		return add_hook(p, line, key, value, e);
 	if ((k = find_key(section, key)) == NULL)
 		return err_set(e, EXIT_USAGE, "%s:%d: unknown key '%s' in [%s]",
 		    p->name, line, key, section);
@@ -535,11 +584,11 @@ check_whole(struct parse_ctx *p, int last, struct err *e)
 	int line;
 
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (keys[i].required && p->key_line[i] == 0)
+		if (keys[i].required && p->key_line[i] == 0 && !p->partial)
 			return err_set(e, EXIT_USAGE, "%s:%d: [%s] %s is required",
 			    p->name, line_for(p, keys[i].section, last),
 			    keys[i].section, keys[i].key);
-	if (c->provider == PROVIDER_DMS && c->task_arn == NULL) {
+	if (c->provider == PROVIDER_DMS && c->task_arn == NULL && !p->partial) {
 		line = key_line(p, "replication", "task_arn");
 		if (line == 0)
 			line = key_line(p, "replication", "provider");
@@ -561,9 +610,9 @@ check_whole(struct parse_ctx *p, int last, struct err *e)
 	return 0;
 }
 
-int
-config_parse(struct config *c, const char *name, const char *buf,
-    size_t len, struct err *e)
+static int
+parse(struct config *c, const char *name, const char *buf, size_t len,
+    bool partial, struct err *e)
 {
 	struct parse_ctx p;
 	int lines = 0;
@@ -571,13 +620,21 @@ config_parse(struct config *c, const char *name, const char *buf,
 	memset(&p, 0, sizeof p);
 	p.c = c;
 	p.name = name;
+	p.partial = partial;
 	if (ini_parse(name, buf, len, on_section, on_key, &p, &lines, e) != 0)
 		return -1;
 	return check_whole(&p, lines, e);
 }
 
 int
-config_load(struct config *c, const char *path, struct err *e)
+config_parse(struct config *c, const char *name, const char *buf,
+    size_t len, struct err *e)
+{
+	return parse(c, name, buf, len, false, e);
+}
+
+static int
+load(struct config *c, const char *path, bool partial, struct err *e)
 {
 	char *buf;
 	size_t len;
@@ -586,13 +643,25 @@ config_load(struct config *c, const char *path, struct err *e)
 	if (file_read_all(path, 1 << 20, &buf, &len) != 0)
 		return err_set(e, EXIT_USAGE, "%s: cannot read config: %s", path,
 		    errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
-	rc = config_parse(c, path, buf, len, e);
+	rc = parse(c, path, buf, len, partial, e);
 	free(buf);
 	if (rc == 0) {
 		free(c->path);
 		c->path = xstrdup(path);
 	}
 	return rc;
+}
+
+int
+config_load(struct config *c, const char *path, struct err *e)
+{
+	return load(c, path, false, e);
+}
+
+int
+config_load_partial(struct config *c, const char *path, struct err *e)
+{
+	return load(c, path, true, e);
 }
 
 const char *
@@ -673,6 +742,14 @@ config_template(const struct kv *values, size_t nvalues)
 		sb_printf(&sb, "# %s\n%s = ", k->comment, k->key);
 		put_value(&sb, v != NULL ? v : k->def);
 		sb_putc(&sb, '\n');
+		if (strcmp(k->section, "hooks") == 0)
+			sb_puts(&sb,
+			    "# EVENT.KIND = COMMAND, run by /bin/sh with CUTOVER_EVENT_KIND,\n"
+			    "# CUTOVER_PHASE, CUTOVER_RUN_ID, CUTOVER_ENVIRONMENT, CUTOVER_MSG,\n"
+			    "# CUTOVER_EVENT_JSON set and the event's JSON line on stdin;\n"
+			    "# `any` = every event. For example:\n"
+			    "# phase.started = /usr/local/bin/notify-slack\n"
+			    "# any = logger -t cutover \"$CUTOVER_EVENT_KIND $CUTOVER_MSG\"\n");
 	}
 	return sb_detach(&sb);
 }

@@ -79,6 +79,16 @@ struct config {
 	bool cloudwatch;
 	int period_seconds;
 	char *aurora_cluster;
+	char *metrics_listen;           /* [HOST]:PORT of /metrics, NULL off */
+
+	/* [hooks]: event kind (or "any") = command */
+	double hooks_timeout_seconds;
+	struct hook_def {
+		char *kind;
+		char *command;
+		int line;               /* where cutover.conf set it */
+	} *hooks;
+	size_t nhooks;
 
 	/* [watch] */
 	char *watch_listen;
@@ -99,6 +109,9 @@ int config_parse(struct config *c, const char *name, const char *buf,
 
 /* Reads and parses path. */
 int config_load(struct config *c, const char *path, struct err *e);
+/* The same for a watcher's own file (`watch --hooks`): every key is
+ * checked, but required ones may be missing - it connects to nothing. */
+int config_load_partial(struct config *c, const char *path, struct err *e);
 
 /* Where the config comes from: the -c option, $CUTOVER_CONFIG, or
  * ./cutover.conf. *explicit is set when the user named it. */

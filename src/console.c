@@ -26,7 +26,9 @@
 #include "feed.h"
 #include "fileio.h"
 #include "heartbeat.h"
+#include "hooks.h"
 #include "lock.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "orchestrator.h"
 #include "pg.h"
@@ -65,6 +67,9 @@ struct console {
 	struct pg *hb_pg;
 	struct heartbeat *hb;
 	struct feed_server *feed;
+	struct hooks *hooks;
+	struct metrics_server *metrics;
+	bool hooks_live;          /* watch: past the history sent on joining */
 	struct validation *val;
 	bool val_full;
 	const struct validation *shown_validation;
@@ -146,6 +151,9 @@ on_event_line(const char *line, size_t len, void *arg)
 	view_add_event_line(&c->view, line, len);
 	if (c->feed != NULL)
 		feed_server_event(c->feed, line, len);
+	/* The driver's hooks observe its own appends (setup_driver). */
+	if (c->opts.watch)
+		hooks_event(c->hooks, line, len);
 }
 
 static void
@@ -189,55 +197,8 @@ write_snapshot(struct console *c, bool full)
 static void
 load_checks(struct console *c, const struct validation *v, const char *who)
 {
-	struct view *vw = &c->view;
-	cJSON *j, *check, *t;
-	char title[160], ts[40];
-	const char *mode;
-	int i;
-
-	view_checks_clear(vw);
+	view_load_validation(&c->view, v, who);
 	c->tables_dirty = true;	/* the tables' check column changes */
-	j = validation_json(v);
-	mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mode"));
-	time_local(now_ms(), ts, sizeof ts);
-	snprintf(title, sizeof title, "%s %s validation, %s", who,
-	    mode != NULL ? mode : "", ts + 11 > ts ? ts + 11 : ts);
-	vw->checks_title = xstrdup(title);
-	vw->checks_passed = validation_passed(v);
-	for (i = 0; i < CHK_COUNT; i++) {
-		vw->checks[i].status = (int)validation_check_status(v, i);
-		view_set(&vw->checks[i].detail, validation_check_detail(v, i));
-	}
-	/* Per-table results: the worse of the row count and the checksum. */
-	table_list_clear(&vw->table_checks);
-	cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(j, "checks")) {
-		const char *name = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(check, "name"));
-
-		if (name == NULL || (strcmp(name, "row_counts") != 0 &&
-		    strcmp(name, "checksums") != 0))
-			continue;
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check,
-		    "tables")) {
-			const char *tn = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(t, "table"));
-			const char *sn = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(t, "status"));
-			struct table_stat *ts2;
-			int s;
-
-			if (tn == NULL || sn == NULL)
-				continue;
-			for (s = CHECK_PASS; s <= CHECK_ERROR; s++)
-				if (strcmp(check_status_name(s), sn) == 0)
-					break;
-			if (s > CHECK_ERROR)
-				continue;
-			ts2 = table_list_get(&vw->table_checks, "", tn);
-			ts2->check = ts2->check < 0 ? s : (int)check_worse(ts2->check, s);
-		}
-	}
-	cJSON_Delete(j);
 }
 
 static void
@@ -797,6 +758,13 @@ on_feed_msg(const char *type, const cJSON *msg, void *arg)
 		view_events_reset(&c->view);
 		changed(c, VIEW_CH_EVENTS);
 	} else if (strcmp(type, "snapshot") == 0) {
+		/* The tail comes before the first snapshot: history, which
+		 * hooks do not announce. After a reconnection what was missed
+		 * runs them (the seq says what was seen). */
+		if (!c->hooks_live) {
+			c->hooks_live = true;
+			hooks_hold(c->hooks, false);
+		}
 		if (snapshot_apply_json(&c->snap, &c->view,
 		    cJSON_GetObjectItemCaseSensitive(msg, "snapshot"), &e) != 0) {
 			view_set(&c->view.notice, e.msg);
@@ -808,6 +776,7 @@ on_feed_msg(const char *type, const cJSON *msg, void *arg)
 		    "line"));
 		if (line != NULL) {
 			view_add_event_line(&c->view, line, strlen(line));
+			hooks_event(c->hooks, line, strlen(line));
 			changed(c, VIEW_CH_EVENTS);
 		}
 	}
@@ -821,6 +790,30 @@ on_feed_status(bool connected, const char *text, void *arg)
 	view_set(&c->view.feed, text);
 	c->view.feed_ok = connected;
 	changed(c, VIEW_CH_HEADER);
+}
+
+/* --------------------------------------------------------------- hooks */
+
+static const char *
+hook_run_id(void *arg)
+{
+	struct console *c = arg;
+
+	return c->view.state != NULL ? c->view.state->run_id : NULL;
+}
+
+/* The driver logs what its hooks did; a watcher, who writes nothing to
+ * the driver's log, shows it on its own screen. */
+static void
+hook_outcome(const struct hook_outcome *o, void *arg)
+{
+	struct console *c = arg;
+
+	if (c->log != NULL)
+		hooks_log_outcome(c->log, o);
+	if (c->ui != NULL && (!o->ok || c->opts.watch))
+		ui_message(c->ui, !o->ok, "hook %s for %s #%lld: %s", o->hook,
+		    o->kind, (long long)o->seq, o->why);
 }
 
 /* --------------------------------------------------------------- setup */
@@ -849,7 +842,21 @@ setup_watch(struct console *c, struct err *e)
 	scrub(&cfg->pgbouncer_admin);
 	scrub(&cfg->reverse_conninfo);
 	c->view.read_only = true;
+	if (c->opts.hooks) {
+		c->hooks = hooks_new(c->loop, cfg, hook_run_id, hook_outcome, c);
+		if (c->hooks == NULL)
+			return err_set(e, EXIT_USAGE, "watch --hooks: %s has no "
+			    "[hooks] command", cfg->path != NULL ? cfg->path :
+			    "the configuration");
+		hooks_hold(c->hooks, true);
+	}
 	if (c->opts.connect != NULL) {
+		/* Served from a watcher's own file (-c); a local watcher shares
+		 * the driver's, whose /metrics is already served. */
+		if (cfg->metrics_listen != NULL && (c->metrics =
+		    metrics_server_new(c->loop, cfg->metrics_listen, &c->view,
+		    NULL, NULL, e)) == NULL)
+			return -1;
 		c->client = feed_client_new(c->loop, c->opts.connect,
 		    c->opts.token_file, c->opts.ca_file, on_feed_msg,
 		    on_feed_status, c, e);
@@ -865,6 +872,8 @@ setup_watch(struct console *c, struct err *e)
 	free(path);
 	watch_local(c);
 	poll_events(c);
+	c->hooks_live = true;
+	hooks_hold(c->hooks, false);
 	return 0;
 }
 
@@ -879,6 +888,9 @@ setup_driver(struct console *c, struct err *e)
 
 	if (driver_take(c->ctx, &c->lock, &c->log, e) != 0)
 		return -1;
+	if ((c->hooks = hooks_new(c->loop, cfg, hook_run_id, hook_outcome,
+	    c)) != NULL)
+		eventlog_observe(c->log, hooks_observer, c->hooks);
 	lock_query(c->ctx->state_dir, &c->view.driver);
 	view_set(&c->view.environment, c->ctx->environment);
 	if ((c->prov = provider_new(c->loop, cfg, e)) == NULL)
@@ -901,6 +913,9 @@ setup_driver(struct console *c, struct err *e)
 			return -1;
 		c->view.watchers = 0;
 	}
+	if (cfg->metrics_listen != NULL && (c->metrics = metrics_server_new(
+	    c->loop, cfg->metrics_listen, &c->view, NULL, NULL, e)) == NULL)
+		return -1;
 	/* The driver writes the heartbeat the end-to-end lag is read from. */
 	memset(&po, 0, sizeof po);
 	po.conninfo = cfg->source_conninfo;
@@ -911,9 +926,11 @@ setup_driver(struct console *c, struct err *e)
 	path = xasprintf("%s/%s", c->ctx->state_dir, EVENTLOG_FILE);
 	eventlog_reader_open(&c->reader, path);
 	free(path);
-	log_event(c, "console.opened", NULL, "console opened by %s%s%s", actor(),
-	    c->feed != NULL ? ", watch feed on " : "",
-	    c->feed != NULL ? feed_server_address(c->feed) : "");
+	log_event(c, "console.opened", NULL, "console opened by %s%s%s%s%s",
+	    actor(), c->feed != NULL ? ", watch feed on " : "",
+	    c->feed != NULL ? feed_server_address(c->feed) : "",
+	    c->metrics != NULL ? ", /metrics on " : "",
+	    c->metrics != NULL ? metrics_server_address(c->metrics) : "");
 	poll_events(c);
 	monitor_run(c->mon, c->opts.refresh_ms, on_refreshed, c);
 	return 0;
@@ -968,12 +985,18 @@ console_main(struct ctx *ctx, const struct console_opts *opts)
 	if (c->log != NULL && !c->closed_logged)
 		log_event(c, "console.closed", NULL, "console closed by %s",
 		    actor());
+	/* The last notifications go out, within a hook's timeout. */
+	hooks_drain(c->hooks, (int64_t)(ctx->cfg.hooks_timeout_seconds * 1000) +
+	    HOOKS_DRAIN_MS);
 	goto out;
 fail:
 	rc = report_error(&e, command_find(opts->watch ? "watch" : "console"));
 out:
 	if (c->tick != NULL)
 		loop_timer_cancel(c->tick);
+	if (c->log != NULL)
+		eventlog_observe(c->log, NULL, NULL);
+	hooks_free(c->hooks);
 	if (c->val != NULL)
 		validation_free(c->val);
 	if (c->orch != NULL)
@@ -982,6 +1005,7 @@ out:
 		heartbeat_stop(c->hb);
 	if (c->hb_pg != NULL)
 		pg_free(c->hb_pg);
+	metrics_server_free(c->metrics);
 	feed_server_free(c->feed);
 	feed_client_free(c->client);
 	if (c->mon != NULL)

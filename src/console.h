@@ -14,6 +14,7 @@ struct console_opts {
 	const char *token_file;
 	const char *ca_file;
 	bool mouse;
+	bool hooks;                /* watch: run [hooks] on the events seen */
 	int refresh_ms;            /* the figures' refresh period */
 };
 

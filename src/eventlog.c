@@ -25,6 +25,9 @@ struct eventlog {
 	int64_t last_seq;
 	char last_hash[65];
 	off_t known_size;     /* file size after our last append, -1 unknown */
+	eventlog_observer_fn observer;
+	void *observer_arg;
+	struct strbuf observed;   /* lines written under the lock, to deliver */
 };
 
 static void
@@ -358,11 +361,38 @@ append_locked(struct eventlog *log, const char *kind, const char *phase,
 		return err_set(e, EXIT_RUNTIME, "%s: cannot append: %s", log->path,
 		    strerror(saved));
 	}
+	if (log->observer != NULL)
+		sb_add(&log->observed, line, len);
 	free(line);
 	log->last_seq++;
 	memcpy(log->last_hash, hash, 65);
 	log->known_size += (off_t)len;
 	return log->last_seq;
+}
+
+/* Hands the lines just written to the observer, outside the lock. */
+static void
+deliver_observed(struct eventlog *log)
+{
+	struct strbuf lines = log->observed;
+	char *p, *nl, *end;
+
+	if (lines.len == 0)
+		return;
+	sb_init(&log->observed);
+	end = lines.buf + lines.len;
+	for (p = lines.buf; p < end && (nl = memchr(p, '\n',
+	    (size_t)(end - p))) != NULL; p = nl + 1)
+		if (log->observer != NULL)
+			log->observer(p, (size_t)(nl - p), log->observer_arg);
+	sb_free(&lines);
+}
+
+void
+eventlog_observe(struct eventlog *log, eventlog_observer_fn fn, void *arg)
+{
+	log->observer = fn;
+	log->observer_arg = arg;
 }
 
 static int64_t
@@ -401,6 +431,7 @@ append_event(struct eventlog *log, const char *kind, const char *phase,
 out:
 	free(torn);
 	flock(log->fd, LOCK_UN);
+	deliver_observed(log);
 	return seq;
 }
 
@@ -414,6 +445,7 @@ eventlog_open(struct eventlog **out, const char *dir, const char *environment,
 	log->path = xasprintf("%s/%s", dir, EVENTLOG_FILE);
 	log->environment = xstrdup(environment != NULL ? environment : "");
 	log->known_size = -1;
+	sb_init(&log->observed);
 	log->fd = open(log->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (log->fd < 0) {
 		err_set(e, EXIT_RUNTIME, "%s: cannot open: %s", log->path,
@@ -436,6 +468,7 @@ eventlog_close(struct eventlog *log)
 	free(log->dir);
 	free(log->path);
 	free(log->environment);
+	sb_free(&log->observed);
 	free(log);
 }
 

@@ -48,6 +48,14 @@ struct event {
 	char hash[65];
 };
 
+/* Observes this process's appends: fn runs once for every line it wrote
+ * (without the newline), after the line is on disk and the file's lock
+ * released (log.repaired lines too). fn must not append to the log from
+ * inside the call: it queues its work for the loop. NULL stops it. */
+typedef void (*eventlog_observer_fn)(const char *line, size_t len, void *arg);
+void eventlog_observe(struct eventlog *log, eventlog_observer_fn fn,
+    void *arg);
+
 /* Parses one line (without its newline). Returns 0, or -1 with why set. */
 int event_parse(const char *line, size_t len, struct event *ev,
     const char **why);

@@ -221,11 +221,14 @@ orch_child_reap(struct orch *o)
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == o->child) {
-			o->child_status = status;
-			o->child_exited = true;
-		}
+	/* Only our own child: hooks (proc.c) have children of their own. */
+	if (o->child <= 0 || o->child_exited)
+		return;
+	while ((pid = waitpid(o->child, &status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (pid == o->child) {
+		o->child_status = status;
+		o->child_exited = true;
 	}
 }
 

@@ -165,3 +165,55 @@ view_stale(const struct view *v, int64_t at)
 		return true;
 	return v->now - at > 2 * (int64_t)v->period_ms;
 }
+void
+view_load_validation(struct view *vw, const struct validation *v,
+    const char *who)
+{
+	cJSON *j, *check, *t;
+	char title[160], ts[40];
+	const char *mode;
+	int i;
+
+	view_checks_clear(vw);
+	j = validation_json(v);
+	mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mode"));
+	time_local(now_ms(), ts, sizeof ts);
+	snprintf(title, sizeof title, "%s %s validation, %s", who,
+	    mode != NULL ? mode : "", ts + 11 > ts ? ts + 11 : ts);
+	vw->checks_title = xstrdup(title);
+	vw->checks_passed = validation_passed(v);
+	for (i = 0; i < CHK_COUNT; i++) {
+		vw->checks[i].status = (int)validation_check_status(v, i);
+		view_set(&vw->checks[i].detail, validation_check_detail(v, i));
+	}
+	/* Per-table results: the worse of the row count and the checksum. */
+	table_list_clear(&vw->table_checks);
+	cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(j, "checks")) {
+		const char *name = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(check, "name"));
+
+		if (name == NULL || (strcmp(name, "row_counts") != 0 &&
+		    strcmp(name, "checksums") != 0))
+			continue;
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check,
+		    "tables")) {
+			const char *tn = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(t, "table"));
+			const char *sn = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(t, "status"));
+			struct table_stat *ts2;
+			int s;
+
+			if (tn == NULL || sn == NULL)
+				continue;
+			for (s = CHECK_PASS; s <= CHECK_ERROR; s++)
+				if (strcmp(check_status_name(s), sn) == 0)
+					break;
+			if (s > CHECK_ERROR)
+				continue;
+			ts2 = table_list_get(&vw->table_checks, "", tn);
+			ts2->check = ts2->check < 0 ? s : (int)check_worse(ts2->check, s);
+		}
+	}
+	cJSON_Delete(j);
+}

@@ -111,6 +111,10 @@ const struct view_event *view_event_at(const struct view *v, size_t i);
 void view_table_check_set(struct view *v, const char *qualified, int status);
 int view_table_check(const struct view *v, const struct table_stat *t);
 void view_checks_clear(struct view *v);
+/* The checks and per-table results of a validation (the worse of its row
+ * count and checksum), titled "<who> <mode> validation, <time>". */
+void view_load_validation(struct view *v, const struct validation *val,
+    const char *who);
 
 /* Is data stamped at wall ms `at` older than two refresh periods? */
 bool view_stale(const struct view *v, int64_t at);

@@ -8,6 +8,7 @@
 
 #include "aws/client.h"
 #include "aws/sigv4.h"
+#include "counters.h"
 #include "util.h"
 
 struct aws_call {
@@ -271,6 +272,8 @@ call_finish(struct aws_call *call, cJSON *resp, const struct err *e)
 	aws_call_fn fn = call->fn;
 	void *arg = call->arg;
 
+	/* For /metrics: the calls made, by API and outcome. */
+	counter_inc("aws_calls", call->op, e == NULL ? "ok" : "error");
 	call_unlink(call);
 	call_free(call);
 	fn(resp, e, arg);

@@ -49,9 +49,14 @@ like "$S" 'READ-ONLY' "the local watcher says READ-ONLY"
 like "$S" "driver $(id -un)@" "the local watcher names the driver"
 unlike "$(last_line loc)" 'Run|Rollback|Validate|Disarm' "no acting key in the watcher's function bar"
 
-# Over the feed.
+# Over the feed, with the watcher's own file: its [hooks] (watch --hooks)
+# and its /metrics.
+MPORT=$(free_port)
+# shellcheck disable=SC2016 # the hook's variables are the hook's to expand
+printf '[hooks]\nany = echo "$CUTOVER_EVENT_SEQ $CUTOVER_EVENT_KIND $CUTOVER_PHASE" >> %s/feed-hooks\n[metrics]\nlisten = :%s\n' \
+	"$W" "$MPORT" >"$W/watcher.conf"
 term_start feed 120 40
-term_run feed "$CUTOVER watch --connect 127.0.0.1:$PORT --token-file $W/token --ca-file $W/cert.pem"
+term_run feed "$CUTOVER -c $W/watcher.conf watch --hooks --connect 127.0.0.1:$PORT --token-file $W/token --ca-file $W/cert.pem"
 wait_screen feed 'public\.accounts +replicating +20,000 +20,000' 15
 ok $? = 0 "the feed watcher shows the tables"
 like "$(screen feed)" "feed 127\\.0\\.0\\.1:$PORT" "the feed watcher names the feed it follows"
@@ -78,6 +83,11 @@ ok $? = 0 "the local watcher shows the new phase within 2 s"
 wait_screen feed 'phase 2/8 sync_wait' 2
 ok $? = 0 "the feed watcher shows the new phase within 2 s"
 diag "seen after $(echo "$(date +%s.%N) - $t0" | bc) s"
+for _ in $(seq 1 50); do grep -q 'phase.done pre_validation' "$W/feed-hooks" 2>/dev/null && break; sleep 0.1; done
+like "$(tr '\n' ' ' <"$W/feed-hooks" 2>/dev/null)" 'phase\.started pre_validation .*phase\.done pre_validation' \
+	"watch --hooks over the feed ran the watcher's hook for the phase's events"
+unlike "$(cat "$W/feed-hooks" 2>/dev/null)" 'console\.opened' "and not for the history sent when it joined"
+like "$(curl -s "http://127.0.0.1:$MPORT/metrics")" $'\ncutover_phase_number 2\n' "the feed watcher serves /metrics from its own file"
 
 # Acting keys in the watchers change nothing.
 sleep 1.5
@@ -169,6 +179,8 @@ like "$(grep '"kind":"watch.left"' "$ST/events.jsonl" | tail -1)$(tail -3 "$ST/e
 term_run drv "$C console"
 wait_screen feed "feed 127\\.0\\.0\\.1:$PORT" 40 && wait_screen drv 'watchers [1-9]' 10
 ok $? = 0 "the feed watcher reconnected by itself"
+sleep 1
+is "$(grep -c 'phase.done pre_validation' "$W/feed-hooks")" 1 "after reconnecting, the watcher's hooks did not run again for what they had seen"
 keys feed q
 keys loc q
 keys drv q
