@@ -103,13 +103,16 @@ cmd_report(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		goto out;
 	}
 	if (want_json) {
+		char *text = report_json(&r);
+
 		json = json_path(md);
-		json_text = report_json(&r);
+		json_text = xasprintf("%s\n", text);
+		free(text);
 		if (write_file(json, json_text, &e) != 0) {
 			rc = report_error(&e, cmd);
 			goto out;
 		}
-		printf("%s\n", json_text);
+		fputs(json_text, stdout);
 	} else {
 		printf("%s\n%s\n", md, svg);
 	}

@@ -608,8 +608,12 @@ on_decision(struct build *b, const struct event *ev, int64_t t)
 	d->who = xstrdup(ev->actor);
 	d->kind = xstrdup(ev->kind);
 	d->what = xstrdup(q != NULL ? q : req != NULL ? req : ev->msg);
-	d->answer = xstrdup(strcmp(k, "confirm") == 0 ? "yes" :
-	    strcmp(k, "decline") == 0 ? "no" : k);
+	if (dbool(ev, "quit") >= 0)
+		d->answer = xstrdup(dbool(ev, "quit") == 1 ? "yes" : "no");
+	else
+		d->answer = xstrdup(strcmp(k, "confirm") == 0 ? "yes" :
+		    strcmp(k, "decline") == 0 ? "no" : strcmp(k, "key") == 0 ?
+		    "pressed" : strcmp(k, "override") == 0 ? "went on" : k);
 	if (how != NULL)
 		d->how = xstrdup(how);
 	else if (key != NULL)
