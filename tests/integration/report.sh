@@ -6,6 +6,8 @@
 # report --json says the same; the trend lists every run, from --compare
 # state directories and earlier report --json files; production looks
 # different; a broken log is said to be broken; bad input is named.
+# shellcheck disable=SC2016 # the backquotes in the patterns are Markdown's
+# shellcheck source=tests/lib/tap.sh
 . "$TOP_SRCDIR/tests/lib/tap.sh"
 
 DATA=$TOP_SRCDIR/tests/data/report
