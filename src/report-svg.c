@@ -1001,6 +1001,9 @@ zoom(struct strbuf *sb, const struct report *r, const struct report_pause *p,
 	    "\" fill-opacity=\"0.18\" stroke=\"" C_PAUSE "\"/>\n", p->seconds, x0,
 	    ytop, x1 - x0 < 2 ? 2 : x1 - x0, yrow - ytop);
 	zoom_ticks(sb, &a, p->start, ytop, yrow);
+	text(sb, X0 - 10, yrow + 14, "end", SMALL, "zoom-origin",
+	    p->kind == PAUSE_CUT ? "time from the fence" :
+	    "from the target's fence");
 	sb_add(sb, rows.buf, rows.len);
 	sb_free(&rows);
 	sb_printf(sb, "<rect class=\"zoom-frame\" x=\"%.1f\" y=\"%.1f\" "
