@@ -67,6 +67,16 @@ dur(double s, char *buf, size_t len)
 	return buf;
 }
 
+/* Seconds to the millisecond, "-" when unknown. */
+static void
+seconds3(double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.3f s", v);
+}
+
 /* A write pause: always in seconds to the millisecond. */
 static const char *
 pause_text(const struct report_pause *p, char *buf, size_t len)
@@ -590,14 +600,15 @@ trend(struct strbuf *sb, const struct report *r)
 		sb_printf(sb, " | %s | ", s->rehearsal == 1 ? "yes" :
 		    s->rehearsal == 0 ? "**no**" : "?");
 		cell(sb, s->outcome);
+		seconds3(s->pause, b, sizeof b);
+		seconds3(s->longest_pause, c, sizeof c);
+		if (s->worst_lag_upper_bound)
+			snprintf(d, sizeof d, "≤ %.0f s", s->worst_lag);
+		else
+			seconds3(s->worst_lag, d, sizeof d);
 		sb_printf(sb, " | %s | %s | %s | %s | %s | %d | ",
-		    dur(s->duration, a, sizeof a), isnan(s->pause) ? "-" :
-		    (snprintf(b, sizeof b, "%.3f s", s->pause), b),
-		    isnan(s->longest_pause) ? "-" : (snprintf(c, sizeof c,
-		    "%.3f s", s->longest_pause), c),
-		    isnan(s->worst_lag) ? "-" : (snprintf(d, sizeof d,
-		    s->worst_lag_upper_bound ? "≤ %.0f s" : "%.3f s", s->worst_lag), d), dur(s->validation_seconds, e, sizeof e),
-		    s->rollbacks);
+		    dur(s->duration, a, sizeof a), b, c, d,
+		    dur(s->validation_seconds, e, sizeof e), s->rollbacks);
 		if (s->current)
 			sb_puts(sb, "this report");
 		else
