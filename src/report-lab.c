@@ -160,7 +160,8 @@ read_logs(struct report *r, struct report_load *ld, const char *dir,
 		free(path);
 	}
 	closedir(d);
-	qsort(c.us, c.n, sizeof *c.us, cmp_i64);
+	if (c.n > 1)
+		qsort(c.us, c.n, sizeof *c.us, cmp_i64);
 	for (k = 1; k < c.n; k++) {
 		int64_t a = c.us[k - 1], b = c.us[k];
 		double gap = (double)(b - a) / 1000.0;
@@ -293,7 +294,8 @@ report_lab_loads(struct report *r, const char *state_dir)
 	if (d != NULL)
 		closedir(d);
 	/* In order: a pause goes to the first load that ran across it. */
-	qsort(ids, n, sizeof *ids, cmp_int);
+	if (n > 1)
+		qsort(ids, n, sizeof *ids, cmp_int);
 	for (i = 0; i < n; i++) {
 		snprintf(name, sizeof name, "%d", ids[i]);
 		one_load(r, loads, name);

@@ -351,7 +351,8 @@ lanes_assign(struct lanes *ls)
 {
 	size_t i, j;
 
-	qsort(ls->l, ls->n, sizeof *ls->l, by_x);
+	if (ls->n > 1)
+		qsort(ls->l, ls->n, sizeof *ls->l, by_x);
 	ls->nlanes = 1;
 	for (i = 0; i < ls->n; i++) {
 		int lane;

@@ -206,7 +206,8 @@ report_add_run(struct report *r, struct report_run_summary *s)
 	r->runs = xreallocarray(r->runs, r->nruns + 1, sizeof *r->runs);
 	r->runs[r->nruns++] = *s;
 	memset(s, 0, sizeof *s);
-	qsort(r->runs, r->nruns, sizeof *r->runs, by_start);
+	if (r->nruns > 1)
+		qsort(r->runs, r->nruns, sizeof *r->runs, by_start);
 }
 
 int
