@@ -689,11 +689,6 @@ lag_chart(struct strbuf *sb, const struct report *r, const struct axis *a,
 		    "y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
 		    "stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/>\n", r->threshold,
 		    X0, Y(r->threshold), X1, Y(r->threshold), C_FAIL);
-		snprintf(lab, sizeof lab, "gate: max_lag_seconds %g s",
-		    r->threshold);
-		text_attr(sb, X1 - 6, Y(r->threshold) - 5, "end", SMALL,
-		    "gate-label", "fill=\"" C_FAIL "\" stroke=\"white\" "
-		    "stroke-width=\"3\" paint-order=\"stroke\"", lab);
 	}
 	/* The samples, broken where one is unknown, where the axis is cut
 	 * and where no driver sampled (one a second while one runs). */
@@ -742,6 +737,14 @@ lag_chart(struct strbuf *sb, const struct report *r, const struct axis *a,
 	if (npts == 0)
 		text_attr(sb, (X0 + X1) / 2, y0 + LAG_H / 2, "middle", FONT,
 		    "lag-none", "fill=\"#6c757d\"", "no lag samples in this run");
+	/* The gate's label last, over the curve, with a halo to read it. */
+	if (!isnan(r->threshold)) {
+		snprintf(lab, sizeof lab, "gate: max_lag_seconds %g s",
+		    r->threshold);
+		text_attr(sb, X1 - 6, Y(r->threshold) - 5, "end", SMALL,
+		    "gate-label", "fill=\"" C_FAIL "\" stroke=\"white\" "
+		    "stroke-width=\"3\" paint-order=\"stroke\"", lab);
+	}
 	sb_puts(sb, "</g>\n");
 #undef Y
 }
