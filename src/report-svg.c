@@ -300,9 +300,11 @@ ax_ticks(struct strbuf *sb, const struct axis *a, double y0, double y1,
 /* -------------------------------------------------------------- lanes */
 
 struct lab {
-	double x;             /* where it points */
+	double x;             /* where it points: its leader */
+	double w;
 	double x0, x1;        /* the text's extent */
 	int lane;
+	bool placed;
 	char text[160];
 	const char *cls;
 	const char *colour;
@@ -326,11 +328,8 @@ lane_add(struct lanes *ls, double x, const char *cls, const char *colour,
 	b = &ls->l[ls->n++];
 	memset(b, 0, sizeof *b);
 	b->x = x;
+	b->w = w;
 	b->x0 = x - w / 2;
-	if (b->x0 < X0)
-		b->x0 = X0;
-	if (b->x0 + w > W - 8)
-		b->x0 = W - 8 - w;
 	b->x1 = b->x0 + w;
 	b->cls = cls;
 	b->colour = colour;
@@ -346,28 +345,96 @@ by_x(const void *a, const void *b)
 	return x->x < y->x ? -1 : x->x > y->x;
 }
 
+/* The text of a label put at x0, kept on the page. */
 static void
-lanes_assign(struct lanes *ls)
+lab_at(struct lab *b, double x0)
+{
+	if (x0 < 12)
+		x0 = 12;
+	if (x0 + b->w > W - 8)
+		x0 = W - 8 - b->w;
+	b->x0 = x0;
+	b->x1 = x0 + b->w;
+}
+
+/* Flags: a text starts at its leader, or ends at it where it would run
+ * off the page or cover the leader of a text that ends at its own (taken
+ * from the right). A text that starts at its leader then covers only
+ * leaders of such texts to its right, one that ends at it only leaders
+ * to its left: the stacking below has no cycles. */
+static void
+lab_sides(struct lanes *ls)
 {
 	size_t i, j;
 
+	for (i = ls->n; i-- > 0;) {
+		struct lab *b = &ls->l[i];
+		bool flip = b->x + 3 + b->w > W - 8;
+
+		for (j = i + 1; j < ls->n && !flip; j++)
+			if (ls->l[j].x1 <= ls->l[j].x && ls->l[j].x > b->x &&
+			    ls->l[j].x < b->x + 6 + b->w)
+				flip = true;
+		lab_at(b, flip ? b->x - 3 - b->w : b->x + 3);
+	}
+}
+
+static bool
+texts_meet(const struct lab *a, const struct lab *b)
+{
+	return a->x0 < b->x1 + 10 && b->x0 < a->x1 + 10;
+}
+
+/* Lanes: a label goes above every label whose leader its text covers (so
+ * that no leader runs through a text), and to a lane where its text meets
+ * no other. Labels are taken once all they cover are placed (should the
+ * page's edge make a cycle, the one with fewest left). */
+static void
+lanes_assign(struct lanes *ls)
+{
+	size_t i, j, k;
+
 	if (ls->n > 1)
 		qsort(ls->l, ls->n, sizeof *ls->l, by_x);
+	lab_sides(ls);
 	ls->nlanes = 1;
-	for (i = 0; i < ls->n; i++) {
-		int lane;
+	for (k = 0; k < ls->n; k++) {
+		size_t pick = ls->n;
+		int fewest = 0, lane = 0;
 
-		for (lane = 0;; lane++) {
-			bool free_ = true;
+		for (i = 0; i < ls->n; i++) {
+			int left = 0;
 
-			for (j = 0; j < i; j++)
-				if (ls->l[j].lane == lane && ls->l[i].x0 < ls->l[j].x1 + 10 &&
-				    ls->l[j].x0 < ls->l[i].x1 + 10)
-					free_ = false;
-			if (free_)
-				break;
+			if (ls->l[i].placed)
+				continue;
+			for (j = 0; j < ls->n; j++)
+				if (j != i && !ls->l[j].placed &&
+				    ls->l[j].x > ls->l[i].x0 - 3 &&
+				    ls->l[j].x < ls->l[i].x1 + 3)
+					left++;
+			if (pick == ls->n || left < fewest) {
+				pick = i;
+				fewest = left;
+			}
 		}
-		ls->l[i].lane = lane;
+		for (j = 0; j < ls->n; j++)
+			if (ls->l[j].placed && ls->l[j].x > ls->l[pick].x0 - 3 &&
+			    ls->l[j].x < ls->l[pick].x1 + 3 &&
+			    ls->l[j].lane + 1 > lane)
+				lane = ls->l[j].lane + 1;
+		for (;;) {
+			bool meets = false;
+
+			for (j = 0; j < ls->n; j++)
+				if (ls->l[j].placed && ls->l[j].lane == lane &&
+				    texts_meet(&ls->l[j], &ls->l[pick]))
+					meets = true;
+			if (!meets)
+				break;
+			lane++;
+		}
+		ls->l[pick].lane = lane;
+		ls->l[pick].placed = true;
 		if (lane + 1 > ls->nlanes)
 			ls->nlanes = lane + 1;
 	}

@@ -174,6 +174,13 @@ def main():
             if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]:
                 bad.append("texts overlap: %r and %r" % (a[4], b[4]))
 
+    # No leader line of a label above the chart runs through a text.
+    for ln in cls("leader"):
+        x, y0, y1 = f(ln, "x1"), f(ln, "y1") + 1, f(ln, "y2")
+        for b in boxes:
+            if b[0] + 1 < x < b[1] - 1 and b[2] < y1 and y0 < b[3]:
+                bad.append("a leader line at x=%.1f runs through %r" % (x, b[4]))
+
     foot = "".join("".join(e.itertext()) for e in cls("log-verify"))
     check(rep["event_log"]["last_hash"] in foot, "the footer has the log's last hash")
 
