@@ -282,7 +282,9 @@ ax_ticks(struct strbuf *sb, const struct axis *a, double y0, double y1,
 			    "x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", x, y0, x, y1,
 			    C_GRID);
 			clock_label(t, step, lab, sizeof lab);
-			text(sb, x, ylab, "middle", SMALL, "tick", lab);
+			if (x - text_w(lab, SMALL) / 2 >= X0 - 40 &&
+			    x + text_w(lab, SMALL) / 2 <= W - 4)
+				text(sb, x, ylab, "middle", SMALL, "tick", lab);
 		}
 	}
 	for (k = 1; k < a->n; k++) {
@@ -922,7 +924,10 @@ zoom_ticks(struct strbuf *sb, const struct axis *a, int64_t origin,
 			snprintf(lab, sizeof lab, "%+.0f ms", (double)t / 1000.0);
 		else
 			snprintf(lab, sizeof lab, "%+g s", (double)t / 1e6);
-		text(sb, x, y1 + 14, "middle", SMALL, "zoom-tick", lab);
+		/* A label that would reach into the row labels is left out. */
+		if (x - text_w(lab, SMALL) / 2 >= X0 - 2 &&
+		    x + text_w(lab, SMALL) / 2 <= W - 4)
+			text(sb, x, y1 + 14, "middle", SMALL, "zoom-tick", lab);
 	}
 }
 

@@ -95,6 +95,15 @@ like "$(cat staging-1/report.md)" '\| 1 \| final_sync \| .* \| \*\*interrupted\*
 like "$(cat staging-1/report.md)" 'attempt 1: \*\*60\.014 s\*\* \(ended by a rollback\); attempt 2: \*\*0\.331 s\*\*' "every cut's pause is in the summary"
 like "$(cat staging-1/timeline.svg)" 'class="switch-timeout"' "the switch timeout is drawn"
 
+# A run recorded in the lab (run, rollback after the switch, run again).
+run "$CUTOVER" -s recorded report --json
+rc_is 0 "report on the recorded lab run exits 0"
+run python3 "$CHECK_SVG" recorded/timeline.svg recorded/report.json
+is "$RC" 0 "its timeline checks out: the zooms' tick labels stay clear of the row labels"
+[ "$RC" = 0 ] || diag "$OUT"
+like "$(cat recorded/report.md)" '\| 2 \| 1 \| rollback 1 \(after the switch\) \| 17:16:18\.039 \| 17:16:18\.149 \| \*\*0\.110 s\*\* \| rollback 1 \|' \
+	"its rollback's pause is the target's PAUSE to the source's RESUME"
+
 # An earlier report --json as --compare: its runs, marked where they came from.
 mkdir out
 run "$CUTOVER" "${C[@]}" report --output out/r.md --json --compare staging-1/report.json

@@ -17,6 +17,10 @@
   earlier-report.json  `report --json` of a rehearsal before that (pause
                        0.412 s)
 
+(recorded/ is not written here: it is the state directory of a real
+`run --yes`, `rollback --yes`, `run --yes` in `cutover lab`, kept as it
+was.)
+
 The events are what the orchestrator logs (src/orchestrator.c,
 src/step-*.c) with the hash chain of INTERFACE.md; the lag samples are the
 one-second heartbeat's whole seconds, while phase.started carries the
