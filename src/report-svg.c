@@ -818,10 +818,12 @@ lag_chart(struct strbuf *sb, const struct report *r, const struct axis *a,
 #undef Y
 }
 
-static void
+/* The legend from the left edge, on as many lines as it needs; returns
+ * the y below it. */
+static double
 legend(struct strbuf *sb, const struct report *r, double y)
 {
-	double x = X0;
+	double x = 16;
 	struct {
 		const char *what, *colour, *shape;
 	} items[] = {
@@ -836,6 +838,10 @@ legend(struct strbuf *sb, const struct report *r, double y)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(items); i++) {
+		if (x + 18 + text_w(items[i].what, SMALL) > W - 8) {
+			x = 16;
+			y += 18;
+		}
 		if (strcmp(items[i].shape, "dot") == 0)
 			sb_printf(sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
 			    "fill=\"%s\"/>\n", x + 6, y - 4, items[i].colour);
@@ -849,11 +855,14 @@ legend(struct strbuf *sb, const struct report *r, double y)
 		text(sb, x + 18, y, "start", SMALL, "legend", items[i].what);
 		x += 18 + text_w(items[i].what, SMALL) + 16;
 	}
-	if (r->samples_whole_seconds)
-		text_attr(sb, X0, y + 18, "start", SMALL, "lag-note",
+	if (r->samples_whole_seconds) {
+		y += 18;
+		text_attr(sb, 16, y, "start", SMALL, "lag-note",
 		    "fill=\"#495057\"", "The lag samples read whole seconds (a "
 		    "one-second heartbeat): 1 s there means caught up within a "
 		    "second; the orange points are the driver's sub-second readings.");
+	}
+	return y + 22;
 }
 
 /* ------------------------------------------------------------- zooms */
@@ -1246,9 +1255,7 @@ report_svg(const struct report *r)
 	ylag += 30;
 
 	lag_chart(&body, r, &a, ylag);
-	y = ylag + LAG_H + 44;
-	legend(&body, r, y);
-	y += r->samples_whole_seconds ? 40 : 22;
+	y = legend(&body, r, ylag + LAG_H + 44);
 
 	/* A zoomed panel for each pause: the last REPORT_MAX_ZOOMS. */
 	first_zoom = r->npauses > REPORT_MAX_ZOOMS ?

@@ -12,7 +12,8 @@ the pixels. Prints one line per failed check and exits 1 when any failed.
   own cut (drain .. switch) or rollback, and labelled with that figure
 - the switch timeouts are marked; a zoomed panel per pause
 - the lag curve lies in the lag chart, the gate line at max_lag_seconds
-- no two texts overlap (their boxes, from the font size and length)
+- no two texts overlap (their boxes, from the font size and length), none
+  runs off the page, no leader line runs through a text
 - the footer carries the event log's last hash
 """
 import json
@@ -169,6 +170,10 @@ def main():
         x0 = x - w if anchor == "end" else x - w / 2 if anchor == "middle" else x
         y = f(e, "y")
         boxes.append((x0, x0 + w, y - 0.8 * size, y + 0.2 * size, t))
+    width, height = float(root.get("width")), float(root.get("height"))
+    for b in boxes:
+        check(b[0] >= 0 and b[1] <= width and b[2] >= 0 and b[3] <= height,
+              "the text %r lies on the page" % b[4])
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             if a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]:
