@@ -520,7 +520,9 @@ on_rollback_started(struct build *b, const struct event *ev, int64_t t)
 	b->unfenced_at = b->unfenced_seq = 0;
 	b->rb_first_action = b->rb_first_seq = 0;
 	b->timed_out = false;
-	if (rb->after_switch) {
+	/* After a failed rollback the target may still be fenced: the pause
+	 * goes on into the next one. */
+	if (rb->after_switch && b->rb_pause < 0) {
 		b->rb_pause = new_pause(r, PAUSE_ROLLBACK, b->a->number, 0);
 		r->pauses[b->rb_pause].rollback = rb->number;
 	}
@@ -560,13 +562,13 @@ on_rollback_end(struct build *b, const struct event *ev, int64_t t)
 		if (end != 0) {
 			close_pause(pp, end, from_seq, end_seq, end_what);
 			pp->ended_by = "rollback";
+			b->rb_pause = -1;
 		}
 		if (!isnan(driver)) {
 			pp->seconds = driver;
 			free(pp->measured);
 			pp->measured = xstrdup("the driver (rollback.done)");
 		}
-		b->rb_pause = -1;
 	}
 	if (b->cut >= 0 && end != 0) {
 		struct report_pause *cp = &r->pauses[b->cut];

@@ -246,6 +246,49 @@ test_switch_timeout_rollback(void **state)
 	tlog_close(&l);
 }
 
+/* A rollback after the switch fails before the unfence; the operator's
+ * second rollback unfences: one pause, from the first fence to that. */
+static void
+test_failed_rollback_pause_goes_on(void **state)
+{
+	struct tlog l;
+	struct report r;
+	int64_t fence, writes;
+
+	(void)state;
+	tlog_open(&l);
+	ev(&l, 0, "run.started", NULL, "run dd started in staging", NULL);
+	cut(&l, "0.3");
+	ev(&l, 1000, "rollback.started", "switch", "rollback from switch",
+	    "{\"reason\":\"requested\",\"switched\":true}");
+	action(&l, 2, "switch", "target.pause", 7, true);
+	fence = l.t - 7;
+	ev(&l, 5, "action", "switch", "reverse catch-up",
+	    "{\"step\":\"sentinel.back\",\"attempt\":1,\"rollback\":true}");
+	ev(&l, 30000, "action.failed", "switch", "sentinel.back: timed out",
+	    "{\"step\":\"sentinel.back\",\"attempt\":1,\"rollback\":true}");
+	ev(&l, 1, "rollback.failed", "switch", "the rollback stopped", NULL);
+	ev(&l, 60000, "rollback.started", "switch", "rollback from switch",
+	    "{\"reason\":\"requested\",\"switched\":true}");
+	action(&l, 2, "switch", "source.unfence", 10, true);
+	writes = l.t;
+	ev(&l, 2, "rollback.done", "switch", "rolled back", NULL);
+	build(&l, &r);
+
+	assert_int_equal(r.nrollbacks, 2);
+	assert_string_equal(r.rollbacks[0].status, "failed");
+	assert_string_equal(r.rollbacks[1].status, "done");
+	assert_int_equal(r.npauses, 2);
+	assert_int_equal(r.pauses[1].kind, PAUSE_ROLLBACK);
+	assert_int_equal(r.pauses[1].start, fence);
+	assert_int_equal(r.pauses[1].end, writes);
+	assert_string_equal(r.pauses[1].ended_by, "rollback");
+	assert_string_equal(r.actions[r.nactions - 2].outcome, "failed");
+	assert_string_equal(r.outcome, "rolled back");
+	report_free(&r);
+	tlog_close(&l);
+}
+
 static void
 test_still_paused(void **state)
 {
@@ -479,6 +522,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cut_and_rollback_after_switch),
 		cmocka_unit_test(test_switch_timeout_rollback),
+		cmocka_unit_test(test_failed_rollback_pause_goes_on),
 		cmocka_unit_test(test_still_paused),
 		cmocka_unit_test(test_lag_at_start),
 		cmocka_unit_test(test_runs_attempts_decisions),
