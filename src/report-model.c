@@ -904,10 +904,12 @@ build_run(struct report *r, const struct evlist *l, size_t before_from,
 			if (run_event(&l->ev[i]))
 				b.a->end = l->t[i];
 		}
-		/* A rollback pause still open: from its first action. */
+		/* A rollback pause still open: from its first action (a
+		 * rollback pause exists only once a rollback has started). */
 		if (b.rb_pause >= 0 && r->pauses[b.rb_pause].start == 0)
 			r->pauses[b.rb_pause].start = b.rb_first_action != 0 ?
-			    b.rb_first_action : r->rollbacks[b.rb].start;
+			    b.rb_first_action :
+			    r->rollbacks[r->nrollbacks - 1].start;
 		for (i = 0; i < PHASE_COUNT; i++)
 			if (b.a->phases[i].status == RP_RUNNING)
 				b.a->phases[i].end = r->end;
