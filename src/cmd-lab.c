@@ -471,6 +471,29 @@ load_json(const struct status *st)
 	return o;
 }
 
+/* The verdict on a load that has ended stays in load/N/judgement.json
+ * (the shape of `lab status --json`'s load), for `cutover report`. */
+static void
+keep_judgement(const struct lab *lab, const struct status *st)
+{
+	struct err e = { 0, "" };
+	char *rel, *text;
+	cJSON *o;
+
+	if (!st->have_load || st->load_running || !st->load.ended ||
+	    st->judge_error != NULL || !st->judge.compared)
+		return;
+	rel = xasprintf("load/%d/judgement.json", st->load.id);
+	o = load_json(st);
+	text = cJSON_Print(o);
+	if (lab_write_file(lab, rel, text, 0644, false, &e) != 0)
+		fprintf(stderr, "cutover: lab status: the judgement is not kept for "
+		    "the report: %s\n", e.msg);
+	free(text);
+	cJSON_Delete(o);
+	free(rel);
+}
+
 static void
 print_json(const struct lab *lab, const struct status *st, bool ok)
 {
@@ -735,6 +758,7 @@ lab_status_cmd(struct ctx *ctx, const struct command *cmd, int argc,
 	}
 	ok = lab.state == LAB_UP && st.all_running && (!st.have_load ||
 	    (st.judge.passed && st.judge_error == NULL));
+	keep_judgement(&lab, &st);
 	if (json)
 		print_json(&lab, &st, ok);
 	else

@@ -1,47 +1,129 @@
-/* cmd-report.c - `cutover report [--output FILE]`. */
+/* cmd-report.c - `cutover report [--output FILE] [--json]
+ * [--compare DIR|FILE]...`: report.md and timeline.svg beside it and,
+ * with --json, the same content as JSON: written beside them (the
+ * Markdown's name with .json for .md) and printed on standard output. */
 #include "config.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "fileio.h"
 #include "report.h"
+
+/* FILE.md -> FILE.json; anything else gets .json added. */
+static char *
+json_path(const char *md)
+{
+	size_t n = strlen(md);
+
+	if (n > 3 && strcmp(md + n - 3, ".md") == 0)
+		return xasprintf("%.*s.json", (int)(n - 3), md);
+	return xasprintf("%s.json", md);
+}
+
+static int
+write_file(const char *path, const char *text, struct err *e)
+{
+	return file_write_atomic(path, text, strlen(text), 0644, e);
+}
 
 int
 cmd_report(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "compare", required_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct err e = { 0, "" };
-	const char *out = NULL;
-	char *md, *svg, *slash;
-	int opt, rc;
+	struct report r;
+	const char *out = NULL, **compare = NULL, *svg_name;
+	char *md = NULL, *svg = NULL, *json = NULL, *slash;
+	char *md_text = NULL, *svg_text = NULL, *json_text = NULL;
+	size_t ncompare = 0, i;
+	bool want_json = false;
+	int opt, rc = EXIT_OK;
 
 	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "o:", longopts, &e)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;
 			break;
+		case 'j':
+			want_json = true;
+			break;
+		case 'C':
+			compare = xreallocarray(compare, ncompare + 1, sizeof *compare);
+			compare[ncompare++] = optarg;
+			break;
 		case 'h':
 			print_command_help(stdout, cmd);
+			free(compare);
 			return EXIT_OK;
 		default:
+			free(compare);
 			return report_error(&e, cmd);
 		}
 	}
-	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
+	if (optind < argc) {
+		err_set(&e, EXIT_USAGE, "usage: report: unexpected argument '%s'",
+		    argv[optind]);
+		free(compare);
 		return report_error(&e, cmd);
+	}
+	/* The config gives the lag gate's line; the report reads the rest
+	 * from the state directory. */
+	if (ctx_setup(ctx, CONFIG_OPTIONAL, &e) != 0) {
+		free(compare);
+		return report_error(&e, cmd);
+	}
+	if (report_build(&r, ctx->state_dir, ctx->have_config ? &ctx->cfg : NULL,
+	    &e) != 0) {
+		free(compare);
+		return report_error(&e, cmd);
+	}
+	for (i = 0; i < ncompare; i++) {
+		if (report_compare(&r, compare[i], &e) != 0) {
+			rc = report_error(&e, cmd);
+			goto out;
+		}
+	}
 	md = out != NULL ? xstrdup(out) : xasprintf("%s/report.md", ctx->state_dir);
-	/* The SVG goes beside the Markdown. */
+	/* The SVG goes beside the Markdown, which links to it by name. */
 	slash = strrchr(md, '/');
 	svg = slash != NULL ? xasprintf("%.*s/timeline.svg", (int)(slash - md), md) :
 	    xstrdup("timeline.svg");
-	rc = report_write(ctx->state_dir, &ctx->cfg, md, svg, &e);
-	if (rc == 0)
+	svg_name = strrchr(svg, '/') != NULL ? strrchr(svg, '/') + 1 : svg;
+	md_text = report_markdown(&r, svg_name);
+	svg_text = report_svg(&r);
+	if (write_file(md, md_text, &e) != 0 || write_file(svg, svg_text, &e) != 0) {
+		rc = report_error(&e, cmd);
+		goto out;
+	}
+	if (want_json) {
+		char *text = report_json(&r);
+
+		json = json_path(md);
+		json_text = xasprintf("%s\n", text);
+		free(text);
+		if (write_file(json, json_text, &e) != 0) {
+			rc = report_error(&e, cmd);
+			goto out;
+		}
+		fputs(json_text, stdout);
+	} else {
 		printf("%s\n%s\n", md, svg);
+	}
+out:
+	free(md_text);
+	free(svg_text);
+	free(json_text);
 	free(md);
 	free(svg);
-	return rc == 0 ? EXIT_OK : report_error(&e, cmd);
+	free(json);
+	free(compare);
+	report_free(&r);
+	return rc;
 }

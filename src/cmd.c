@@ -53,11 +53,15 @@ const struct command commands[] = {
 	  "  -y, --yes          do not ask\n"
 	  "  -n, --dry-run      print what it would do, and change nothing\n",
 	  cmd_rollback },
-	{ "report", "[--output FILE]",
-	  "the run's report: phase timings, lag, the write pause window, "
-	  "validation results",
-	  "  -o, --output FILE  the Markdown (default state_dir/report.md); the\n"
-	  "                     SVG timeline goes beside it as timeline.svg\n",
+	{ "report", "[--output FILE] [--json] [--compare DIR|FILE]...",
+	  "the run's report: timeline, phases, write pauses, validations, trend",
+	  "  -o, --output FILE     the Markdown (default state_dir/report.md); the\n"
+	  "                        SVG timeline goes beside it as timeline.svg\n"
+	  "      --json            also write the same content as JSON beside it\n"
+	  "                        (FILE with .json for .md) and print it\n"
+	  "      --compare DIR|FILE  add the runs of another state directory, or\n"
+	  "                        of an earlier report --json file, to the\n"
+	  "                        trend (repeatable)\n",
 	  cmd_report },
 	{ "setup", "[--dry-run]",
 	  "create the cutover schema (heartbeat, sentinel) on both sides",

@@ -15,7 +15,9 @@
  *                         switch rewrites its entry), userlist.txt, log, pid
  *   load/transfer.sql     the pgbench script
  *   load/N/               load N: load.json, pgbench.out, txn.* (pgbench -l),
- *                         exit.json (pgbench's exit status, when it ended)
+ *                         exit.json (pgbench's exit status, when it ended),
+ *                         judgement.json (`lab status`'s verdict once it
+ *                         ended, for `cutover report`)
  *
  * As root, every process the lab starts runs as an unprivileged user:
  * $CUTOVER_LAB_USER, else postgres if it exists, else nobody. */

@@ -831,6 +831,19 @@ finish(struct orch *o, int code, const char *why)
 	free(w);
 }
 
+/* What run.started says in data: the report tells runs and attempts
+ * apart by it rather than by the message's words. */
+static cJSON *
+run_data(const struct orch *o)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, "run_id", o->st.run_id);
+	cJSON_AddNumberToObject(d, "attempt", o->st.attempt);
+	cJSON_AddBoolToObject(d, "rehearsal", o->st.rehearsal);
+	return d;
+}
+
 static void
 new_attempt(struct orch *o)
 {
@@ -849,7 +862,7 @@ new_attempt(struct orch *o)
 	free(o->st.sentinel_lsn);
 	o->st.sentinel_id = o->st.sentinel_lsn = NULL;
 	save(o, &e);
-	orch_log(o, "run.started", NULL, NULL, "attempt %d of run %s",
+	orch_log(o, "run.started", run_data(o), NULL, "attempt %d of run %s",
 	    o->st.attempt, o->st.run_id);
 }
 
@@ -999,9 +1012,9 @@ orch_new(struct loop *loop, const struct config *cfg, const char *state_dir,
 	if (rc == 1) {
 		state_init(&o->st, cfg->environment, cfg->rehearsal);
 		if (!opts->dry_run && (save(o, e) != 0 ||
-		    orch_log(o, "run.started", NULL, e, "run %s started in %s%s",
-		    o->st.run_id, cfg->environment, cfg->rehearsal ?
-		    " (rehearsal)" : "") != 0)) {
+		    orch_log(o, "run.started", run_data(o), e,
+		    "run %s started in %s%s", o->st.run_id, cfg->environment,
+		    cfg->rehearsal ? " (rehearsal)" : "") != 0)) {
 			orch_free(o);
 			return NULL;
 		}

@@ -37,7 +37,7 @@ rc_is 0 "the event log verifies"
 run "$CUTOVER" "${C[@]}" report
 rc_is 0 "report exits 0"
 like "$(cat "$LAB/state/report.md")" 'REHEARSAL' "the report marks a rehearsal"
-like "$(cat "$LAB/state/report.md")" 'fence at .*, switch done [0-9.]+ s later' "the report shows the write pause"
+like "$(cat "$LAB/state/report.md")" '\| 1 \| 1 \| the cut \| [0-9:.]+ \| [0-9:.]+ \| \*\*[0-9]+\.[0-9]{3} s\*\* \| the switch \|' "the report shows the write pause"
 like "$(cat "$LAB/state/report.md")" '\| 1 \| switch \|' "the report has the phase table"
 if python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$LAB/state/timeline.svg"; then
 	pass "timeline.svg is well-formed SVG"
@@ -62,5 +62,31 @@ rc_is 0 "after the rollback source and target match again"
 run "$CUTOVER" "${C[@]}" log --verify
 rc_is 0 "the event log still verifies"
 is "$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)" none "no action was taken twice"
+
+# The report after the rollback: its write pause as the driver measured
+# it (the target's PAUSE to the source's RESUME), and the clients' view.
+run "$CUTOVER" "${C[@]}" report --json
+rc_is 0 "report --json after the rollback exits 0"
+md=$(cat "$LAB/state/report.md")
+like "$md" '\| 2 \| 1 \| rollback 1 \(after the switch\) \| [0-9:.]+ \| [0-9:.]+ \| \*\*[0-9]+\.[0-9]{3} s\*\* \| rollback 1 \| [0-9]+ ms \| [0-9]+ ms \| 0 \|' \
+	"the report shows the rollback's write pause and what the clients saw of it"
+like "$md" '\| 2 \| 200 tx/s \| 4 \| [0-9,]+ \| 0 \| [0-9]+ ms \| [0-9]+ ms \| 0 \| 0 \| on the source: passed \|' \
+	"the second load: 0 failed, 0 lost, judged on the source"
+want=$("$CUTOVER" "${C[@]}" log --json | python3 -c '
+import json, sys, datetime
+ms = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+start = end = None
+for line in sys.stdin:
+    e = json.loads(line)
+    d = e["data"]
+    if e["kind"] == "action" and d.get("step") == "target.pause" and start is None:
+        start = ms(e["ts"])
+    if e["kind"] == "action.done" and d.get("step") == "source.unfence" and d.get("rollback"):
+        end = ms(e["ts"])
+print("%.3f" % (end - start) if start and end else "none")')
+got=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.3f" % [p["seconds"] for p in d["write_pauses"] if p["kind"] == "rollback"][0])' "$LAB/state/report.json")
+is "$got" "$want" "the rollback's pause is the driver's PAUSE to RESUME ($want s)"
+run python3 "$TOP_SRCDIR/tests/integration/report-svg.py" "$LAB/state/timeline.svg" "$LAB/state/report.json"
+rc_is 0 "the timeline of the real run checks out"
 
 done_testing
