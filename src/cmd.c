@@ -158,7 +158,9 @@ print_command_help(FILE *f, const struct command *cmd)
 int
 report_error(const struct err *e, const struct command *cmd)
 {
-	fprintf(stderr, "cutover: %s\n", e->msg);
+	fputs("cutover: ", stderr);
+	print_lines(stderr, e->msg, "  ");
+	fputc('\n', stderr);
 	if (e->code == EXIT_USAGE && str_startswith(e->msg, "usage:"))
 		fprintf(stderr, "Try 'cutover %s%s--help'.\n",
 		    cmd != NULL ? cmd->name : "", cmd != NULL ? " " : "");
