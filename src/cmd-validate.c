@@ -13,7 +13,7 @@
 
 #define SHOW_KEYS 10            /* differing keys printed per table */
 #define SHOW_TABLES 20          /* failing tables printed per check */
-#define SHOW_SCHEMA 30          /* schema differences printed */
+#define SHOW_SCHEMA 40          /* schema differences printed */
 
 struct run {
 	bool done;
@@ -121,22 +121,57 @@ print_tables(FILE *f, const cJSON *check)
 		    bad - shown);
 }
 
+/* Under the sequences check: those that failed or could not be read. */
+static void
+print_sequences(FILE *f, const cJSON *check)
+{
+	const cJSON *q;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(check,
+	    "sequences")) {
+		const char *st = jstr(q, "status");
+
+		if (st == NULL || (strcmp(st, "fail") != 0 &&
+		    strcmp(st, "error") != 0))
+			continue;
+		if (++n > SHOW_TABLES)
+			continue;
+		fprintf(f, "      %s %s", st, jstr(q, "sequence"));
+		if (jstr(q, "detail") != NULL) {
+			fputs(": ", f);
+			print_lines(f, jstr(q, "detail"), "        ");
+		}
+		fputc('\n', f);
+	}
+	if (n > SHOW_TABLES)
+		fprintf(f, "      ... and %zu more (see the JSON)\n",
+		    n - SHOW_TABLES);
+}
+
+/* The differences, failures first. */
 static void
 print_schema(FILE *f, const cJSON *check)
 {
 	const cJSON *d;
 	size_t n = 0, total = 0;
+	int pass;
 
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(check,
-	    "differences")) {
-		if (++total > SHOW_SCHEMA)
-			continue;
-		fprintf(f, "      %-4s %s %s: ", jstr(d, "status"), jstr(d, "kind"),
-		    jstr(d, "object"));
-		print_lines(f, jstr(d, "detail"), "        ");
-		fputc('\n', f);
-		n++;
-	}
+	for (pass = 0; pass < 2; pass++)
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(check,
+		    "differences")) {
+			const char *st = jstr(d, "status");
+
+			if ((strcmp(st, "fail") == 0) != (pass == 0))
+				continue;
+			if (++total > SHOW_SCHEMA)
+				continue;
+			fprintf(f, "      %-4s %s %s: ", st, jstr(d, "kind"),
+			    jstr(d, "object"));
+			print_lines(f, jstr(d, "detail"), "        ");
+			fputc('\n', f);
+			n++;
+		}
 	if (total > n)
 		fprintf(f, "      ... and %zu more (see the JSON)\n", total - n);
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(check,
@@ -186,6 +221,8 @@ print_summary(FILE *f, const struct validation *v, bool full)
 		if ((c == CHK_ROW_COUNTS || c == CHK_CHECKSUMS) &&
 		    (st == CHECK_FAIL || st == CHECK_ERROR))
 			print_tables(f, check);
+		if (c == CHK_SEQUENCES)
+			print_sequences(f, check);
 		if (c == CHK_SCHEMA)
 			print_schema(f, check);
 		c++;

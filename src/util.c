@@ -354,8 +354,8 @@ print_lines(FILE *f, const char *text, const char *indent)
 		fputc('\n', f);
 		fputs(indent, f);
 		text = nl + 1;
-		while (*text == ' ' || *text == '\t')
-			text++;	/* the indent replaces libpq's own */
+		if (*text == '\t')
+			text++;	/* the indent replaces libpq's (spaces align a caret) */
 	}
 	fputs(text, f);
 }

@@ -515,10 +515,12 @@ test_multiline_messages(void **state)
 	assert_string_equal(sb.buf, "a?b");
 	sb_free(&sb);
 	f = open_memstream(&buf, &len);
-	print_lines(f, "connection failed: refused\n\tIs the server running?", "  ");
+	print_lines(f, "connection failed: refused\n\tIs the server running?\n"
+	    "LINE 1: SELECT x\n               ^", "  ");
 	fclose(f);
+	/* A tab gives way to the indent; spaces keep the caret in place. */
 	assert_string_equal(buf, "connection failed: refused\n  Is the server "
-	    "running?");
+	    "running?\n  LINE 1: SELECT x\n                 ^");
 	free(buf);
 }
 
