@@ -37,7 +37,7 @@ schema_problem_name(enum schema_problem p)
 
 /*
  * Every object of one side, as rows (kind, key, match, tschema, tname,
- * a1..a6). The session runs with search_path = pg_catalog (see
+ * a1..a6), in no order. The session runs with search_path = pg_catalog (see
  * pg_opts.catalog_names), so every name in a definition is qualified the
  * same way on both sides. Objects that belong to an extension are the
  * extension's (compared as its version); the cutover schema is ours.
@@ -97,11 +97,11 @@ const char SCHEMA_SNAPSHOT_SQL[] =
     " UNION ALL"
     "  SELECT CASE k.contype WHEN 'p' THEN 'primary_key' WHEN 'u' THEN 'unique'"
     "    WHEN 'c' THEN 'check' WHEN 'f' THEN 'foreign_key' ELSE 'exclusion' END,"
-    "    r.qname || '.' || quote_ident(k.conname),"
-    "    r.qname || ' ' || pg_get_constraintdef(k.oid), r.nspname, r.relname,"
-    "    pg_get_constraintdef(k.oid), k.convalidated::text, NULL, NULL, NULL,"
+    "    r.qname || '.' || quote_ident(k.conname), r.qname || ' ' || x.def,"
+    "    r.nspname, r.relname, x.def, k.convalidated::text, NULL, NULL, NULL,"
     "    NULL"
     "  FROM rel r JOIN pg_constraint k ON k.conrelid = r.oid"
+    "  CROSS JOIN LATERAL (SELECT pg_get_constraintdef(k.oid) AS def) x"
     "  WHERE k.contype IN ('p', 'u', 'c', 'f', 'x') AND r.relkind IN ('r', 'p')"
     " UNION ALL"
     "  SELECT 'index', r.qname || '.' || quote_ident(ic.relname),"
@@ -215,7 +215,7 @@ const char SCHEMA_SNAPSHOT_SQL[] =
     "    (SELECT count(*) FROM pg_largeobject_metadata)::text,"
     "    pg_relation_size('pg_catalog.pg_largeobject')::text, NULL, NULL,"
     "    NULL, NULL"
-    " ) x ORDER BY kind COLLATE \"C\", key COLLATE \"C\"";
+    " ) x";
 
 static int
 find_kind(const char *name)
@@ -276,7 +276,8 @@ schema_snapshot_load(struct schema_snapshot *s, PGresult *res)
 			continue;
 		s->nobjs++;
 	}
-	/* The query sorts by kind name; the kinds' order is ours. */
+	/* Sorted here (byte order, the kinds' order ours): cheaper than an
+	 * ORDER BY over 50,000 rows on the server. */
 	index_kinds(s);
 	return 0;
 }

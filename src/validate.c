@@ -76,6 +76,8 @@ struct validation {
 	struct provider *prov;
 	bool own_prov;
 	struct pg *src_meta, *dst_meta;
+	struct pg *src_schema, *dst_schema;   /* the schema snapshots, beside
+	                                         the catalog's queries */
 	struct pg **src_jobs, **dst_jobs;
 	int jobs;
 
@@ -1306,6 +1308,10 @@ out:
 	schema_snapshot_free(&ssrc);
 	schema_snapshot_free(&sdst);
 	pg_batch_free(b);
+	/* Not needed by the checksums that may follow. */
+	pg_free(v->src_schema);
+	pg_free(v->dst_schema);
+	v->src_schema = v->dst_schema = NULL;
 	v->pending--;
 	maybe_finish(v);
 }
@@ -1333,9 +1339,11 @@ start_catalog(struct validation *v)
 	if (v->cfg->provider == PROVIDER_POSTGRES)
 		v->q_pub = pg_batch_add(b, v->src_meta, CATALOG_PUBLICATION_SQL, 1,
 		    pub);
-	v->q_schema_src = pg_batch_add(b, v->src_meta, SCHEMA_SNAPSHOT_SQL, 1,
+	v->src_schema = new_conn(v, v->cfg->source_conninfo, "source", 60000);
+	v->dst_schema = new_conn(v, v->cfg->target_conninfo, "target", 60000);
+	v->q_schema_src = pg_batch_add(b, v->src_schema, SCHEMA_SNAPSHOT_SQL, 1,
 	    roles);
-	v->q_schema_dst = pg_batch_add(b, v->dst_meta, SCHEMA_SNAPSHOT_SQL, 1,
+	v->q_schema_dst = pg_batch_add(b, v->dst_schema, SCHEMA_SNAPSHOT_SQL, 1,
 	    roles);
 	pg_batch_seal(b);
 }
@@ -1457,6 +1465,8 @@ validation_free(struct validation *v)
 	free(v->dst_jobs);
 	pg_free(v->src_meta);
 	pg_free(v->dst_meta);
+	pg_free(v->src_schema);
+	pg_free(v->dst_schema);
 	if (v->own_prov)
 		provider_free(v->prov);
 	for (i = 0; v->counts_exact != NULL && i < v->nwork; i++)
