@@ -36,7 +36,8 @@ const struct command commands[] = {
 	  "      --quick         catalog estimates for row counts, no checksums\n"
 	  "      --full          exact counts and in-database checksums\n"
 	  "  -o, --output FILE   also write the JSON result here (- for stdout)\n"
-	  "  -t, --table S.T     only this table (repeatable)\n"
+	  "  -t, --table S.T     only the tables this SCHEMA.TABLE pattern names\n"
+	  "                      (repeatable; * and ?, \"Quoted\".\"Names\": cutover(1))\n"
 	  "  -j, --jobs N        connections per side (default [validation] jobs)\n",
 	  cmd_validate },
 	{ "run", "[--until PHASE] [--yes] [--dry-run]",
