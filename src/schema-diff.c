@@ -288,7 +288,8 @@ schema_snapshot_from(struct schema_snapshot *s, const struct schema_obj *objs,
 {
 	memset(s, 0, sizeof *s);
 	s->objs = xcalloc(n + 1, sizeof *s->objs);
-	memcpy(s->objs, objs, n * sizeof *objs);
+	if (n > 0)
+		memcpy(s->objs, objs, n * sizeof *objs);
 	s->nobjs = n;
 	index_kinds(s);
 }
