@@ -582,17 +582,19 @@ count_tables(struct validation *v, enum check_id c)
 	v->counts[c].not_replicated = v->nnot_replicated;
 }
 
-/* A table check that compared no table is never a pass: an error when
- * something prevented it (exclusion), a warning when there is nothing. */
+/* A table check that compared no table is never a pass: when no table
+ * failed by name, an error if something prevented it (exclusion, no
+ * replication), a warning when there is nothing at all. */
 static enum check_status
 nothing_compared(const struct validation *v, enum check_status s, char *buf,
     size_t len)
 {
-	if (v->ncompared > 0 || v->nnot_replicated > 0)
+	if (v->ncompared > 0 || s == CHECK_FAIL || s == CHECK_ERROR)
 		return s;
-	if (v->nexcluded > 0) {
-		snprintf(buf, len, "compared no table: the %zu in scope are "
-		    "excluded by exclude_tables", v->nexcluded);
+	if (v->nexcluded > 0 || v->nnot_replicated > 0) {
+		snprintf(buf, len, "compared no table: of the %zu in scope, %zu "
+		    "are excluded by exclude_tables and %zu not replicated",
+		    v->nscope, v->nexcluded, v->nnot_replicated);
 		return CHECK_ERROR;
 	}
 	snprintf(buf, len, "compared no table: the source has no user tables");

@@ -157,6 +157,12 @@ like "$(check schema "$J")" '"kind": "large_objects", "object": "large objects",
 like "$(check schema "$J")" '"kind": "unlogged_table", "object": "public.session_cache"' \
 	"the unlogged table is listed as not carried"
 
+# Only a table that is not replicated: named, and no check passes over it.
+run "$CUTOVER" "${C1[@]}" validate --quick --table public.session_cache --output "$J"
+is "$(py 'print([(c["name"], c["status"], c["compared"], c["not_replicated"]) for c in d["checks"] if c["name"] in ("row_counts", "primary_keys")])' "$J")" \
+	"[('row_counts', 'fail', 0, 1), ('primary_keys', 'error', 0, 1)]" \
+	"a selection with nothing replicated: row_counts fails it by name, primary_keys compared nothing (error)"
+
 # Excluded by pattern: listed as excluded, the checks pass.
 conf app cutover_pub cutover_sub 'exclude_tables = public.session_*, "Billing".nothing' >"$CONF1"
 psql_db dst app -c 'refresh materialized view event_totals_2' >/dev/null
