@@ -285,20 +285,6 @@ table_info_free(struct table_info *t)
 }
 
 void
-catalog_filter(struct catalog *cat, const bool *keep)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < cat->ntables; i++) {
-		if (keep[i])
-			cat->tables[j++] = cat->tables[i];
-		else
-			table_info_free(&cat->tables[i]);
-	}
-	cat->ntables = j;
-}
-
-void
 catalog_free(struct catalog *cat)
 {
 	size_t i;

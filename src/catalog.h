@@ -93,9 +93,6 @@ int catalog_load_tables(struct catalog *cat, const PGresult *res,
     struct err *e);
 int catalog_load_sequences(struct catalog *cat, const PGresult *res,
     struct err *e);
-/* Keeps only the tables for which keep is true (keep has ntables flags).
- * Partitions keep pointing at their roots by name. */
-void catalog_filter(struct catalog *cat, const bool *keep);
 void catalog_free(struct catalog *cat);
 
 struct table_info *catalog_find(const struct catalog *cat,

@@ -719,19 +719,6 @@ config_template(const struct kv *values, size_t nvalues)
 	return sb_detach(&sb);
 }
 
-bool
-config_table_excluded(const struct config *c, const char *schema,
-    const char *name)
-{
-	struct table_patterns ps;
-	bool hit;
-
-	table_patterns_compile(&ps, c->exclude_tables.v, c->exclude_tables.n);
-	hit = table_patterns_match(&ps, schema, name) != NULL;
-	table_patterns_free(&ps);
-	return hit;
-}
-
 char *
 conninfo_redact(const char *conninfo)
 {

@@ -116,11 +116,6 @@ const char *provider_name(enum provider_kind p);
 const char *drain_method_name(enum drain_method m);
 const char *switch_method_name(enum switch_method m);
 
-/* True if schema.name matches one of the exclude_tables patterns (for a
- * few lookups; compile them once with tablepat.h for many). */
-bool config_table_excluded(const struct config *c, const char *schema,
-    const char *name);
-
 /* conninfo without its password, for messages and logs. */
 char *conninfo_redact(const char *conninfo);
 
