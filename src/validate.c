@@ -915,7 +915,7 @@ count_status(const struct validation *v, int64_t src, int64_t dst, bool exact)
 static void
 add_count(struct validation *v, cJSON *arr, const struct table_info *a,
     int64_t src, int64_t dst, bool exact, const char *note, bool moved,
-    enum check_status *overall)
+    const char *aside, enum check_status *overall)
 {
 	enum check_status st = note != NULL ? CHECK_FAIL : moved ? CHECK_PASS :
 	    count_status(v, src, dst, exact);
@@ -943,6 +943,8 @@ add_count(struct validation *v, cJSON *arr, const struct table_info *a,
 	else if (moved)
 		cJSON_AddStringToObject(e, "detail", "the counts moved while they "
 		    "were taken (changes in flight); the rows match");
+	else if (aside != NULL)
+		cJSON_AddStringToObject(e, "detail", aside);
 	cJSON_AddItemToArray(arr, e);
 	*overall = check_worse(*overall, st);
 	free(t);
@@ -1019,7 +1021,8 @@ finish_row_counts(struct validation *v, bool exact)
 			if (src < 0 && note == NULL)
 				note = "not compared";
 		}
-		add_count(v, arr, a, src, dst, exact, note, moved, &s);
+		add_count(v, arr, a, src, dst, exact, note, moved, v->cov[i].note,
+		    &s);
 	}
 	s = check_worse(s, add_coverage_entries(v, arr, true));
 	snprintf(buf, sizeof buf, "%zu tables %s", v->ncompared,

@@ -208,6 +208,8 @@ is "$(check checksums "$J" | py 'print(sorted(t["table"] for t in d["tables"]), 
 run "$CUTOVER" "${C1[@]}" validate --full --table public.events_2024_eu --output "$J"
 rc_is 0 "--table naming a partition compares its root"
 is "$(check checksums "$J" | py 'print([t["table"] for t in d["tables"]])' /dev/stdin)" "['public.events']" "... the whole partitioned table"
+is "$(entry row_counts public.events "$J" | py 'print(d["detail"])' /dev/stdin)" \
+	"--table public.events_2024_eu names a partition: compared through its root" "... and says so"
 run "$CUTOVER" "${C1[@]}" validate --full --table public.session_cache --output "$J"
 rc_is 3 "a validation that compared no table (all excluded) is not a pass"
 is "$(check row_counts "$J" | py 'print(d["status"], d["compared"], d["excluded"])' /dev/stdin)" "error 0 1" \
