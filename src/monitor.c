@@ -226,6 +226,26 @@ leaf_of(struct table_stat *root, const char *schema, const char *name)
 	return NULL;
 }
 
+/* A partition the provider does not report on its own (the publication
+ * publishes via the root): listed from the catalog, counts unknown. */
+static struct table_stat *
+add_leaf(struct table_stat *root, const char *schema, const char *name)
+{
+	struct table_stat *l;
+
+	root->parts = xreallocarray(root->parts, root->nparts + 1,
+	    sizeof *root->parts);
+	l = &root->parts[root->nparts++];
+	memset(l, 0, sizeof *l);
+	l->schema = xstrdup(schema);
+	l->name = xstrdup(name);
+	l->source_rows = l->target_rows = -1;
+	l->inserts = l->updates = l->deletes = l->ddls = -1;
+	l->full_load_rows = l->validation_failed_records = -1;
+	l->check = -1;
+	return l;
+}
+
 /* The model takes the provider's fresh table list (thousands of entries
  * are moved, not copied), folds partitions into their partitioned table
  * and adds both sides' row estimates to it. */
@@ -233,7 +253,7 @@ static void
 merge_tables(struct monitor *m)
 {
 	struct monitor_model *mm = &m->model;
-	struct table_list in = m->prov->tables;
+	struct table_list in = m->prov->tables, from_catalog;
 	struct part_ref *refs[2];
 	size_t nrefs[2], i;
 	const PGresult *est;
@@ -281,7 +301,10 @@ merge_tables(struct monitor *m)
 	}
 	table_list_clear(&in);
 	/* Estimates: a plain table's own; a partitioned table's, the sum over
-	 * its leaves (the second pass). */
+	 * its leaves (the second pass). When the provider reports the
+	 * partitioned table itself (published via its root), its partitions
+	 * come from the source's catalog. */
+	memset(&from_catalog, 0, sizeof from_catalog);
 	for (pass = 0; pass < 2; pass++)
 		for (side = 0; side < 2; side++) {
 			if (pg_batch_error_of(m->batch, side) != NULL)
@@ -301,8 +324,12 @@ merge_tables(struct monitor *m)
 					    pgr_value(est, r, 1));
 					if (t == NULL)
 						continue;
-					if (kind != NULL && kind[0] == 'p')
+					if (kind != NULL && kind[0] == 'p') {
 						n = -1;	/* summed in the next pass */
+						if (side == 0 && t->nparts == 0)
+							table_list_get(&from_catalog, t->schema,
+							    t->name);
+					}
 					if (side == 0)
 						t->source_rows = n;
 					else
@@ -315,8 +342,14 @@ merge_tables(struct monitor *m)
 						continue;
 					add_count(side == 0 ? &t->source_rows :
 					    &t->target_rows, n);
-					leaf = t->nparts < 1000 ? leaf_of(t, pgr_value(est, r,
-					    0), pgr_value(est, r, 1)) : NULL;
+					if (side == 0 && table_list_find(&from_catalog,
+					    t->schema, t->name) != NULL)
+						leaf = add_leaf(t, pgr_value(est, r, 0),
+						    pgr_value(est, r, 1));
+					else
+						leaf = t->nparts < 1000 ? leaf_of(t,
+						    pgr_value(est, r, 0), pgr_value(est, r, 1)) :
+						    NULL;
 					if (leaf != NULL && side == 0)
 						leaf->source_rows = n;
 					else if (leaf != NULL)
@@ -324,6 +357,7 @@ merge_tables(struct monitor *m)
 				}
 			}
 		}
+	table_list_clear(&from_catalog);
 	free(refs[0]);
 	free(refs[1]);
 }
