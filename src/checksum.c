@@ -19,6 +19,7 @@ struct ctab {
 	char *from;                /* "schema"."name" */
 	char *rowhash;             /* hashtextextended(ROW(...)::text, 0) */
 	char *keys;                /* "k1", "k2" */
+	char *keyord;              /* the same, text ones COLLATE "C" */
 	char *keytext;             /* "k1"::text, "k2"::text */
 	char *sample;              /* "" or " AND <hash sample>" */
 	int npk;
@@ -192,7 +193,7 @@ range_sql(const struct ctab *t, const struct table_info *ti, const struct task *
 
 		if (b == NULL)
 			continue;
-		sb_printf(&sb, " AND (%s) %s (", t->keys, side == 0 ? ">=" : "<");
+		sb_printf(&sb, " AND (%s) %s (", t->keyord, side == 0 ? ">=" : "<");
 		for (i = 0; i < t->npk; i++) {
 			params[n] = b[i];
 			sb_printf(&sb, "%s$%d::%s", i ? ", " : "", ++n,
@@ -268,7 +269,8 @@ send_stage(struct worker *w)
 		    k->count_dst ? k->count_src : k->count_dst) / 2));
 		params[n] = off;
 		sql = xasprintf("SELECT %s FROM %s AS t WHERE %s ORDER BY %s"
-		    " OFFSET $%d LIMIT 1", t->keytext, t->from, where, t->keys, n + 1);
+		    " OFFSET $%d LIMIT 1", t->keytext, t->from, where, t->keyord,
+		    n + 1);
 		n++;
 		break;
 	}
@@ -300,9 +302,11 @@ ctab_sql_free(struct ctab *t)
 	free(t->from);
 	free(t->rowhash);
 	free(t->keys);
+	free(t->keyord);
 	free(t->keytext);
 	free(t->sample);
-	t->from = t->rowhash = t->keys = t->keytext = t->sample = NULL;
+	t->from = t->rowhash = t->keys = t->keyord = t->keytext = t->sample =
+	    NULL;
 }
 
 static void
@@ -685,12 +689,13 @@ ctab_sql(struct ctab *t)
 {
 	const struct table_info *ti = t->r.table;
 	double sample = t->sample_percent;
-	struct strbuf rows, keys, text;
+	struct strbuf rows, keys, ord, text;
 	int i;
 
 	t->from = pg_quote_qualified(NULL, ti->schema, ti->name);
 	sb_init(&rows);
 	sb_init(&keys);
+	sb_init(&ord);
 	sb_init(&text);
 	for (i = 0; i < ti->ncols; i++) {
 		char *q = pg_quote_ident(NULL, ti->cols[i]);
@@ -702,12 +707,19 @@ ctab_sql(struct ctab *t)
 		char *q = pg_quote_ident(NULL, ti->pk_cols[i]);
 
 		sb_printf(&keys, "%st.%s", i ? ", " : "", q);
+		/* Both sides split ranges at the same keys only if they order
+		 * them the same: byte order, whatever each column's collation
+		 * (or glibc version) is. */
+		sb_printf(&ord, "%st.%s%s", i ? ", " : "", q,
+		    ti->pk_collatable != NULL && ti->pk_collatable[i] ?
+		    " COLLATE \"C\"" : "");
 		sb_printf(&text, "%st.%s::text", i ? ", " : "", q);
 		free(q);
 	}
 	t->rowhash = xasprintf("hashtextextended(ROW(%s)::text, 0)",
 	    rows.buf != NULL ? rows.buf : "");
 	t->keys = sb_detach(&keys);
+	t->keyord = sb_detach(&ord);
 	t->keytext = sb_detach(&text);
 	sb_free(&rows);
 	if (sample < 100 && !ti->int_key)

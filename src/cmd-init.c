@@ -107,9 +107,12 @@ cmd_init(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		config_defaults(&check);
 		if (config_parse(&check, out, text, strlen(text), &e) == 0)
 			fprintf(stderr, "cutover: wrote %s; it is complete\n", out);
-		else
-			fprintf(stderr, "cutover: wrote %s; still to fill in: %s\n",
-			    out, e.msg);
+		else {
+			fprintf(stderr, "cutover: wrote %s; still to fill in:\n  ",
+			    out);
+			print_lines(stderr, e.msg, "  ");
+			fputc('\n', stderr);
+		}
 		config_free(&check);
 	}
 	free(text);

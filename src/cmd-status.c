@@ -88,7 +88,11 @@ print_text(const struct ctx *ctx, const struct state *st, bool have_state,
 		const struct table_stat *t = &m->tables.v[i];
 		char name[256], diff[32];
 
-		snprintf(name, sizeof name, "%s.%s", t->schema, t->name);
+		if (t->nparts > 0)
+			snprintf(name, sizeof name, "%s.%s (%zu partitions)", t->schema,
+			    t->name, t->nparts);
+		else
+			snprintf(name, sizeof name, "%s.%s", t->schema, t->name);
 		fmt_count(a, sizeof a, t->inserts);
 		fmt_count(b, sizeof b, t->updates);
 		fmt_count(c, sizeof c, t->deletes);

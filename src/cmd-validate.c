@@ -1,4 +1,4 @@
-/* cmd-validate.c - `cutover validate`: the six checks, headless. */
+/* cmd-validate.c - `cutover validate`: the seven checks, headless. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -8,7 +8,12 @@
 #include "cmd.h"
 #include "eventlog.h"
 #include "state.h"
+#include "tablepat.h"
 #include "validate.h"
+
+#define SHOW_KEYS 10            /* differing keys printed per table */
+#define SHOW_TABLES 20          /* failing tables printed per check */
+#define SHOW_SCHEMA 40          /* schema differences printed */
 
 struct run {
 	bool done;
@@ -36,18 +41,193 @@ on_done(struct validation *v, void *arg)
 	((struct run *)arg)->done = true;
 }
 
+static const char *
+diff_words(const char *diff)
+{
+	if (diff == NULL)
+		return "?";
+	if (strcmp(diff, "changed") == 0)
+		return "changed";
+	if (strcmp(diff, "missing_on_target") == 0)
+		return "missing on target";
+	if (strcmp(diff, "extra_on_target") == 0)
+		return "extra on target";
+	return diff;
+}
+
+static const char *
+jstr(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/* "id=4242" or "book=3, entry=e13". */
+static void
+print_key(FILE *f, const cJSON *key)
+{
+	const cJSON *it;
+	bool first = true;
+
+	cJSON_ArrayForEach(it, key) {
+		fprintf(f, "%s%s=", first ? "" : ", ", it->string);
+		if (cJSON_IsString(it))
+			print_lines(f, it->valuestring, "");
+		else
+			fputs("NULL", f);
+		first = false;
+	}
+}
+
+/* Under a failing table check: the tables that failed, each with up to
+ * SHOW_KEYS differing keys and their kind. */
+static void
+print_tables(FILE *f, const cJSON *check)
+{
+	const cJSON *t, *k;
+	size_t shown = 0, bad = 0;
+
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check, "tables")) {
+		const char *st = jstr(t, "status");
+		const cJSON *keys;
+		int n = 0, total;
+
+		if (st == NULL || (strcmp(st, "fail") != 0 &&
+		    strcmp(st, "error") != 0))
+			continue;
+		if (++bad > SHOW_TABLES)
+			continue;
+		shown++;
+		fprintf(f, "      %s %s", st, jstr(t, "table"));
+		if (jstr(t, "detail") != NULL) {
+			fputs(": ", f);
+			print_lines(f, jstr(t, "detail"), "        ");
+		}
+		fputc('\n', f);
+		keys = cJSON_GetObjectItemCaseSensitive(t, "mismatched_keys");
+		total = cJSON_GetArraySize(keys);
+		cJSON_ArrayForEach(k, keys) {
+			if (n++ >= SHOW_KEYS)
+				break;
+			fprintf(f, "        %-18s ", diff_words(jstr(k, "diff")));
+			print_key(f, cJSON_GetObjectItemCaseSensitive(k, "key"));
+			fputc('\n', f);
+		}
+		if (total > SHOW_KEYS)
+			fprintf(f, "        ... and %d more (see the JSON)\n",
+			    total - SHOW_KEYS);
+	}
+	if (bad > shown)
+		fprintf(f, "      ... and %zu more tables (see the JSON)\n",
+		    bad - shown);
+}
+
+/* Under the sequences check: those that failed or could not be read. */
+static void
+print_sequences(FILE *f, const cJSON *check)
+{
+	const cJSON *q;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(check,
+	    "sequences")) {
+		const char *st = jstr(q, "status");
+
+		if (st == NULL || (strcmp(st, "fail") != 0 &&
+		    strcmp(st, "error") != 0))
+			continue;
+		if (++n > SHOW_TABLES)
+			continue;
+		fprintf(f, "      %s %s", st, jstr(q, "sequence"));
+		if (jstr(q, "detail") != NULL) {
+			fputs(": ", f);
+			print_lines(f, jstr(q, "detail"), "        ");
+		}
+		fputc('\n', f);
+	}
+	if (n > SHOW_TABLES)
+		fprintf(f, "      ... and %zu more (see the JSON)\n",
+		    n - SHOW_TABLES);
+}
+
+/* The differences, failures first. */
+static void
+print_schema(FILE *f, const cJSON *check)
+{
+	const cJSON *d;
+	size_t n = 0, total = 0;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++)
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(check,
+		    "differences")) {
+			const char *st = jstr(d, "status");
+
+			if ((strcmp(st, "fail") == 0) != (pass == 0))
+				continue;
+			if (++total > SHOW_SCHEMA)
+				continue;
+			fprintf(f, "      %-4s %s %s: ", st, jstr(d, "kind"),
+			    jstr(d, "object"));
+			print_lines(f, jstr(d, "detail"), "        ");
+			fputc('\n', f);
+			n++;
+		}
+	if (total > n)
+		fprintf(f, "      ... and %zu more (see the JSON)\n", total - n);
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(check,
+	    "not_carried")) {
+		const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(d, "bytes");
+
+		fprintf(f, "      not carried: %s", jstr(d, "object"));
+		if (cJSON_IsNumber(bytes))
+			fprintf(f, " (%.0f bytes)", bytes->valuedouble);
+		fputs(": ", f);
+		print_lines(f, jstr(d, "detail"), "        ");
+		fputc('\n', f);
+	}
+}
+
 static void
 print_summary(FILE *f, const struct validation *v, bool full)
 {
+	cJSON *j = validation_json(v);
+	const cJSON *check;
 	enum check_id c;
+	int rc = validation_exit_code(v);
 
-	fprintf(f, "validation (%s): %s\n", full ? "full" : "quick",
-	    validation_passed(v) ? "passed" : "FAILED");
-	for (c = 0; c < CHK_COUNT; c++)
-		fprintf(f, "  %-20s %-5s %s\n", check_name(c),
-		    check_status_name(validation_check_status(v, c)),
-		    validation_check_detail(v, c) != NULL ?
-		    validation_check_detail(v, c) : "");
+	if (rc == EXIT_RUNTIME) {
+		/* Which check could not run, and why. */
+		fprintf(f, "validation (%s): could not run (exit 3)", full ?
+		    "full" : "quick");
+		for (c = 0; c < CHK_COUNT; c++)
+			if (validation_check_status(v, c) == CHECK_ERROR) {
+				fprintf(f, ": %s: ", check_name(c));
+				print_lines(f, validation_check_detail(v, c), "  ");
+				break;
+			}
+		fputc('\n', f);
+	} else {
+		fprintf(f, "validation (%s): %s\n", full ? "full" : "quick",
+		    validation_passed(v) ? "passed" : "FAILED");
+	}
+	c = 0;
+	cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(j, "checks")) {
+		const char *d = validation_check_detail(v, c);
+		enum check_status st = validation_check_status(v, c);
+
+		fprintf(f, "  %-20s %-5s ", check_name(c), check_status_name(st));
+		print_lines(f, d != NULL ? d : "", "                             ");
+		fputc('\n', f);
+		if ((c == CHK_ROW_COUNTS || c == CHK_CHECKSUMS) &&
+		    (st == CHECK_FAIL || st == CHECK_ERROR))
+			print_tables(f, check);
+		if (c == CHK_SEQUENCES)
+			print_sequences(f, check);
+		if (c == CHK_SCHEMA)
+			print_schema(f, check);
+		c++;
+	}
+	cJSON_Delete(j);
 }
 
 static void
@@ -109,12 +289,17 @@ cmd_validate(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		case 'o':
 			output = optarg;
 			break;
-		case 't':
-			if (strchr(optarg, '.') == NULL) {
-				err_set(&e, EXIT_USAGE, "usage: validate: --table %s: "
-				    "expected SCHEMA.TABLE", optarg);
+		case 't': {
+			struct table_pattern pat;
+			char why[256];
+
+			if (table_pattern_parse(&pat, optarg, why, sizeof why) != 0) {
+				err_set(&e, EXIT_USAGE, "usage: validate: --table %s: %s",
+				    optarg, why);
 				goto usage;
 			}
+			table_pattern_free(&pat);
+		}
 			only = xreallocarray(only, nonly + 1, sizeof *only);
 			only[nonly++] = xstrdup(optarg);
 			break;
@@ -161,6 +346,14 @@ cmd_validate(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	while (!run.done)
 		loop_run_once(loop, 1000);
 	rc = validation_exit_code(v);
+	if (validation_usage_error(v) != NULL) {
+		/* Nothing was compared: no result to keep. */
+		err_set(&e, EXIT_USAGE, "validate: %s", validation_usage_error(v));
+		rc = report_error(&e, cmd);
+		validation_free(v);
+		loop_free(loop);
+		goto out;
+	}
 	if (validation_save(v, ctx->state_dir, output, &saved, &e) != 0) {
 		report_error(&e, cmd);
 		rc = EXIT_RUNTIME;

@@ -38,7 +38,8 @@ const struct command commands[] = {
 	  "      --quick         catalog estimates for row counts, no checksums\n"
 	  "      --full          exact counts and in-database checksums\n"
 	  "  -o, --output FILE   also write the JSON result here (- for stdout)\n"
-	  "  -t, --table S.T     only this table (repeatable)\n"
+	  "  -t, --table S.T     only the tables this SCHEMA.TABLE pattern names\n"
+	  "                      (repeatable; * and ?, \"Quoted\".\"Names\": cutover(1))\n"
 	  "  -j, --jobs N        connections per side (default [validation] jobs)\n",
 	  cmd_validate },
 	{ "run", "[--until PHASE] [--yes] [--dry-run]",
@@ -164,7 +165,9 @@ print_command_help(FILE *f, const struct command *cmd)
 int
 report_error(const struct err *e, const struct command *cmd)
 {
-	fprintf(stderr, "cutover: %s\n", e->msg);
+	fputs("cutover: ", stderr);
+	print_lines(stderr, e->msg, "  ");
+	fputc('\n', stderr);
 	if (e->code == EXIT_USAGE && str_startswith(e->msg, "usage:"))
 		fprintf(stderr, "Try 'cutover %s%s--help'.\n",
 		    cmd != NULL ? cmd->name : "", cmd != NULL ? " " : "");

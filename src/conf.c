@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "fileio.h"
 #include "hooks.h"
 #include "ini.h"
+#include "tablepat.h"
 
 enum key_type {
 	T_STRING,     /* any text; empty means unset (NULL) */
@@ -32,6 +32,7 @@ enum key_type {
 	T_HOSTPORT,   /* HOST:PORT, empty means off */
 	T_IDENT,      /* a PostgreSQL identifier (<= 63 bytes) */
 	T_LISTEN,     /* [HOST]:PORT, empty means off, no host = loopback */
+	T_PATTERNS,   /* comma-separated SCHEMA.TABLE patterns (tablepat.h) */
 };
 
 struct key_def {
@@ -90,8 +91,8 @@ static const struct key_def keys[] = {
 	  "full | sample:PERCENT", OPT, 0, 0 },
 	{ "validation", "jobs", T_INT, F(jobs), "4",
 	  "connections per side for validation", OPT, 1, 64 },
-	{ "validation", "exclude_tables", T_LIST, F(exclude_tables), "",
-	  "comma-separated SCHEMA.TABLE patterns (* and ? match)", OPT, 0, 0 },
+	{ "validation", "exclude_tables", T_PATTERNS, F(exclude_tables), "",
+	  "comma-separated SCHEMA.TABLE patterns: * and ? match, unquoted names fold to lower case, \"Quoted\".\"Names\" as written", OPT, 0, 0 },
 
 	{ "drain", "method", T_DRAIN, F(drain_method), "terminate",
 	  "pgbouncer | terminate | readonly", OPT, 0, 0 },
@@ -334,6 +335,32 @@ set_value(struct config *c, const struct key_def *k, const char *v,
 		free(copy);
 		return NULL;
 	}
+	case T_PATTERNS: {
+		struct strlist *l = field;
+		struct table_pattern pat;
+		char **items;
+		int n, j;
+
+		if ((n = table_pattern_split(v, &items, why, whylen)) < 0)
+			return why;
+		for (j = 0; j < n; j++) {
+			char pwhy[256];
+
+			if (table_pattern_parse(&pat, items[j], pwhy,
+			    sizeof pwhy) != 0) {
+				snprintf(why, whylen, "pattern %s: %s", items[j], pwhy);
+				for (j = 0; j < n; j++)
+					free(items[j]);
+				free(items);
+				return why;
+			}
+			table_pattern_free(&pat);
+		}
+		strlist_free(l);
+		l->v = items;
+		l->n = (size_t)n;
+		return NULL;
+	}
 	case T_TOLERANCE: {
 		struct tolerance *t = field;
 		char *copy = xstrdup(v);
@@ -444,6 +471,7 @@ config_free(struct config *c)
 			*(char **)field = NULL;
 			break;
 		case T_LIST:
+		case T_PATTERNS:
 			strlist_free(field);
 			break;
 		default:
@@ -467,6 +495,7 @@ struct parse_ctx {
 	const char *name;
 	bool partial;              /* a watcher's: required keys may be missing */
 	int key_line[ARRAY_SIZE(keys)];
+	bool empty[ARRAY_SIZE(keys)];  /* a required key given empty */
 	char sections[16][32];
 	int section_line[16];
 	size_t nsections;
@@ -547,9 +576,11 @@ on_key(void *arg, int line, const char *section, const char *key,
 		    "%s:%d: duplicate key '%s' in [%s] (first at line %d)",
 		    p->name, line, key, section, p->key_line[idx]);
 	p->key_line[idx] = line;
-	if (k->required && *value == '\0')
-		return err_set(e, EXIT_USAGE, "%s:%d: [%s] %s is required",
-		    p->name, line, section, key);
+	if (k->required && *value == '\0') {
+		/* Reported with every other missing key at the end. */
+		p->empty[idx] = true;
+		return 0;
+	}
 	if ((why = set_value(p->c, k, value, buf, sizeof buf)) != NULL)
 		return err_set(e, EXIT_USAGE, "%s:%d: [%s] %s: %s", p->name, line,
 		    section, key, why);
@@ -583,18 +614,30 @@ check_whole(struct parse_ctx *p, int last, struct err *e)
 	size_t i;
 	int line;
 
+	struct strbuf miss;
+
+	/* Every required key that is missing or empty, at once: a new
+	 * config is filled in one pass, not one error at a time. */
+	sb_init(&miss);
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
-		if (keys[i].required && p->key_line[i] == 0 && !p->partial)
-			return err_set(e, EXIT_USAGE, "%s:%d: [%s] %s is required",
-			    p->name, line_for(p, keys[i].section, last),
+		if (keys[i].required && !p->partial &&
+		    (p->key_line[i] == 0 || p->empty[i]))
+			sb_printf(&miss, "%s%s:%d: [%s] %s is required",
+			    miss.len ? "\n" : "", p->name, p->key_line[i] != 0 ?
+			    p->key_line[i] : line_for(p, keys[i].section, last),
 			    keys[i].section, keys[i].key);
 	if (c->provider == PROVIDER_DMS && c->task_arn == NULL && !p->partial) {
 		line = key_line(p, "replication", "task_arn");
 		if (line == 0)
 			line = key_line(p, "replication", "provider");
-		return err_set(e, EXIT_USAGE,
-		    "%s:%d: [replication] task_arn is required with provider = dms",
-		    p->name, line != 0 ? line : line_for(p, "replication", last));
+		sb_printf(&miss, "%s%s:%d: [replication] task_arn is required "
+		    "with provider = dms", miss.len ? "\n" : "", p->name,
+		    line != 0 ? line : line_for(p, "replication", last));
+	}
+	if (miss.len > 0) {
+		err_set(e, EXIT_USAGE, "%s", miss.buf);
+		sb_free(&miss);
+		return -1;
 	}
 	if (c->watch_listen != NULL && (c->watch_cert_file == NULL ||
 	    c->watch_key_file == NULL || c->watch_token_file == NULL))
@@ -752,17 +795,6 @@ config_template(const struct kv *values, size_t nvalues)
 			    "# any = logger -t cutover \"$CUTOVER_EVENT_KIND $CUTOVER_MSG\"\n");
 	}
 	return sb_detach(&sb);
-}
-
-bool
-config_table_excluded(const struct config *c, const char *qualified)
-{
-	size_t i;
-
-	for (i = 0; i < c->exclude_tables.n; i++)
-		if (fnmatch(c->exclude_tables.v[i], qualified, 0) == 0)
-			return true;
-	return false;
 }
 
 char *

@@ -129,9 +129,6 @@ const char *provider_name(enum provider_kind p);
 const char *drain_method_name(enum drain_method m);
 const char *switch_method_name(enum switch_method m);
 
-/* True if schema.table matches one of the exclude patterns. */
-bool config_table_excluded(const struct config *c, const char *qualified);
-
 /* conninfo without its password, for messages and logs. */
 char *conninfo_redact(const char *conninfo);
 

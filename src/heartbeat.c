@@ -154,6 +154,50 @@ setup_postgres_replication(struct setup *s, const struct config *cfg,
 	return 0;
 }
 
+/* Materialized views the target holds without data (pg_dump
+ * --schema-only creates them WITH NO DATA) fail the application's first
+ * SELECT and the schema check: populate those the source has populated.
+ * sync_wait refreshes them again before the fence. */
+static int
+setup_matviews(struct setup *s, struct pg *src, struct pg *dst)
+{
+	static const char list[] =
+	    "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
+	    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+	    " WHERE c.relkind = 'm' AND c.relispopulated = $1"
+	    "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'cutover')"
+	    " ORDER BY 1";
+	const char *yes[] = { "true" }, *no[] = { "false" };
+	PGresult *populated, *empty;
+	int i, j, rc = 0;
+
+	if (s->dry_run) {
+		fprintf(s->out, "-- target: REFRESH MATERIALIZED VIEW for each "
+		    "view populated on the source but not on the target\n");
+		return 0;
+	}
+	if ((populated = pg_exec(src, list, 1, yes, s->e)) == NULL)
+		return -1;
+	if ((empty = pg_exec(dst, list, 1, no, s->e)) == NULL) {
+		PQclear(populated);
+		return -1;
+	}
+	for (i = 0; rc == 0 && i < PQntuples(empty); i++)
+		for (j = 0; rc == 0 && j < PQntuples(populated); j++)
+			if (strcmp(pgr_value(empty, i, 0), pgr_value(populated, j,
+			    0)) == 0) {
+				char *sql = xasprintf("REFRESH MATERIALIZED VIEW %s",
+				    pgr_value(empty, i, 0));
+
+				rc = step(s, dst, "populate a materialized view", sql, 0,
+				    NULL);
+				free(sql);
+			}
+	PQclear(populated);
+	PQclear(empty);
+	return rc;
+}
+
 int
 heartbeat_setup(struct loop *loop, const struct config *cfg,
     struct eventlog *log, bool dry_run, FILE *out, struct err *e)
@@ -195,6 +239,8 @@ heartbeat_setup(struct loop *loop, const struct config *cfg,
 		    "reload the task's tables if the schema was created after "
 		    "the task started\n");
 	}
+	if (setup_matviews(&s, src, dst) != 0)
+		goto out;
 	rc = 0;
 out:
 	pg_free(src);

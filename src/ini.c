@@ -59,6 +59,23 @@ unquote(char *s, const char **why)
 	return 0;
 }
 
+/* A value such as "Sales".orders starts with a quoted SQL name, not an
+ * INI-quoted string: its closing quote is followed by a dot. It is
+ * read as written (exclude_tables patterns). */
+static int
+quoted_name_first(const char *s)
+{
+	const char *r;
+
+	for (r = s + 1; *r != '\0'; r++) {
+		if (*r == '\\' && r[1] != '\0')
+			r++;
+		else if (*r == '"')
+			return r[1] == '.' || (r[1] == '"' && r[2] != '\0');
+	}
+	return 0;
+}
+
 /* Control bytes other than tab (and a final CR) have no place in a config. */
 static int
 has_control(const char *p, size_t n)
@@ -134,7 +151,7 @@ parse_line(const char *name, int lineno, char *line, char *section,
 	value = eq + 1;
 	while (is_space(*value))
 		value++;
-	if (*value == '"') {
+	if (*value == '"' && !quoted_name_first(value)) {
 		if (unquote(value, &why) != 0)
 			return err_set(e, EXIT_USAGE, "%s:%d: %s", name, lineno, why);
 	} else {

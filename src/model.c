@@ -11,10 +11,15 @@
 void
 table_stat_clear(struct table_stat *t)
 {
+	size_t i;
+
 	free(t->schema);
 	free(t->name);
 	free(t->state);
 	free(t->validation_state);
+	for (i = 0; i < t->nparts; i++)
+		table_stat_clear(&t->parts[i]);
+	free(t->parts);
 	memset(t, 0, sizeof *t);
 }
 

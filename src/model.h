@@ -42,6 +42,11 @@ struct table_stat {
 	char *validation_state;    /* DMS ValidationState, NULL otherwise */
 	int64_t validation_failed_records;
 	int check;                 /* enum check_status of our validation, -1 none */
+	/* A partitioned table is one row: its partitions, as the provider
+	 * reports them, are folded in here (rows and counts summed into the
+	 * table's; the tables pane unfolds them). */
+	struct table_stat *parts;
+	size_t nparts;
 };
 
 struct table_list {

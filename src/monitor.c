@@ -23,12 +23,19 @@ static const char *const series_names[SERIES_COUNT][2] = {
 	{ "target connections", "count" },
 };
 
-/* Row estimates of every user table, cheap enough for 10,000 tables. */
+/* Row estimates of every user table, cheap enough for 10,000 tables;
+ * partitions with their root (a partitioned table's rows are its
+ * leaves'). */
 static const char estimates_sql[] =
-    "SELECT n.nspname, c.relname, " CATALOG_ESTIMATE_SQL
+    "SELECT n.nspname, c.relname, " CATALOG_ESTIMATE_SQL ", c.relkind::text,"
+    "  CASE WHEN c.relispartition THEN (SELECT rn.nspname FROM pg_class rc"
+    "    JOIN pg_namespace rn ON rn.oid = rc.relnamespace"
+    "    WHERE rc.oid = pg_partition_root(c.oid)) END,"
+    "  CASE WHEN c.relispartition THEN (SELECT rc.relname FROM pg_class rc"
+    "    WHERE rc.oid = pg_partition_root(c.oid)) END"
     " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid"
-    " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
+    " WHERE c.relkind IN ('r', 'p')"
     "   AND n.nspname NOT IN ('pg_catalog', 'information_schema')"
     "   AND n.nspname !~ '^pg_(toast|temp_)'";
 static const char figures_sql[] =
@@ -126,36 +133,233 @@ copy_repl(struct repl_status *dst, const struct repl_status *src)
 #undef DUP
 }
 
+/* A partition and its root, from one side's estimates (strings in the
+ * result). */
+struct part_ref {
+	const char *schema, *name, *root_schema, *root_name;
+};
+
+static int
+cmp_ref(const void *a, const void *b)
+{
+	const struct part_ref *x = a, *y = b;
+	int c = strcmp(x->schema, y->schema);
+
+	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+static struct part_ref *
+part_refs(const PGresult *est, size_t *n)
+{
+	struct part_ref *v;
+	int r;
+
+	*n = 0;
+	if (est == NULL || PQnfields(est) < 6)
+		return NULL;
+	v = xcalloc((size_t)PQntuples(est) + 1, sizeof *v);
+	for (r = 0; r < PQntuples(est); r++) {
+		if (pgr_value(est, r, 4) == NULL || pgr_value(est, r, 5) == NULL)
+			continue;
+		v[*n].schema = pgr_value(est, r, 0);
+		v[*n].name = pgr_value(est, r, 1);
+		v[*n].root_schema = pgr_value(est, r, 4);
+		v[*n].root_name = pgr_value(est, r, 5);
+		(*n)++;
+	}
+	qsort(v, *n, sizeof *v, cmp_ref);
+	return v;
+}
+
+static const struct part_ref *
+find_ref(const struct part_ref *v, size_t n, const char *schema,
+    const char *name)
+{
+	struct part_ref key = { schema, name, NULL, NULL };
+
+	return v != NULL ? bsearch(&key, v, n, sizeof *v, cmp_ref) : NULL;
+}
+
+static void
+add_count(int64_t *sum, int64_t v)
+{
+	if (v < 0)
+		return;
+	*sum = (*sum < 0 ? 0 : *sum) + v;
+}
+
+/* Moves a partition's entry under its root's (made when missing): the
+ * root shows once, with the partitions' counts summed. */
+static void
+fold_part(struct table_list *l, const struct part_ref *r,
+    struct table_stat *leaf)
+{
+	struct table_stat *root = table_list_get(l, r->root_schema, r->root_name);
+
+	root->parts = xreallocarray(root->parts, root->nparts + 1,
+	    sizeof *root->parts);
+	root->parts[root->nparts++] = *leaf;
+	if (root->state == NULL && leaf->state != NULL)
+		root->state = xstrdup(leaf->state);
+	else if (root->state != NULL && (leaf->state == NULL ||
+	    strcmp(root->state, leaf->state) != 0) &&
+	    strcmp(root->state, "mixed") != 0) {
+		free(root->state);
+		root->state = xstrdup("mixed");
+	}
+	add_count(&root->inserts, leaf->inserts);
+	add_count(&root->updates, leaf->updates);
+	add_count(&root->deletes, leaf->deletes);
+	add_count(&root->full_load_rows, leaf->full_load_rows);
+	memset(leaf, 0, sizeof *leaf);
+}
+
+static struct table_stat *
+leaf_of(struct table_stat *root, const char *schema, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < root->nparts; i++)
+		if (strcmp(root->parts[i].schema, schema) == 0 &&
+		    strcmp(root->parts[i].name, name) == 0)
+			return &root->parts[i];
+	return NULL;
+}
+
+/* A partition the provider does not report on its own (the publication
+ * publishes via the root): listed from the catalog, counts unknown. */
+static struct table_stat *
+add_leaf(struct table_stat *root, const char *schema, const char *name)
+{
+	struct table_stat *l;
+
+	root->parts = xreallocarray(root->parts, root->nparts + 1,
+	    sizeof *root->parts);
+	l = &root->parts[root->nparts++];
+	memset(l, 0, sizeof *l);
+	l->schema = xstrdup(schema);
+	l->name = xstrdup(name);
+	l->source_rows = l->target_rows = -1;
+	l->inserts = l->updates = l->deletes = l->ddls = -1;
+	l->full_load_rows = l->validation_failed_records = -1;
+	l->check = -1;
+	return l;
+}
+
 /* The model takes the provider's fresh table list (thousands of entries
- * are not copied) and adds both sides' row estimates to it. */
+ * are moved, not copied), folds partitions into their partitioned table
+ * and adds both sides' row estimates to it. */
 static void
 merge_tables(struct monitor *m)
 {
 	struct monitor_model *mm = &m->model;
+	struct table_list in = m->prov->tables, from_catalog;
+	struct part_ref *refs[2];
+	size_t nrefs[2], i;
 	const PGresult *est;
-	int side, r;
+	int side, r, pass;
 
-	table_list_clear(&mm->tables);
-	mm->tables = m->prov->tables;
 	memset(&m->prov->tables, 0, sizeof m->prov->tables);
-	for (side = 0; side < 2; side++) {
-		if (pg_batch_error_of(m->batch, side) != NULL)
-			continue;
-		est = pg_batch_result(m->batch, side);
-		for (r = 0; r < PQntuples(est); r++) {
-			struct table_stat *t;
+	table_list_clear(&mm->tables);
+	for (side = 0; side < 2; side++)
+		refs[side] = part_refs(pg_batch_error_of(m->batch, side) == NULL ?
+		    pg_batch_result(m->batch, side) : NULL, &nrefs[side]);
+	for (i = 0; i < in.n; i++) {
+		struct table_stat *t = &in.v[i], *e;
+		const struct part_ref *ref;
+		char *schema, *name;
 
-			/* Only replicated tables (the provider's list) are shown. */
-			t = table_list_find(&mm->tables, pgr_value(est, r, 0),
-			    pgr_value(est, r, 1));
-			if (t == NULL)
-				continue;
-			if (side == 0)
-				t->source_rows = pgr_int64(est, r, 2, -1);
-			else
-				t->target_rows = pgr_int64(est, r, 2, -1);
+		/* The provider names the target's relations (postgres) or the
+		 * source's (DMS): either side may know it as a partition. */
+		ref = find_ref(refs[1], nrefs[1], t->schema, t->name);
+		if (ref == NULL)
+			ref = find_ref(refs[0], nrefs[0], t->schema, t->name);
+		if (ref != NULL) {
+			fold_part(&mm->tables, ref, t);
+			continue;
 		}
+		e = table_list_get(&mm->tables, t->schema, t->name);
+		schema = e->schema;
+		name = e->name;
+		if (e->parts != NULL) {
+			/* Its partitions came first: keep them. */
+			struct table_stat *parts = e->parts;
+			size_t np = e->nparts;
+
+			free(e->state);
+			*e = *t;
+			e->parts = parts;
+			e->nparts = np;
+		} else {
+			*e = *t;
+		}
+		e->schema = schema;
+		e->name = name;
+		free(t->schema);
+		free(t->name);
+		memset(t, 0, sizeof *t);
 	}
+	table_list_clear(&in);
+	/* Estimates: a plain table's own; a partitioned table's, the sum over
+	 * its leaves (the second pass). When the provider reports the
+	 * partitioned table itself (published via its root), its partitions
+	 * come from the source's catalog. */
+	memset(&from_catalog, 0, sizeof from_catalog);
+	for (pass = 0; pass < 2; pass++)
+		for (side = 0; side < 2; side++) {
+			if (pg_batch_error_of(m->batch, side) != NULL)
+				continue;
+			est = pg_batch_result(m->batch, side);
+			for (r = 0; r < PQntuples(est); r++) {
+				const char *kind = PQnfields(est) > 3 ?
+				    pgr_value(est, r, 3) : NULL;
+				bool part = PQnfields(est) > 5 &&
+				    pgr_value(est, r, 4) != NULL;
+				int64_t n = pgr_int64(est, r, 2, -1);
+				struct table_stat *t, *leaf;
+
+				if (pass == 0 && !part) {
+					/* Only replicated tables (the provider's list). */
+					t = table_list_find(&mm->tables, pgr_value(est, r, 0),
+					    pgr_value(est, r, 1));
+					if (t == NULL)
+						continue;
+					if (kind != NULL && kind[0] == 'p') {
+						n = -1;	/* summed in the next pass */
+						if (side == 0 && t->nparts == 0)
+							table_list_get(&from_catalog, t->schema,
+							    t->name);
+					}
+					if (side == 0)
+						t->source_rows = n;
+					else
+						t->target_rows = n;
+				} else if (pass == 1 && part && kind != NULL &&
+				    kind[0] == 'r') {
+					t = table_list_find(&mm->tables, pgr_value(est, r, 4),
+					    pgr_value(est, r, 5));
+					if (t == NULL)
+						continue;
+					add_count(side == 0 ? &t->source_rows :
+					    &t->target_rows, n);
+					if (side == 0 && table_list_find(&from_catalog,
+					    t->schema, t->name) != NULL)
+						leaf = add_leaf(t, pgr_value(est, r, 0),
+						    pgr_value(est, r, 1));
+					else
+						leaf = t->nparts < 1000 ? leaf_of(t,
+						    pgr_value(est, r, 0), pgr_value(est, r, 1)) :
+						    NULL;
+					if (leaf != NULL && side == 0)
+						leaf->source_rows = n;
+					else if (leaf != NULL)
+						leaf->target_rows = n;
+				}
+			}
+		}
+	table_list_clear(&from_catalog);
+	free(refs[0]);
+	free(refs[1]);
 }
 
 static void
@@ -434,6 +638,21 @@ status_json(const struct config *cfg, const struct state *state,
 		json_add_count(t, "inserts", s->inserts);
 		json_add_count(t, "updates", s->updates);
 		json_add_count(t, "deletes", s->deletes);
+		if (s->nparts > 0) {
+			/* A partitioned table: once, with its partitions. */
+			cJSON *parts = cJSON_CreateArray();
+			size_t k;
+
+			cJSON_AddNumberToObject(t, "partitions", (double)s->nparts);
+			for (k = 0; k < s->nparts; k++) {
+				char *pn = xasprintf("%s.%s", s->parts[k].schema,
+				    s->parts[k].name);
+
+				cJSON_AddItemToArray(parts, cJSON_CreateString(pn));
+				free(pn);
+			}
+			cJSON_AddItemToObject(t, "partition_tables", parts);
+		}
 		cJSON_AddItemToArray(tabs, t);
 		free(name);
 	}

@@ -129,6 +129,7 @@ extern const struct step step_config_check, step_schema_check,
     step_unfence_source, step_target_pause, step_target_nologin,
     step_target_readonly, step_target_drain, step_target_fenced,
     step_forward_start_skip, step_unfence_source_early;
+extern const struct step step_matviews;	/* step-matviews.c */
 extern const struct phase_def orch_phases[PHASE_COUNT];
 extern const struct step *const *const orch_rollback_steps_ptr;
 #define orch_rollback_steps orch_rollback_steps_ptr

@@ -29,6 +29,7 @@ struct pg {
 	int connect_timeout_ms;
 	bool admin_console;
 	bool no_reconnect;
+	bool catalog_names;
 
 	PGconn *conn;
 	enum pg_state state;
@@ -60,9 +61,10 @@ set_error(struct pg *c, const char *msg)
 
 	free(c->last_error);
 	sb_init(&sb);
-	utf8_sanitize(&sb, msg, strlen(msg));
+	utf8_sanitize_lines(&sb, msg, strlen(msg));
 	c->last_error = sb_detach(&sb);
-	/* libpq messages end with a newline; keep one line. */
+	/* libpq messages end with a newline; the inner ones (DETAIL, HINT,
+	 * the second line of a connection failure) are printed indented. */
 	str_trim(c->last_error);
 }
 
@@ -267,6 +269,8 @@ session_options(const struct pg *c, const char *user_options)
 	/* A readonly fence must not stop cutover's own writes (sentinel). */
 	sb_puts(&sb, " -c default_transaction_read_only=off");
 	sb_printf(&sb, " -c statement_timeout=%d", c->statement_timeout_ms);
+	if (c->catalog_names)
+		sb_puts(&sb, " -c search_path=pg_catalog");
 	return sb_detach(&sb);
 }
 
@@ -431,7 +435,7 @@ consume(struct pg *c)
 			const char *m = PQresultErrorMessage(res);
 
 			sb_init(&sb);
-			utf8_sanitize(&sb, m, strlen(m));
+			utf8_sanitize_lines(&sb, m, strlen(m));
 			q->error = sb_detach(&sb);
 			str_trim(q->error);
 		}
@@ -641,6 +645,12 @@ const char *
 pg_state_text(const struct pg *c)
 {
 	return c->state_text;
+}
+
+void
+pg_catalog_names(struct pg *c)
+{
+	c->catalog_names = true;
 }
 
 const char *
@@ -917,6 +927,18 @@ PGresult *
 pg_batch_result(const struct pg_batch *b, int i)
 {
 	return i >= 0 && (size_t)i < b->n ? b->items[i]->res : NULL;
+}
+
+PGresult *
+pg_batch_take(struct pg_batch *b, int i)
+{
+	PGresult *res;
+
+	if (i < 0 || (size_t)i >= b->n)
+		return NULL;
+	res = b->items[i]->res;
+	b->items[i]->res = NULL;
+	return res;
 }
 
 const char *

@@ -42,6 +42,10 @@ typedef void (*pg_result_fn)(struct pg *c, PGresult *res, const char *error,
 typedef void (*pg_state_fn)(struct pg *c, void *arg);
 
 struct pg *pg_new(struct loop *loop, const struct pg_opts *opts);
+/* Before the first query: the session runs with search_path = pg_catalog,
+ * so names in catalog text (format_type, pg_get_*def) come out qualified
+ * the same way on both sides whatever the roles' own search_path. */
+void pg_catalog_names(struct pg *c);
 /* Drops what is queued (without calling back) and closes. */
 void pg_free(struct pg *c);
 /* Fails what is queued (calling back with why) and closes: for owners
@@ -101,6 +105,8 @@ int pg_batch_add_simple(struct pg_batch *b, struct pg *c, const char *sql);
  * from the loop). */
 void pg_batch_seal(struct pg_batch *b);
 PGresult *pg_batch_result(const struct pg_batch *b, int i);
+/* Takes result i out of the batch: the caller PQclear()s it. */
+PGresult *pg_batch_take(struct pg_batch *b, int i);
 /* The first error of the batch, or NULL when every query succeeded. */
 const char *pg_batch_error(const struct pg_batch *b);
 const char *pg_batch_error_of(const struct pg_batch *b, int i);

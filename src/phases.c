@@ -9,7 +9,7 @@ static const struct step *const pre_validation[] = {
 	&step_config_check, &step_schema_check, &step_quick_validation, NULL
 };
 static const struct step *const sync_wait[] = {
-	&step_lag_gate, &step_arm, NULL
+	&step_matviews, &step_lag_gate, &step_arm, NULL
 };
 static const struct step *const drain[] = {
 	&step_window_open, &step_pgbouncer_pause, &step_roles_nologin,

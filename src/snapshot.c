@@ -205,6 +205,16 @@ jtables(struct strbuf *sb, const struct view *v, const struct table_list *l)
 		jcount(sb, t->deletes);
 		sb_puts(sb, ",\"check\":");
 		jstr(sb, c >= 0 ? check_status_name(c) : NULL);
+		if (t->nparts > 0) {
+			/* The partitions folded into a partitioned table. */
+			struct table_list parts;
+
+			memset(&parts, 0, sizeof parts);
+			parts.v = t->parts;
+			parts.n = t->nparts;
+			sb_puts(sb, ",\"parts\":");
+			jtables(sb, v, &parts);
+		}
 		sb_putc(sb, '}');
 	}
 	sb_putc(sb, ']');
@@ -547,6 +557,17 @@ read_tables(struct table_list *l, const cJSON *arr)
 		t->updates = gcount(o, "updates");
 		t->deletes = gcount(o, "deletes");
 		t->check = status_from_name(gstr(o, "check"));
+		if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(o, "parts"))) {
+			struct table_list parts;
+
+			memset(&parts, 0, sizeof parts);
+			read_tables(&parts, cJSON_GetObjectItemCaseSensitive(o,
+			    "parts"));
+			t = table_list_find(l, schema, name);
+			t->parts = parts.v;
+			t->nparts = parts.n;
+			free(parts.index);
+		}
 	}
 }
 

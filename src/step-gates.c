@@ -226,7 +226,8 @@ quick_describe(struct orch *o, struct strbuf *out)
 {
 	(void)o;
 	sb_puts(out, "quick validation: replication status and lag, row counts "
-	    "from catalog estimates, sequences, primary keys (read only)\n");
+	    "from catalog estimates, sequences, primary keys, schema (read "
+	    "only)\n");
 }
 
 static void
@@ -234,8 +235,8 @@ full_describe(struct orch *o, struct strbuf *out)
 {
 	(void)o;
 	sb_puts(out, "full validation: exact row counts and in-database "
-	    "checksums of every table on both sides, sequences, primary keys "
-	    "(read only)\n");
+	    "checksums of every table on both sides, sequences, primary keys, "
+	    "schema (read only)\n");
 }
 
 static const flow_step validate_flow[] = { validate_start, NULL };

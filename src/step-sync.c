@@ -477,6 +477,23 @@ seq_set(struct flow *f, PGresult *prev)
 
 	catalog_load_sequences(&from, o->saved, &e);
 	catalog_load_sequences(&to, prev, &e);
+	/* A value we may not read is unknown, not "never used": refuse to
+	 * guess rather than set a sequence below what the source handed out. */
+	for (i = 0; i < from.nseqs + to.nseqs; i++) {
+		const struct sequence_info *u = i < from.nseqs ? &from.seqs[i] :
+		    &to.seqs[i - from.nseqs];
+
+		if (!u->readable) {
+			rc = flow_fail(f, EXIT_CHECK, "sequence %s.%s cannot be read on "
+			    "the %s: this role lacks SELECT or USAGE on it, so its "
+			    "value is unknown; grant it and run the phase again",
+			    u->schema, u->name, (i < from.nseqs) != backwards(o) ?
+			    "source" : "target");
+			catalog_free(&from);
+			catalog_free(&to);
+			return rc;
+		}
+	}
 	for (i = 0; i < from.nseqs; i++) {
 		const struct sequence_info *a = &from.seqs[i];
 		const struct sequence_info *b = catalog_find_sequence(&to,

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -307,8 +308,8 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
-void
-utf8_sanitize(struct strbuf *dst, const char *src, size_t n)
+static void
+sanitize(struct strbuf *dst, const char *src, size_t n, bool lines)
 {
 	const unsigned char *p = (const unsigned char *)src;
 	size_t i = 0, k;
@@ -319,7 +320,7 @@ utf8_sanitize(struct strbuf *dst, const char *src, size_t n)
 			sb_puts(dst, "\xef\xbf\xbd");
 			i++;
 		} else if (k == 1 && (p[i] < 0x20 || p[i] == 0x7f) &&
-		    p[i] != '\t') {
+		    p[i] != '\t' && !(lines && p[i] == '\n')) {
 			sb_putc(dst, '?');
 			i++;
 		} else {
@@ -327,6 +328,36 @@ utf8_sanitize(struct strbuf *dst, const char *src, size_t n)
 			i += k;
 		}
 	}
+}
+
+void
+utf8_sanitize(struct strbuf *dst, const char *src, size_t n)
+{
+	sanitize(dst, src, n, false);
+}
+
+void
+utf8_sanitize_lines(struct strbuf *dst, const char *src, size_t n)
+{
+	sanitize(dst, src, n, true);
+}
+
+void
+print_lines(FILE *f, const char *text, const char *indent)
+{
+	const char *nl;
+
+	if (text == NULL)
+		return;
+	while ((nl = strchr(text, '\n')) != NULL) {
+		fwrite(text, 1, (size_t)(nl - text), f);
+		fputc('\n', f);
+		fputs(indent, f);
+		text = nl + 1;
+		if (*text == '\t')
+			text++;	/* the indent replaces libpq's (spaces align a caret) */
+	}
+	fputs(text, f);
 }
 
 void

@@ -63,6 +63,11 @@ int streq(const char *a, const char *b);
 /* Copies src into dst as valid UTF-8, replacing invalid bytes with U+FFFD
  * and control characters other than tab with '?'. */
 void utf8_sanitize(struct strbuf *dst, const char *src, size_t n);
+/* The same, but newlines are kept (libpq's multi-line messages). */
+void utf8_sanitize_lines(struct strbuf *dst, const char *src, size_t n);
+/* Prints text, each line after the first indented by indent: a
+ * multi-line message (libpq's DETAIL, HINT, LINE) stays readable. */
+void print_lines(FILE *f, const char *text, const char *indent);
 int utf8_valid(const char *s, size_t n);
 void secure_zero(void *p, size_t n);
 

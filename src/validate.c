@@ -1,4 +1,4 @@
-/* validate.c - the six checks; see validate.h. */
+/* validate.c - the seven checks; see validate.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,13 +12,15 @@
 #include "fileio.h"
 #include "heartbeat.h"
 #include "pg.h"
+#include "schema-diff.h"
+#include "tablepat.h"
 #include "validate.h"
 
 static const char *const status_names[] = { "pass", "warn", "fail", "skip",
 	"error" };
 static const char *const check_names[CHK_COUNT] = { "replication_status",
 	"replication_lag", "row_counts", "checksums", "sequences",
-	"primary_keys" };
+	"primary_keys", "schema" };
 
 const char *
 check_status_name(enum check_status s)
@@ -52,6 +54,21 @@ struct count_arg {
 	int side;
 };
 
+/* Where a source table ends up: every one in exactly one place. */
+enum cov_kind { COV_OUT, COV_COMPARED, COV_EXCLUDED, COV_NOT_REPLICATED };
+
+struct tcov {
+	enum cov_kind kind;
+	const char *pattern;       /* COV_EXCLUDED: the exclude_tables item */
+	char *why;                 /* COV_NOT_REPLICATED: the reason */
+	char *note;                /* e.g. a --table that named a partition */
+};
+
+/* The per-check counts of INTERFACE.md. */
+struct cov_count {
+	size_t compared, excluded, not_replicated;
+};
+
 struct validation {
 	struct loop *loop;
 	const struct config *cfg;
@@ -59,14 +76,24 @@ struct validation {
 	struct provider *prov;
 	bool own_prov;
 	struct pg *src_meta, *dst_meta;
+	struct pg *src_schema, *dst_schema;   /* the schema snapshots, beside
+	                                         the catalog's queries */
 	struct pg **src_jobs, **dst_jobs;
 	int jobs;
 
 	struct catalog scat, dcat;
+	struct tcov *cov;              /* per scat.tables entry */
+	struct table_patterns excl;    /* [validation] exclude_tables */
+	struct table_patterns only;    /* --table */
+	struct cov_count counts[CHK_COUNT];
+	size_t ncompared, nexcluded, nnot_replicated, nscope;
+	char *usage_error;             /* a --table that matched nothing */
+	int q_pub, q_schema_src, q_schema_dst;   /* batch indexes, or -1 */
+	char *roles_param;
 	struct table_info *work;       /* tables compared (views into scat) */
 	size_t nwork;
 	struct cksum *ck;
-	struct count_pair *counts;     /* sample mode: exact counts */
+	struct count_pair *counts_exact;   /* sample mode: exact counts */
 	struct count_arg *count_args;
 	cJSON *unchecked;              /* tables that could not be compared */
 
@@ -114,10 +141,13 @@ new_conn(struct validation *v, const char *conninfo, const char *label,
     int timeout_ms)
 {
 	struct pg_opts o = { conninfo, label, timeout_ms, 0, 0, false, false };
+	struct pg *c;
 
 	if (timeout_ms == 0)
 		o.query_deadline_ms = 24 * 3600 * 1000;	/* keepalives catch the dead */
-	return pg_new(v->loop, &o);
+	c = pg_new(v->loop, &o);
+	pg_catalog_names(c);
+	return c;
 }
 
 /* ------------------------------------------------ replication_status */
@@ -345,6 +375,281 @@ finish_lag(struct validation *v)
 		cJSON_AddNullToObject(o, "provider_seconds");
 }
 
+/* ------------------------------------------------------------ coverage */
+
+static void
+free_coverage(struct validation *v)
+{
+	size_t i;
+
+	for (i = 0; v->cov != NULL && i < v->scat.ntables; i++) {
+		free(v->cov[i].why);
+		free(v->cov[i].note);
+	}
+	free(v->cov);
+	v->cov = NULL;
+}
+
+/* A table's name as the JSON and the terminal show it. */
+static char *
+cov_name(const struct table_info *t)
+{
+	return table_display(t->schema, t->name);
+}
+
+/* --table: which tables are in scope. A pattern that names a partition
+ * selects its root (a partitioned table is compared whole). */
+static void
+decide_scope(struct validation *v)
+{
+	struct catalog *c = &v->scat;
+	bool *hit = xcalloc(v->only.n + 1, sizeof *hit);
+	struct strbuf miss;
+	size_t i, k;
+
+	for (i = 0; i < c->ntables; i++)
+		v->cov[i].kind = v->only.n == 0 ? COV_COMPARED : COV_OUT;
+	if (v->only.n == 0) {
+		free(hit);
+		return;
+	}
+	for (k = 0; k < v->only.n; k++) {
+		const struct table_pattern *p = &v->only.v[k];
+
+		for (i = 0; i < c->ntables; i++)
+			if (table_pattern_match(p, c->tables[i].schema,
+			    c->tables[i].name)) {
+				v->cov[i].kind = COV_COMPARED;
+				hit[k] = true;
+			}
+		for (i = 0; i < c->nparts; i++) {
+			const struct part_info *pt = &c->parts[i];
+			struct table_info *root;
+
+			if (!table_pattern_match(p, pt->schema, pt->name) ||
+			    (root = catalog_find(c, pt->root_schema,
+			    pt->root_name)) == NULL)
+				continue;
+			hit[k] = true;
+			if (v->cov[root - c->tables].kind == COV_COMPARED &&
+			    v->cov[root - c->tables].note != NULL)
+				continue;
+			v->cov[root - c->tables].kind = COV_COMPARED;
+			free(v->cov[root - c->tables].note);
+			v->cov[root - c->tables].note = xasprintf("--table %s names a "
+			    "partition: compared through its root", p->source);
+		}
+	}
+	sb_init(&miss);
+	for (k = 0; k < v->only.n; k++) {
+		const struct table_pattern *p = &v->only.v[k];
+		char *hint = NULL;
+
+		if (hit[k])
+			continue;
+		/* A name written in the wrong case is the usual slip. */
+		for (i = 0; i < c->ntables && hint == NULL; i++)
+			if (strcasecmp(c->tables[i].schema, p->schema.text) == 0 &&
+			    strcasecmp(c->tables[i].name, p->table.text) == 0)
+				hint = table_pattern_quote(c->tables[i].schema,
+				    c->tables[i].name);
+		sb_printf(&miss, "%s--table %s matches no table of the source%s%s%s",
+		    miss.len > 0 ? "; " : "", p->source, hint != NULL ?
+		    " (unquoted names fold to lower case: did you mean " : "",
+		    hint != NULL ? hint : "", hint != NULL ? "?)" : "");
+		free(hint);
+	}
+	if (miss.len > 0)
+		v->usage_error = sb_detach(&miss);
+	else
+		sb_free(&miss);
+	free(hit);
+}
+
+/* Names of a root's leaves that are not carried, for the reason. */
+struct leaf_gaps {
+	size_t missing, unlogged;
+	struct strbuf names;
+};
+
+static void
+gap_add(struct leaf_gaps *g, const struct part_info *p)
+{
+	if (g->missing + g->unlogged <= 5)
+		sb_printf(&g->names, "%s%s.%s", g->names.len ? ", " : "", p->schema,
+		    p->name);
+	else if (g->missing + g->unlogged == 6)
+		sb_puts(&g->names, ", ...");
+}
+
+/* Excluded, not replicated or compared, for each table in scope. pub is
+ * the publication's tables (postgres provider) or NULL. */
+static void
+decide_coverage(struct validation *v, const PGresult *pub)
+{
+	struct catalog *c = &v->scat;
+	bool *listed = xcalloc(c->ntables + 1, sizeof *listed);
+	bool *leaf_listed = xcalloc(c->nparts + 1, sizeof *leaf_listed);
+	struct leaf_gaps *gaps = xcalloc(c->ntables + 1, sizeof *gaps);
+	bool pub_exists = pub != NULL && PQntuples(pub) > 0;
+	const struct table_pattern *pat;
+	const char *pubname = v->cfg->publication;
+	size_t i;
+	int r;
+
+	for (r = 0; pub != NULL && r < PQntuples(pub); r++) {
+		const char *sn = pgr_value(pub, r, 0), *tn = pgr_value(pub, r, 1);
+		const struct table_info *t;
+		const struct part_info *p;
+
+		if (sn == NULL || tn == NULL)
+			continue;	/* the publication exists, empty */
+		if ((t = catalog_find(c, sn, tn)) != NULL)
+			listed[t - c->tables] = true;
+		else if ((p = catalog_find_part(c, sn, tn)) != NULL)
+			leaf_listed[p - c->parts] = true;
+	}
+	for (i = 0; i < c->nparts; i++) {
+		const struct part_info *p = &c->parts[i];
+		struct table_info *root;
+
+		if (!p->leaf || (root = catalog_find(c, p->root_schema,
+		    p->root_name)) == NULL)
+			continue;
+		if (p->unlogged) {
+			gaps[root - c->tables].unlogged++;
+			gap_add(&gaps[root - c->tables], p);
+		} else if (pub != NULL && !leaf_listed[i]) {
+			gaps[root - c->tables].missing++;
+			gap_add(&gaps[root - c->tables], p);
+		}
+	}
+	for (i = 0; i < c->ntables; i++) {
+		struct tcov *cv = &v->cov[i];
+		const struct table_info *t = &c->tables[i];
+		struct leaf_gaps *g = &gaps[i];
+
+		if (cv->kind == COV_OUT)
+			continue;
+		v->nscope++;
+		if ((pat = table_patterns_match(&v->excl, t->schema,
+		    t->name)) != NULL) {
+			cv->kind = COV_EXCLUDED;
+			cv->pattern = pat->source;
+			v->nexcluded++;
+			continue;
+		}
+		if (t->unlogged)
+			cv->why = xstrdup("unlogged: its changes are not written to "
+			    "the WAL, so replication cannot carry them");
+		else if (g->unlogged > 0)
+			cv->why = xasprintf("%zu unlogged partitions (%s): replication "
+			    "cannot carry them", g->unlogged, g->names.buf);
+		else if (pub != NULL && !pub_exists)
+			cv->why = xasprintf("publication %s does not exist on the "
+			    "source", pubname);
+		else if (pub != NULL && t->relkind != 'p' && !listed[i])
+			cv->why = xasprintf("not in publication %s", pubname);
+		else if (pub != NULL && t->relkind == 'p' && !listed[i] &&
+		    g->missing > 0)
+			cv->why = g->missing == t->nleaves ?
+			    xasprintf("not in publication %s (nor are any of its %zu "
+			    "partitions)", pubname, t->nleaves) :
+			    xasprintf("%zu of its %zu partitions are not in "
+			    "publication %s: %s", g->missing, t->nleaves, pubname,
+			    g->names.buf);
+		if (cv->why != NULL) {
+			cv->kind = COV_NOT_REPLICATED;
+			v->nnot_replicated++;
+		} else {
+			cv->kind = COV_COMPARED;
+			v->ncompared++;
+		}
+	}
+	for (i = 0; i < c->ntables; i++)
+		sb_free(&gaps[i].names);
+	free(gaps);
+	free(listed);
+	free(leaf_listed);
+}
+
+/* The per-check counts for a check about tables. */
+static void
+count_tables(struct validation *v, enum check_id c)
+{
+	v->counts[c].compared = v->ncompared;
+	v->counts[c].excluded = v->nexcluded;
+	v->counts[c].not_replicated = v->nnot_replicated;
+}
+
+/* A table check that compared no table is never a pass: when no table
+ * failed by name, an error if something prevented it (exclusion, no
+ * replication), a warning when there is nothing at all. */
+static enum check_status
+nothing_compared(const struct validation *v, enum check_status s, char *buf,
+    size_t len)
+{
+	if (v->ncompared > 0 || s == CHECK_FAIL || s == CHECK_ERROR)
+		return s;
+	if (v->nexcluded > 0 || v->nnot_replicated > 0) {
+		snprintf(buf, len, "compared no table: of the %zu in scope, %zu "
+		    "are excluded by exclude_tables and %zu not replicated",
+		    v->nscope, v->nexcluded, v->nnot_replicated);
+		return CHECK_ERROR;
+	}
+	snprintf(buf, len, "compared no table: the source has no user tables");
+	return check_worse(s, CHECK_WARN);
+}
+
+/* The entries of excluded and not replicated tables in a table check's
+ * list: the first are listed (skip), the second fail. */
+static enum check_status
+add_coverage_entries(struct validation *v, cJSON *arr, bool counts)
+{
+	enum check_status s = CHECK_PASS;
+	size_t i;
+
+	for (i = 0; i < v->scat.ntables; i++) {
+		const struct tcov *cv = &v->cov[i];
+		const struct table_info *t = &v->scat.tables[i];
+		cJSON *e;
+		char *name;
+
+		if (cv->kind != COV_EXCLUDED && cv->kind != COV_NOT_REPLICATED)
+			continue;
+		name = cov_name(t);
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "table", name);
+		if (counts) {
+			cJSON_AddNullToObject(e, "source");
+			cJSON_AddNullToObject(e, "target");
+			cJSON_AddNullToObject(e, "diff");
+		} else {
+			cJSON_AddNullToObject(e, "rows");
+			cJSON_AddNumberToObject(e, "chunks", 0);
+			cJSON_AddNumberToObject(e, "mismatched_chunks", 0);
+			cJSON_AddItemToObject(e, "mismatched_keys", cJSON_CreateArray());
+		}
+		if (cv->kind == COV_EXCLUDED) {
+			char *d = xasprintf("excluded by exclude_tables (%s)",
+			    cv->pattern);
+
+			cJSON_AddStringToObject(e, "status", "skip");
+			cJSON_AddStringToObject(e, "coverage", "excluded");
+			cJSON_AddStringToObject(e, "detail", d);
+			free(d);
+		} else {
+			cJSON_AddStringToObject(e, "status", "fail");
+			cJSON_AddStringToObject(e, "coverage", "not_replicated");
+			cJSON_AddStringToObject(e, "detail", cv->why);
+			s = CHECK_FAIL;
+		}
+		cJSON_AddItemToArray(arr, e);
+		free(name);
+	}
+	return s;
+}
+
 /* -------------------------------------------------------- primary_keys */
 
 static const char *
@@ -371,14 +676,14 @@ check_primary_keys(struct validation *v)
 	char buf[256];
 
 	arr = cJSON_AddArrayToObject(o, "tables_without_pk");
-	for (i = 0; i < v->nwork; i++) {
-		const struct table_info *t = &v->work[i];
+	for (i = 0; i < v->scat.ntables; i++) {
+		const struct table_info *t = &v->scat.tables[i];
 		char *name;
 
-		if (t->npk > 0)
+		if (v->cov[i].kind != COV_COMPARED || t->npk > 0)
 			continue;
 		n++;
-		name = table_display(t->schema, t->name);
+		name = cov_name(t);
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "table", name);
 		cJSON_AddStringToObject(e, "replica_identity", replident_name(t->replident));
@@ -391,10 +696,13 @@ check_primary_keys(struct validation *v)
 		s = check_worse(s, CHECK_WARN);
 	}
 	if (n == 0)
-		snprintf(buf, sizeof buf, "every table has a primary key");
+		snprintf(buf, sizeof buf, "every table has a primary key (%zu "
+		    "tables)", v->ncompared);
 	else
-		snprintf(buf, sizeof buf, "%zu tables without a primary key (see "
-		    "their replica identity)", n);
+		snprintf(buf, sizeof buf, "%zu of %zu tables without a primary key "
+		    "(see their replica identity)", n, v->ncompared);
+	count_tables(v, CHK_PRIMARY_KEYS);
+	s = nothing_compared(v, s, buf, sizeof buf);
 	set_check(v, CHK_PRIMARY_KEYS, s, buf);
 }
 
@@ -413,22 +721,32 @@ check_sequences(struct validation *v)
 {
 	cJSON *o = check_object(v, CHK_SEQUENCES), *arr, *e;
 	enum check_status s = CHECK_PASS;
-	size_t i, bad = 0;
-	char buf[128];
+	size_t i, bad = 0, unreadable = 0, compared = 0, excluded = 0;
+	char buf[256];
 
 	arr = cJSON_AddArrayToObject(o, "sequences");
 	for (i = 0; i < v->scat.nseqs; i++) {
 		const struct sequence_info *a = &v->scat.seqs[i];
 		const struct sequence_info *b = catalog_find_sequence(&v->dcat,
 		    a->schema, a->name);
-		char *name = table_display(a->schema, a->name);
+		char *name, *why = NULL;
 		enum check_status st;
 
-		if (config_table_excluded(v->cfg, name)) {
-			free(name);
+		if (table_patterns_match(&v->excl, a->schema, a->name) != NULL) {
+			excluded++;
 			continue;
 		}
-		if (b == NULL)
+		compared++;
+		name = table_display(a->schema, a->name);
+		if (!a->readable || (b != NULL && !b->readable)) {
+			/* NULL is "never used" only when we may read it. */
+			st = CHECK_ERROR;
+			why = xasprintf("cannot read its value on the %s: this role "
+			    "lacks SELECT or USAGE on sequence %s (GRANT SELECT ON "
+			    "SEQUENCE ... TO the migrator)", !a->readable ? "source" :
+			    "target", name);
+			unreadable++;
+		} else if (b == NULL)
 			st = CHECK_FAIL;
 		else if (a->increment > 0)
 			st = seq_effective(b) >= seq_effective(a) ? CHECK_PASS : CHECK_FAIL;
@@ -449,21 +767,130 @@ check_sequences(struct validation *v)
 		else
 			cJSON_AddNullToObject(e, "target");
 		cJSON_AddStringToObject(e, "status", status_names[st]);
-		if (b == NULL)
+		if (why != NULL)
+			cJSON_AddStringToObject(e, "detail", why);
+		else if (b == NULL)
 			cJSON_AddStringToObject(e, "detail", "missing on the target");
 		cJSON_AddItemToArray(arr, e);
-		if (st != CHECK_PASS)
+		if (st != CHECK_PASS && st != CHECK_ERROR)
 			bad++;
 		s = check_worse(s, st);
+		free(why);
 		free(name);
 	}
-	if (bad > 0)
+	v->counts[CHK_SEQUENCES].compared = compared;
+	v->counts[CHK_SEQUENCES].excluded = excluded;
+	if (unreadable > 0)
+		snprintf(buf, sizeof buf, "%zu of %zu sequences cannot be read by "
+		    "this role (their values are unknown, not unused)%s",
+		    unreadable, compared, bad > 0 ? "; others behind" : "");
+	else if (bad > 0)
 		snprintf(buf, sizeof buf, "%zu of %zu sequences behind on the target%s",
-		    bad, v->scat.nseqs, s == CHECK_WARN ?
+		    bad, compared, s == CHECK_WARN ?
 		    " (expected until sequence_sync sets them)" : "");
-	else
-		snprintf(buf, sizeof buf, "%zu sequences", v->scat.nseqs);
+	else if (compared == 0) {
+		/* Nothing to compare is not a pass. */
+		snprintf(buf, sizeof buf, excluded > 0 ? "compared no sequence: "
+		    "every one is excluded" : "the source has no sequences");
+		s = excluded > 0 ? CHECK_ERROR : CHECK_SKIP;
+	} else
+		snprintf(buf, sizeof buf, "%zu sequences", compared);
 	set_check(v, CHK_SEQUENCES, s, buf);
+}
+
+/* -------------------------------------------------------------- schema */
+
+static enum schema_scope
+schema_scope(const char *tschema, const char *tname, void *arg)
+{
+	struct validation *v = arg;
+	size_t k;
+
+	if (tschema == NULL || tname == NULL)
+		return v->only.n > 0 ? SCOPE_OUT : SCOPE_IN;
+	if (v->only.n > 0) {
+		for (k = 0; k < v->only.n; k++)
+			if (table_pattern_match(&v->only.v[k], tschema, tname))
+				break;
+		if (k == v->only.n)
+			return SCOPE_OUT;
+	}
+	if (table_patterns_match(&v->excl, tschema, tname) != NULL)
+		return SCOPE_EXCLUDED;
+	return SCOPE_IN;
+}
+
+static void
+json_str_or_null(cJSON *o, const char *k, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, k, s);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void
+check_schema(struct validation *v, const struct schema_snapshot *src,
+    const struct schema_snapshot *dst)
+{
+	cJSON *o = check_object(v, CHK_SCHEMA), *arr, *e;
+	struct schema_result res, *r = &res;
+	enum check_status s;
+	char buf[256];
+	size_t i;
+
+	schema_diff(src, dst, schema_scope, v, r);
+	arr = cJSON_AddArrayToObject(o, "differences");
+	for (i = 0; i < r->nitems; i++) {
+		const struct schema_item *it = &r->items[i];
+
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "kind", schema_kind_name(it->kind));
+		cJSON_AddStringToObject(e, "object", it->object);
+		json_str_or_null(e, "table", it->table);
+		cJSON_AddStringToObject(e, "problem", schema_problem_name(it->problem));
+		json_str_or_null(e, "attribute", it->attribute);
+		json_str_or_null(e, "source", it->source);
+		json_str_or_null(e, "target", it->target);
+		cJSON_AddStringToObject(e, "status", status_names[it->status]);
+		cJSON_AddStringToObject(e, "detail", it->detail);
+		cJSON_AddItemToArray(arr, e);
+	}
+	arr = cJSON_AddArrayToObject(o, "not_carried");
+	for (i = 0; i < r->nuncarried; i++) {
+		const struct schema_uncarried *u = &r->uncarried[i];
+
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "kind", u->what);
+		cJSON_AddStringToObject(e, "object", u->object);
+		if (u->count >= 0)
+			cJSON_AddNumberToObject(e, "count", (double)u->count);
+		if (u->bytes >= 0)
+			cJSON_AddNumberToObject(e, "bytes", (double)u->bytes);
+		else
+			cJSON_AddNullToObject(e, "bytes");
+		cJSON_AddStringToObject(e, "status", status_names[u->status]);
+		cJSON_AddStringToObject(e, "detail", u->detail);
+		cJSON_AddItemToArray(arr, e);
+	}
+	v->counts[CHK_SCHEMA].compared = r->compared;
+	v->counts[CHK_SCHEMA].excluded = r->excluded;
+	v->counts[CHK_SCHEMA].not_replicated = r->nuncarried;
+	s = r->status;
+	if (r->fails + r->warns > 0)
+		snprintf(buf, sizeof buf, "%zu differences (%zu fail, %zu warn) in "
+		    "%zu objects compared", r->fails + r->warns, r->fails, r->warns,
+		    r->compared);
+	else
+		snprintf(buf, sizeof buf, "the catalogs match (%zu objects "
+		    "compared)", r->compared);
+	if (r->compared == 0) {
+		snprintf(buf, sizeof buf, r->excluded > 0 ? "compared no object: "
+		    "every one in scope is excluded" : "compared no object");
+		s = r->excluded > 0 ? CHECK_ERROR : check_worse(s, CHECK_WARN);
+	}
+	set_check(v, CHK_SCHEMA, s, buf);
+	schema_result_free(r);
 }
 
 /* ---------------------------------------------------------- row_counts */
@@ -486,14 +913,14 @@ count_status(const struct validation *v, int64_t src, int64_t dst, bool exact)
 }
 
 static void
-add_count(struct validation *v, cJSON *arr, const char *schema,
-    const char *name, int64_t src, int64_t dst, bool exact, const char *note,
-    bool moved, enum check_status *overall)
+add_count(struct validation *v, cJSON *arr, const struct table_info *a,
+    int64_t src, int64_t dst, bool exact, const char *note, bool moved,
+    const char *aside, enum check_status *overall)
 {
 	enum check_status st = note != NULL ? CHECK_FAIL : moved ? CHECK_PASS :
 	    count_status(v, src, dst, exact);
 	cJSON *e = cJSON_CreateObject();
-	char *t = table_display(schema, name);
+	char *t = cov_name(a);
 
 	cJSON_AddStringToObject(e, "table", t);
 	if (src >= 0)
@@ -508,12 +935,16 @@ add_count(struct validation *v, cJSON *arr, const char *schema,
 		cJSON_AddNumberToObject(e, "diff", (double)(dst - src));
 	else
 		cJSON_AddNullToObject(e, "diff");
+	if (a->relkind == 'p')
+		cJSON_AddNumberToObject(e, "partitions", (double)a->nleaves);
 	cJSON_AddStringToObject(e, "status", status_names[st]);
 	if (note != NULL)
 		cJSON_AddStringToObject(e, "detail", note);
 	else if (moved)
 		cJSON_AddStringToObject(e, "detail", "the counts moved while they "
 		    "were taken (changes in flight); the rows match");
+	else if (aside != NULL)
+		cJSON_AddStringToObject(e, "detail", aside);
 	cJSON_AddItemToArray(arr, e);
 	*overall = check_worse(*overall, st);
 	free(t);
@@ -547,26 +978,33 @@ finish_row_counts(struct validation *v, bool exact)
 {
 	cJSON *o = check_object(v, CHK_ROW_COUNTS), *arr;
 	enum check_status s = CHECK_PASS;
+	char buf[256];
 	size_t i, n;
 
 	arr = cJSON_AddArrayToObject(o, "tables");
 	cJSON_AddStringToObject(o, "method", exact ? "exact" : "estimate");
 	for (i = 0; i < v->scat.ntables; i++) {
 		const struct table_info *a = &v->scat.tables[i];
-		const struct table_info *b = catalog_find(&v->dcat, a->schema, a->name);
-		int64_t src = a->est_rows, dst = b != NULL ? b->est_rows : -1;
-		const char *note = b == NULL ? "missing on the target" : NULL;
+		const struct table_info *b;
+		int64_t src, dst;
+		const char *note;
 		bool moved = false;
 
+		if (v->cov[i].kind != COV_COMPARED)
+			continue;
+		b = catalog_find(&v->dcat, a->schema, a->name);
+		src = a->est_rows;
+		dst = b != NULL ? b->est_rows : -1;
+		note = b == NULL ? "missing on the target" : NULL;
 		if (exact && b != NULL) {
 			/* From the checksum pass, or the sample mode's counts. */
 			src = dst = -1;
 			/* work keeps the catalog's order: a binary search. */
 			for (n = work_index(v, a); n < v->nwork; n = v->nwork) {
-				if (v->counts != NULL) {
-					src = v->counts[n].v[0];
-					dst = v->counts[n].v[1];
-					note = v->counts[n].error;
+				if (v->counts_exact != NULL) {
+					src = v->counts_exact[n].v[0];
+					dst = v->counts_exact[n].v[1];
+					note = v->counts_exact[n].error;
 				} else {
 					const struct cksum_result *r = cksum_result_at(v->ck, n);
 
@@ -583,16 +1021,21 @@ finish_row_counts(struct validation *v, bool exact)
 			if (src < 0 && note == NULL)
 				note = "not compared";
 		}
-		add_count(v, arr, a->schema, a->name, src, dst, exact, note, moved,
+		add_count(v, arr, a, src, dst, exact, note, moved, v->cov[i].note,
 		    &s);
 	}
-	{
-		char buf[128];
-
-		snprintf(buf, sizeof buf, "%zu tables, %s", v->scat.ntables,
-		    exact ? "counted" : "catalog estimates");
-		set_check(v, CHK_ROW_COUNTS, s, buf);
-	}
+	s = check_worse(s, add_coverage_entries(v, arr, true));
+	snprintf(buf, sizeof buf, "%zu tables %s", v->ncompared,
+	    exact ? "counted" : "from catalog estimates");
+	if (v->nnot_replicated > 0)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %zu not "
+		    "replicated", v->nnot_replicated);
+	if (v->nexcluded > 0)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %zu "
+		    "excluded", v->nexcluded);
+	count_tables(v, CHK_ROW_COUNTS);
+	s = nothing_compared(v, s, buf, sizeof buf);
+	set_check(v, CHK_ROW_COUNTS, s, buf);
 }
 
 static void
@@ -639,8 +1082,8 @@ finish_checksums(struct validation *v, cJSON *extra_tables)
 {
 	cJSON *o = check_object(v, CHK_CHECKSUMS), *arr, *e;
 	enum check_status s = CHECK_PASS;
-	size_t i, bad = 0;
-	char buf[128];
+	size_t i, bad = 0, compared;
+	char buf[256];
 
 	arr = cJSON_AddArrayToObject(o, "tables");
 	for (i = 0; v->ck != NULL && i < cksum_count(v->ck); i++) {
@@ -655,6 +1098,9 @@ finish_checksums(struct validation *v, cJSON *extra_tables)
 		    cJSON_Duplicate(r->mismatched_keys, 1));
 		if (r->truncated)
 			cJSON_AddTrueToObject(e, "keys_truncated");
+		if (r->table->relkind == 'p')
+			cJSON_AddNumberToObject(e, "partitions",
+			    (double)r->table->nleaves);
 		cJSON_AddStringToObject(e, "status", status_names[r->status]);
 		if (r->detail != NULL)
 			cJSON_AddStringToObject(e, "detail", r->detail);
@@ -670,16 +1116,25 @@ finish_checksums(struct validation *v, cJSON *extra_tables)
 		bad++;
 		s = check_worse(s, CHECK_FAIL);
 	}
+	compared = (size_t)cJSON_GetArraySize(arr);
+	s = check_worse(s, add_coverage_entries(v, arr, false));
 	cJSON_AddStringToObject(o, "method", v->cfg->checksum_sample_percent < 100 ?
 	    "sample" : "full");
 	if (v->cfg->checksum_sample_percent < 100)
 		cJSON_AddNumberToObject(o, "sample_percent",
 		    v->cfg->checksum_sample_percent);
 	if (bad > 0)
-		snprintf(buf, sizeof buf, "%zu of %d tables differ", bad,
-		    cJSON_GetArraySize(arr));
+		snprintf(buf, sizeof buf, "%zu of %zu tables differ", bad, compared);
 	else
-		snprintf(buf, sizeof buf, "%d tables match", cJSON_GetArraySize(arr));
+		snprintf(buf, sizeof buf, "%zu tables match", compared);
+	if (v->nnot_replicated > 0)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %zu not "
+		    "replicated", v->nnot_replicated);
+	if (v->nexcluded > 0)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %zu "
+		    "excluded", v->nexcluded);
+	count_tables(v, CHK_CHECKSUMS);
+	s = nothing_compared(v, s, buf, sizeof buf);
 	set_check(v, CHK_CHECKSUMS, s, buf);
 }
 
@@ -726,13 +1181,17 @@ start_compare(struct validation *v)
 	v->unchecked = cJSON_CreateArray();
 	for (i = 0; i < v->scat.ntables; i++) {
 		const struct table_info *a = &v->scat.tables[i];
-		const struct table_info *b = catalog_find(&v->dcat, a->schema, a->name);
-		char *why = b == NULL ? xstrdup("missing on the target") :
-		    column_mismatch(a, b);
+		const struct table_info *b;
+		char *why;
 
+		if (v->cov[i].kind != COV_COMPARED)
+			continue;
+		b = catalog_find(&v->dcat, a->schema, a->name);
+		why = b == NULL ? xstrdup("missing on the target") :
+		    column_mismatch(a, b);
 		keep[i] = why == NULL;
 		if (why != NULL) {
-			char *name = table_display(a->schema, a->name);
+			char *name = cov_name(a);
 
 			e = cJSON_CreateObject();
 			cJSON_AddStringToObject(e, "table", name);
@@ -770,16 +1229,16 @@ start_compare(struct validation *v)
 	    on_checksums_done, v);
 	if (v->cfg->checksum_sample_percent < 100) {
 		/* Sampled checksums cannot count: count exactly, beside them. */
-		v->counts = xcalloc(v->nwork + 1, sizeof *v->counts);
+		v->counts_exact = xcalloc(v->nwork + 1, sizeof *v->counts_exact);
 		v->count_args = xcalloc(2 * v->nwork + 1, sizeof *v->count_args);
 		for (i = 0; i < v->nwork; i++) {
 			char *q = pg_quote_qualified(NULL, v->work[i].schema,
 			    v->work[i].name);
 			char *sql = xasprintf("SELECT count(*) FROM %s", q);
 
-			v->counts[i].v[0] = v->counts[i].v[1] = -1;
-			v->count_args[2 * i].pair = &v->counts[i];
-			v->count_args[2 * i + 1].pair = &v->counts[i];
+			v->counts_exact[i].v[0] = v->counts_exact[i].v[1] = -1;
+			v->count_args[2 * i].pair = &v->counts_exact[i];
+			v->count_args[2 * i + 1].pair = &v->counts_exact[i];
 			v->count_args[2 * i + 1].side = 1;
 			pg_query(v->src_jobs[i % (size_t)v->jobs], sql, 0, NULL,
 			    count_done, &v->count_args[2 * i]);
@@ -794,60 +1253,70 @@ start_compare(struct validation *v)
 /* ------------------------------------------------------------- catalog */
 
 static void
+catalog_failed(struct validation *v, const char *error)
+{
+	enum check_id c;
+
+	for (c = CHK_ROW_COUNTS; c < CHK_COUNT; c++) {
+		set_check(v, c, CHECK_ERROR, error);
+		check_object(v, c);
+	}
+}
+
+static void
 on_catalog(struct pg_batch *b, void *arg)
 {
 	struct validation *v = arg;
 	const char *error = pg_batch_error(b);
+	struct schema_snapshot ssrc, sdst;
 	struct err e = { 0, "" };
-	enum check_id c;
+	const PGresult *pub = NULL;
 
+	memset(&ssrc, 0, sizeof ssrc);
+	memset(&sdst, 0, sizeof sdst);
 	if (error == NULL &&
 	    (catalog_load_tables(&v->scat, pg_batch_result(b, 0), &e) != 0 ||
 	    catalog_load_sequences(&v->scat, pg_batch_result(b, 1), &e) != 0 ||
 	    catalog_load_tables(&v->dcat, pg_batch_result(b, 2), &e) != 0 ||
 	    catalog_load_sequences(&v->dcat, pg_batch_result(b, 3), &e) != 0))
 		error = e.msg;
+	if (error == NULL && v->q_schema_src >= 0 &&
+	    (schema_snapshot_load(&ssrc, pg_batch_take(b, v->q_schema_src)) != 0 ||
+	    schema_snapshot_load(&sdst, pg_batch_take(b, v->q_schema_dst)) != 0))
+		error = "schema: unexpected catalog rows";
 	if (error != NULL) {
-		for (c = CHK_ROW_COUNTS; c < CHK_COUNT; c++) {
-			set_check(v, c, CHECK_ERROR, error);
-			check_object(v, c);
-		}
-		pg_batch_free(b);
-		v->pending--;
-		maybe_finish(v);
-		return;
+		catalog_failed(v, error);
+		goto out;
 	}
-	if (v->cfg->provider == PROVIDER_POSTGRES && pg_batch_result(b, 4) != NULL) {
-		/* Only what the publication carries. */
-		const PGresult *pub = pg_batch_result(b, 4);
-		bool *keep = xcalloc(v->scat.ntables + 1, sizeof *keep);
-		const struct table_info *t;
-		int r;
-
-		for (r = 0; r < PQntuples(pub); r++)
-			if ((t = catalog_find(&v->scat, pgr_value(pub, r, 0),
-			    pgr_value(pub, r, 1))) != NULL)
-				keep[t - v->scat.tables] = true;
-		catalog_filter(&v->scat, keep);
-		free(keep);
+	if (v->q_pub >= 0)
+		pub = pg_batch_result(b, v->q_pub);
+	v->cov = xcalloc(v->scat.ntables + 1, sizeof *v->cov);
+	decide_scope(v);
+	if (v->usage_error != NULL) {
+		catalog_failed(v, v->usage_error);
+		goto out;
 	}
-	catalog_select(&v->scat, v->cfg, v->opts.only, v->opts.nonly);
-	pg_batch_free(b);
-
-	/* work = every selected table for the primary key check. */
-	v->work = v->scat.tables;
-	v->nwork = v->scat.ntables;
+	decide_coverage(v, pub);
 	check_primary_keys(v);
 	check_sequences(v);
-	v->work = NULL;
-	v->nwork = 0;
+	if (v->q_schema_src >= 0)
+		check_schema(v, &ssrc, &sdst);
 	if (v->opts.full) {
 		start_compare(v);
 	} else {
 		set_check(v, CHK_CHECKSUMS, CHECK_SKIP, "quick validation: no checksums");
 		cJSON_AddItemToObject(check_object(v, CHK_CHECKSUMS), "tables",
 		    cJSON_CreateArray());
+		count_tables(v, CHK_CHECKSUMS);
 	}
+out:
+	schema_snapshot_free(&ssrc);
+	schema_snapshot_free(&sdst);
+	pg_batch_free(b);
+	/* Not needed by the checksums that may follow. */
+	pg_free(v->src_schema);
+	pg_free(v->dst_schema);
+	v->src_schema = v->dst_schema = NULL;
 	v->pending--;
 	maybe_finish(v);
 }
@@ -856,15 +1325,31 @@ static void
 start_catalog(struct validation *v)
 {
 	const char *pub[] = { v->cfg->publication };
+	const char *roles[1];
 	struct pg_batch *b = pg_batch_new(on_catalog, v);
+	struct strbuf sb;
+	size_t i;
 
+	sb_init(&sb);
+	for (i = 0; i < v->cfg->roles.n; i++)
+		sb_printf(&sb, "%s%s", i ? "," : "", v->cfg->roles.v[i]);
+	v->roles_param = sb.buf != NULL ? sb_detach(&sb) : xstrdup("");
+	roles[0] = v->roles_param;
 	v->pending++;
 	pg_batch_add(b, v->src_meta, CATALOG_TABLES_SQL, 0, NULL);
 	pg_batch_add(b, v->src_meta, CATALOG_SEQUENCES_SQL, 0, NULL);
 	pg_batch_add(b, v->dst_meta, CATALOG_TABLES_SQL, 0, NULL);
 	pg_batch_add(b, v->dst_meta, CATALOG_SEQUENCES_SQL, 0, NULL);
+	v->q_pub = v->q_schema_src = v->q_schema_dst = -1;
 	if (v->cfg->provider == PROVIDER_POSTGRES)
-		pg_batch_add(b, v->src_meta, CATALOG_PUBLICATION_SQL, 1, pub);
+		v->q_pub = pg_batch_add(b, v->src_meta, CATALOG_PUBLICATION_SQL, 1,
+		    pub);
+	v->src_schema = new_conn(v, v->cfg->source_conninfo, "source", 60000);
+	v->dst_schema = new_conn(v, v->cfg->target_conninfo, "target", 60000);
+	v->q_schema_src = pg_batch_add(b, v->src_schema, SCHEMA_SNAPSHOT_SQL, 1,
+	    roles);
+	v->q_schema_dst = pg_batch_add(b, v->dst_schema, SCHEMA_SNAPSHOT_SQL, 1,
+	    roles);
 	pg_batch_seal(b);
 }
 
@@ -875,8 +1360,8 @@ counts_finished(const struct validation *v)
 {
 	size_t i;
 
-	for (i = 0; v->counts != NULL && i < v->nwork; i++)
-		if (v->counts[i].answers < 2)
+	for (i = 0; v->counts_exact != NULL && i < v->nwork; i++)
+		if (v->counts_exact[i].answers < 2)
 			return false;
 	return true;
 }
@@ -913,6 +1398,7 @@ maybe_finish(struct validation *v)
 	v->ck = NULL;
 	free(v->work);
 	v->work = NULL;
+	free_coverage(v);
 	catalog_free(&v->scat);
 	catalog_free(&v->dcat);
 	v->finished_at = now_ms();
@@ -939,6 +1425,9 @@ validation_start(struct loop *loop, const struct config *cfg,
 	v->started_mono = mono_ms();
 	for (c = 0; c < CHK_COUNT; c++)
 		v->status[c] = CHECK_SKIP;
+	table_patterns_compile(&v->excl, cfg->exclude_tables.v,
+	    cfg->exclude_tables.n);
+	table_patterns_compile(&v->only, opts->only, opts->nonly);
 	v->src_meta = new_conn(v, cfg->source_conninfo, "source", 60000);
 	v->dst_meta = new_conn(v, cfg->target_conninfo, "target", 60000);
 	v->prov = provider;
@@ -981,16 +1470,23 @@ validation_free(struct validation *v)
 	free(v->dst_jobs);
 	pg_free(v->src_meta);
 	pg_free(v->dst_meta);
+	pg_free(v->src_schema);
+	pg_free(v->dst_schema);
 	if (v->own_prov)
 		provider_free(v->prov);
-	for (i = 0; v->counts != NULL && i < v->nwork; i++)
-		free(v->counts[i].error);
-	free(v->counts);
+	for (i = 0; v->counts_exact != NULL && i < v->nwork; i++)
+		free(v->counts_exact[i].error);
+	free(v->counts_exact);
 	free(v->count_args);
 	cJSON_Delete(v->unchecked);
 	free(v->work);
+	free_coverage(v);
 	catalog_free(&v->scat);
 	catalog_free(&v->dcat);
+	table_patterns_free(&v->excl);
+	table_patterns_free(&v->only);
+	free(v->usage_error);
+	free(v->roles_param);
 	for (c = 0; c < CHK_COUNT; c++) {
 		free(v->detail[c]);
 		cJSON_Delete(v->json[c]);
@@ -1020,6 +1516,10 @@ validation_json(const struct validation *v)
 		cJSON_AddStringToObject(c, "status", status_names[v->status[i]]);
 		if (v->detail[i] != NULL)
 			cJSON_AddStringToObject(c, "detail", v->detail[i]);
+		cJSON_AddNumberToObject(c, "compared", (double)v->counts[i].compared);
+		cJSON_AddNumberToObject(c, "excluded", (double)v->counts[i].excluded);
+		cJSON_AddNumberToObject(c, "not_replicated",
+		    (double)v->counts[i].not_replicated);
 		if (v->json[i] != NULL) {
 			cJSON *it;
 
@@ -1052,6 +1552,8 @@ validation_exit_code(const struct validation *v)
 	enum check_id c;
 	int rc = EXIT_OK;
 
+	if (v->usage_error != NULL)
+		return EXIT_USAGE;
 	for (c = 0; c < CHK_COUNT; c++) {
 		if (v->status[c] == CHECK_ERROR)
 			return EXIT_RUNTIME;
@@ -1059,6 +1561,12 @@ validation_exit_code(const struct validation *v)
 			rc = EXIT_CHECK;
 	}
 	return rc;
+}
+
+const char *
+validation_usage_error(const struct validation *v)
+{
+	return v->usage_error;
 }
 
 enum check_status

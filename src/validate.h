@@ -1,7 +1,13 @@
-/* validate.h - the six checks of INTERFACE.md: replication_status,
- * replication_lag, row_counts, checksums, sequences, primary_keys. A
- * validation runs asynchronously on the loop (the console keeps
- * answering) and ends as the JSON of `cutover validate --output`. */
+/* validate.h - the seven checks of INTERFACE.md: replication_status,
+ * replication_lag, row_counts, checksums, sequences, primary_keys and
+ * schema. A validation runs asynchronously on the loop (the console
+ * keeps answering) and ends as the JSON of `cutover validate --output`.
+ *
+ * Coverage is explicit: every user table of the source (plain or
+ * partitioned, in every schema but the system ones and cutover's) is
+ * compared, excluded by [validation] exclude_tables, or not replicated
+ * (not in the publication, or unlogged) - a failure naming it and why.
+ * A check that compared nothing is never `pass`. */
 #ifndef CUTOVER_VALIDATE_H
 #define CUTOVER_VALIDATE_H
 
@@ -18,7 +24,7 @@ enum check_status { CHECK_PASS, CHECK_WARN, CHECK_FAIL, CHECK_SKIP,
 	CHECK_ERROR };
 
 enum check_id { CHK_REPLICATION_STATUS, CHK_REPLICATION_LAG, CHK_ROW_COUNTS,
-	CHK_CHECKSUMS, CHK_SEQUENCES, CHK_PRIMARY_KEYS, CHK_COUNT };
+	CHK_CHECKSUMS, CHK_SEQUENCES, CHK_PRIMARY_KEYS, CHK_SCHEMA, CHK_COUNT };
 
 const char *check_status_name(enum check_status s);
 const char *check_name(enum check_id c);
@@ -38,7 +44,8 @@ struct validate_progress {
 
 struct validate_opts {
 	bool full;                 /* exact counts and checksums */
-	char **only;               /* --table SCHEMA.TABLE (may be NULL) */
+	char **only;               /* --table patterns (tablepat.h), already
+	                              parsed once by the caller; may be NULL */
 	size_t nonly;
 	int jobs;                  /* connections per side; 0 = [validation] jobs */
 	bool probe_lag;            /* write a heartbeat and time it to the target */
@@ -64,10 +71,13 @@ void validation_free(struct validation *v);
 
 /* After done: the JSON of INTERFACE.md (the caller's to delete, but it
  * refers to v's results: use it before validation_free), whether it passed,
- * and the exit code: 0 passed, 1 a check failed, 3 a check could not run. */
+ * and the exit code: 0 passed, 1 a check failed, 2 a --table pattern
+ * matched no table (validation_usage_error() says which), 3 a check could
+ * not run. */
 cJSON *validation_json(const struct validation *v);
 bool validation_passed(const struct validation *v);
 int validation_exit_code(const struct validation *v);
+const char *validation_usage_error(const struct validation *v);
 enum check_status validation_check_status(const struct validation *v,
     enum check_id c);
 const char *validation_check_detail(const struct validation *v,

@@ -78,6 +78,7 @@ static const struct binding bindings[] = {
 	CH('S', SORT_REVERSE),
 	CH('/', FILTER),
 	CH('m', MISMATCHES),
+	CH('p', PARTITIONS),
 };
 #undef CH
 #undef KC

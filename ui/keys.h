@@ -38,7 +38,8 @@
 	_(SORT_PREV,     "SortBack",  "tables: sort by the previous column",              REQF_PANE) \
 	_(SORT_REVERSE,  "Reverse",   "tables: reverse the sort order",                   REQF_PANE) \
 	_(FILTER,        "Filter",    "tables: show only names containing a text (Enter applies, Esc clears)", REQF_PANE) \
-	_(MISMATCHES,    "Mismatch",  "tables: show only mismatched tables, again for all", REQF_PANE)
+	_(MISMATCHES,    "Mismatch",  "tables: show only mismatched tables, again for all", REQF_PANE) \
+	_(PARTITIONS,    "Parts",     "tables: unfold or fold the partitions of a partitioned table [+N]", REQF_PANE)
 
 #define REQ_ENUM(id, label, help, flags) REQ_##id,
 enum request {

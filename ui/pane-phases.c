@@ -10,7 +10,7 @@
 #include "ui-int.h"
 
 static const char *const short_check[CHK_COUNT] = {
-	"status", "lag", "rows", "cksum", "seq", "pk"
+	"status", "lag", "rows", "cksum", "seq", "pk", "schema"
 };
 
 static const char *

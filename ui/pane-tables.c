@@ -1,9 +1,10 @@
 /* pane-tables.c - every replicated table: rows on both sides, the
  * difference, the provider's state, inserts/updates/deletes and our
  * validation's result. Sortable by any column, filtered with /,
- * mismatches highlighted. Smooth with 10,000 tables: the sorted index is
- * rebuilt only when the figures or the order change, and only the
- * visible rows are drawn. */
+ * mismatches highlighted. A partitioned table is one row, marked [+N];
+ * p unfolds its partitions under it. Smooth with 10,000 tables: the
+ * sorted index is rebuilt only when the figures or the order change, and
+ * only the visible rows are drawn. */
 #include "config.h"
 
 #include <stdio.h>
@@ -33,9 +34,19 @@ static const struct {
 	[C_CHECK] =  { "CHECK", 6, false, 0 },
 };
 
+/* A line of the pane: a table, or one partition of an unfolded one. */
+struct line {
+	size_t t;             /* index into the model's tables */
+	long part;            /* -1: the table itself */
+};
+
 struct tables {
 	size_t *rows;         /* indexes into the model's tables */
 	size_t nrows, cap;
+	struct line *lines;   /* rows, with the unfolded partitions */
+	size_t nlines, lcap;
+	char **open;          /* schema.name of the unfolded tables */
+	size_t nopen;
 	size_t top, cursor;
 	int sort;
 	bool reverse;
@@ -158,6 +169,95 @@ matches(const struct tables *t, const struct table_stat *s)
 	return strcasestr(buf, t->filter) != NULL;
 }
 
+static const struct table_stat *
+line_stat(const struct table_list *l, const struct line *ln)
+{
+	const struct table_stat *s = &l->v[ln->t];
+
+	return ln->part < 0 ? s : &s->parts[ln->part];
+}
+
+static void
+line_name(const struct table_list *l, const struct line *ln, char *buf,
+    size_t len)
+{
+	const struct table_stat *s = line_stat(l, ln);
+
+	snprintf(buf, len, "%s.%s", s->schema, s->name);
+}
+
+static bool
+is_open(const struct tables *t, const struct table_stat *s)
+{
+	char buf[512];
+	size_t i;
+
+	if (s->nparts == 0)
+		return false;
+	snprintf(buf, sizeof buf, "%s.%s", s->schema, s->name);
+	for (i = 0; i < t->nopen; i++)
+		if (strcmp(t->open[i], buf) == 0)
+			return true;
+	return false;
+}
+
+/* The lines: each table, and under an unfolded one its partitions. */
+static void
+make_lines(struct tables *t, const struct table_list *l)
+{
+	size_t i, k, need = t->nrows;
+
+	for (i = 0; i < t->nrows; i++)
+		if (is_open(t, &l->v[t->rows[i]]))
+			need += l->v[t->rows[i]].nparts;
+	if (t->lcap < need + 1) {
+		t->lcap = need + 1;
+		t->lines = xreallocarray(t->lines, t->lcap, sizeof *t->lines);
+	}
+	t->nlines = 0;
+	for (i = 0; i < t->nrows; i++) {
+		const struct table_stat *s = &l->v[t->rows[i]];
+
+		t->lines[t->nlines].t = t->rows[i];
+		t->lines[t->nlines++].part = -1;
+		if (!is_open(t, s))
+			continue;
+		for (k = 0; k < s->nparts; k++) {
+			t->lines[t->nlines].t = t->rows[i];
+			t->lines[t->nlines++].part = (long)k;
+		}
+	}
+}
+
+/* p: unfold or fold the partitioned table under the cursor (or the one
+ * whose partition is under it). */
+static void
+toggle_open(struct tables *t, const struct view *v)
+{
+	const struct table_stat *s;
+	char buf[512];
+	size_t i;
+
+	if (v->mon == NULL || t->cursor >= t->nlines)
+		return;
+	s = &v->mon->tables.v[t->lines[t->cursor].t];
+	if (s->nparts == 0)
+		return;
+	snprintf(buf, sizeof buf, "%s.%s", s->schema, s->name);
+	for (i = 0; i < t->nopen; i++)
+		if (strcmp(t->open[i], buf) == 0) {
+			free(t->open[i]);
+			t->open[i] = t->open[--t->nopen];
+			free(t->selected);
+			t->selected = xstrdup(buf);
+			return;
+		}
+	t->open = xreallocarray(t->open, t->nopen + 1, sizeof *t->open);
+	t->open[t->nopen++] = xstrdup(buf);
+	free(t->selected);
+	t->selected = xstrdup(buf);
+}
+
 static void
 rebuild(struct pane *p, const struct view *v)
 {
@@ -167,6 +267,7 @@ rebuild(struct pane *p, const struct view *v)
 	size_t i;
 
 	t->nrows = 0;
+	t->nlines = 0;
 	t->bad = 0;
 	t->differ = 0;
 	t->total = l != NULL ? l->n : 0;
@@ -193,20 +294,19 @@ rebuild(struct pane *p, const struct view *v)
 	sort_col = t->sort;
 	sort_rev = t->reverse;
 	qsort(t->rows, t->nrows, sizeof *t->rows, compare);
+	make_lines(t, l);
 	/* Keep the cursor on the table it was on. */
 	if (t->selected != NULL) {
-		for (i = 0; i < t->nrows; i++) {
-			const struct table_stat *s = &l->v[t->rows[i]];
-
-			snprintf(buf, sizeof buf, "%s.%s", s->schema, s->name);
+		for (i = 0; i < t->nlines; i++) {
+			line_name(l, &t->lines[i], buf, sizeof buf);
 			if (strcmp(buf, t->selected) == 0) {
 				t->cursor = i;
 				break;
 			}
 		}
 	}
-	if (t->cursor >= t->nrows)
-		t->cursor = t->nrows > 0 ? t->nrows - 1 : 0;
+	if (t->cursor >= t->nlines)
+		t->cursor = t->nlines > 0 ? t->nlines - 1 : 0;
 }
 
 static void
@@ -216,9 +316,9 @@ remember(struct tables *t, const struct view *v)
 
 	free(t->selected);
 	t->selected = NULL;
-	if (v->mon == NULL || t->cursor >= t->nrows)
+	if (v->mon == NULL || t->cursor >= t->nlines)
 		return;
-	s = &v->mon->tables.v[t->rows[t->cursor]];
+	s = line_stat(&v->mon->tables, &t->lines[t->cursor]);
 	t->selected = xasprintf("%s.%s", s->schema, s->name);
 }
 
@@ -236,7 +336,13 @@ pane_free(struct pane *p)
 {
 	struct tables *t = p->data;
 
+	size_t i;
+
+	for (i = 0; i < t->nopen; i++)
+		free(t->open[i]);
+	free(t->open);
 	free(t->rows);
+	free(t->lines);
 	free(t->selected);
 	free(t);
 	p->data = NULL;
@@ -304,18 +410,24 @@ cell(WINDOW *win, int y, int *x, int col, attr_t a, const char *s)
 
 static void
 draw_row(struct pane *p, const struct view *v, int y,
-    const struct table_stat *s, bool cursor)
+    const struct table_stat *s, bool cursor, bool part)
 {
 	struct tables *t = p->data;
 	char name[512], buf[32];
-	int x = 1, c = view_table_check(v, s), nw;
+	int x = 1, c = part ? -1 : view_table_check(v, s), nw;
 	int64_t d = diff_of(s);
-	bool bad = failed(v, s);
+	bool bad = !part && failed(v, s);
 	attr_t base = cursor && p->focused ? theme(TH_SELECT) : A_NORMAL;
 
 	if (cursor && p->focused)
 		fill(p->win, y, 1, p->w - 2, base, " ");
-	snprintf(name, sizeof name, "%s.%s", s->schema, s->name);
+	if (part)
+		snprintf(name, sizeof name, "  %s.%s", s->schema, s->name);
+	else if (s->nparts > 0)
+		snprintf(name, sizeof name, "%s.%s [%c%zu]", s->schema, s->name,
+		    is_open(t, s) ? '-' : '+', s->nparts);
+	else
+		snprintf(name, sizeof name, "%s.%s", s->schema, s->name);
 	nw = text_width(name);
 	if (nw > t->name_w) {
 		/* keep the end: the table name matters more than the schema */
@@ -422,12 +534,15 @@ draw(struct pane *p, const struct view *v)
 		t->top = t->cursor;
 	if (t->cursor >= t->top + (size_t)rows)
 		t->top = t->cursor - (size_t)rows + 1;
-	if (t->top + (size_t)rows > t->nrows)
-		t->top = t->nrows > (size_t)rows ? t->nrows - (size_t)rows : 0;
-	for (y = 0; y < rows && t->top + (size_t)y < t->nrows &&
-	    t->rows[t->top + (size_t)y] < l->n; y++)
-		draw_row(p, v, 2 + y, &l->v[t->rows[t->top + (size_t)y]],
-		    t->top + (size_t)y == t->cursor);
+	if (t->top + (size_t)rows > t->nlines)
+		t->top = t->nlines > (size_t)rows ? t->nlines - (size_t)rows : 0;
+	for (y = 0; y < rows && t->top + (size_t)y < t->nlines &&
+	    t->lines[t->top + (size_t)y].t < l->n; y++) {
+		const struct line *ln = &t->lines[t->top + (size_t)y];
+
+		draw_row(p, v, 2 + y, line_stat(l, ln),
+		    t->top + (size_t)y == t->cursor, ln->part >= 0);
+	}
 	if (t->nrows == 0)
 		put(p->win, 2, 1, p->w - 2, theme(TH_DIM), t->total == 0 ?
 		    "no replicated tables reported yet" : "no table matches");
@@ -453,22 +568,26 @@ request(struct pane *p, const struct view *v, enum request r)
 			t->cursor--;
 		break;
 	case REQ_DOWN:
-		if (t->cursor + 1 < t->nrows)
+		if (t->cursor + 1 < t->nlines)
 			t->cursor++;
 		break;
 	case REQ_PAGE_UP:
 		t->cursor = t->cursor > page ? t->cursor - page : 0;
 		break;
 	case REQ_PAGE_DOWN:
-		t->cursor = t->cursor + page < t->nrows ? t->cursor + page :
-		    t->nrows > 0 ? t->nrows - 1 : 0;
+		t->cursor = t->cursor + page < t->nlines ? t->cursor + page :
+		    t->nlines > 0 ? t->nlines - 1 : 0;
 		break;
 	case REQ_HOME:
 		t->cursor = 0;
 		break;
 	case REQ_END:
-		t->cursor = t->nrows > 0 ? t->nrows - 1 : 0;
+		t->cursor = t->nlines > 0 ? t->nlines - 1 : 0;
 		break;
+	case REQ_PARTITIONS:
+		toggle_open(t, v);
+		rebuild(p, v);
+		return true;
 	case REQ_SORT_NEXT:
 	case REQ_SORT_PREV:
 		do {
@@ -547,7 +666,7 @@ key(struct pane *p, const struct view *v, int k, bool wide)
 static const enum request requests[] = {
 	REQ_UP, REQ_DOWN, REQ_PAGE_UP, REQ_PAGE_DOWN, REQ_HOME, REQ_END,
 	REQ_SORT_NEXT, REQ_SORT_PREV, REQ_SORT_REVERSE, REQ_FILTER,
-	REQ_MISMATCHES, REQ_NONE
+	REQ_MISMATCHES, REQ_PARTITIONS, REQ_NONE
 };
 
 const struct pane_ops pane_tables_ops = {

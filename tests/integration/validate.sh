@@ -42,7 +42,7 @@ like "$OUT" 'replication  postgres: running' "status prints readable text"
 
 run "$CUTOVER" "${C[@]}" validate --quick --output "$PG_TMP/quick.json"
 rc_is 0 "quick validation passes with warnings"
-like "$OUT" 'primary_keys +warn +1 tables without a primary key' "a table without a key warns primary_keys"
+like "$OUT" 'primary_keys +warn +1 of 9 tables without a primary key' "a table without a key warns primary_keys"
 is "$(python3 -c 'import json,sys; print([c for c in json.load(open(sys.argv[1]))["checks"] if c["name"]=="primary_keys"][0]["tables_without_pk"])' "$PG_TMP/quick.json")" \
 	"[{'table': 'public.audit_log', 'replica_identity': 'default'}]" "it is listed with its replica identity"
 like "$OUT" 'checksums +skip' "quick validation skips checksums"
@@ -50,7 +50,7 @@ psql_app src -c 'alter table audit_log replica identity full' >/dev/null
 
 run "$CUTOVER" "${C[@]}" validate --full --output "$PG_TMP/pass.json"
 rc_is 0 "full validation passes on a faithful copy"
-like "$OUT" 'primary_keys +warn .*1 tables without a primary key' "a table without a key but with replica identity full warns"
+like "$OUT" 'primary_keys +warn .*1 of 9 tables without a primary key' "a table without a key but with replica identity full warns"
 ok -f "$PG_TMP/pass.json" "--output writes the JSON"
 ok -n "$(ls "$STATE"/validation/*-full.json 2>/dev/null)" "the result is kept under state_dir/validation"
 python3 - "$PG_TMP/pass.json" <<'PY' >"$PG_TMP/shape.out" 2>&1
@@ -60,10 +60,13 @@ assert list(d)[:6] == ["mode", "started_at", "finished_at", "environment", "pass
 assert d["mode"] == "full" and d["passed"] is True and d["environment"] == "test"
 names = [c["name"] for c in d["checks"]]
 assert names == ["replication_status", "replication_lag", "row_counts", "checksums",
-                 "sequences", "primary_keys"], names
+                 "sequences", "primary_keys", "schema"], names
 c = {x["name"]: x for x in d["checks"]}
 for x in d["checks"]:
     assert x["status"] in ("pass", "warn", "fail", "skip", "error")
+    assert all(isinstance(x[k], int) for k in ("compared", "excluded", "not_replicated")), x
+assert [c[n]["compared"] for n in ("row_counts", "checksums", "primary_keys")] == [9, 9, 9]
+assert c["schema"]["status"] == "pass" and c["schema"]["differences"] == [], c["schema"]
 assert c["replication_status"]["detail"] == "running"
 assert isinstance(c["replication_lag"]["value_seconds"], (int, float))
 assert c["replication_lag"]["threshold_seconds"] == 2

@@ -13,7 +13,11 @@ replica_up "$TOP_SRCDIR/tests/data/validate-schema.sql" \
 psql_app src -c 'alter table audit_log replica identity full' >/dev/null
 printf '[drain]\nroles = app_rw\n[switch]\nmethod = command\ncommand = true\n' >>"$CONF"
 sed -i 's/^jobs = 2$/jobs = 2\nlag_hold_seconds = 1/' "$CONF"
+# The application role exists on both sides (the schema check fails a
+# [drain] role missing on the target: the application could not log in
+# there after the switch).
 psql_app src -c 'create role app_rw login' >/dev/null
+psql_app dst -c 'create role app_rw login' >/dev/null
 "$CUTOVER" -c "$CONF" setup >/dev/null 2>&1 || bail_out "cutover setup failed"
 wait_replicated
 C="$CUTOVER -c $CONF"

@@ -39,6 +39,39 @@ add_table(const char *schema, const char *name, int64_t src, int64_t dst,
 	t->deletes = ins / 100;
 }
 
+/* A partitioned table, its three partitions folded in (as the monitor
+ * folds them). */
+static void
+add_partitioned(void)
+{
+	static const char *const leaves[] = { "events_2024", "events_2025",
+	    "events_default" };
+	struct table_stat *t = table_list_get(&mon.tables, "public", "events");
+	size_t i;
+
+	t->state = xstrdup("replicating");
+	t->source_rows = 30000;
+	t->target_rows = 29990;
+	t->inserts = 300;
+	t->updates = 30;
+	t->deletes = 3;
+	t->parts = xcalloc(3, sizeof *t->parts);
+	for (i = 0; i < 3; i++) {
+		struct table_stat *l = &t->parts[t->nparts++];
+
+		l->schema = xstrdup("public");
+		l->name = xstrdup(leaves[i]);
+		l->state = xstrdup("replicating");
+		l->source_rows = 10000;
+		l->target_rows = i == 2 ? 9990 : 10000;
+		l->inserts = 100;
+		l->updates = 10;
+		l->deletes = 1;
+		l->check = -1;
+		l->full_load_rows = l->ddls = l->validation_failed_records = -1;
+	}
+}
+
 static void
 add_event(int64_t seq, int64_t ts, const char *kind, const char *phase,
     const char *msg)
@@ -263,6 +296,8 @@ run(const struct ucase *uc)
 	const char *k;
 
 	setlocale(LC_ALL, uc->locale);
+	if (strcmp(uc->name, "tables-partitions") == 0)
+		add_partitioned();	/* the last case: the others do not see it */
 	view.read_only = uc->read_only;
 	view.now = T0 + uc->now_shift;
 	view_set(&view.environment, uc->env != NULL ? uc->env : "staging");
@@ -339,6 +374,9 @@ main(int argc, char **argv)
 		  "ssssS/acc\n", false, NULL, 0 },
 		{ "tables-zoom-mismatches", "C.UTF-8", 40, 120, true, false,
 		  "zm", false, NULL, 0 },
+		/* A partitioned table is one row [+3]; p unfolds it. */
+		{ "tables-partitions", "C.UTF-8", 40, 120, true, false,
+		  "/events\njp", false, NULL, 0 },
 	};
 	size_t i;
 

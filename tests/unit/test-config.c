@@ -3,6 +3,7 @@
 #include "unit.h"
 
 #include "conf.h"
+#include "tablepat.h"
 #include "util.h"
 
 #define MINIMAL \
@@ -18,6 +19,19 @@ parse(struct config *c, const char *text, struct err *e)
 }
 
 /* Expects text to fail with a message containing want. */
+/* Whether schema.name matches one of exclude_tables' patterns. */
+static bool
+excluded(const struct config *c, const char *schema, const char *name)
+{
+	struct table_patterns ps;
+	bool hit;
+
+	table_patterns_compile(&ps, c->exclude_tables.v, c->exclude_tables.n);
+	hit = table_patterns_match(&ps, schema, name) != NULL;
+	table_patterns_free(&ps);
+	return hit;
+}
+
 static void
 expect_error(const char *text, const char *want)
 {
@@ -117,10 +131,10 @@ test_full_file(void **state)
 	    c.checksum_sample_percent < 10.01);
 	assert_int_equal(c.jobs, 8);
 	assert_int_equal(c.exclude_tables.n, 2);
-	assert_true(config_table_excluded(&c, "audit.events"));
-	assert_true(config_table_excluded(&c, "public.tmp_1"));
-	assert_false(config_table_excluded(&c, "public.tmp_12"));
-	assert_false(config_table_excluded(&c, "public.accounts"));
+	assert_true(excluded(&c, "audit", "events"));
+	assert_true(excluded(&c, "public", "tmp_1"));
+	assert_false(excluded(&c, "public", "tmp_12"));
+	assert_false(excluded(&c, "public", "accounts"));
 	assert_int_equal(c.drain_method, DRAIN_PGBOUNCER);
 	assert_int_equal(c.roles.n, 2);
 	assert_string_equal(c.roles.v[1], "app_batch");
@@ -185,6 +199,35 @@ test_required_keys(void **state)
 	expect_error("[source]\nconninfo = host=s\n[target]\nconninfo = host=t\n"
 	    "[replication]\nprovider = dms\n",
 	    "t.conf:6: [replication] task_arn is required with provider = dms");
+	/* Every missing key at once, each on its line. */
+	expect_error("[source]\nconninfo =\n[target]\nconninfo =\n",
+	    "t.conf:2: [source] conninfo is required\n"
+	    "t.conf:4: [target] conninfo is required\n"
+	    "t.conf:4: [replication] task_arn is required with provider = dms");
+}
+
+static void
+test_exclude_patterns(void **state)
+{
+	struct config c;
+	struct err e = { 0, "" };
+
+	(void)state;
+	/* Quoted names hold commas, dots, quotes and capitals. */
+	assert_int_equal(parse(&c, MINIMAL "[validation]\nexclude_tables = "
+	    "\"My Schema\".\"a,b\", public.\"We\"\"ird.T\", Audit.*\n", &e), 0);
+	assert_int_equal(c.exclude_tables.n, 3);
+	assert_true(excluded(&c, "My Schema", "a,b"));
+	assert_true(excluded(&c, "public", "We\"ird.T"));
+	assert_true(excluded(&c, "audit", "anything"));
+	assert_false(excluded(&c, "Audit", "anything"));
+	assert_false(excluded(&c, "my schema", "a,b"));
+	config_free(&c);
+	expect_error(MINIMAL "[validation]\nexclude_tables = public\n",
+	    "t.conf:8: [validation] exclude_tables: pattern public: expected "
+	    "SCHEMA.TABLE");
+	expect_error(MINIMAL "[validation]\nexclude_tables = public.\"open\n",
+	    "t.conf:8: [validation] exclude_tables: unterminated double quote");
 }
 
 static void
@@ -295,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_required_keys),
+		cmocka_unit_test(test_exclude_patterns),
 		cmocka_unit_test(test_hostile_bytes),
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_template_round_trip),
