@@ -34,12 +34,16 @@ cmd_report(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
 		return report_error(&e, cmd);
 	md = out != NULL ? xstrdup(out) : xasprintf("%s/report.md", ctx->state_dir);
-	/* The SVG goes beside the Markdown. */
+	/* The SVG goes beside the Markdown (in the state directory when the
+	 * Markdown goes to standard output). */
 	slash = strrchr(md, '/');
-	svg = slash != NULL ? xasprintf("%.*s/timeline.svg", (int)(slash - md), md) :
-	    xstrdup("timeline.svg");
+	svg = strcmp(md, "-") == 0 ? xasprintf("%s/timeline.svg",
+	    ctx->state_dir) : slash != NULL ? xasprintf("%.*s/timeline.svg",
+	    (int)(slash - md), md) : xstrdup("timeline.svg");
 	rc = report_write(ctx->state_dir, &ctx->cfg, md, svg, &e);
-	if (rc == 0)
+	if (rc == 0 && strcmp(md, "-") == 0)
+		fprintf(stderr, "%s\n", svg);
+	else if (rc == 0)
 		printf("%s\n%s\n", md, svg);
 	free(md);
 	free(svg);

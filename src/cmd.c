@@ -54,8 +54,9 @@ const struct command commands[] = {
 	{ "report", "[--output FILE]",
 	  "the run's report: phase timings, lag, the write pause window, "
 	  "validation results",
-	  "  -o, --output FILE  the Markdown (default state_dir/report.md); the\n"
-	  "                     SVG timeline goes beside it as timeline.svg\n",
+	  "  -o, --output FILE  the Markdown (default state_dir/report.md; - for\n"
+	  "                     stdout); the SVG timeline goes beside it as\n"
+	  "                     timeline.svg (in state_dir with -)\n",
 	  cmd_report },
 	{ "setup", "[--dry-run]",
 	  "create the cutover schema (heartbeat, sentinel) on both sides",

@@ -110,7 +110,9 @@ int orch_act_sql(struct flow *f, struct pg *c, const char *what,
     const char *sql);
 /* Logs `check`: the running step found its action already done. */
 int orch_already(struct flow *f, const char *what);
-/* Replaces state.json; failure fails the flow. */
+/* Replaces state.json (anchoring the event log's last seq and hash). */
+int orch_state_save(struct orch *o, struct err *e);
+/* orch_state_save() from a step: failure fails the flow. */
 int orch_save(struct flow *f);
 void orch_progress(struct orch *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void orch_changed(struct orch *o);
@@ -155,6 +157,10 @@ void orch_ask(struct orch *o, const char *title, const char *plan,
 void orch_switch_window_changed(struct orch *o);
 /* Starts or stops the heartbeat writer on the source. */
 void orch_heartbeat(struct orch *o, bool on);
+
+/* Why the provider's status says forward replication is not running
+ * ("stopped: subscription disabled"), or NULL while it runs or starts. */
+const char *replication_halted(const struct repl_status *st);
 
 /* A PostgreSQL array literal of strings, for text[] parameters. */
 char *pg_array_literal(char *const *items, size_t n);

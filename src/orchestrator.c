@@ -129,13 +129,20 @@ orch_already(struct flow *f, const char *what)
 }
 
 int
-orch_save(struct flow *f)
+orch_state_save(struct orch *o, struct err *e)
 {
-	struct orch *o = O(f);
-
 	if (o->opts.dry_run)
 		return 0;
-	return state_save(&o->st, o->state_dir, &f->e) != 0 ? FLOW_FAIL : 0;
+	/* The log's end as it is now: `log --verify` finds it cut short. */
+	if (o->log != NULL)
+		eventlog_last(o->log, &o->st.log_seq, o->st.log_hash);
+	return state_save(&o->st, o->state_dir, e);
+}
+
+int
+orch_save(struct flow *f)
+{
+	return orch_state_save(O(f), &f->e) != 0 ? FLOW_FAIL : 0;
 }
 
 void
@@ -164,9 +171,7 @@ orch_changed(struct orch *o)
 static int
 save(struct orch *o, struct err *e)
 {
-	if (o->opts.dry_run)
-		return 0;
-	return state_save(&o->st, o->state_dir, e);
+	return orch_state_save(o, e);
 }
 
 /* ------------------------------------------------------- connections */
@@ -215,17 +220,18 @@ connections_renew(struct orch *o)
 
 /* ------------------------------------------------------ child process */
 
+/* Reaps the switch command only: other children (a credential_process,
+ * the lab's helpers) belong to whoever started them. */
 void
 orch_child_reap(struct orch *o)
 {
 	int status;
-	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == o->child) {
-			o->child_status = status;
-			o->child_exited = true;
-		}
+	if (o->child <= 0 || o->child_exited)
+		return;
+	if (waitpid(o->child, &status, WNOHANG) == o->child) {
+		o->child_status = status;
+		o->child_exited = true;
 	}
 }
 
@@ -240,11 +246,15 @@ static void
 kill_child(struct orch *o)
 {
 	if (o->child > 0 && !o->child_exited) {
+		int status;
+
 		kill(-o->child, SIGTERM);
 		kill(o->child, SIGTERM);
 		usleep(100000);
 		kill(-o->child, SIGKILL);
 		kill(o->child, SIGKILL);
+		while (waitpid(o->child, &status, 0) < 0 && errno == EINTR)
+			;
 	}
 	if (o->child_io != NULL) {
 		close(loop_io_fd(o->child_io));

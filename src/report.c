@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -439,8 +440,15 @@ report_write(const char *state_dir, const struct config *cfg,
 	    svg_path;
 	md = markdown(&d, &st, k == 0, cfg, svg_name);
 	pic = svg(&d, cfg->max_lag_seconds);
-	if (file_write_atomic(md_path, md, strlen(md), 0644, e) != 0 ||
-	    file_write_atomic(svg_path, pic, strlen(pic), 0644, e) != 0)
+	/* "-": the Markdown to standard output. */
+	if (strcmp(md_path, "-") == 0) {
+		if (fputs(md, stdout) == EOF || fflush(stdout) != 0)
+			rc = err_set(e, EXIT_RUNTIME, "standard output: %s",
+			    strerror(errno));
+	} else if (file_write_atomic(md_path, md, strlen(md), 0644, e) != 0) {
+		rc = -1;
+	}
+	if (rc == 0 && file_write_atomic(svg_path, pic, strlen(pic), 0644, e) != 0)
 		rc = -1;
 	free(md);
 	free(pic);

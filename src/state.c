@@ -166,6 +166,8 @@ state_to_json(const struct state *s)
 	json_add_string(o, "sentinel_lsn", s->sentinel_lsn);
 	json_add_string(o, "pgbouncer_original", s->pgbouncer_original);
 	json_add_string(o, "rollback_reason", s->rollback_reason);
+	cJSON_AddNumberToObject(o, "log_seq", (double)s->log_seq);
+	json_add_string(o, "log_hash", s->log_seq > 0 ? s->log_hash : NULL);
 
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
@@ -377,6 +379,19 @@ state_from_json(struct state *s, const char *name, const char *text,
 	s->sentinel_lsn = get_opt_string(&r, o, "sentinel_lsn");
 	s->pgbouncer_original = get_opt_string(&r, o, "pgbouncer_original");
 	s->rollback_reason = get_opt_string(&r, o, "rollback_reason");
+	v = cJSON_GetObjectItemCaseSensitive(o, "log_seq");
+	if (v != NULL && cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 9e15)
+		s->log_seq = (int64_t)v->valuedouble;
+	{
+		char *h = get_opt_string(&r, o, "log_hash");
+
+		if (h != NULL && strlen(h) == 64)
+			memcpy(s->log_hash, h, 65);
+		else
+			s->log_seq = 0;
+		free(h);
+	}
 	if (!r.failed)
 		read_phases(&r, s);
 	cJSON_Delete(o);

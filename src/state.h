@@ -67,6 +67,11 @@ struct state {
 	char *pgbouncer_original;         /* the database entry before the switch */
 	char *rollback_reason;            /* set while a rollback is under way */
 	bool completed;                   /* post_validation done */
+
+	/* The event log as it was when the state was saved: its last seq
+	 * and hash (`log --verify` finds a log cut short after it). */
+	int64_t log_seq;
+	char log_hash[65];
 };
 
 /* Adds a role to fenced_roles (once). */

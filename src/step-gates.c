@@ -260,10 +260,22 @@ gate_evaluate(struct orch *o)
 	struct orch_gate *g = &o->gate;
 	struct err e = { 0, "" };
 	int64_t now = mono_ms();
+	const char *halted = replication_halted(&o->prov->status);
 	bool below;
 
+	/* Stopped replication cannot catch up: fail now, not after
+	 * lag_wait_seconds. */
+	if (halted != NULL) {
+		o->gate_active = false;
+		err_set(&e, EXIT_CHECK, "forward replication is not running (%s): "
+		    "the lag gate cannot pass", halted);
+		flow_continue(o->flow, -1, &e);
+		return;
+	}
+	/* An unknown lag is never below the gate: not the provider's (NaN),
+	 * not the heartbeat's (NaN as well when its writer is stale). */
 	below = !isnan(g->lag_e2e) && g->lag_e2e < g->threshold_seconds &&
-	    (isnan(g->lag_provider) || g->lag_provider < g->threshold_seconds);
+	    !isnan(g->lag_provider) && g->lag_provider < g->threshold_seconds;
 	if (!below)
 		o->held_since = 0;
 	else if (o->held_since == 0)
@@ -293,9 +305,15 @@ gate_evaluate(struct orch *o)
 		flow_continue(o->flow, -1, &e);
 		return;
 	}
-	orch_progress(o, "lag gate: end to end %.2f s, provider %.2f s, below "
-	    "%.1f s for %.0f of %.0f s", g->lag_e2e, g->lag_provider,
-	    g->threshold_seconds, g->held_seconds, g->hold_seconds);
+	if (isnan(g->lag_e2e) || isnan(g->lag_provider))
+		orch_progress(o, "lag gate: %s unknown (%s): waiting",
+		    isnan(g->lag_e2e) ? "the end-to-end lag" : "the provider's lag",
+		    isnan(g->lag_e2e) ? "the heartbeat is stale or unreadable" :
+		    "the provider does not report it");
+	else
+		orch_progress(o, "lag gate: end to end %.2f s, provider %.2f s, "
+		    "below %.1f s for %.0f of %.0f s", g->lag_e2e, g->lag_provider,
+		    g->threshold_seconds, g->held_seconds, g->hold_seconds);
 	gate_schedule(o);
 }
 
@@ -317,8 +335,10 @@ gate_reading(const struct heartbeat_reading *r, void *arg)
 {
 	struct gate_tick *t = arg;
 
+	/* Two beats of a writer that stopped agree and give 0: the lag is
+	 * only known while the heartbeat writer runs. */
 	if (t->o->flow == t->f)
-		t->o->gate.lag_e2e = r->lag_seconds;
+		t->o->gate.lag_e2e = r->writer_active ? r->lag_seconds : NAN;
 	gate_part(t);
 }
 
@@ -372,9 +392,10 @@ gate_start(struct flow *f, PGresult *prev)
 static void
 gate_describe(struct orch *o, struct strbuf *out)
 {
-	sb_printf(out, "wait until the end-to-end lag (heartbeat) and the "
-	    "provider's lag stay below %.1f s for %.0f s without a break (at "
-	    "most %.0f s)\n", o->cfg->max_lag_seconds, o->cfg->lag_hold_seconds,
+	sb_printf(out, "wait until the end-to-end lag (heartbeat, its writer "
+	    "running) and the provider's lag are known and stay below %.1f s "
+	    "for %.0f s without a break (at most %.0f s; stopped replication "
+	    "fails at once)\n", o->cfg->max_lag_seconds, o->cfg->lag_hold_seconds,
 	    o->cfg->lag_wait_seconds);
 }
 

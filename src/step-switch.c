@@ -83,18 +83,17 @@ entry_find(const char *text, const char *db, size_t *start, size_t *end)
 	return NULL;
 }
 
-/* Rewrites the entry of db to value, atomically, keeping the file's mode
- * and owner (pgbouncer runs as another user and must still read it). */
+/* Rewrites the entry of db to value through the one safe atomic write,
+ * keeping the file's mode and owner (pgbouncer runs as another user and
+ * must still read it). */
 static int
 entry_write(const char *path, const char *db, const char *value,
     struct err *e)
 {
-	char *text, *tmp;
+	char *text, *old;
 	size_t len, a, b;
 	struct strbuf sb;
-	struct stat st;
-	char *old;
-	int fd, rc = -1;
+	int rc;
 
 	if (file_read_all(path, 1 << 20, &text, &len) != 0)
 		return err_set(e, EXIT_RUNTIME, "%s: cannot read: %s", path,
@@ -110,26 +109,7 @@ entry_write(const char *path, const char *db, const char *value,
 	sb_printf(&sb, "%s = %s", db, value);
 	sb_puts(&sb, text + b);
 	free(text);
-	if (stat(path, &st) != 0) {
-		sb_free(&sb);
-		return err_set(e, EXIT_RUNTIME, "%s: %s", path, strerror(errno));
-	}
-	tmp = xasprintf("%s.cutover-tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
-	if (fd < 0 || write_all(fd, sb.buf, sb.len) != 0 ||
-	    fchmod(fd, st.st_mode & 07777) != 0 ||
-	    (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM) ||
-	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		err_set(e, EXIT_RUNTIME, "%s: cannot rewrite: %s", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	} else {
-		fsync_parent_dir(path);
-		rc = 0;
-	}
-	free(tmp);
+	rc = file_rewrite(path, sb.buf, sb.len, e);
 	sb_free(&sb);
 	return rc;
 }
@@ -339,6 +319,52 @@ conninfo_without_password(const char *conninfo)
 	return sb_detach(&sb);
 }
 
+/* The command's whole environment: PATH, HOME, LANG, the locale, the
+ * caller's CUTOVER_* variables and ours. Nothing else: not PGPASSWORD,
+ * not AWS_SECRET_ACCESS_KEY, not whatever else the driver's shell holds. */
+static char **
+child_env(struct orch *o, const char *src, const char *dst)
+{
+	static const char *const keep[] = { "HOME", "LANG", "LC_ALL",
+	    "LC_CTYPE", "TZ", "USER", "LOGNAME" };
+	extern char **environ;
+	const char *path = getenv("PATH");
+	char **env = xcalloc(32 + ARRAY_SIZE(keep), sizeof *env), **p;
+	size_t n = 0, i;
+
+	env[n++] = xasprintf("PATH=%s", path != NULL && *path != '\0' ? path :
+	    "/usr/local/bin:/usr/bin:/bin");
+	for (i = 0; i < ARRAY_SIZE(keep); i++)
+		if (getenv(keep[i]) != NULL)
+			env[n++] = xasprintf("%s=%s", keep[i], getenv(keep[i]));
+	for (p = environ; p != NULL && *p != NULL && n < 24; p++)
+		if (str_startswith(*p, "CUTOVER_") &&
+		    !str_startswith(*p, "CUTOVER_SOURCE_CONNINFO=") &&
+		    !str_startswith(*p, "CUTOVER_TARGET_CONNINFO=") &&
+		    !str_startswith(*p, "CUTOVER_ENVIRONMENT=") &&
+		    !str_startswith(*p, "CUTOVER_RUN_ID=") &&
+		    !str_startswith(*p, "CUTOVER_SWITCH_DIRECTION="))
+			env[n++] = xstrdup(*p);
+	env[n++] = xasprintf("CUTOVER_SOURCE_CONNINFO=%s", src);
+	env[n++] = xasprintf("CUTOVER_TARGET_CONNINFO=%s", dst);
+	env[n++] = xasprintf("CUTOVER_ENVIRONMENT=%s", o->cfg->environment);
+	env[n++] = xasprintf("CUTOVER_RUN_ID=%s", o->st.run_id);
+	env[n++] = xasprintf("CUTOVER_SWITCH_DIRECTION=%s", o->rolling_back ?
+	    "back" : "forward");
+	env[n] = NULL;
+	return env;
+}
+
+static void
+child_env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
 static void cmd_check(struct orch *o);
 
 static void
@@ -393,8 +419,17 @@ cmd_check(struct orch *o)
 	status = o->child_status;
 	o->child = 0;
 	sb_init(&clean);
-	if (o->child_out.buf != NULL)
-		utf8_sanitize(&clean, o->child_out.buf, o->child_out.len);
+	if (o->child_out.buf != NULL) {
+		struct strbuf scrubbed;
+
+		/* What goes to the log (and to every watcher) has what looks
+		 * like a secret taken out. */
+		sb_init(&scrubbed);
+		secrets_scrub(&scrubbed, o->child_out.buf, o->child_out.len);
+		if (scrubbed.buf != NULL)
+			utf8_sanitize(&clean, scrubbed.buf, scrubbed.len);
+		sb_free(&scrubbed);
+	}
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "step", o->step != NULL ? o->step->name : "?");
 	cJSON_AddStringToObject(d, "output", clean.buf != NULL ? clean.buf : "");
@@ -422,10 +457,16 @@ cmd_run(struct flow *f, PGresult *prev)
 	int fds[2];
 	pid_t pid;
 
+	char **env;
+
 	(void)prev;
+	/* Built before fork(): the child only calls async-signal-safe
+	 * functions. */
+	env = child_env(o, src, dst);
 	if (orch_act(f, o->rolling_back ? "run the switch command to point the "
 	    "application back at the source" : "run the switch command",
 	    o->cfg->switch_command) != 0 || pipe(fds) != 0) {
+		child_env_free(env);
 		free(src);
 		free(dst);
 		return FLOW_FAIL;
@@ -434,6 +475,7 @@ cmd_run(struct flow *f, PGresult *prev)
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
+		child_env_free(env);
 		free(src);
 		free(dst);
 		return flow_fail(f, EXIT_RUNTIME, "fork: %s", strerror(errno));
@@ -446,16 +488,12 @@ cmd_run(struct flow *f, PGresult *prev)
 		dup2(fds[1], STDOUT_FILENO);
 		dup2(fds[1], STDERR_FILENO);
 		close(fds[0]);
-		setenv("CUTOVER_SOURCE_CONNINFO", src, 1);
-		setenv("CUTOVER_TARGET_CONNINFO", dst, 1);
-		setenv("CUTOVER_ENVIRONMENT", o->cfg->environment, 1);
-		setenv("CUTOVER_RUN_ID", o->st.run_id, 1);
-		setenv("CUTOVER_SWITCH_DIRECTION", o->rolling_back ? "back" :
-		    "forward", 1);
 		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", o->cfg->switch_command, (char *)NULL);
+		execle("/bin/sh", "sh", "-c", o->cfg->switch_command, (char *)NULL,
+		    env);
 		_exit(127);
 	}
+	child_env_free(env);
 	free(src);
 	free(dst);
 	close(fds[1]);
@@ -470,7 +508,8 @@ cmd_run(struct flow *f, PGresult *prev)
 static void
 cmd_describe(struct orch *o, struct strbuf *out)
 {
-	sb_printf(out, "run: %s (with CUTOVER_SWITCH_DIRECTION=%s, "
+	sb_printf(out, "run: %s (in an environment of PATH, HOME, LANG and "
+	    "CUTOVER_* only: CUTOVER_SWITCH_DIRECTION=%s, "
 	    "CUTOVER_TARGET_CONNINFO, CUTOVER_SOURCE_CONNINFO, "
 	    "CUTOVER_ENVIRONMENT, CUTOVER_RUN_ID; judged by its exit status)\n",
 	    o->cfg->switch_command != NULL ? o->cfg->switch_command : "<command>",

@@ -4,6 +4,7 @@
  * with the sides swapped. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,23 @@ pg_array_literal(char *const *items, size_t n)
 	}
 	sb_putc(&sb, '}');
 	return sb_detach(&sb);
+}
+
+const char *
+replication_halted(const struct repl_status *st)
+{
+	static char why[256];
+
+	if (st->status == NULL)
+		return NULL;
+	if (strcmp(st->status, "stopped") != 0 &&
+	    strcmp(st->status, "failed") != 0 &&
+	    strcmp(st->status, "missing") != 0)
+		return NULL;
+	snprintf(why, sizeof why, "%s%s%s", st->status,
+	    st->stop_reason != NULL ? ": " : "",
+	    st->stop_reason != NULL ? st->stop_reason : "");
+	return why;
 }
 
 /* ------------------------------------------------------------ sentinel */
@@ -216,8 +234,7 @@ provider_done(struct provider *p, int rc, const struct err *e, void *arg)
 	if (c->o->flow == c->f) {
 		if (rc == 0) {
 			c->o->st.replication = (enum repl_direction)c->now;
-			if (!c->o->opts.dry_run &&
-			    state_save(&c->o->st, c->o->state_dir, &se) != 0) {
+			if (orch_state_save(c->o, &se) != 0) {
 				rc = -1;
 				e = &se;
 			}
