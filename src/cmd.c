@@ -342,6 +342,12 @@ driver_take(const struct ctx *ctx, struct driver_lock **lock,
 	    lock_acquire(ctx->state_dir, lock, &stale, e) != 0 ||
 	    eventlog_open(log, ctx->state_dir, ctx->environment, e) != 0)
 		return -1;
+	/* Room to record the way back when the disk fills up. */
+	if (reserve_make(ctx->state_dir) != 0 && eventlog_append(*log, "check",
+	    NULL, NULL, e, "warning: the 1 MiB reserve in %s cannot be made (%s): "
+	    "a full disk there could stop a rollback from being recorded",
+	    ctx->state_dir, strerror(errno)) < 0)
+		return -1;
 	if (stale.pid == 0)
 		return 0;
 	data = cJSON_CreateObject();

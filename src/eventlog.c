@@ -356,8 +356,10 @@ append_locked(struct eventlog *log, const char *kind, const char *phase,
 		if (ftruncate(log->fd, log->known_size) == 0)
 			(void)fsync(log->fd);
 		free(line);
-		return err_set(e, EXIT_RUNTIME, "%s: cannot append: %s", log->path,
+		err_set(e, EXIT_RUNTIME, "%s: cannot append: %s", log->path,
 		    strerror(saved));
+		errno = saved;	/* the caller may react to ENOSPC */
+		return -1;
 	}
 	free(line);
 	log->last_seq++;
@@ -400,8 +402,13 @@ append_event(struct eventlog *log, const char *kind, const char *phase,
 	}
 	seq = append_locked(log, kind, phase, data, msg, e);
 out:
-	free(torn);
-	flock(log->fd, LOCK_UN);
+	{
+		int saved = errno;
+
+		free(torn);
+		flock(log->fd, LOCK_UN);
+		errno = saved;
+	}
 	return seq;
 }
 

@@ -369,6 +369,53 @@ dir_ensure_private(const char *dir, struct err *e)
 	return 0;
 }
 
+#define RESERVE_FILE "reserve"
+#define RESERVE_BYTES (1 << 20)
+
+int
+reserve_make(const char *dir)
+{
+	char *path = xasprintf("%s/%s", dir, RESERVE_FILE);
+	static const char zeros[65536];
+	struct stat st;
+	int fd, rc = 0;
+	size_t done;
+
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size >= RESERVE_BYTES) {
+		free(path);
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		free(path);
+		return -1;
+	}
+	/* Written, not sparse: the blocks must really be taken. */
+	for (done = 0; done < RESERVE_BYTES && rc == 0; done += sizeof zeros)
+		rc = write_all(fd, zeros, sizeof zeros);
+	if (rc != 0 || fsync(fd) != 0) {
+		close(fd);
+		unlink(path);
+		free(path);
+		return -1;
+	}
+	close(fd);
+	free(path);
+	return 0;
+}
+
+int
+reserve_release(const char *dir)
+{
+	char *path = xasprintf("%s/%s", dir, RESERVE_FILE);
+	int rc = unlink(path) == 0 ? 1 : 0;
+
+	free(path);
+	return rc;
+}
+
 static int
 remove_entry(const char *path, const struct stat *st, int flag,
     struct FTW *ftw)

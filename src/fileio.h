@@ -37,6 +37,13 @@ int fsync_parent_dir(const char *path);
  * mode 0700 (else EXIT_USAGE) and writable. */
 int dir_ensure_private(const char *dir, struct err *e);
 
+/* The state directory keeps a 1 MiB reserve file: when its file system
+ * fills up, the reserve is released so that the way back can still be
+ * logged and recorded. reserve_make() (re)creates it (0, or -1 with
+ * errno); reserve_release() removes it (1 when there was one). */
+int reserve_make(const char *dir);
+int reserve_release(const char *dir);
+
 /* Writes all of buf, retrying short writes and EINTR. */
 int write_all(int fd, const void *buf, size_t len);
 

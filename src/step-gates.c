@@ -76,7 +76,7 @@ config_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step config_flow[] = { config_check, NULL };
 const struct step step_config_check = { "config.check", NULL,
-	config_describe, config_flow };
+	config_describe, config_flow, SIDE_SOURCE, false };
 
 /* ------------------------------------------------------- schema.check */
 
@@ -121,7 +121,7 @@ schema_describe(struct orch *o, struct strbuf *out)
 static const flow_step schema_flow[] = { schema_src, schema_dst, schema_done,
 	NULL };
 const struct step step_schema_check = { "schema.check", NULL,
-	schema_describe, schema_flow };
+	schema_describe, schema_flow, SIDE_SOURCE, false };
 
 /* --------------------------------------------------------- validation */
 
@@ -240,9 +240,9 @@ full_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step validate_flow[] = { validate_start, NULL };
 const struct step step_quick_validation = { "validation.quick", NULL,
-	quick_describe, validate_flow };
+	quick_describe, validate_flow, SIDE_SOURCE, false };
 const struct step step_full_validation = { "validation.full", NULL,
-	full_describe, validate_flow };
+	full_describe, validate_flow, SIDE_SOURCE, false };
 
 /* ----------------------------------------------------------- lag gate */
 
@@ -401,7 +401,7 @@ gate_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step gate_flow[] = { gate_start, NULL };
 const struct step step_lag_gate = { "lag.gate", NULL, gate_describe,
-	gate_flow };
+	gate_flow, SIDE_SOURCE, false };
 
 /* ---------------------------------------------------------------- arm */
 
@@ -430,4 +430,5 @@ arm_describe(struct orch *o, struct strbuf *out)
 }
 
 static const flow_step arm_flow[] = { arm, NULL };
-const struct step step_arm = { "run.arm", NULL, arm_describe, arm_flow };
+const struct step step_arm = { "run.arm", NULL, arm_describe, arm_flow,
+	SIDE_SOURCE, false };
