@@ -7,7 +7,7 @@ CUTOVER_DEB_PACKAGES="build-essential autoconf automake autoconf-archive
 pkg-config libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev
 libssl-dev libcmocka-dev pgbouncer tmux mandoc valgrind clang
 libclang-rt-dev python3 python3-pip shellcheck ca-certificates
-postgresql-client"
+postgresql-client strace"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

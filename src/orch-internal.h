@@ -244,6 +244,9 @@ void orch_switch_window_changed(struct orch *o);
 /* Starts or stops the heartbeat writer on the source. */
 void orch_heartbeat(struct orch *o, bool on);
 
+/* The lag gate's test: both lags known and below threshold. */
+bool lag_below_gate(double e2e, double provider, double threshold);
+
 /* Why the provider's status says forward replication is not running
  * ("stopped: subscription disabled"), or NULL while it runs or starts. */
 const char *replication_halted(const struct repl_status *st);

@@ -16,6 +16,7 @@
 
 static void next_step(struct orch *o);
 static int disk_full(struct orch *o);
+static int state_write(struct orch *o, bool force, struct err *e);
 static void rollback_finished(struct orch *o);
 static void run_phase(struct orch *o, enum phase_id p);
 static void start_rollback(struct orch *o, const char *reason);
@@ -132,7 +133,7 @@ orch_intent(struct orch *o, const char *what, struct err *e)
 	state_set(&o->st.intent_step, o->step != NULL ? o->step->name : "?");
 	state_set(&o->st.intent_what, what);
 	o->st.intent_at = now_ms();
-	return orch_state_save(o, e);
+	return state_write(o, true, e);
 }
 
 int
@@ -178,22 +179,40 @@ orch_already(struct flow *f, const char *what)
 	return 0;
 }
 
-int
-orch_state_save(struct orch *o, struct err *e)
+/* The state as compared between saves: without the log's anchor and the
+ * intent, which change with every event and action. */
+static char *
+state_key(struct orch *o)
+{
+	char *step = o->st.intent_step, *what = o->st.intent_what, *text;
+	int64_t at = o->st.intent_at, seq = o->st.log_seq;
+
+	o->st.intent_step = o->st.intent_what = NULL;
+	o->st.intent_at = 0;
+	o->st.log_seq = 0;
+	text = state_to_json(&o->st);
+	o->st.intent_step = step;
+	o->st.intent_what = what;
+	o->st.intent_at = at;
+	o->st.log_seq = seq;
+	return text;
+}
+
+static int
+state_write(struct orch *o, bool force, struct err *e)
 {
 	char *text;
 	int rc;
 
 	if (o->opts.dry_run)
 		return 0;
-	/* What changed besides the log's anchor: a state saved a moment ago
-	 * need not be written again (fewer fsyncs inside the write pause). */
-	o->st.log_seq = 0;
-	text = state_to_json(&o->st);
-	if (o->saved_state != NULL && strcmp(text, o->saved_state) == 0) {
+	/* A state that only differs by the log's anchor or a settled intent
+	 * need not be written again (fewer fsyncs inside the write pause);
+	 * an intent (force) always is, before its effect. */
+	text = state_key(o);
+	if (!force && o->saved_state != NULL &&
+	    strcmp(text, o->saved_state) == 0) {
 		free(text);
-		if (o->log != NULL)
-			eventlog_last(o->log, &o->st.log_seq, o->st.log_hash);
 		return 0;
 	}
 	/* The log's end as it is now: `log --verify` finds it cut short. */
@@ -207,6 +226,12 @@ orch_state_save(struct orch *o, struct err *e)
 	if (rc != 0)
 		free(text);
 	return rc;
+}
+
+int
+orch_state_save(struct orch *o, struct err *e)
+{
+	return state_write(o, false, e);
 }
 
 int
@@ -986,6 +1011,11 @@ undo_looked(struct orch *o)
 static void
 automatic_undo(struct orch *o, const char *why, bool timeout)
 {
+	/* One decision at a time: the timeout must not start another. */
+	if (o->switch_timer != NULL) {
+		loop_timer_cancel(o->switch_timer);
+		o->switch_timer = NULL;
+	}
 	free(o->undo_why);
 	o->undo_why = xstrdup(why);
 	o->undo_timeout = timeout;
@@ -998,8 +1028,11 @@ automatic_undo(struct orch *o, const char *why, bool timeout)
 static void
 rollback_answer(struct orch *o, bool yes)
 {
+	if (o->rolling_back)
+		return;
 	if (!yes) {
 		o->st.rollback_on_target = false;
+		arm_switch_timer(o);
 		finish(o, EXIT_ABORTED, "the operator declined the rollback");
 		return;
 	}
@@ -1051,8 +1084,9 @@ void
 orch_rollback(struct orch *o, const char *reason, orch_done_fn done,
     void *arg)
 {
-	if (o->rolling_back) {
-		/* Already rolling back: the caller waits for the same end. */
+	if (o->rolling_back || o->undo_why != NULL) {
+		/* Already rolling back, or about to (an automatic undo looks
+		 * at the world): the caller waits for the same end. */
 		o->done = done;
 		o->done_arg = arg;
 		return;
@@ -1096,6 +1130,12 @@ orch_rollback(struct orch *o, const char *reason, orch_done_fn done,
 		}
 		finish(o, EXIT_OK, "nothing to undo");
 		return;
+	}
+	/* The operator is going back already: the timeout would only do
+	 * the same. It is re-armed if the answer is no. */
+	if (o->switch_timer != NULL) {
+		loop_timer_cancel(o->switch_timer);
+		o->switch_timer = NULL;
 	}
 	world_look(o, rollback_looked);
 }

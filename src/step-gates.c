@@ -46,8 +46,17 @@ config_check(struct flow *f, PGresult *prev)
 	    !simple_name(c->pgbouncer_database))
 		return config_problem(f, "[drain] pgbouncer_database must be a "
 		    "plain name (letters, digits, _)");
-	if (c->drain_method != DRAIN_PGBOUNCER && c->roles.n == 0)
-		return config_problem(f, "[drain] roles is empty: nothing to fence");
+	/* The database fence (NOLOGIN) is taken whatever the method. */
+	if (c->roles.n == 0)
+		return config_problem(f, "[drain] roles is empty: nothing to fence "
+		    "at the database (every method makes those roles NOLOGIN)");
+	/* default_transaction_read_only is advisory: any session turns it
+	 * off. In prod it is not the fence. */
+	if (c->drain_method == DRAIN_READONLY &&
+	    strcmp(c->environment, "prod") == 0)
+		return config_problem(f, "[drain] method = readonly is advisory "
+		    "(any session can SET default_transaction_read_only = off) and "
+		    "cannot be chosen alone in prod: use terminate or pgbouncer");
 	if (c->switch_method == SWITCH_COMMAND && c->switch_command == NULL)
 		return config_problem(f, "[switch] command is empty (method command)");
 	if (c->switch_method == SWITCH_PGBOUNCER) {
@@ -254,6 +263,15 @@ struct gate_tick {
 
 static void gate_schedule(struct orch *o);
 
+/* An unknown lag is never below the gate: not the provider's (NaN), not
+ * the heartbeat's (NaN as well when its writer is stale). */
+bool
+lag_below_gate(double e2e, double provider, double threshold)
+{
+	return !isnan(e2e) && e2e < threshold && !isnan(provider) &&
+	    provider < threshold;
+}
+
 static void
 gate_evaluate(struct orch *o)
 {
@@ -272,10 +290,8 @@ gate_evaluate(struct orch *o)
 		flow_continue(o->flow, -1, &e);
 		return;
 	}
-	/* An unknown lag is never below the gate: not the provider's (NaN),
-	 * not the heartbeat's (NaN as well when its writer is stale). */
-	below = !isnan(g->lag_e2e) && g->lag_e2e < g->threshold_seconds &&
-	    !isnan(g->lag_provider) && g->lag_provider < g->threshold_seconds;
+	below = lag_below_gate(g->lag_e2e, g->lag_provider,
+	    g->threshold_seconds);
 	if (!below)
 		o->held_since = 0;
 	else if (o->held_since == 0)

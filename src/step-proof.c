@@ -10,8 +10,10 @@
  * lost. The same proof runs on the target before a rollback after the
  * switch puts the application back on the source, and a slot made on the
  * target when the switch begins tells a rollback whether the application
- * ever wrote there. Every slot is dropped when its work is done (a slot
- * keeps WAL). */
+ * ever wrote there. Changes a replication applied (they carry its
+ * origin: forward on the target, reverse on the source) are not writers:
+ * the peek skips them (only-local). Every slot is dropped when its work
+ * is done (a slot keeps WAL). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -31,7 +33,7 @@
     "  AND data NOT LIKE 'table cutover.%') AS changes," \
     " max(lsn) AS commit_lsn" \
     " FROM pg_logical_slot_peek_changes($1, NULL, NULL," \
-    "  'skip-empty-xacts', '1', 'include-xids', '1')" \
+    "  'skip-empty-xacts', '1', 'include-xids', '1', 'only-local', '1')" \
     " GROUP BY xid::text"
 
 const char SQL_PROOF_COUNT[] =
@@ -214,6 +216,14 @@ st_look(struct flow *f, PGresult *prev)
 	    o->st.target_slot : "" };
 
 	(void)prev;
+	/* Once the switch began, this step was done (its slot may even be
+	 * gone again, dropped at the end of the switch). */
+	if (o->st.switch_begun_at != 0 || o->st.switched) {
+		if (orch_already(f, "the target answered before the switch began")
+		    != 0)
+			return FLOW_FAIL;
+		return FLOW_DONE;
+	}
 	return flow_query(f, o->dst, "SELECT pg_is_in_recovery(),"
 	    " current_setting('wal_level'), EXISTS (SELECT 1 FROM"
 	    " pg_replication_slots WHERE slot_name = $1)", 1, params);
@@ -371,42 +381,82 @@ const struct step step_target_proof = { "target.proof", target_proof_applies,
 
 /* ----------------------------------------------------- slots dropped */
 
-/* Each recorded slot is dropped where it is; a failure (a dead target) is
- * reported and the record kept for the next try. */
+/* Each recorded slot is looked for and dropped where it is; a failure (a
+ * dead target) is reported (the step is best effort) and the record kept
+ * for the next try. */
 struct drop {
 	struct orch *o;
 	struct flow *f;
 	bool target;
+	bool looking;
 };
+
+static void
+clear_record(struct orch *o, bool target)
+{
+	char **field = target ? &o->st.target_slot : &o->st.fence_slot;
+
+	free(*field);
+	*field = NULL;
+	if (target) {
+		free(o->st.target_fence_lsn);
+		o->st.target_fence_lsn = NULL;
+	}
+}
 
 static void
 dropped(struct pg *c, PGresult *res, const char *error, void *arg)
 {
 	struct drop *d = arg;
 	struct orch *o = d->o;
-	char **field = d->target ? &o->st.target_slot : &o->st.fence_slot;
+	char *name = d->target ? o->st.target_slot : o->st.fence_slot;
 	struct err e = { 0, "" };
 
 	(void)c;
-	if (o->flow == d->f) {
-		if (res != NULL) {
-			free(*field);
-			*field = NULL;
-			if (d->target) {
-				free(o->st.target_fence_lsn);
-				o->st.target_fence_lsn = NULL;
-			}
-			flow_continue(d->f, 0, &e);
-		} else {
-			/* The step is best effort: the run goes on, this is
-			 * reported. */
-			err_set(&e, EXIT_RUNTIME, "the proof slot %s on the %s could "
-			    "not be dropped (it keeps WAL: drop it by hand): %s",
-			    *field, d->target ? "target" : "source", error);
-			flow_continue(d->f, -1, &e);
-		}
+	if (o->flow != d->f) {
+		free(d);
+		return;
 	}
+	if (res == NULL) {
+		err_set(&e, EXIT_RUNTIME, "the proof slot %s on the %s could not be "
+		    "dropped (it keeps WAL: drop it by hand): %s", name,
+		    d->target ? "target" : "source", error);
+		free(d);
+		flow_continue(o->flow, -1, &e);
+		return;
+	}
+	if (d->looking && !pgr_bool(res, 0, 0)) {
+		/* Gone already (dropped before a crash). */
+		orch_log(o, "check", NULL, NULL, "already done: the proof slot %s "
+		    "is not on the %s", name, d->target ? "target" : "source");
+		clear_record(o, d->target);
+		d->looking = false;
+		free(d);
+		flow_continue(o->flow, 0, &e);
+		return;
+	}
+	if (d->looking) {
+		const char *params[1] = { name };
+		char *detail = xasprintf("SELECT pg_drop_replication_slot('%s')",
+		    name);
+
+		d->looking = false;
+		if (orch_act(d->f, d->target ? "drop the proof slot on the target" :
+		    "drop the proof slot on the source", detail) != 0) {
+			free(detail);
+			e = d->f->e;
+			free(d);
+			flow_continue(o->flow, -1, &e);
+			return;
+		}
+		free(detail);
+		pg_query(d->target ? o->dst : o->src, "SELECT pg_drop_replication_"
+		    "slot($1)", 1, params, dropped, d);
+		return;
+	}
+	clear_record(o, d->target);
 	free(d);
+	flow_continue(o->flow, 0, &e);
 }
 
 static int
@@ -416,24 +466,16 @@ drop_one(struct flow *f, bool target)
 	char *name = target ? o->st.target_slot : o->st.fence_slot;
 	struct drop *d;
 	const char *params[1] = { name };
-	char *detail;
 
 	if (name == NULL)
 		return FLOW_NEXT;
-	detail = xasprintf("SELECT pg_drop_replication_slot('%s')", name);
-	if (orch_act(f, target ? "drop the proof slot on the target" :
-	    "drop the proof slot on the source", detail) != 0) {
-		free(detail);
-		return FLOW_FAIL;
-	}
-	free(detail);
 	d = xcalloc(1, sizeof *d);
 	d->o = o;
 	d->f = f;
 	d->target = target;
-	pg_query(target ? o->dst : o->src, "SELECT count(pg_drop_replication_slot("
-	    "slot_name)) FROM pg_replication_slots WHERE slot_name = $1", 1,
-	    params, dropped, d);
+	d->looking = true;
+	pg_query(target ? o->dst : o->src, "SELECT EXISTS (SELECT 1 FROM"
+	    " pg_replication_slots WHERE slot_name = $1)", 1, params, dropped, d);
 	return flow_wait_external(f);
 }
 

@@ -53,9 +53,19 @@ conf_get() { # SECTION KEY
 	sed -n "/^\[$1\]/,/^\[/s/^$2 = //p" "$CONF" | head -1
 }
 
+# The lab keeps its ports: read once, in the test's own shell (probe_setup
+# does it), so that the subshells of $(...) find them.
+declare -A LAB_PORTS=()
+lab_ports_load() {
+	local side
+	for side in source target pgbouncer; do
+		LAB_PORTS[$side]=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['$side']['port'])" \
+			"$LAB/lab.json")
+	done
+}
 lab_port() { # source|target|pgbouncer
-	python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['$1']['port'])" \
-		"$LAB/lab.json"
+	[ -n "${LAB_PORTS[$1]:-}" ] || lab_ports_load
+	echo "${LAB_PORTS[$1]}"
 }
 psql_on() { # source|target SQL...
 	local port
@@ -89,6 +99,7 @@ paused() {
 # The probe table, on both sides, replicated, writable by the roles.
 probe_setup() {
 	local side
+	lab_ports_load
 	for side in target source; do
 		psql_on "$side" -c 'create table if not exists probe (id text primary key, at timestamptz not null default now())' \
 			-c 'grant select, insert on probe to app_rw' || return 1
