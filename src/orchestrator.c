@@ -83,8 +83,11 @@ step_data(struct orch *o, const char *detail)
 
 	cJSON_AddStringToObject(d, "step", o->step != NULL ? o->step->name : "?");
 	cJSON_AddNumberToObject(d, "attempt", o->st.attempt);
-	if (o->rolling_back)
+	if (o->rolling_back) {
 		cJSON_AddTrueToObject(d, "rollback");
+		/* Which rollback of the attempt (the same across a resume). */
+		cJSON_AddNumberToObject(d, "rollback_run", o->st.rollbacks);
+	}
 	if (detail != NULL)
 		cJSON_AddStringToObject(d, "detail", detail);
 	return d;
@@ -876,10 +879,12 @@ rollback_finished(struct orch *o)
 	int p;
 
 	if (o->steps == orch_giveback_steps) {
-		/* The rollback was given up: the run is where it was. */
+		/* The rollback was given up: the run is where it was. The next
+		 * one takes the target's fence again, from its own position. */
 		free(o->st.rollback_reason);
 		o->st.rollback_reason = NULL;
 		o->st.rollback_on_target = false;
+		state_set(&o->st.target_fence_lsn, NULL);
 		save(o, &e);
 		orch_log(o, "rollback.failed", NULL, NULL, "%s", o->why);
 		return;
@@ -946,6 +951,7 @@ start_rollback(struct orch *o, const char *reason)
 		 * rollback goes the same way. */
 		o->st.rollback_reason = xstrdup(reason);
 		o->st.rollback_on_target = o->world.on_target;
+		o->st.rollbacks++;
 	}
 	cJSON_AddStringToObject(d, "reason", reason);
 	cJSON_AddBoolToObject(d, "application_may_be_on_target",
@@ -1175,6 +1181,7 @@ new_attempt(struct orch *o)
 	o->st.phase = PHASE_PRE_VALIDATION;
 	o->st.phase_status = PS_PENDING;
 	o->st.fenced_at = o->st.switched_at = o->st.switch_begun_at = 0;
+	o->st.rollbacks = 0;
 	free(o->st.sentinel_id);
 	free(o->st.sentinel_lsn);
 	o->st.sentinel_id = o->st.sentinel_lsn = NULL;

@@ -93,6 +93,7 @@ struct state {
 	                                     this (what reverse brought back) */
 	char *alarm;                      /* a failure after the switch, and how
 	                                     to go back; NULL when none */
+	int rollbacks;                    /* rollbacks begun in this attempt */
 	bool rollback_on_target;          /* decided when the rollback began:
 	                                     the application may have written on
 	                                     the target (kept when it resumes) */

@@ -365,10 +365,18 @@ proof_describe(struct orch *o, struct strbuf *out)
 	    " back: the application stays on the target" : ": roll back");
 }
 
+/* Before the application is let in on the target; once the switch is
+ * done (a resumed run), its slot may be gone already. */
+static bool
+proof_applies(struct orch *o)
+{
+	return !o->st.switched;
+}
+
 static const flow_step proof_flow[] = { proof_peek, proof_judge,
 	proof_failed, NULL };
-const struct step step_fence_proof = { "fence.proof", NULL, proof_describe,
-	proof_flow, SIDE_SOURCE, false };
+const struct step step_fence_proof = { "fence.proof", proof_applies,
+	proof_describe, proof_flow, SIDE_SOURCE, false };
 
 static bool
 target_proof_applies(struct orch *o)

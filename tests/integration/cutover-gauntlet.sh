@@ -111,6 +111,7 @@ to_source "clean run"
 # first occurrence, and LANDED says whether that is where it landed).
 kill_boundary() { # KIND MSG
 	local re
+	# shellcheck disable=SC2016 # a sed expression, not a shell one
 	re="\"kind\":\"$1\",.*\"msg\":\"$(printf '%s' "$2" | sed 's/[][\.*^$()+?{}|/]/\\&/g')\""
 	kill_at "$re" run --yes
 }
@@ -167,7 +168,7 @@ conf_set switch timeout_seconds 60
 arm
 run "$CUTOVER" "${C[@]}" run --yes --until switch
 rc_is 0 "post_validation fault: run --until switch"
-psql_on source -c 'insert into accounts (id, customer_name, iban, currency) values (99000002, $$x$$, $$x$$, $$EUR$$)'
+psql_on source -c "insert into accounts (id, customer_name, iban, currency) values (99000002, 'x', 'x', 'EUR')"
 n=$(last_seq)
 run "$CUTOVER" "${C[@]}" run --yes
 rc_is 1 "post_validation fails after the switch: exit 1, an alarm"
@@ -265,8 +266,10 @@ judge_batch "subscription disabled, two drivers"
 conf_set switch timeout_seconds "$KILL_TIMEOUT"
 state=$LAB/state
 mkdir -p "$LAB_T/state.keep" && cp -a "$state/." "$LAB_T/state.keep/"
-mount -t tmpfs -o size=8m,mode=0700 tmpfs "$state" && cp -a "$LAB_T/state.keep/." "$state/" ||
+if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$state" ||
+	! cp -a "$LAB_T/state.keep/." "$state/"; then
 	bail_out "cannot mount a small file system on the state directory"
+fi
 arm
 (strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" -e inject=fsync:delay_exit=300000 \
 	-o /dev/null "$CUTOVER" "${C[@]}" run --yes >"$LAB_T/full.log" 2>&1; exit $?) &

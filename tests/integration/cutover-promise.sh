@@ -77,9 +77,10 @@ case_5c() {
 	local state=$LAB/state spid off
 	case_begin
 	mkdir -p "$LAB_T/state.keep" && cp -a "$state/." "$LAB_T/state.keep/"
-	mount -t tmpfs -o size=6m,mode=0700 tmpfs "$state" &&
-		cp -a "$LAB_T/state.keep/." "$state/" ||
+	if ! mount -t tmpfs -o size=6m,mode=0700 tmpfs "$state" ||
+		! cp -a "$LAB_T/state.keep/." "$state/"; then
 		bail_out "cannot mount a small file system on the state directory"
+	fi
 	"$CUTOVER" "${C[@]}" run --yes --until sync_wait >>"$LAB_T/driver.log" 2>&1
 	(strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" \
 		-e inject=fsync:delay_exit=300000 -o /dev/null \
@@ -157,7 +158,7 @@ case_6b() {
 # nothing as root.
 case_3() {
 	case_begin
-	mkdir -p -m 700 "$LAB_T/rootonly"
+	mkdir -m 700 "$LAB_T/rootonly"
 	ln -sf "$LAB_T/rootonly/pwned" "$LAB/pgbouncer/databases.ini.cutover-tmp"
 	run "$CUTOVER" "${C[@]}" run --yes
 	rc_is 0 "3: run --yes to the end with a direct writer (exit 0)"
@@ -188,7 +189,7 @@ case_1() {
 		"the target's unfence gave back only what a fence took (dormant_rw stays NOLOGIN)"
 	is "$(psql_on target -c "select rolcanlogin from pg_roles where rolname = 'app_rw'")" t \
 		"... and app_rw can log in on the target"
-	psql_on source -c 'insert into accounts (id, customer_name, iban, currency) values (99000001, $$x$$, $$x$$, $$EUR$$)'
+	psql_on source -c "insert into accounts (id, customer_name, iban, currency) values (99000001, 'x', 'x', 'EUR')"
 	n=$(last_seq)
 	run "$CUTOVER" "${C[@]}" run --yes
 	rc_is 1 "1: a failed post_validation exits 1"
@@ -226,6 +227,91 @@ case_3proof() {
 	psql_on source -c "select pg_terminate_backend(pid) from pg_stat_activity where usename = 'batch_rw'" >/dev/null
 	psql_on source -c 'revoke all on probe from batch_rw' -c 'drop role batch_rw'
 	load_judged "3 (proof)"
+}
+
+# 4: sessions of roles not in [drain] roles holding writes at the fence
+# are waited for and the drain stops (other_writers = wait), or
+# terminated (terminate); a prepared transaction stops the fence.
+case_others() {
+	local hold
+	case_begin
+	psql_on source -c 'create role batch_rw login' -c 'grant select, insert on probe to batch_rw'
+	conf_set drain wait_seconds 2
+	hold_write() {
+		psql "host=127.0.0.1 port=$(lab_port source) dbname=app user=batch_rw application_name=batchjob" \
+			-X -q -c "begin; insert into probe (id) values ('hold-$1'); select pg_sleep(60)" >/dev/null 2>&1 &
+		hold=$!
+		sleep 0.5
+	}
+	hold_write 1
+	run "$CUTOVER" "${C[@]}" run --yes
+	rc_is 5 "4: a session of another role holding writes at the fence: the drain stops, undone (exit 5)"
+	like "$OUT" 'still hold writes.*role batch_rw, application_name .batchjob.' "4: ... naming the role and application"
+	end_state "other writer (wait)" app
+	conf_set drain other_writers terminate
+	run "$CUTOVER" "${C[@]}" run --yes --until drain
+	rc_is 0 "4: other_writers = terminate: the fence is taken"
+	like "$("$CUTOVER" "${C[@]}" log | tail -20)" 'terminate the sessions of other roles' \
+		"4: ... after terminating the session holding writes"
+	wait "$hold"
+	is "$(psql_on source -c "select count(*) from probe where id = 'hold-1'")" 0 \
+		"4: its transaction was rolled back, not committed behind the fence"
+	run "$CUTOVER" "${C[@]}" rollback --yes
+	rc_is 5 "4: rolled back (exit 5)"
+	conf_set drain other_writers wait
+	conf_set drain wait_seconds 10
+	psql_on source -c 'revoke all on probe from batch_rw' -c 'drop role batch_rw'
+	end_state "other writer (terminate)" app
+	load_judged "other writers"
+}
+
+# 4: a prepared transaction stops the fence (it could commit after it).
+case_prepared() {
+	# The lab's servers allow none: a restart first, before the load.
+	psql_on source -c 'alter system set max_prepared_transactions = 5'
+	runuser -u "$(stat -c %U "$LAB/source/data")" -- "$PG_BINDIR/pg_ctl" \
+		-D "$LAB/source/data" -m fast -w restart >/dev/null 2>&1 ||
+		bail_out "the source did not restart"
+	sleep 2
+	case_begin
+	psql_on source -c "begin; insert into probe (id) values ('prepared-1'); prepare transaction 'cutover_test_gid'"
+	run "$CUTOVER" "${C[@]}" run --yes
+	rc_is 5 "4: a prepared transaction stops the fence (exit 5)"
+	like "$OUT" "prepared transactions hold writes on the source: 'cutover_test_gid'" \
+		"4: ... naming it"
+	psql_on source -c "rollback prepared 'cutover_test_gid'"
+	end_state "prepared transaction" app
+	load_judged "prepared transaction"
+}
+
+# 3 (target side): after the switch, a writer on the target that the
+# target's fence does not stop: the rollback does not go back, it gives
+# the application back to the target; once the writer stops, it does.
+case_target_leak() {
+	case_begin
+	run "$CUTOVER" "${C[@]}" run --yes
+	rc_is 0 "target proof: run to the end"
+	psql_on target -c 'create role batch_rw login' -c 'grant select, insert on probe to batch_rw'
+	"$DIRECTWRITER" "host=127.0.0.1 port=$(lab_port target) dbname=app user=batch_rw application_name=directwriter-tbatch connect_timeout=2" \
+		"$LAB_T/writer-tbatch.out" tbatch 20 2>/dev/null &
+	WRITER_PID[tbatch]=$!
+	WRITERS+=(tbatch)
+	sleep 1
+	run "$CUTOVER" "${C[@]}" rollback --yes
+	rc_is 1 "target proof: a writer on the target after its fence stops the rollback (exit 1)"
+	like "$OUT" 'stays on the target' "target proof: ... and says the application stays on the target"
+	like "$("$CUTOVER" "${C[@]}" log --json | grep '"fence.leak"' | tail -1)" 'batch_rw' \
+		"target proof: the leak names the role"
+	end_state "target proof (given back)" app
+	is "$END_SIDE" target "target proof: the application is on the target, let in again"
+	writer_stop tbatch
+	psql_on target -c "select pg_terminate_backend(pid) from pg_stat_activity where usename = 'batch_rw'" >/dev/null
+	run "$CUTOVER" "${C[@]}" rollback --yes
+	rc_is 5 "target proof: with the writer gone, the rollback goes back (exit 5)"
+	end_state "target proof (back)" app tbatch
+	is "$END_SIDE" source "target proof: the application is on the source"
+	psql_on target -c 'revoke all on probe from batch_rw' -c 'drop role batch_rw'
+	load_judged "target proof"
 }
 
 # 7: pgbouncer frozen (SIGSTOP) 20 s while PAUSE waits: the clock stops
@@ -348,7 +434,9 @@ SH
 # standard output; the state directory must be ours and 0700; a log cut
 # short after state.json recorded its end is a break.
 case_files() {
-	mknod "$LAB_T/null" c 1 3 && mknod "$LAB_T/null2" c 1 3 || bail_out "mknod"
+	if ! mknod "$LAB_T/null" c 1 3 || ! mknod "$LAB_T/null2" c 1 3; then
+		bail_out "mknod"
+	fi
 	run "$CUTOVER" "${C[@]}" validate --quick --output "$LAB_T/null"
 	ok -c "$LAB_T/null" "4: validate --output on a character device leaves it a device"
 	run "$CUTOVER" "${C[@]}" init --output "$LAB_T/null2" --force
@@ -361,6 +449,11 @@ case_files() {
 	rc_is 2 "a state directory open to others: exit 2"
 	like "$OUT" 'mode 0755' "... naming its mode"
 	chmod 700 "$LAB/state"
+	conf_set drain method readonly
+	run "$CUTOVER" "${C[@]}" -e prod -s "$LAB_T/prod-state" run --yes --until pre_validation
+	rc_is 1 "the readonly method alone in prod: refused (exit 1)"
+	like "$OUT" 'readonly is advisory' "... saying why"
+	conf_set drain method pgbouncer
 	cp "$EVENTS" "$LAB_T/events.keep"
 	head -n $(($(wc -l <"$LAB_T/events.keep") / 2)) "$LAB_T/events.keep" >"$EVENTS"
 	run "$CUTOVER" "${C[@]}" log --verify
@@ -370,8 +463,9 @@ case_files() {
 }
 
 for c in ${PROMISE_CASES:-case_5a case_5b case_5c case_2 case_6a case_6b \
-	case_3 case_1 case_3proof case_7 case_8 case_9a case_9b case_command \
-	case_files}; do
+	case_3 case_1 case_3proof case_others case_prepared case_target_leak \
+	case_7 case_8 \
+	case_9a case_9b case_command case_files}; do
 	"$c"
 done
 

@@ -220,6 +220,7 @@ print(0)
 PY
 )
 	wait "$spid"
+	# shellcheck disable=SC2034 # read by the tests
 	RC=$?
 	if [ "$KILLED" = 1 ]; then
 		tail -1 "$EVENTS" | grep -qE -- "$re" && LANDED=1
@@ -272,6 +273,7 @@ end_state() { # NAME [WRITER...]
 	done
 	run "$CUTOVER" -c "$CONF" log --verify
 	rc_is 0 "$name: the event log verifies"
+	# shellcheck disable=SC2034 # read by the tests
 	END_SIDE=$live
 }
 
@@ -282,9 +284,17 @@ replication_runs() {
 
 # Stops the load and judges it: 0 failed, 0 lost, nothing twice.
 load_judged() { # NAME
+	local f
 	"$CUTOVER" lab load --dir "$LAB" --stop >/dev/null 2>&1
 	lab_wait_load
-	is "$(load_field failed)" 0 "$1: 0 failed transactions through pgbouncer"
+	f=$(load_field failed)
+	is "$f" 0 "$1: 0 failed transactions through pgbouncer"
+	if [ "$f" != 0 ]; then
+		diag "pgbench: $(load_field pgbench_error)"
+		grep -h -v '^[0-9]* [0-9]* [0-9]* ' "$LAB"/load/*/pgbench.out 2>/dev/null | tail -5 |
+			sed 's/^/# /'
+		grep -h ' failed ' "$LAB"/load/*/txn.* 2>/dev/null | tail -3 | sed 's/^/# txn: /'
+	fi
 	is "$(load_field lost)" 0 "$1: 0 lost transactions"
 	is "$(load_field duplicated)" 0 "$1: no transaction applied twice"
 }
