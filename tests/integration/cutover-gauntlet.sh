@@ -271,7 +271,7 @@ if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$state" ||
 	bail_out "cannot mount a small file system on the state directory"
 fi
 arm
-(strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" -e inject=fsync:delay_exit=300000 \
+(ASAN_OPTIONS=detect_leaks=0 strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" -e inject=fsync:delay_exit=300000 \
 	-o /dev/null "$CUTOVER" "${C[@]}" run --yes >"$LAB_T/full.log" 2>&1; exit $?) &
 spid=$!
 off=$(stat -c %s "$EVENTS")

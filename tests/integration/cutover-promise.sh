@@ -82,7 +82,7 @@ case_5c() {
 		bail_out "cannot mount a small file system on the state directory"
 	fi
 	"$CUTOVER" "${C[@]}" run --yes --until sync_wait >>"$LAB_T/driver.log" 2>&1
-	(strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" \
+	(ASAN_OPTIONS=detect_leaks=0 strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" \
 		-e inject=fsync:delay_exit=300000 -o /dev/null \
 		"$CUTOVER" "${C[@]}" run --yes >"$LAB_T/full.log" 2>&1; exit $?) &
 	spid=$!

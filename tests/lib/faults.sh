@@ -165,7 +165,8 @@ kill_at() { # REGEX ARGS...
 	KILLED=0
 	LANDED=0
 	# In a subshell (not exec'd): the shell does not report the kill.
-	(strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" \
+	# LeakSanitizer cannot run under ptrace: no leak check in there.
+	(ASAN_OPTIONS=detect_leaks=0 strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" \
 		-e inject=fsync:delay_exit="$FSYNC_DELAY_US" -o /dev/null \
 		"$CUTOVER" -c "$CONF" "$@" >>"$LAB_T/driver.log" 2>&1; exit $?) \
 		2>>"$LAB_T/driver.log" &
