@@ -27,12 +27,15 @@ static const struct step *const stop_replication[] = {
 static const struct step *const sequence_sync[] = {
 	&step_sequences, NULL
 };
-/* The target answers before anything is repointed; the proof runs again
- * at the last instant before the application is let in. */
+/* The target answers before anything is repointed, the roles a rollback
+ * fenced there can log in again, and the proof runs again at the last
+ * instant before the application is let in (before RESUME with the
+ * pgbouncer drain, else before the repoint or the command). */
 static const struct step *const switch_steps[] = {
-	&step_switch_target, &step_pgbouncer_repoint, &step_unfence_target,
-	&step_fence_proof, &step_switch_command, &step_pgbouncer_resume,
-	&step_switched, &step_proof_drop, NULL
+	&step_switch_target, &step_unfence_target,
+	&step_fence_proof_before_switch, &step_pgbouncer_repoint,
+	&step_switch_command, &step_fence_proof_before_resume,
+	&step_pgbouncer_resume, &step_switched, &step_proof_drop, NULL
 };
 static const struct step *const post_validation[] = {
 	&step_full_validation, NULL

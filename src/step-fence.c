@@ -752,10 +752,8 @@ held_bouncer(struct flow *f, PGresult *prev)
 	if (!pgr_bool(prev, 0, 2))
 		return flow_fail(f, EXIT_RUNTIME, "the proof slot %s is not on the "
 		    "source", o->st.fence_slot != NULL ? o->st.fence_slot : "?");
-	if (!uses_pgbouncer(o)) {
-		f->pc++;
-		return FLOW_NEXT;
-	}
+	if (!uses_pgbouncer(o))
+		return FLOW_NEXT;	/* held() with no SHOW DATABASES to read */
 	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 

@@ -373,10 +373,31 @@ proof_applies(struct orch *o)
 	return !o->st.switched;
 }
 
+/* In the switch, at the last instant before the application is let in:
+ * before RESUME when pgbouncer holds it paused, else before the entry
+ * is repointed or the command runs (either lets it in). */
+static bool
+proof_before_switch_applies(struct orch *o)
+{
+	return !o->st.switched && o->cfg->drain_method != DRAIN_PGBOUNCER;
+}
+
+static bool
+proof_before_resume_applies(struct orch *o)
+{
+	return !o->st.switched && o->cfg->drain_method == DRAIN_PGBOUNCER;
+}
+
 static const flow_step proof_flow[] = { proof_peek, proof_judge,
 	proof_failed, NULL };
 const struct step step_fence_proof = { "fence.proof", proof_applies,
 	proof_describe, proof_flow, SIDE_SOURCE, false };
+const struct step step_fence_proof_before_switch = { "fence.proof",
+	proof_before_switch_applies, proof_describe, proof_flow, SIDE_SOURCE,
+	false };
+const struct step step_fence_proof_before_resume = { "fence.proof",
+	proof_before_resume_applies, proof_describe, proof_flow, SIDE_SOURCE,
+	false };
 
 static bool
 target_proof_applies(struct orch *o)

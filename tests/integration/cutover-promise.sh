@@ -297,7 +297,10 @@ case_target_leak() {
 	WRITER_PID[tbatch]=$!
 	WRITERS+=(tbatch)
 	sleep 1
-	run "$CUTOVER" "${C[@]}" rollback --yes
+	# The rollback's events slowed: the writer (a commit every 20 ms)
+	# lands between the target's fence and its proof, as a slower one
+	# would on a busy day.
+	slowed rollback --yes
 	rc_is 1 "target proof: a writer on the target after its fence stops the rollback (exit 1)"
 	like "$OUT" 'stays on the target' "target proof: ... and says the application stays on the target"
 	like "$("$CUTOVER" "${C[@]}" log --json | grep '"fence.leak"' | tail -1)" 'batch_rw' \
@@ -314,14 +317,20 @@ case_target_leak() {
 	load_judged "target proof"
 }
 
-# 7: pgbouncer frozen (SIGSTOP) 20 s while PAUSE waits: the clock stops
-# with it, the clients wait, none fails.
+# 7: pgbouncer frozen (SIGSTOP) 20 s when PAUSE is sent, a transaction of
+# the application open through it: the clock stops with pgbouncer, nothing
+# is terminated for the frozen time, and the transaction commits once
+# pgbouncer answers again (then PAUSE completes). The clients only waited.
 case_7() {
 	local dpid off
 	conf_set switch timeout_seconds 60
 	case_begin
+	coproc HELD { psql "host=127.0.0.1 port=$(lab_port pgbouncer) dbname=app user=app_rw" -X -q 2>&1; }
+	echo "begin; insert into probe (id) values ('held-7');" >&"${HELD[1]}"
+	sleep 1
 	"$CUTOVER" "${C[@]}" run --yes --until drain >"$LAB_T/frozen.log" 2>&1 &
 	dpid=$!
+	# Frozen as PAUSE is sent (it waits for the open transaction).
 	off=$(stat -c %s "$EVENTS")
 	for _ in $(seq 1 6000); do
 		tail -c +$((off + 1)) "$EVENTS" | grep -q '"kind":"action",.*pause the application' && break
@@ -332,16 +341,46 @@ case_7() {
 	sleep 20
 	kill -CONT "$BOUNCER_STOPPED"
 	BOUNCER_STOPPED=
+	echo "commit;" >&"${HELD[1]}"
+	echo '\q' >&"${HELD[1]}"
+	wait "$HELD_PID" 2>/dev/null
 	wait "$dpid"
 	RC=$?
 	rc_is 0 "7: the fence is taken after pgbouncer was frozen 20 s at PAUSE"
 	unlike "$("$CUTOVER" "${C[@]}" log | tail -20)" 'terminating the application' \
 		"7: no session was terminated for the frozen time"
+	is "$(psql_on source -c "select count(*) from probe where id = 'held-7'")" 1 \
+		"7: the transaction open through pgbouncer committed after the freeze"
 	run "$CUTOVER" "${C[@]}" rollback --yes
 	rc_is 5 "7: rolled back (exit 5)"
 	end_state "7" app
 	load_judged "7 (pgbouncer frozen at PAUSE)"
 	conf_set switch timeout_seconds 40
+}
+
+# The other drain methods: terminate (the database fence alone) and
+# readonly (advisory, on top of it): the whole cut and back. Without the
+# pgbench load: with these methods the application's sessions are ended,
+# not paused (that is what they are).
+case_methods() {
+	local m
+	for m in terminate readonly; do
+		conf_set drain method "$m"
+		run "$CUTOVER" "${C[@]}" run --yes
+		rc_is 0 "method $m: run --yes to the end (exit 0)"
+		like "$("$CUTOVER" "${C[@]}" log | tail -60)" 'the fence holds' \
+			"method $m: the fence is taken and checked"
+		end_state "method $m" app
+		is "$END_SIDE" target "method $m: the application is on the target"
+		run "$CUTOVER" "${C[@]}" rollback --yes
+		rc_is 5 "method $m: rolled back (exit 5)"
+		end_state "method $m, back" app
+		is "$(psql_on source -c "select rolcanlogin from pg_roles where rolname = 'app_rw'")" t \
+			"method $m: app_rw can log in on the source again"
+	done
+	is "$(psql_on source -c "select count(*) from pg_db_role_setting s join pg_database d on d.oid = s.setdatabase where d.datname = 'app' and 'default_transaction_read_only=on' = any (s.setconfig)")" 0 \
+		"method readonly: the database is writable by default again"
+	conf_set drain method pgbouncer
 }
 
 # 8: the target dead when the switch starts: nothing is repointed, the
@@ -373,6 +412,11 @@ case_9a() {
 	run "$CUTOVER" "${C[@]}" run --yes --until drain
 	rc_is 0 "9: run --until drain"
 	psql_on target -c 'alter subscription cutover_sub disable'
+	# Its apply worker notices within a moment; until then it applies.
+	for _ in $(seq 1 100); do
+		[ "$(psql_on target -c "select count(*) from pg_stat_subscription where subname = 'cutover_sub' and pid is not null")" = 0 ] && break
+		sleep 0.1
+	done
 	n=$(last_seq)
 	run "$CUTOVER" "${C[@]}" run --yes
 	rc_is 5 "9: a disabled subscription during final_sync: rolled back (exit 5)"
@@ -389,6 +433,9 @@ case_9a() {
 # fail, and the two last beats agree (a lag of 0 the old gate took).
 case_9b() {
 	conf_set validation lag_wait_seconds 6
+	# A beat written (by a driver) and replicated, then no more.
+	run "$CUTOVER" "${C[@]}" run --yes --until pre_validation
+	sleep 2
 	psql_on source -c 'alter table cutover.heartbeat add constraint test_stale check (beat_ms < 1) not valid'
 	sleep 6 # the last beat written is older than the writer's 5 s
 	run "$CUTOVER" "${C[@]}" run --yes --until sync_wait
@@ -464,7 +511,7 @@ case_files() {
 
 for c in ${PROMISE_CASES:-case_5a case_5b case_5c case_2 case_6a case_6b \
 	case_3 case_1 case_3proof case_others case_prepared case_target_leak \
-	case_7 case_8 \
+	case_methods case_7 case_8 \
 	case_9a case_9b case_command case_files}; do
 	"$c"
 done

@@ -67,11 +67,14 @@ lab_port() { # source|target|pgbouncer
 	[ -n "${LAB_PORTS[$1]:-}" ] || lab_ports_load
 	echo "${LAB_PORTS[$1]}"
 }
+# As a DBA would, through a fence that may be there: a readonly fence
+# (default_transaction_read_only) stays on the target after a rollback.
 psql_on() { # source|target SQL...
 	local port
 	port=$(lab_port "$1")
 	shift
-	psql "host=127.0.0.1 port=$port dbname=app user=postgres" -X -A -t -q "$@"
+	PGOPTIONS='-c default_transaction_read_only=off' \
+		psql "host=127.0.0.1 port=$port dbname=app user=postgres" -X -A -t -q "$@"
 }
 bouncer_admin() { # SQL
 	psql "$(conf_get drain pgbouncer_admin)" -X -A -t -c "$1"
@@ -227,6 +230,17 @@ PY
 		tail -1 "$EVENTS" | grep -qE -- "$re" && LANDED=1
 		echo "--- killed at /$re/ (landed: $LANDED): $(tail -1 "$EVENTS" | cut -c1-200)" >>"$LAB_T/driver.log"
 	fi
+}
+
+# Runs cutover ARGS with every fsync of the event log slowed (each event
+# then takes FSYNC_DELAY_US): a window between two events becomes wide
+# enough for a writer of the test to land in it. Sets RC and OUT.
+# shellcheck disable=SC2034 # OUT and RC are read by the tests
+slowed() { # ARGS...
+	OUT=$(ASAN_OPTIONS=detect_leaks=0 strace -f -qq --seccomp-bpf -e trace=fsync -P "$EVENTS" \
+		-e inject=fsync:delay_exit="$FSYNC_DELAY_US" -o /dev/null \
+		"$CUTOVER" -c "$CONF" "$@" 2>&1)
+	RC=$?
 }
 
 # The first event of KIND after seq N, as "seq msg" (the log on stdin).
