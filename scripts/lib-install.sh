@@ -8,7 +8,7 @@ pkg-config libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev
 libssl-dev libcmocka-dev pgbouncer tmux mandoc valgrind clang
 libclang-rt-dev python3 python3-pip shellcheck ca-certificates
 postgresql-client curl python3-prometheus-client dpkg-dev debhelper lintian
-librsvg2-bin"
+librsvg2-bin strace"
 
 as_root() {
 	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

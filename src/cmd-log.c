@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "eventlog.h"
+#include "state.h"
 
 struct log_print {
 	bool json;
@@ -65,13 +66,23 @@ print_line(const char *line, size_t len, void *arg)
 }
 
 static int
-log_verify(const char *path)
+log_verify(const char *dir, const char *path)
 {
 	struct verify_result r;
 	struct err e = { 0, "" };
+	struct state st;
+	int64_t anchor = 0;
+	char hash[65] = "";
 	int rc;
 
-	rc = eventlog_verify(path, &r, &e);
+	/* state.json anchors the log's end (when it is there and readable). */
+	if (state_load(&st, dir, &e) == 0) {
+		anchor = st.log_seq;
+		memcpy(hash, st.log_hash, sizeof hash);
+		state_free(&st);
+	}
+	rc = eventlog_verify_anchored(path, anchor, anchor > 0 ? hash : NULL, &r,
+	    &e);
 	if (rc < 0)
 		return report_error(&e, NULL);
 	if (rc == 0) {
@@ -134,7 +145,7 @@ cmd_log(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	path = xasprintf("%s/%s", ctx->state_dir, EVENTLOG_FILE);
 	if (verify) {
-		rc = log_verify(path);
+		rc = log_verify(ctx->state_dir, path);
 		free(path);
 		return rc;
 	}

@@ -1,9 +1,10 @@
-/* cmd-report.c - `cutover report [--output FILE] [--json]
+/* cmd-report.c - `cutover report [--output FILE|-] [--json]
  * [--compare DIR|FILE]...`: report.md and timeline.svg beside it and,
  * with --json, the same content as JSON: written beside them (the
  * Markdown's name with .json for .md) and printed on standard output. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,7 @@ cmd_report(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	char *md = NULL, *svg = NULL, *json = NULL, *slash;
 	char *md_text = NULL, *svg_text = NULL, *json_text = NULL;
 	size_t ncompare = 0, i;
-	bool want_json = false;
+	bool want_json = false, to_stdout;
 	int opt, rc = EXIT_OK;
 
 	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "o:", longopts, &e)) != -1) {
@@ -91,27 +92,45 @@ cmd_report(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		}
 	}
 	md = out != NULL ? xstrdup(out) : xasprintf("%s/report.md", ctx->state_dir);
-	/* The SVG goes beside the Markdown, which links to it by name. */
+	/* The SVG goes beside the Markdown, which links to it by name (in
+	 * the state directory when the Markdown goes to standard output). */
+	to_stdout = strcmp(md, "-") == 0;
 	slash = strrchr(md, '/');
-	svg = slash != NULL ? xasprintf("%.*s/timeline.svg", (int)(slash - md), md) :
+	svg = to_stdout ? xasprintf("%s/timeline.svg", ctx->state_dir) :
+	    slash != NULL ? xasprintf("%.*s/timeline.svg", (int)(slash - md), md) :
 	    xstrdup("timeline.svg");
 	svg_name = strrchr(svg, '/') != NULL ? strrchr(svg, '/') + 1 : svg;
 	md_text = report_markdown(&r, svg_name);
 	svg_text = report_svg(&r);
-	if (write_file(md, md_text, &e) != 0 || write_file(svg, svg_text, &e) != 0) {
+	if (write_file(svg, svg_text, &e) != 0 ||
+	    (!to_stdout && write_file(md, md_text, &e) != 0)) {
 		rc = report_error(&e, cmd);
 		goto out;
 	}
 	if (want_json) {
 		char *text = report_json(&r);
 
-		json = json_path(md);
+		json = to_stdout ? xasprintf("%s/report.json", ctx->state_dir) :
+		    json_path(md);
 		json_text = xasprintf("%s\n", text);
 		free(text);
 		if (write_file(json, json_text, &e) != 0) {
 			rc = report_error(&e, cmd);
 			goto out;
 		}
+	}
+	if (to_stdout) {
+		/* The Markdown is the output; where the rest went, on stderr. */
+		if (fputs(md_text, stdout) == EOF || fflush(stdout) != 0) {
+			err_set(&e, EXIT_RUNTIME, "report: standard output: %s",
+			    strerror(errno));
+			rc = report_error(&e, cmd);
+			goto out;
+		}
+		fprintf(stderr, "%s\n", svg);
+		if (json != NULL)
+			fprintf(stderr, "%s\n", json);
+	} else if (want_json) {
 		fputs(json_text, stdout);
 	} else {
 		printf("%s\n%s\n", md, svg);

@@ -161,16 +161,15 @@ on_signal(int signo, void *arg)
 	const struct state *st = orch_state(h->orch);
 
 	say("%s received", signo == SIGINT ? "SIGINT" : "SIGTERM");
-	if (st->fenced && !st->switched) {
-		/* Never leave the source fenced behind: undo instead. */
-		say("the write pause is open: rolling back");
-		orch_rollback(h->orch, signo == SIGINT ? "interrupted (SIGINT) "
-		    "during the write pause" : "terminated (SIGTERM) during the "
-		    "write pause", on_done, h);
-	} else {
+	(void)st;
+	/* Never leave the source fenced behind: inside the write pause the
+	 * live world decides what undoing means. */
+	if (orch_interrupt(h->orch, signo == SIGINT ? "interrupted (SIGINT)" :
+	    "terminated (SIGTERM)", on_done, h))
+		say("the write pause is open: looking at the live world to go "
+		    "back to the source");
+	else
 		say("stopping after the current step");
-		orch_abort(h->orch);
-	}
 }
 
 static const char *

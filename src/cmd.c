@@ -54,10 +54,11 @@ const struct command commands[] = {
 	  "  -y, --yes          do not ask\n"
 	  "  -n, --dry-run      print what it would do, and change nothing\n",
 	  cmd_rollback },
-	{ "report", "[--output FILE] [--json] [--compare DIR|FILE]...",
+	{ "report", "[--output FILE|-] [--json] [--compare DIR|FILE]...",
 	  "the run's report: timeline, phases, write pauses, validations, trend",
-	  "  -o, --output FILE     the Markdown (default state_dir/report.md); the\n"
-	  "                        SVG timeline goes beside it as timeline.svg\n"
+	  "  -o, --output FILE     the Markdown (default state_dir/report.md; - for\n"
+	  "                        standard output); the SVG timeline goes beside\n"
+	  "                        it as timeline.svg (in state_dir with -)\n"
 	  "      --json            also write the same content as JSON beside it\n"
 	  "                        (FILE with .json for .md) and print it\n"
 	  "      --compare DIR|FILE  add the runs of another state directory, or\n"
@@ -353,6 +354,12 @@ driver_take(const struct ctx *ctx, struct driver_lock **lock,
 	if (dir_ensure_private(ctx->state_dir, e) != 0 ||
 	    lock_acquire(ctx->state_dir, lock, &stale, e) != 0 ||
 	    eventlog_open(log, ctx->state_dir, ctx->environment, e) != 0)
+		return -1;
+	/* Room to record the way back when the disk fills up. */
+	if (reserve_make(ctx->state_dir) != 0 && eventlog_append(*log, "check",
+	    NULL, NULL, e, "warning: the 1 MiB reserve in %s cannot be made (%s): "
+	    "a full disk there could stop a rollback from being recorded",
+	    ctx->state_dir, strerror(errno)) < 0)
 		return -1;
 	if (stale.pid == 0)
 		return 0;

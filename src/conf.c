@@ -26,6 +26,7 @@ enum key_type {
 	T_PROVIDER,
 	T_DRAIN,
 	T_SWITCH,
+	T_OTHER,      /* wait | terminate */
 	T_LIST,       /* comma-separated */
 	T_TOLERANCE,  /* rows, or N% */
 	T_CHECKSUM,   /* full | sample:PERCENT */
@@ -104,6 +105,8 @@ static const struct key_def keys[] = {
 	  "the pgbouncer database entry the application uses", OPT, 0, 0 },
 	{ "drain", "wait_seconds", T_DOUBLE, F(drain_wait_seconds), "10",
 	  "how long to wait for in-flight transactions before terminating them", OPT, 0, 3600 },
+	{ "drain", "other_writers", T_OTHER, F(other_writers), "wait",
+	  "sessions of other roles holding writes at the fence: wait (then stop) | terminate", OPT, 0, 0 },
 
 	{ "switch", "method", T_SWITCH, F(switch_method), "command",
 	  "pgbouncer | command", OPT, 0, 0 },
@@ -153,6 +156,7 @@ static const struct key_def keys[] = {
 static const char *const provider_names[] = { "dms", "postgres" };
 static const char *const drain_names[] = { "pgbouncer", "terminate", "readonly" };
 static const char *const switch_names[] = { "pgbouncer", "command" };
+static const char *const other_names[] = { "wait", "terminate" };
 
 const char *
 provider_name(enum provider_kind p)
@@ -170,6 +174,12 @@ const char *
 switch_method_name(enum switch_method m)
 {
 	return switch_names[m];
+}
+
+const char *
+other_writers_name(enum other_writers w)
+{
+	return other_names[w];
 }
 
 static void
@@ -304,12 +314,15 @@ set_value(struct config *c, const struct key_def *k, const char *v,
 		return NULL;
 	case T_PROVIDER:
 	case T_DRAIN:
-	case T_SWITCH: {
+	case T_SWITCH:
+	case T_OTHER: {
 		const char *const *set = k->type == T_PROVIDER ? provider_names :
-		    k->type == T_DRAIN ? drain_names : switch_names;
+		    k->type == T_DRAIN ? drain_names : k->type == T_SWITCH ?
+		    switch_names : other_names;
 		size_t n = k->type == T_PROVIDER ? ARRAY_SIZE(provider_names) :
 		    k->type == T_DRAIN ? ARRAY_SIZE(drain_names) :
-		    ARRAY_SIZE(switch_names);
+		    k->type == T_SWITCH ? ARRAY_SIZE(switch_names) :
+		    ARRAY_SIZE(other_names);
 
 		if ((idx = lookup_enum(v, set, n)) < 0) {
 			join_names(names, sizeof names, set, n);

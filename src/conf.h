@@ -10,6 +10,8 @@
 enum provider_kind { PROVIDER_DMS, PROVIDER_POSTGRES };
 enum drain_method { DRAIN_PGBOUNCER, DRAIN_TERMINATE, DRAIN_READONLY };
 enum switch_method { SWITCH_PGBOUNCER, SWITCH_COMMAND };
+/* What the fence does with sessions of other roles that hold writes. */
+enum other_writers { OTHER_WRITERS_WAIT, OTHER_WRITERS_TERMINATE };
 
 struct strlist {
 	char **v;
@@ -58,6 +60,7 @@ struct config {
 	char *pgbouncer_admin;
 	char *pgbouncer_database;
 	double drain_wait_seconds;
+	enum other_writers other_writers;
 
 	/* [switch] */
 	enum switch_method switch_method;
@@ -128,6 +131,7 @@ char *config_template(const struct kv *values, size_t nvalues);
 const char *provider_name(enum provider_kind p);
 const char *drain_method_name(enum drain_method m);
 const char *switch_method_name(enum switch_method m);
+const char *other_writers_name(enum other_writers w);
 
 /* conninfo without its password, for messages and logs. */
 char *conninfo_redact(const char *conninfo);

@@ -412,8 +412,7 @@ something_to_undo(const struct state *st)
 
 	if (st == NULL)
 		return false;
-	if (st->fenced || st->switched || st->armed ||
-	    st->replication != REPL_FORWARD)
+	if (state_has_effects(st) || st->armed)
 		return true;
 	/* Anything started and not yet undone: the orchestrator decides what
 	 * undoing it means (for the first two phases, nothing to change). */

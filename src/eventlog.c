@@ -125,7 +125,8 @@ event_parse(const char *line, size_t len, struct event *ev, const char **why)
 		return -1;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(o, "seq");
-	if (v == NULL || !cJSON_IsNumber(v) || v->valuedouble < 1) {
+	if (v == NULL || !cJSON_IsNumber(v) || !(v->valuedouble >= 1 &&
+	    v->valuedouble <= 1e15)) {
 		cJSON_Delete(o);
 		*why = "no valid \"seq\"";
 		return -1;
@@ -358,8 +359,10 @@ append_locked(struct eventlog *log, const char *kind, const char *phase,
 		if (ftruncate(log->fd, log->known_size) == 0)
 			(void)fsync(log->fd);
 		free(line);
-		return err_set(e, EXIT_RUNTIME, "%s: cannot append: %s", log->path,
+		err_set(e, EXIT_RUNTIME, "%s: cannot append: %s", log->path,
 		    strerror(saved));
+		errno = saved;	/* the caller may react to ENOSPC */
+		return -1;
 	}
 	if (log->observer != NULL)
 		sb_add(&log->observed, line, len);
@@ -429,9 +432,14 @@ append_event(struct eventlog *log, const char *kind, const char *phase,
 	}
 	seq = append_locked(log, kind, phase, data, msg, e);
 out:
-	free(torn);
-	flock(log->fd, LOCK_UN);
-	deliver_observed(log);
+	{
+		int saved = errno;
+
+		free(torn);
+		flock(log->fd, LOCK_UN);
+		deliver_observed(log);
+		errno = saved;
+	}
 	return seq;
 }
 
@@ -541,10 +549,24 @@ verify_line(const char *line, size_t len, int64_t lineno, int64_t *expect,
 	return 0;
 }
 
+void
+eventlog_last(const struct eventlog *log, int64_t *seq, char hash[65])
+{
+	*seq = log->last_seq;
+	memcpy(hash, log->last_seq > 0 ? log->last_hash : ZERO_HASH, 65);
+}
+
 int
 eventlog_verify(const char *path, struct verify_result *r, struct err *e)
 {
-	char prev[65] = ZERO_HASH, *line = NULL;
+	return eventlog_verify_anchored(path, 0, NULL, r, e);
+}
+
+int
+eventlog_verify_anchored(const char *path, int64_t anchor_seq,
+    const char *anchor_hash, struct verify_result *r, struct err *e)
+{
+	char prev[65] = ZERO_HASH, *line = NULL, at_anchor[65] = "";
 	size_t cap = 0;
 	ssize_t n;
 	int64_t expect = 1, lineno = 0;
@@ -572,6 +594,29 @@ eventlog_verify(const char *path, struct verify_result *r, struct err *e)
 			break;
 		}
 		r->lines++;
+		if (r->lines == anchor_seq)
+			memcpy(at_anchor, prev, 65);
+	}
+	/* Lines deleted from the end leave a valid chain: state.json's
+	 * anchor says how far the log went. */
+	if (rc == 0 && anchor_seq > r->lines) {
+		r->bad_seq = r->lines + 1;
+		r->bad_line = lineno + 1;
+		snprintf(r->why, sizeof r->why, "the log ends at seq %lld but "
+		    "state.json recorded seq %lld: seqs %lld to %lld are missing "
+		    "(the log was cut short)", (long long)r->lines,
+		    (long long)anchor_seq, (long long)r->lines + 1,
+		    (long long)anchor_seq);
+		rc = 1;
+	} else if (rc == 0 && anchor_seq > 0 && anchor_hash != NULL &&
+	    strcmp(at_anchor, anchor_hash) != 0) {
+		r->bad_seq = anchor_seq;
+		r->bad_line = anchor_seq;
+		snprintf(r->why, sizeof r->why, "seq %lld is not the event "
+		    "state.json recorded (hash %.12s..., state.json has %.12s...): "
+		    "the log was rewritten", (long long)anchor_seq, at_anchor,
+		    anchor_hash);
+		rc = 1;
 	}
 	if (ferror(f)) {
 		rc = err_set(e, EXIT_RUNTIME, "%s: read error: %s", path,

@@ -74,6 +74,14 @@ struct verify_result {
 /* Returns 0 when the chain is intact, 1 when broken (r says where), -1 when
  * the file cannot be read (e set). */
 int eventlog_verify(const char *path, struct verify_result *r, struct err *e);
+/* The same, and the log must hold seq anchor_seq with hash anchor_hash
+ * (what state.json recorded last): a log cut short or rewritten after it
+ * is broken too. anchor_seq 0: no anchor. */
+int eventlog_verify_anchored(const char *path, int64_t anchor_seq,
+    const char *anchor_hash, struct verify_result *r, struct err *e);
+/* The seq and hash of the last event this log appended or saw (0 and
+ * 64 zeros before any). */
+void eventlog_last(const struct eventlog *log, int64_t *seq, char hash[65]);
 
 /* Incremental reader of complete lines, for `log --follow` and watchers. */
 struct eventlog_reader {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,22 +30,18 @@ ofd_lock_struct(struct flock *fl, short type)
 	fl->l_len = 0;
 }
 
-static void
-read_holder(int fd, struct lock_holder *h)
+void
+lock_holder_parse(const char *buf, size_t len, struct lock_holder *h)
 {
-	char buf[1024];
 	const cJSON *v;
 	cJSON *o;
-	ssize_t n;
 
 	memset(h, 0, sizeof *h);
-	n = pread(fd, buf, sizeof buf - 1, 0);
-	if (n <= 0)
+	if ((o = cJSON_ParseWithLength(buf, len)) == NULL)
 		return;
-	buf[n] = '\0';
-	if ((o = cJSON_Parse(buf)) == NULL)
-		return;
-	if ((v = cJSON_GetObjectItemCaseSensitive(o, "pid")) && cJSON_IsNumber(v))
+	/* A pid is a positive int: anything else names no holder. */
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "pid")) && cJSON_IsNumber(v) &&
+	    v->valuedouble >= 1 && v->valuedouble <= INT_MAX)
 		h->pid = (long)v->valuedouble;
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "user")) && cJSON_IsString(v))
 		snprintf(h->user, sizeof h->user, "%s", v->valuestring);
@@ -53,6 +50,20 @@ read_holder(int fd, struct lock_holder *h)
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "since")) && cJSON_IsString(v))
 		snprintf(h->since, sizeof h->since, "%s", v->valuestring);
 	cJSON_Delete(o);
+}
+
+static void
+read_holder(int fd, struct lock_holder *h)
+{
+	char buf[1024];
+	ssize_t n;
+
+	memset(h, 0, sizeof *h);
+	n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	lock_holder_parse(buf, (size_t)n, h);
 }
 
 static int

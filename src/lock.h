@@ -3,6 +3,7 @@
 #define CUTOVER_LOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util.h"
 
@@ -25,6 +26,8 @@ int lock_acquire(const char *dir, struct driver_lock **out,
 void lock_release(struct driver_lock *l);
 /* Who holds the lock, without taking it: 1 held (h filled), 0 free. */
 int lock_query(const char *dir, struct lock_holder *h);
+/* Reads the holder written in a lock file (pid 0: none or unreadable). */
+void lock_holder_parse(const char *buf, size_t len, struct lock_holder *h);
 /* In a child after fork(): close the lock's fd without releasing it. */
 int lock_fd(const struct driver_lock *l);
 

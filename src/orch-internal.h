@@ -12,17 +12,49 @@
 #include "orchestrator.h"
 #include "pg.h"
 
+/* Which database a step acts on: the fence and its undo exist for both
+ * sides, as explicit variants (the target's in a rollback after the
+ * application wrote there). */
+enum step_side { SIDE_SOURCE, SIDE_TARGET };
+
 /* A step: one idempotent action of a phase or of the rollback. Its flow
  * first looks whether the action already happened (then it logs a
- * `check` and ends), else logs the `action` (fsync), takes it, and
- * verifies it. */
+ * `check` and ends), else logs the `action` (fsync) and records in
+ * state.json what it will change (write-ahead), takes it, and verifies
+ * it. */
 struct step {
 	const char *name;          /* "pgbouncer.pause": in the log */
 	bool (*applies)(struct orch *o);    /* NULL: always */
 	/* One line a statement: plain words, then the exact call. */
 	void (*describe)(struct orch *o, struct strbuf *out);
 	const flow_step *flow;     /* ctx = the orch */
+	enum step_side side;
+	/* In a rollback: a failure (cleaning up on a dead target) is
+	 * reported at the end and the rollback goes on. */
+	bool best_effort;
 };
+
+/* Where pgbouncer's entry points. */
+enum where { AT_UNKNOWN, AT_SOURCE, AT_TARGET, AT_ELSEWHERE };
+
+/* The live world as last looked at (world.c), and what it decides. */
+struct world {
+	bool looked;
+	bool bouncer_ok;           /* pgbouncer answered SHOW DATABASES */
+	bool paused;
+	enum where live_at;        /* SHOW DATABASES */
+	enum where file_at;        /* pgbouncer_databases_file */
+	bool target_ok;            /* answers, and is not a standby */
+	int target_writes;         /* transactions not cutover's on the target
+	                              since the switch began; -1 unknown */
+	bool forward_running;
+	char why[512];             /* what could not be seen */
+	/* Decided: */
+	bool let_in;               /* the application writes on the target:
+	                              the switch is done in the world */
+	bool on_target;            /* it may have written there */
+};
+typedef void (*world_fn)(struct orch *o);
 
 struct phase_def {
 	enum phase_id id;
@@ -46,6 +78,9 @@ struct orch {
 	struct pg *bouncer;        /* pgbouncer's admin console, or NULL */
 	struct heartbeat *hb;
 
+	/* The live world, as the last look saw it. */
+	struct world world;
+
 	/* What runs now. */
 	bool busy;
 	bool rolling_back;
@@ -60,6 +95,15 @@ struct orch {
 	void *done_arg;
 	int exit_code;
 	char *why;
+	/* An automatic undo waiting for its look at the world. */
+	char *undo_why;
+	bool undo_timeout;
+	/* What rollback.verify saw hold, for rollback.done. */
+	char *verified;
+	/* state.json as last written (without the log anchor). */
+	char *saved_state;
+	/* The state directory filled up: its reserve was released. */
+	bool disk_full;
 
 	/* The action logged and taken, whose outcome is not logged yet. */
 	char *act_what;
@@ -76,6 +120,13 @@ struct orch {
 	/* Lag samples for the report, one a second while a run goes. */
 	struct loop_timer *sampler;
 	bool sampling;
+
+	/* The running step's own data: made when it starts, freed (with
+	 * sd_free) when it ends. New steps keep their state here. */
+	void *sd;
+	void (*sd_free)(void *);
+	/* Failures of best-effort rollback steps, reported at the end. */
+	struct strbuf not_done;
 
 	/* Step scratch, reset when a step starts. */
 	int k;                     /* an index a step loops with */
@@ -110,7 +161,9 @@ int orch_act_sql(struct flow *f, struct pg *c, const char *what,
     const char *sql);
 /* Logs `check`: the running step found its action already done. */
 int orch_already(struct flow *f, const char *what);
-/* Replaces state.json; failure fails the flow. */
+/* Replaces state.json (anchoring the event log's last seq and hash). */
+int orch_state_save(struct orch *o, struct err *e);
+/* orch_state_save() from a step: failure fails the flow. */
 int orch_save(struct flow *f);
 void orch_progress(struct orch *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void orch_changed(struct orch *o);
@@ -121,22 +174,59 @@ void orch_changed(struct orch *o);
 extern const struct step step_config_check, step_schema_check,
     step_quick_validation, step_full_validation, step_lag_gate, step_arm,
     step_window_open, step_pgbouncer_pause, step_roles_nologin,
-    step_database_readonly, step_sessions_drain, step_fenced, step_final_sync,
+    step_database_readonly, step_sessions_drain, step_fence_others,
+    step_fence_slot, step_fenced, step_final_sync, step_fence_proof,
     step_replication_stop, step_replication_reverse, step_sequences,
-    step_pgbouncer_repoint, step_switch_command, step_unfence_target,
-    step_pgbouncer_resume, step_switched, step_reverse_catchup,
-    step_sequences_back, step_reverse_stop, step_forward_start,
-    step_unfence_source, step_target_pause, step_target_nologin,
-    step_target_readonly, step_target_drain, step_target_fenced,
-    step_forward_start_skip, step_unfence_source_early;
+    step_switch_target, step_fence_proof_before_switch,
+    step_fence_proof_before_resume, step_pgbouncer_repoint,
+    step_switch_command,
+    step_unfence_target, step_pgbouncer_resume, step_switched,
+    step_proof_drop,
+    /* the rollback */
+    step_target_pause, step_target_nologin, step_target_readonly,
+    step_target_drain, step_target_slot, step_reverse_catchup,
+    step_target_proof, step_sequences_back, step_pgbouncer_repoint_back,
+    step_switch_command_back, step_forward_skip, step_unfence_source,
+    step_reverse_stop, step_forward_start, step_proof_drop_back,
+    step_rollback_verify,
+    /* giving the application back to the target */
+    step_target_unfence_giveback, step_pgbouncer_resume_giveback;
 extern const struct step step_matviews;	/* step-matviews.c */
 extern const struct phase_def orch_phases[PHASE_COUNT];
-extern const struct step *const *const orch_rollback_steps_ptr;
-#define orch_rollback_steps orch_rollback_steps_ptr
+extern const struct step *const orch_rollback_steps[];
+extern const struct step *const orch_giveback_steps[];
+
+/* The step's private data: allocated (zeroed) on first use in a step,
+ * freed when the step ends. */
+void *orch_step_data(struct orch *o, size_t size, void (*free_fn)(void *));
+
+/* Records in state.json, before an effect, that it begins (write-ahead):
+ * the step and the statement. orch_act() does it for every action. */
+int orch_intent(struct orch *o, const char *what, struct err *e);
+
+/* Looks at the live world (world.c): o->world is filled, then done runs
+ * from the loop. */
+void world_look(struct orch *o, world_fn done);
+/* One line of what the look saw, for logs and questions. */
+void world_describe(const struct orch *o, struct strbuf *out);
+const char *where_name(enum where w);
 
 /* Shared by steps: pgbouncer's entry for the target, and SQL builders
  * (used both to act and to describe, so the two cannot differ). */
 char *pgbouncer_target_entry(const struct config *cfg);
+/* Whether two entries ("host=... port=... dbname=...") name the same
+ * server and database. */
+bool pgbouncer_entry_equal(const char *a, const char *b);
+/* The row of SHOW DATABASES for db, or -1; that row as an entry. */
+int pgbouncer_show_row(const PGresult *res, const char *db);
+char *pgbouncer_show_entry(const PGresult *res, int row);
+/* The value of "db = value" in a databases file's text (trimmed), and
+ * the line's byte range; NULL when there is none. */
+char *pgbouncer_file_entry(const char *text, const char *db, size_t *start,
+    size_t *end);
+/* The proof: transactions other than cutover's (not only cutover.*
+ * tables) in a logical slot ($1) that committed after $2 (pg_lsn). */
+extern const char SQL_PROOF_COUNT[];
 char *sql_role_login(const char *role, bool login);
 char *sql_database_readonly(const char *dbname, bool on);
 extern const char SQL_APP_SESSIONS[];
@@ -156,6 +246,13 @@ void orch_ask(struct orch *o, const char *title, const char *plan,
 void orch_switch_window_changed(struct orch *o);
 /* Starts or stops the heartbeat writer on the source. */
 void orch_heartbeat(struct orch *o, bool on);
+
+/* The lag gate's test: both lags known and below threshold. */
+bool lag_below_gate(double e2e, double provider, double threshold);
+
+/* Why the provider's status says forward replication is not running
+ * ("stopped: subscription disabled"), or NULL while it runs or starts. */
+const char *replication_halted(const struct repl_status *st);
 
 /* A PostgreSQL array literal of strings, for text[] parameters. */
 char *pg_array_literal(char *const *items, size_t n);

@@ -10,10 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "orch-internal.h"
 #include "report.h"
 
 static void next_step(struct orch *o);
+static int disk_full(struct orch *o);
+static int state_write(struct orch *o, bool force, struct err *e);
 static void rollback_finished(struct orch *o);
 static void run_phase(struct orch *o, enum phase_id p);
 static void start_rollback(struct orch *o, const char *reason);
@@ -27,6 +30,7 @@ orch_log(struct orch *o, const char *kind, cJSON *data, struct err *e,
 {
 	struct strbuf msg;
 	const char *phase = NULL;
+	cJSON *copy;
 	va_list ap;
 	int64_t seq;
 
@@ -42,10 +46,34 @@ orch_log(struct orch *o, const char *kind, cJSON *data, struct err *e,
 	va_start(ap, fmt);
 	sb_vprintf(&msg, fmt, ap);
 	va_end(ap);
+	copy = data != NULL ? cJSON_Duplicate(data, 1) : NULL;
 	seq = eventlog_append(o->log, kind, phase, data, e, "%s",
 	    msg.buf != NULL ? msg.buf : "");
+	if (seq < 0 && errno == ENOSPC && disk_full(o)) {
+		seq = eventlog_append(o->log, kind, phase, copy, e, "%s",
+		    msg.buf != NULL ? msg.buf : "");
+		copy = NULL;
+	}
+	cJSON_Delete(copy);
 	sb_free(&msg);
 	return seq < 0 ? -1 : 0;
+}
+
+/* The state directory's file system is full: its reserve is released so
+ * that the way back can be logged and recorded, and from now on no step
+ * goes forward (orch_act refuses). Returns 1 when the reserve was there. */
+static int
+disk_full(struct orch *o)
+{
+	if (!reserve_release(o->state_dir))
+		return 0;
+	o->disk_full = true;
+	eventlog_append(o->log, "error", o->phase != NULL ?
+	    phase_name(o->phase->id) : NULL, NULL, NULL, "the file system of "
+	    "the state directory %s is full: its 1 MiB reserve was released so "
+	    "that the way back can be recorded; nothing more goes forward",
+	    o->state_dir);
+	return 1;
 }
 
 static cJSON *
@@ -55,8 +83,11 @@ step_data(struct orch *o, const char *detail)
 
 	cJSON_AddStringToObject(d, "step", o->step != NULL ? o->step->name : "?");
 	cJSON_AddNumberToObject(d, "attempt", o->st.attempt);
-	if (o->rolling_back)
+	if (o->rolling_back) {
 		cJSON_AddTrueToObject(d, "rollback");
+		/* Which rollback of the attempt (the same across a resume). */
+		cJSON_AddNumberToObject(d, "rollback_run", o->st.rollbacks);
+	}
 	if (detail != NULL)
 		cJSON_AddStringToObject(d, "detail", detail);
 	return d;
@@ -77,6 +108,11 @@ settle_action(struct orch *o, struct err *e)
 	free(o->act_what);
 	free(o->act_detail);
 	o->act_what = o->act_detail = NULL;
+	/* Its outcome is logged: no longer an intent (saved with the next
+	 * state). */
+	state_set(&o->st.intent_step, NULL);
+	state_set(&o->st.intent_what, NULL);
+	o->st.intent_at = 0;
 	return rc;
 }
 
@@ -95,12 +131,30 @@ on_flow_answer(struct flow *f)
 }
 
 int
+orch_intent(struct orch *o, const char *what, struct err *e)
+{
+	state_set(&o->st.intent_step, o->step != NULL ? o->step->name : "?");
+	state_set(&o->st.intent_what, what);
+	o->st.intent_at = now_ms();
+	return state_write(o, true, e);
+}
+
+int
 orch_act(struct flow *f, const char *what, const char *detail)
 {
 	struct orch *o = O(f);
 
+	/* With the state directory full, nothing goes forward: the step
+	 * fails and the way back runs in the reserve's space. */
+	if (o->disk_full && !o->rolling_back)
+		return flow_fail(f, EXIT_RUNTIME, "the file system of the state "
+		    "directory %s is full: free space, then run again",
+		    o->state_dir);
+	/* Logged (fsync) and recorded in state.json before it is taken,
+	 * with whatever the step recorded of what it will change. */
 	if (settle_action(o, &f->e) != 0 ||
-	    orch_log(o, "action", step_data(o, detail), &f->e, "%s", what) != 0)
+	    orch_log(o, "action", step_data(o, detail), &f->e, "%s", what) != 0 ||
+	    orch_intent(o, detail != NULL ? detail : what, &f->e) != 0)
 		return FLOW_FAIL;
 	o->act_what = xstrdup(what);
 	o->act_detail = detail != NULL ? xstrdup(detail) : NULL;
@@ -128,14 +182,65 @@ orch_already(struct flow *f, const char *what)
 	return 0;
 }
 
-int
-orch_save(struct flow *f)
+/* The state as compared between saves: without the log's anchor and the
+ * intent, which change with every event and action. */
+static char *
+state_key(struct orch *o)
 {
-	struct orch *o = O(f);
+	char *step = o->st.intent_step, *what = o->st.intent_what, *text;
+	int64_t at = o->st.intent_at, seq = o->st.log_seq;
+
+	o->st.intent_step = o->st.intent_what = NULL;
+	o->st.intent_at = 0;
+	o->st.log_seq = 0;
+	text = state_to_json(&o->st);
+	o->st.intent_step = step;
+	o->st.intent_what = what;
+	o->st.intent_at = at;
+	o->st.log_seq = seq;
+	return text;
+}
+
+static int
+state_write(struct orch *o, bool force, struct err *e)
+{
+	char *text;
+	int rc;
 
 	if (o->opts.dry_run)
 		return 0;
-	return state_save(&o->st, o->state_dir, &f->e) != 0 ? FLOW_FAIL : 0;
+	/* A state that only differs by the log's anchor or a settled intent
+	 * need not be written again (fewer fsyncs inside the write pause);
+	 * an intent (force) always is, before its effect. */
+	text = state_key(o);
+	if (!force && o->saved_state != NULL &&
+	    strcmp(text, o->saved_state) == 0) {
+		free(text);
+		return 0;
+	}
+	/* The log's end as it is now: `log --verify` finds it cut short. */
+	if (o->log != NULL)
+		eventlog_last(o->log, &o->st.log_seq, o->st.log_hash);
+	rc = state_save(&o->st, o->state_dir, e);
+	if (rc != 0 && errno == ENOSPC && disk_full(o))
+		rc = state_save(&o->st, o->state_dir, e);
+	free(o->saved_state);
+	o->saved_state = rc == 0 ? text : NULL;
+	if (rc != 0)
+		free(text);
+	return rc;
+}
+
+int
+orch_state_save(struct orch *o, struct err *e)
+{
+	return state_write(o, false, e);
+}
+
+int
+orch_save(struct flow *f)
+{
+	return orch_state_save(O(f), &f->e) != 0 ? FLOW_FAIL : 0;
 }
 
 void
@@ -164,9 +269,7 @@ orch_changed(struct orch *o)
 static int
 save(struct orch *o, struct err *e)
 {
-	if (o->opts.dry_run)
-		return 0;
-	return state_save(&o->st, o->state_dir, e);
+	return orch_state_save(o, e);
 }
 
 /* ------------------------------------------------------- connections */
@@ -179,8 +282,10 @@ connections_open(struct orch *o)
 	    false, false };
 	struct pg_opts to = { c->target_conninfo, "target", 30000, 0, 0,
 	    false, false };
+	/* PAUSE may wait while pgbouncer does not answer: the switch
+	 * timeout bounds it, not a query deadline. */
 	struct pg_opts bo = { c->pgbouncer_admin, "pgbouncer", 0,
-	    (int)(c->drain_wait_seconds * 1000) + 30000, 0, true, false };
+	    (int)(c->switch_timeout_seconds * 1000) + 30000, 0, true, false };
 
 	o->src = pg_new(o->loop, &so);
 	o->dst = pg_new(o->loop, &to);
@@ -215,6 +320,8 @@ connections_renew(struct orch *o)
 
 /* ------------------------------------------------------ child process */
 
+/* Reaps the switch command only: other children (a credential_process,
+ * the lab's helpers) belong to whoever started them. */
 void
 orch_child_reap(struct orch *o)
 {
@@ -243,11 +350,15 @@ static void
 kill_child(struct orch *o)
 {
 	if (o->child > 0 && !o->child_exited) {
+		int status;
+
 		kill(-o->child, SIGTERM);
 		kill(o->child, SIGTERM);
 		usleep(100000);
 		kill(-o->child, SIGKILL);
 		kill(o->child, SIGKILL);
+		while (waitpid(o->child, &status, 0) < 0 && errno == EINTR)
+			;
 	}
 	if (o->child_io != NULL) {
 		close(loop_io_fd(o->child_io));
@@ -263,9 +374,24 @@ kill_child(struct orch *o)
 
 /* ------------------------------------------------------ step scratch */
 
+void *
+orch_step_data(struct orch *o, size_t size, void (*free_fn)(void *))
+{
+	if (o->sd == NULL) {
+		o->sd = xcalloc(1, size);
+		o->sd_free = free_fn;
+	}
+	return o->sd;
+}
+
 static void
 scratch_reset(struct orch *o)
 {
+	if (o->sd != NULL) {
+		o->sd_free(o->sd);
+		o->sd = NULL;
+		o->sd_free = NULL;
+	}
 	o->k = 0;
 	o->t0 = mono_ms();
 	if (o->saved != NULL) {
@@ -301,6 +427,8 @@ abandon_step(struct orch *o)
 
 /* ----------------------------------------------------- switch timeout */
 
+static void automatic_undo(struct orch *o, const char *why, bool timeout);
+
 static void
 on_switch_timeout(struct loop_timer *t, void *arg)
 {
@@ -317,7 +445,10 @@ on_switch_timeout(struct loop_timer *t, void *arg)
 	abandon_step(o);
 	connections_renew(o);
 	o->phase = NULL;
-	start_rollback(o, why);
+	/* A question open between two phases gets no answer any more. */
+	o->asking = false;
+	o->on_answer = NULL;
+	automatic_undo(o, why, true);
 }
 
 static void
@@ -498,6 +629,37 @@ orch_describe_rollback(struct orch *o)
 
 /* ------------------------------------------------------------- steps */
 
+/* The way back, as a command an operator can paste. */
+static char *
+rollback_command(const struct orch *o)
+{
+	if (o->cfg->path == NULL)
+		return xasprintf("cutover -s %s rollback", o->state_dir);
+	if (o->cfg->state_dir != NULL && strcmp(o->cfg->state_dir,
+	    o->state_dir) == 0)
+		return xasprintf("cutover -c %s rollback", o->cfg->path);
+	return xasprintf("cutover -c %s -s %s rollback", o->cfg->path,
+	    o->state_dir);
+}
+
+/* After the switch nothing undoes itself: a failure stops and alarms
+ * (the console shows it in red, watchers too), and the way back is the
+ * operator's. */
+static void
+raise_alarm(struct orch *o, const char *why)
+{
+	struct err e = { 0, "" };
+	char *cmd = rollback_command(o);
+
+	free(o->st.alarm);
+	o->st.alarm = xasprintf("%s. The application stays on the target "
+	    "(nothing undoes itself after the switch). To go back: %s", why, cmd);
+	free(cmd);
+	orch_state_save(o, &e);
+	orch_log(o, "alarm", NULL, NULL, "%s", o->st.alarm);
+	finish(o, EXIT_CHECK, o->st.alarm);
+}
+
 static void
 on_step_done(struct flow *f, int rc, const struct err *e, void *arg)
 {
@@ -531,7 +693,34 @@ on_step_done(struct flow *f, int rc, const struct err *e, void *arg)
 	snprintf(why, sizeof why, "%s: %s", s != NULL ? s->name : "?", e->msg);
 	orch_log(o, "action.failed", step_data(o, e->msg), NULL, "%s", why);
 	o->step = NULL;
+	/* Cleaning up (a slot, a replication on a dead target): reported,
+	 * and the rest goes on. */
+	if (s != NULL && s->best_effort) {
+		if (o->rolling_back)
+			sb_printf(&o->not_done, "%s%s", o->not_done.len ? "; " : "",
+			    why);
+		else
+			orch_log(o, "check", NULL, NULL, "warning: %s", why);
+		save(o, &se);
+		o->step_index++;
+		next_step(o);
+		return;
+	}
 	if (o->rolling_back) {
+		if (s == &step_target_proof) {
+			/* Someone wrote on the target after its fence: going back
+			 * could lose it. The application stays where it is, let in
+			 * again, and the operator finds the writer. */
+			free(o->why);
+			o->why = xasprintf("the rollback stopped: %s; the application "
+			    "stays on the target (let in again); stop that writer, "
+			    "then run `cutover rollback` again", e->msg);
+			o->exit_code = EXIT_CHECK;
+			o->steps = orch_giveback_steps;
+			o->step_index = 0;
+			next_step(o);
+			return;
+		}
 		orch_log(o, "rollback.failed", NULL, NULL,
 		    "the rollback stopped: %s; run `cutover rollback` again once "
 		    "the cause is fixed", why);
@@ -546,14 +735,21 @@ on_step_done(struct flow *f, int rc, const struct err *e, void *arg)
 		orch_log(o, "phase.failed", NULL, NULL, "%s failed: %s",
 		    phase_name(p), why);
 		save(o, &se);
-		/* Between the fence and the switch a failure undoes itself. */
-		if (o->st.fenced || p == PHASE_DRAIN || p == PHASE_SWITCH) {
-			o->phase = NULL;
+		o->phase = NULL;
+		/* From the fence until the switch is done in the world, a
+		 * failure undoes itself; after it, nothing does. */
+		if (p >= PHASE_DRAIN && p <= PHASE_SWITCH &&
+		    state_has_effects(&o->st)) {
 			connections_renew(o);
-			start_rollback(o, why);
+			automatic_undo(o, why, false);
 			return;
 		}
-		finish(o, e->code == EXIT_CHECK ? EXIT_CHECK : EXIT_RUNTIME, why);
+		if (p == PHASE_POST_VALIDATION && o->st.switched) {
+			raise_alarm(o, why);
+			return;
+		}
+		finish(o, e->code == EXIT_CHECK || e->code == EXIT_ABORTED ?
+		    e->code : EXIT_RUNTIME, why);
 		return;
 	}
 	finish(o, EXIT_RUNTIME, why);
@@ -583,6 +779,8 @@ next_step(struct orch *o)
 			if (p == PHASE_POST_VALIDATION) {
 				o->st.phase_status = PS_DONE;
 				o->st.completed = true;
+				free(o->st.alarm);
+				o->st.alarm = NULL;
 			} else {
 				o->st.phase = p + 1;
 				o->st.phase_status = PS_PENDING;
@@ -684,17 +882,51 @@ rollback_finished(struct orch *o)
 	struct err e = { 0, "" };
 	int p;
 
+	if (o->steps == orch_giveback_steps) {
+		/* The rollback was given up: the run is where it was. The next
+		 * one takes the target's fence again, from its own position. */
+		free(o->st.rollback_reason);
+		o->st.rollback_reason = NULL;
+		o->st.rollback_on_target = false;
+		state_set(&o->st.target_fence_lsn, NULL);
+		save(o, &e);
+		orch_log(o, "rollback.failed", NULL, NULL, "%s", o->why);
+		return;
+	}
+	if (o->not_done.len > 0) {
+		/* The source is writable (checked), the target not cleaned up:
+		 * the rollback stays under way until it is. */
+		free(o->why);
+		o->why = xasprintf("the application runs on the source again (the "
+		    "source is writable: checked) but the rollback is not "
+		    "complete: %s; run `cutover rollback` again once that is "
+		    "fixed", o->not_done.buf);
+		o->exit_code = EXIT_RUNTIME;
+		save(o, &e);
+		orch_log(o, "rollback.failed", NULL, NULL, "%s", o->why);
+		return;
+	}
 	for (p = PHASE_DRAIN; p <= (int)o->st.phase && p < PHASE_COUNT; p++)
 		if (o->st.phases[p].status != PS_PENDING)
 			o->st.phases[p].status = PS_ROLLED_BACK;
 	o->st.phase_status = PS_ROLLED_BACK;
 	o->st.armed = false;
 	o->st.completed = false;
-	free(o->st.rollback_reason);
-	o->st.rollback_reason = NULL;
+	o->st.fenced = false;
+	o->st.fenced_at = 0;
+	o->st.switched = false;
+	o->st.switched_at = 0;
+	o->st.switch_begun_at = 0;
+	o->st.readonly_set = false;
+	o->st.rollback_on_target = false;
+	state_clear_fenced_roles(&o->st);
+	state_set(&o->st.switch_command, NULL);
+	state_set(&o->st.target_fence_lsn, NULL);
+	state_set(&o->st.rollback_reason, NULL);
+	state_set(&o->st.alarm, NULL);
 	if (save(o, &e) != 0 || orch_log(o, "rollback.done", NULL, &e,
-	    "rolled back: the source is writable and forward replication "
-	    "runs") != 0) {
+	    "rolled back: %s", o->verified != NULL ? o->verified :
+	    "the source is writable and forward replication runs") != 0) {
 		o->exit_code = EXIT_RUNTIME;
 		free(o->why);
 		o->why = xstrdup(e.msg);
@@ -707,6 +939,7 @@ start_rollback(struct orch *o, const char *reason)
 	struct err e = { 0, "" };
 	cJSON *d = cJSON_CreateObject();
 	char *r = xstrdup(reason);	/* reason may be o->why itself */
+	struct strbuf seen;
 
 	o->rolling_back = true;
 	o->busy = true;
@@ -714,13 +947,26 @@ start_rollback(struct orch *o, const char *reason)
 	free(o->why);
 	o->why = r;
 	reason = r;
-	if (o->st.rollback_reason == NULL)
+	free(o->verified);
+	o->verified = NULL;
+	sb_reset(&o->not_done);
+	if (o->st.rollback_reason == NULL) {
+		/* Decided once, from the live world, and kept: a resumed
+		 * rollback goes the same way. */
 		o->st.rollback_reason = xstrdup(reason);
+		o->st.rollback_on_target = o->world.on_target;
+		o->st.rollbacks++;
+	}
 	cJSON_AddStringToObject(d, "reason", reason);
-	cJSON_AddBoolToObject(d, "fenced", o->st.fenced);
-	cJSON_AddBoolToObject(d, "switched", o->st.switched);
+	cJSON_AddBoolToObject(d, "application_may_be_on_target",
+	    o->st.rollback_on_target);
 	cJSON_AddStringToObject(d, "replication",
 	    repl_direction_name(o->st.replication));
+	sb_init(&seen);
+	world_describe(o, &seen);
+	if (seen.len > 0)
+		cJSON_AddStringToObject(d, "world", seen.buf);
+	sb_free(&seen);
 	if (save(o, &e) != 0 || orch_log(o, "rollback.started", d, &e,
 	    "rollback from %s: %s", phase_name(o->st.phase), reason) != 0) {
 		finish(o, EXIT_RUNTIME, e.msg);
@@ -735,31 +981,122 @@ start_rollback(struct orch *o, const char *reason)
 	next_step(o);
 }
 
+/* What an automatic undo (a failure inside the cut, the switch timeout,
+ * a driver that was down past it) does is decided by the live world: if
+ * the application was let in on the target, the switch happened and
+ * nothing undoes it; else the run goes back to the source. */
+static void
+undo_looked(struct orch *o)
+{
+	struct strbuf seen;
+	char *why = o->undo_why;
+	bool timeout = o->undo_timeout;
+
+	o->undo_why = NULL;
+	sb_init(&seen);
+	world_describe(o, &seen);
+	orch_log(o, "check", NULL, NULL, "the live world: %s%s",
+	    seen.buf != NULL ? seen.buf : "", o->world.let_in ?
+	    "; the application is let in on the target: the switch is done" :
+	    "");
+	sb_free(&seen);
+	if (o->world.let_in) {
+		if (timeout) {
+			/* The switch completed in the world: finish it. */
+			orch_progress(o, "the switch is done in the world: finishing "
+			    "it instead of undoing it");
+			o->busy = true;
+			o->st.phase = PHASE_SWITCH;
+			run_phase(o, PHASE_SWITCH);
+		} else {
+			raise_alarm(o, why);
+		}
+		free(why);
+		return;
+	}
+	start_rollback(o, why);
+	free(why);
+}
+
+static void
+automatic_undo(struct orch *o, const char *why, bool timeout)
+{
+	/* One decision at a time: the timeout must not start another. */
+	if (o->switch_timer != NULL) {
+		loop_timer_cancel(o->switch_timer);
+		o->switch_timer = NULL;
+	}
+	free(o->undo_why);
+	o->undo_why = xstrdup(why);
+	o->undo_timeout = timeout;
+	o->busy = true;
+	orch_progress(o, "%s: looking at pgbouncer, the target and the "
+	    "replication before undoing anything", why);
+	world_look(o, undo_looked);
+}
+
 static void
 rollback_answer(struct orch *o, bool yes)
 {
+	if (o->rolling_back)
+		return;
 	if (!yes) {
+		o->st.rollback_on_target = false;
+		arm_switch_timer(o);
 		finish(o, EXIT_ABORTED, "the operator declined the rollback");
 		return;
 	}
 	start_rollback(o, o->why != NULL ? o->why : "requested by the operator");
 }
 
-static bool
-nothing_to_undo(const struct orch *o)
+static void
+rollback_looked(struct orch *o)
 {
-	return !o->st.fenced && !o->st.switched && !o->st.target_fenced &&
-	    o->st.replication == REPL_FORWARD && o->st.rollback_reason == NULL;
+	struct strbuf warn, seen;
+	char *plan;
+
+	/* The plan shown is the one that will run. */
+	o->st.rollback_on_target = o->world.on_target;
+	plan = orch_describe_rollback(o);
+	sb_init(&seen);
+	world_describe(o, &seen);
+	if (o->opts.dry_run) {
+		fprintf(o->opts.dry_run_out, "== Roll back from %s\n(%s)\n%s\n",
+		    phase_name(o->st.phase), seen.buf != NULL ? seen.buf : "", plan);
+		free(plan);
+		sb_free(&seen);
+		o->st.rollback_on_target = false;
+		finish(o, EXIT_OK, NULL);
+		return;
+	}
+	sb_init(&warn);
+	if (o->world.on_target && !o->cfg->reverse_replication) {
+		int64_t since = o->st.switched_at != 0 ? o->st.switched_at :
+		    o->st.switch_begun_at;
+
+		sb_printf(&warn, "reverse replication is off: the writes made on "
+		    "the target in the last %.0f s (since the switch) will NOT "
+		    "reach the source\n", since != 0 ?
+		    (double)(now_ms() - since) / 1000.0 : 0.0);
+	}
+	if (o->world.why[0] != '\0')
+		sb_printf(&warn, "what could not be seen: %s\n", o->world.why);
+	sb_printf(&seen, "\n");
+	sb_puts(&seen, plan);
+	ask(o, "Roll back to the source", seen.buf, warn.len > 0 ? warn.buf :
+	    NULL, DANGER_HIGH, o->st.phase, true, rollback_answer);
+	free(plan);
+	sb_free(&seen);
+	sb_free(&warn);
 }
 
 void
 orch_rollback(struct orch *o, const char *reason, orch_done_fn done,
     void *arg)
 {
-	char *plan;
-
-	if (o->rolling_back) {
-		/* Already rolling back: the caller waits for the same end. */
+	if (o->rolling_back || o->undo_why != NULL) {
+		/* Already rolling back, or about to (an automatic undo looks
+		 * at the world): the caller waits for the same end. */
 		o->done = done;
 		o->done_arg = arg;
 		return;
@@ -778,8 +1115,24 @@ orch_rollback(struct orch *o, const char *reason, orch_done_fn done,
 	o->done_arg = arg;
 	free(o->why);
 	o->why = xstrdup(reason != NULL ? reason : "requested by the operator");
-	if (nothing_to_undo(o)) {
-		orch_log(o, "check", NULL, NULL, "rollback: nothing to undo");
+	if (o->st.rollback_reason != NULL) {
+		/* A rollback a crash interrupted: it goes on without asking,
+		 * the way it was decided. */
+		if (o->opts.dry_run) {
+			char *plan = orch_describe_rollback(o);
+
+			fprintf(o->opts.dry_run_out, "== Roll back from %s\n%s\n",
+			    phase_name(o->st.phase), plan);
+			free(plan);
+			finish(o, EXIT_OK, NULL);
+			return;
+		}
+		start_rollback(o, o->st.rollback_reason);
+		return;
+	}
+	if (!state_has_effects(&o->st)) {
+		orch_log(o, "check", NULL, NULL, "rollback: nothing to undo (no "
+		    "fence, switch or replication change was begun)");
 		if (o->st.armed) {
 			struct err e = { 0, "" };
 
@@ -788,26 +1141,13 @@ orch_rollback(struct orch *o, const char *reason, orch_done_fn done,
 		finish(o, EXIT_OK, "nothing to undo");
 		return;
 	}
-	plan = orch_describe_rollback(o);
-	if (o->opts.dry_run) {
-		fprintf(o->opts.dry_run_out, "== Roll back from %s\n%s\n",
-		    phase_name(o->st.phase), plan);
-		free(plan);
-		finish(o, EXIT_OK, NULL);
-		return;
+	/* The operator is going back already: the timeout would only do
+	 * the same. It is re-armed if the answer is no. */
+	if (o->switch_timer != NULL) {
+		loop_timer_cancel(o->switch_timer);
+		o->switch_timer = NULL;
 	}
-	if (o->st.rollback_reason != NULL) {
-		/* A rollback a crash interrupted: it goes on without asking. */
-		free(plan);
-		start_rollback(o, o->st.rollback_reason);
-		return;
-	}
-	ask(o, "Roll back to the source", plan,
-	    o->st.switched && !o->cfg->reverse_replication ?
-	    "reverse replication is off: writes made on the target since the "
-	    "switch will NOT reach the source" : NULL, DANGER_HIGH, o->st.phase,
-	    true, rollback_answer);
-	free(plan);
+	world_look(o, rollback_looked);
 }
 
 /* -------------------------------------------------------------- runs */
@@ -857,7 +1197,8 @@ new_attempt(struct orch *o)
 	}
 	o->st.phase = PHASE_PRE_VALIDATION;
 	o->st.phase_status = PS_PENDING;
-	o->st.fenced_at = o->st.switched_at = 0;
+	o->st.fenced_at = o->st.switched_at = o->st.switch_begun_at = 0;
+	o->st.rollbacks = 0;
 	free(o->st.sentinel_id);
 	free(o->st.sentinel_lsn);
 	o->st.sentinel_id = o->st.sentinel_lsn = NULL;
@@ -883,6 +1224,10 @@ orch_run(struct orch *o, enum phase_id until, orch_done_fn done, void *arg)
 	if (o->st.rollback_reason != NULL) {
 		orch_progress(o, "resuming the interrupted rollback: %s",
 		    o->st.rollback_reason);
+		if (o->opts.dry_run) {
+			finish(o, EXIT_OK, NULL);
+			return;
+		}
 		start_rollback(o, o->st.rollback_reason);
 		return;
 	}
@@ -892,13 +1237,15 @@ orch_run(struct orch *o, enum phase_id until, orch_done_fn done, void *arg)
 	}
 	if (o->st.phase_status == PS_ROLLED_BACK && !o->opts.dry_run)
 		new_attempt(o);
-	/* A driver that was down past the switch timeout undoes at once. */
+	/* A driver that was down past the switch timeout: the live world
+	 * says whether the switch happened (then it is finished) or not
+	 * (then the run undoes itself). */
 	deadline = o->st.fenced_at + (int64_t)(o->cfg->switch_timeout_seconds * 1000);
 	if (o->st.fenced_at != 0 && !o->st.switched && now_ms() >= deadline &&
 	    !o->opts.dry_run) {
 		orch_log(o, "switch.timeout", NULL, NULL,
 		    "the switch timeout passed while no driver ran");
-		start_rollback(o, "switch timeout passed while no driver ran");
+		automatic_undo(o, "switch timeout passed while no driver ran", true);
 		return;
 	}
 	arm_switch_timer(o);
@@ -911,7 +1258,7 @@ orch_disarm(struct orch *o, struct err *e)
 {
 	if (!o->st.armed)
 		return err_set(e, EXIT_USAGE, "the run is not armed");
-	if (o->st.fenced)
+	if (o->st.fenced || o->st.fenced_at != 0)
 		return err_set(e, EXIT_USAGE, "the fence is taken: roll back instead");
 	o->st.armed = false;
 	if (o->st.phase == PHASE_DRAIN && o->st.phase_status == PS_PENDING) {
@@ -931,6 +1278,30 @@ orch_abort(struct orch *o)
 {
 	if (o->busy)
 		o->abort_asked = true;
+}
+
+int
+orch_interrupt(struct orch *o, const char *why, orch_done_fn done,
+    void *arg)
+{
+	if (o->rolling_back || o->st.switched || o->st.fenced_at == 0 ||
+	    o->opts.dry_run) {
+		orch_abort(o);
+		return 0;
+	}
+	/* Inside the cut: the live world decides, as for the timeout, but
+	 * a switch already done in the world stops and alarms. */
+	orch_log(o, "operator.abort", NULL, NULL, "%s during the write pause "
+	    "(step %s)", why, o->step != NULL ? o->step->name : "-");
+	abandon_step(o);
+	connections_renew(o);
+	o->phase = NULL;
+	o->asking = false;
+	o->on_answer = NULL;
+	o->done = done;
+	o->done_arg = arg;
+	automatic_undo(o, why, false);
+	return 1;
 }
 
 /* ------------------------------------------------------------- views */
@@ -1004,6 +1375,7 @@ orch_new(struct loop *loop, const struct config *cfg, const char *state_dir,
 	o->opts = *opts;
 	o->gate.lag_e2e = o->gate.lag_provider = NAN;
 	sb_init(&o->child_out);
+	sb_init(&o->not_done);
 	rc = state_load(&o->st, state_dir, e);
 	if (rc < 0) {
 		orch_free(o);
@@ -1048,5 +1420,9 @@ orch_free(struct orch *o)
 	free(o->q_plan);
 	free(o->q_warnings);
 	free(o->why);
+	free(o->verified);
+	sb_free(&o->not_done);
+	free(o->undo_why);
+	free(o->saved_state);
 	free(o);
 }

@@ -89,6 +89,12 @@ void orch_answer(struct orch *o, bool yes, const char *how);
 /* Asks a running orch_run/orch_rollback to stop after the current step
  * (quit in the console): done gets 5. */
 void orch_abort(struct orch *o);
+/* A signal: inside the write pause the running step is abandoned and the
+ * live world decides (back to the source, or, if the application is
+ * already let in on the target, stop and alarm), and done gets the
+ * outcome: returns 1. Elsewhere it is orch_abort(): returns 0. */
+int orch_interrupt(struct orch *o, const char *why, orch_done_fn done,
+    void *arg);
 
 /* What the views show. */
 const struct state *orch_state(const struct orch *o);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -372,30 +373,14 @@ snapshot_save(const char *state_dir, const char *json, size_t len,
     struct err *e)
 {
 	char *path = xasprintf("%s/%s", state_dir, SNAPSHOT_FILE);
-	char *tmp = xasprintf("%s/.%s.%ld", state_dir, SNAPSHOT_FILE,
-	    (long)getpid());
-	int fd, rc = -1;
+	struct strbuf sb;
+	int rc;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(e, EXIT_RUNTIME, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write_all(fd, json, len) != 0 || write_all(fd, "\n", 1) != 0) {
-		err_set(e, EXIT_RUNTIME, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		err_set(e, EXIT_RUNTIME, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
+	sb_init(&sb);
+	sb_add(&sb, json, len);
+	sb_putc(&sb, '\n');
+	rc = file_write_atomic(path, sb.buf, sb.len, 0600, e);
+	sb_free(&sb);
 	free(path);
 	return rc;
 }
@@ -451,21 +436,49 @@ gstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+/* Numbers from a snapshot or a feed are range-checked before they are
+ * used or converted: a hostile feed must not make the watcher convert NaN
+ * or 1e300 to an integer. */
+#define NUM_MAX 1e15               /* well inside int64_t and a double's
+                                      exact integers */
+
 static double
-gnum(const cJSON *o, const char *k)
+gnum_in(const cJSON *o, const char *k, double lo, double hi)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	if (!cJSON_IsNumber(v) || isnan(v->valuedouble) ||
+	    v->valuedouble < lo || v->valuedouble > hi)
+		return NAN;
+	return v->valuedouble;
+}
+
+static double
+gnum(const cJSON *o, const char *k)
+{
+	return gnum_in(o, k, -NUM_MAX, NUM_MAX);
+}
+
+/* An integer in [lo, hi], else dflt. */
+static int64_t
+gint(const cJSON *o, const char *k, int64_t lo, int64_t hi, int64_t dflt)
+{
+	double d = gnum_in(o, k, (double)lo, (double)hi);
+
+	return isnan(d) ? dflt : (int64_t)d;
 }
 
 static int64_t
 gcount(const cJSON *o, const char *k)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return gint(o, k, 0, (int64_t)NUM_MAX, -1);
+}
 
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 ?
-	    (int64_t)v->valuedouble : -1;
+/* Wall milliseconds, 0 when absent or absurd. */
+static int64_t
+gtime(const cJSON *o, const char *k)
+{
+	return gint(o, k, 0, (int64_t)NUM_MAX, 0);
 }
 
 static bool
@@ -502,10 +515,15 @@ read_series(struct series *s, const cJSON *o)
 	series_clear(s);
 	series_init(s, name != NULL ? name : "", unit != NULL ? unit : "");
 	for (a = t != NULL ? t->child : NULL, b = v != NULL ? v->child : NULL;
-	    a != NULL && b != NULL; a = a->next, b = b->next)
-		series_push(s, (int64_t)a->valuedouble, cJSON_IsNumber(b) ?
+	    a != NULL && b != NULL; a = a->next, b = b->next) {
+		if (!cJSON_IsNumber(a) || !(a->valuedouble >= 0 &&
+		    a->valuedouble <= NUM_MAX))
+			continue;
+		series_push(s, (int64_t)a->valuedouble, cJSON_IsNumber(b) &&
+		    b->valuedouble >= -NUM_MAX && b->valuedouble <= NUM_MAX ?
 		    b->valuedouble : NAN);
-	s->updated_at = (int64_t)gnum(o, "updated_ms");
+	}
+	s->updated_at = gtime(o, "updated_ms");
 }
 
 static void
@@ -520,21 +538,21 @@ read_repl(struct repl_status *r, double *e2e, const cJSON *o)
 	r->stop_reason = dupz(gstr(o, "stop_reason"));
 	r->last_failure = dupz(gstr(o, "last_failure"));
 	r->error = dupz(gstr(o, "error"));
-	r->full_load_percent = gnum(o, "full_load_percent");
-	r->tables_loaded = (int)gcount(o, "tables_loaded");
-	r->tables_loading = (int)gcount(o, "tables_loading");
-	r->tables_queued = (int)gcount(o, "tables_queued");
-	r->tables_errored = (int)gcount(o, "tables_errored");
-	r->lag_source = gnum(lag, "source");
-	r->lag_target = gnum(lag, "target");
-	*e2e = gnum(lag, "end_to_end");
+	r->full_load_percent = gnum_in(o, "full_load_percent", 0, 100);
+	r->tables_loaded = (int)gint(o, "tables_loaded", 0, INT_MAX, -1);
+	r->tables_loading = (int)gint(o, "tables_loading", 0, INT_MAX, -1);
+	r->tables_queued = (int)gint(o, "tables_queued", 0, INT_MAX, -1);
+	r->tables_errored = (int)gint(o, "tables_errored", 0, INT_MAX, -1);
+	r->lag_source = gnum_in(lag, "source", 0, NUM_MAX);
+	r->lag_target = gnum_in(lag, "target", 0, NUM_MAX);
+	*e2e = gnum_in(lag, "end_to_end", 0, NUM_MAX);
 	if (cJSON_IsObject(slot)) {
 		r->slot_name = dupz(gstr(slot, "name"));
 		r->slot_active = gbool(slot, "active");
 		r->confirmed_flush_lsn = dupz(gstr(slot, "confirmed_flush_lsn"));
 		r->wal_retained_bytes = gcount(slot, "wal_retained_bytes");
 	}
-	r->updated_at = (int64_t)gnum(o, "updated_ms");
+	r->updated_at = gtime(o, "updated_ms");
 }
 
 static void
@@ -580,7 +598,8 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 	char *text;
 	int i;
 
-	if (!cJSON_IsObject(o) || (int)gnum(o, "version") != SNAPSHOT_VERSION)
+	if (!cJSON_IsObject(o) || gint(o, "version", 0, INT_MAX, -1) !=
+	    SNAPSHOT_VERSION)
 		return err_set(e, EXIT_RUNTIME, "snapshot: not a version %d "
 		    "snapshot", SNAPSHOT_VERSION);
 	/* The run's state first: the only part that can fail. */
@@ -602,16 +621,15 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 	view_set(&v->environment, gstr(o, "environment"));
 	v->rehearsal = gbool(o, "rehearsal");
 	view_set(&v->provider, gstr(o, "provider"));
-	v->max_lag_seconds = gnum(o, "max_lag_seconds");
-	if (gnum(o, "period_ms") > 0)
-		v->period_ms = (int)gnum(o, "period_ms");
-	v->snapshot_at = (int64_t)gnum(o, "written_ms");
-	x = cJSON_GetObjectItemCaseSensitive(o, "watchers");
-	v->watchers = cJSON_IsNumber(x) ? (int)x->valuedouble : -1;
+	v->max_lag_seconds = gnum_in(o, "max_lag_seconds", 0, NUM_MAX);
+	if (gint(o, "period_ms", 1, 86400000, 0) > 0)
+		v->period_ms = (int)gint(o, "period_ms", 1, 86400000, 0);
+	v->snapshot_at = gtime(o, "written_ms");
+	v->watchers = (int)gint(o, "watchers", 0, INT_MAX, -1);
 	x = cJSON_GetObjectItemCaseSensitive(o, "driver");
 	memset(&v->driver, 0, sizeof v->driver);
 	if (cJSON_IsObject(x)) {
-		v->driver.pid = (long)gnum(x, "pid");
+		v->driver.pid = (long)gint(x, "pid", 0, INT_MAX, 0);
 		snprintf(v->driver.user, sizeof v->driver.user, "%s",
 		    gstr(x, "user") != NULL ? gstr(x, "user") : "?");
 		snprintf(v->driver.host, sizeof v->driver.host, "%s",
@@ -627,8 +645,8 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		read_tables(&s->mon.tables, x);
 	x = cJSON_GetObjectItemCaseSensitive(o, "monitor");
 	if (cJSON_IsObject(x)) {
-		s->mon.refreshed_at = (int64_t)gnum(x, "refreshed_ms");
-		s->mon.generation = (unsigned)gnum(x, "generation");
+		s->mon.refreshed_at = gtime(x, "refreshed_ms");
+		s->mon.generation = (unsigned)gint(x, "generation", 0, UINT_MAX, 0);
 		s->mon.heartbeat_writer = gbool(x, "heartbeat_writer");
 		free(s->mon.error);
 		s->mon.error = dupz(gstr(x, "error"));

@@ -83,26 +83,56 @@ state_init(struct state *s, const char *environment, bool rehearsal)
 void
 state_add_fenced_role(struct state *s, const char *role)
 {
-	size_t i;
-
-	for (i = 0; i < s->nfenced_roles; i++)
-		if (strcmp(s->fenced_roles[i], role) == 0)
-			return;
-	s->fenced_roles = xreallocarray(s->fenced_roles, s->nfenced_roles + 1,
-	    sizeof *s->fenced_roles);
-	s->fenced_roles[s->nfenced_roles++] = xstrdup(role);
+	state_roles_add(&s->fenced_roles, &s->nfenced_roles, role);
 }
 
 void
 state_clear_fenced_roles(struct state *s)
 {
+	state_roles_clear(&s->fenced_roles, &s->nfenced_roles);
+}
+
+void
+state_roles_add(char ***v, size_t *n, const char *role)
+{
 	size_t i;
 
-	for (i = 0; i < s->nfenced_roles; i++)
-		free(s->fenced_roles[i]);
-	free(s->fenced_roles);
-	s->fenced_roles = NULL;
-	s->nfenced_roles = 0;
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i], role) == 0)
+			return;
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[(*n)++] = xstrdup(role);
+}
+
+void
+state_roles_clear(char ***v, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+void
+state_set(char **field, const char *value)
+{
+	char *copy = value != NULL ? xstrdup(value) : NULL;
+
+	free(*field);
+	*field = copy;
+}
+
+bool
+state_has_effects(const struct state *s)
+{
+	return s->fenced || s->switched || s->fenced_at != 0 ||
+	    s->nfenced_roles > 0 || s->readonly_set || s->fence_slot != NULL ||
+	    s->target_slot != NULL || s->switch_begun_at != 0 ||
+	    s->switch_command != NULL || s->reverse_begun ||
+	    s->replication != REPL_FORWARD || s->rollback_reason != NULL;
 }
 
 void
@@ -113,7 +143,16 @@ state_free(struct state *s)
 	free(s->sentinel_lsn);
 	free(s->pgbouncer_original);
 	free(s->rollback_reason);
+	free(s->intent_step);
+	free(s->intent_what);
+	free(s->fence_slot);
+	free(s->target_slot);
+	free(s->target_fence_lsn);
+	free(s->switch_command);
+	free(s->forward_skip_lsn);
+	free(s->alarm);
 	state_clear_fenced_roles(s);
+	state_roles_clear(&s->target_fenced_roles, &s->ntarget_fenced_roles);
 	memset(s, 0, sizeof *s);
 }
 
@@ -161,11 +200,42 @@ state_to_json(const struct state *s)
 			    cJSON_CreateString(s->fenced_roles[k]));
 	}
 	cJSON_AddBoolToObject(o, "readonly_set", s->readonly_set);
-	cJSON_AddBoolToObject(o, "target_fenced", s->target_fenced);
+	cJSON_AddBoolToObject(o, "target_fenced", s->target_fenced ||
+	    s->ntarget_fenced_roles > 0 || s->target_readonly_set);
+	{
+		cJSON *roles = cJSON_AddArrayToObject(o, "target_fenced_roles");
+		size_t k;
+
+		for (k = 0; k < s->ntarget_fenced_roles; k++)
+			cJSON_AddItemToArray(roles,
+			    cJSON_CreateString(s->target_fenced_roles[k]));
+	}
+	cJSON_AddBoolToObject(o, "target_readonly_set", s->target_readonly_set);
 	json_add_string(o, "sentinel_id", s->sentinel_id);
 	json_add_string(o, "sentinel_lsn", s->sentinel_lsn);
 	json_add_string(o, "pgbouncer_original", s->pgbouncer_original);
 	json_add_string(o, "rollback_reason", s->rollback_reason);
+	if (s->intent_step != NULL) {
+		cJSON *in = cJSON_AddObjectToObject(o, "intent");
+
+		cJSON_AddStringToObject(in, "step", s->intent_step);
+		json_add_string(in, "what", s->intent_what);
+		json_add_time(in, "at", s->intent_at);
+	} else {
+		cJSON_AddNullToObject(o, "intent");
+	}
+	json_add_string(o, "fence_slot", s->fence_slot);
+	json_add_string(o, "target_slot", s->target_slot);
+	json_add_string(o, "target_fence_lsn", s->target_fence_lsn);
+	json_add_time(o, "switch_begun_at", s->switch_begun_at);
+	json_add_string(o, "switch_command", s->switch_command);
+	cJSON_AddBoolToObject(o, "reverse_begun", s->reverse_begun);
+	json_add_string(o, "forward_skip_lsn", s->forward_skip_lsn);
+	json_add_string(o, "alarm", s->alarm);
+	cJSON_AddBoolToObject(o, "rollback_on_target", s->rollback_on_target);
+	cJSON_AddNumberToObject(o, "rollbacks", s->rollbacks);
+	cJSON_AddNumberToObject(o, "log_seq", (double)s->log_seq);
+	json_add_string(o, "log_hash", s->log_seq > 0 ? s->log_hash : NULL);
 
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
@@ -373,10 +443,51 @@ state_from_json(struct state *s, const char *name, const char *text,
 			if (cJSON_IsString(it))
 				state_add_fenced_role(s, it->valuestring);
 	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "target_fenced_roles");
+	if (v != NULL && cJSON_IsArray(v)) {
+		const cJSON *it;
+
+		cJSON_ArrayForEach(it, v)
+			if (cJSON_IsString(it))
+				state_roles_add(&s->target_fenced_roles,
+				    &s->ntarget_fenced_roles, it->valuestring);
+	}
+	s->target_readonly_set = get_bool(&r, o, "target_readonly_set", true);
+	v = cJSON_GetObjectItemCaseSensitive(o, "intent");
+	if (v != NULL && cJSON_IsObject(v)) {
+		s->intent_step = get_opt_string(&r, v, "step");
+		s->intent_what = get_opt_string(&r, v, "what");
+		s->intent_at = get_time(&r, v, "at");
+	}
+	s->fence_slot = get_opt_string(&r, o, "fence_slot");
+	s->target_slot = get_opt_string(&r, o, "target_slot");
+	s->target_fence_lsn = get_opt_string(&r, o, "target_fence_lsn");
+	s->switch_begun_at = get_time(&r, o, "switch_begun_at");
+	s->switch_command = get_opt_string(&r, o, "switch_command");
+	s->reverse_begun = get_bool(&r, o, "reverse_begun", true);
+	s->forward_skip_lsn = get_opt_string(&r, o, "forward_skip_lsn");
+	s->alarm = get_opt_string(&r, o, "alarm");
+	s->rollback_on_target = get_bool(&r, o, "rollback_on_target", true);
+	v = cJSON_GetObjectItemCaseSensitive(o, "rollbacks");
+	s->rollbacks = v != NULL && cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 1e6 ? (int)v->valuedouble : 0;
 	s->sentinel_id = get_opt_string(&r, o, "sentinel_id");
 	s->sentinel_lsn = get_opt_string(&r, o, "sentinel_lsn");
 	s->pgbouncer_original = get_opt_string(&r, o, "pgbouncer_original");
 	s->rollback_reason = get_opt_string(&r, o, "rollback_reason");
+	v = cJSON_GetObjectItemCaseSensitive(o, "log_seq");
+	if (v != NULL && cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble < 9e15)
+		s->log_seq = (int64_t)v->valuedouble;
+	{
+		char *h = get_opt_string(&r, o, "log_hash");
+
+		if (h != NULL && strlen(h) == 64)
+			memcpy(s->log_hash, h, 65);
+		else
+			s->log_seq = 0;
+		free(h);
+	}
 	if (!r.failed)
 		read_phases(&r, s);
 	cJSON_Delete(o);

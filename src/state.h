@@ -53,25 +53,69 @@ struct state {
 	enum repl_direction replication;
 	bool switched;
 
-	/* Orchestrator facts that must survive a crash. */
+	/* Orchestrator facts that must survive a crash. Every record of an
+	 * effect is saved BEFORE the effect is taken (write-ahead, as the
+	 * event log's `action` is): a crash between the two finds the record
+	 * and the live world says whether the effect happened. */
 	int attempt;                      /* 1, 2, ... after each rollback */
 	bool armed;
-	int64_t fenced_at;                /* the switch timeout runs from here */
+	int64_t fenced_at;                /* the fence began; the switch timeout
+	                                     runs from here */
 	int64_t switched_at;              /* the write pause window ends here */
-	char **fenced_roles;              /* roles this run made NOLOGIN */
+	char **fenced_roles;              /* source roles this run made NOLOGIN */
 	size_t nfenced_roles;
 	bool readonly_set;                /* this run set default_transaction_read_only */
 	bool target_fenced;               /* a rollback fenced the target */
+	char **target_fenced_roles;       /* target roles a rollback made NOLOGIN */
+	size_t ntarget_fenced_roles;
+	bool target_readonly_set;
 	char *sentinel_id;
 	char *sentinel_lsn;
 	char *pgbouncer_original;         /* the database entry before the switch */
 	char *rollback_reason;            /* set while a rollback is under way */
 	bool completed;                   /* post_validation done */
+
+	/* The action whose effect began and whose outcome is not logged yet:
+	 * the step's name and the statement. NULL when none. */
+	char *intent_step;
+	char *intent_what;
+	int64_t intent_at;
+	/* The proof slots (logical decoding) this attempt created: on the
+	 * source at the fence, on the target at the switch or at its fence. */
+	char *fence_slot;
+	char *target_slot;
+	char *target_fence_lsn;           /* the target's WAL when its fence held */
+	int64_t switch_begun_at;          /* the switch's first effect began */
+	char *switch_command;             /* "forward started", "forward
+	                                     succeeded", "back failed", ... */
+	bool reverse_begun;               /* reverse replication's start began */
+	char *forward_skip_lsn;           /* forward replication restarts past
+	                                     this (what reverse brought back) */
+	char *alarm;                      /* a failure after the switch, and how
+	                                     to go back; NULL when none */
+	int rollbacks;                    /* rollbacks begun in this attempt */
+	bool rollback_on_target;          /* decided when the rollback began:
+	                                     the application may have written on
+	                                     the target (kept when it resumes) */
+
+	/* The event log as it was when the state was saved: its last seq
+	 * and hash (`log --verify` finds a log cut short after it). */
+	int64_t log_seq;
+	char log_hash[65];
 };
 
 /* Adds a role to fenced_roles (once). */
 void state_add_fenced_role(struct state *s, const char *role);
 void state_clear_fenced_roles(struct state *s);
+/* The same for a list of roles (target_fenced_roles). */
+void state_roles_add(char ***v, size_t *n, const char *role);
+void state_roles_clear(char ***v, size_t *n);
+/* Replaces *field with a copy of value (NULL allowed). */
+void state_set(char **field, const char *value);
+/* Whether this attempt began anything with an effect that a rollback
+ * would have to look at (from the write-ahead records, not from flags set
+ * at the end of steps). */
+bool state_has_effects(const struct state *s);
 
 const char *phase_name(enum phase_id p);
 /* Returns -1 for an unknown name. */

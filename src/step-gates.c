@@ -46,8 +46,17 @@ config_check(struct flow *f, PGresult *prev)
 	    !simple_name(c->pgbouncer_database))
 		return config_problem(f, "[drain] pgbouncer_database must be a "
 		    "plain name (letters, digits, _)");
-	if (c->drain_method != DRAIN_PGBOUNCER && c->roles.n == 0)
-		return config_problem(f, "[drain] roles is empty: nothing to fence");
+	/* The database fence (NOLOGIN) is taken whatever the method. */
+	if (c->roles.n == 0)
+		return config_problem(f, "[drain] roles is empty: nothing to fence "
+		    "at the database (every method makes those roles NOLOGIN)");
+	/* default_transaction_read_only is advisory: any session turns it
+	 * off. In prod it is not the fence. */
+	if (c->drain_method == DRAIN_READONLY &&
+	    strcmp(c->environment, "prod") == 0)
+		return config_problem(f, "[drain] method = readonly is advisory "
+		    "(any session can SET default_transaction_read_only = off) and "
+		    "cannot be chosen alone in prod: use terminate or pgbouncer");
 	if (c->switch_method == SWITCH_COMMAND && c->switch_command == NULL)
 		return config_problem(f, "[switch] command is empty (method command)");
 	if (c->switch_method == SWITCH_PGBOUNCER) {
@@ -76,7 +85,7 @@ config_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step config_flow[] = { config_check, NULL };
 const struct step step_config_check = { "config.check", NULL,
-	config_describe, config_flow };
+	config_describe, config_flow, SIDE_SOURCE, false };
 
 /* ------------------------------------------------------- schema.check */
 
@@ -121,7 +130,7 @@ schema_describe(struct orch *o, struct strbuf *out)
 static const flow_step schema_flow[] = { schema_src, schema_dst, schema_done,
 	NULL };
 const struct step step_schema_check = { "schema.check", NULL,
-	schema_describe, schema_flow };
+	schema_describe, schema_flow, SIDE_SOURCE, false };
 
 /* --------------------------------------------------------- validation */
 
@@ -241,9 +250,9 @@ full_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step validate_flow[] = { validate_start, NULL };
 const struct step step_quick_validation = { "validation.quick", NULL,
-	quick_describe, validate_flow };
+	quick_describe, validate_flow, SIDE_SOURCE, false };
 const struct step step_full_validation = { "validation.full", NULL,
-	full_describe, validate_flow };
+	full_describe, validate_flow, SIDE_SOURCE, false };
 
 /* ----------------------------------------------------------- lag gate */
 
@@ -255,16 +264,35 @@ struct gate_tick {
 
 static void gate_schedule(struct orch *o);
 
+/* An unknown lag is never below the gate: not the provider's (NaN), not
+ * the heartbeat's (NaN as well when its writer is stale). */
+bool
+lag_below_gate(double e2e, double provider, double threshold)
+{
+	return !isnan(e2e) && e2e < threshold && !isnan(provider) &&
+	    provider < threshold;
+}
+
 static void
 gate_evaluate(struct orch *o)
 {
 	struct orch_gate *g = &o->gate;
 	struct err e = { 0, "" };
 	int64_t now = mono_ms();
+	const char *halted = replication_halted(&o->prov->status);
 	bool below;
 
-	below = !isnan(g->lag_e2e) && g->lag_e2e < g->threshold_seconds &&
-	    (isnan(g->lag_provider) || g->lag_provider < g->threshold_seconds);
+	/* Stopped replication cannot catch up: fail now, not after
+	 * lag_wait_seconds. */
+	if (halted != NULL) {
+		o->gate_active = false;
+		err_set(&e, EXIT_CHECK, "forward replication is not running (%s): "
+		    "the lag gate cannot pass", halted);
+		flow_continue(o->flow, -1, &e);
+		return;
+	}
+	below = lag_below_gate(g->lag_e2e, g->lag_provider,
+	    g->threshold_seconds);
 	if (!below)
 		o->held_since = 0;
 	else if (o->held_since == 0)
@@ -294,9 +322,15 @@ gate_evaluate(struct orch *o)
 		flow_continue(o->flow, -1, &e);
 		return;
 	}
-	orch_progress(o, "lag gate: end to end %.2f s, provider %.2f s, below "
-	    "%.1f s for %.0f of %.0f s", g->lag_e2e, g->lag_provider,
-	    g->threshold_seconds, g->held_seconds, g->hold_seconds);
+	if (isnan(g->lag_e2e) || isnan(g->lag_provider))
+		orch_progress(o, "lag gate: %s unknown (%s): waiting",
+		    isnan(g->lag_e2e) ? "the end-to-end lag" : "the provider's lag",
+		    isnan(g->lag_e2e) ? "the heartbeat is stale or unreadable" :
+		    "the provider does not report it");
+	else
+		orch_progress(o, "lag gate: end to end %.2f s, provider %.2f s, "
+		    "below %.1f s for %.0f of %.0f s", g->lag_e2e, g->lag_provider,
+		    g->threshold_seconds, g->held_seconds, g->hold_seconds);
 	gate_schedule(o);
 }
 
@@ -318,8 +352,10 @@ gate_reading(const struct heartbeat_reading *r, void *arg)
 {
 	struct gate_tick *t = arg;
 
+	/* Two beats of a writer that stopped agree and give 0: the lag is
+	 * only known while the heartbeat writer runs. */
 	if (t->o->flow == t->f)
-		t->o->gate.lag_e2e = r->lag_seconds;
+		t->o->gate.lag_e2e = r->writer_active ? r->lag_seconds : NAN;
 	gate_part(t);
 }
 
@@ -373,15 +409,16 @@ gate_start(struct flow *f, PGresult *prev)
 static void
 gate_describe(struct orch *o, struct strbuf *out)
 {
-	sb_printf(out, "wait until the end-to-end lag (heartbeat) and the "
-	    "provider's lag stay below %.1f s for %.0f s without a break (at "
-	    "most %.0f s)\n", o->cfg->max_lag_seconds, o->cfg->lag_hold_seconds,
+	sb_printf(out, "wait until the end-to-end lag (heartbeat, its writer "
+	    "running) and the provider's lag are known and stay below %.1f s "
+	    "for %.0f s without a break (at most %.0f s; stopped replication "
+	    "fails at once)\n", o->cfg->max_lag_seconds, o->cfg->lag_hold_seconds,
 	    o->cfg->lag_wait_seconds);
 }
 
 static const flow_step gate_flow[] = { gate_start, NULL };
 const struct step step_lag_gate = { "lag.gate", NULL, gate_describe,
-	gate_flow };
+	gate_flow, SIDE_SOURCE, false };
 
 /* ---------------------------------------------------------------- arm */
 
@@ -410,4 +447,5 @@ arm_describe(struct orch *o, struct strbuf *out)
 }
 
 static const flow_step arm_flow[] = { arm, NULL };
-const struct step step_arm = { "run.arm", NULL, arm_describe, arm_flow };
+const struct step step_arm = { "run.arm", NULL, arm_describe, arm_flow,
+	SIDE_SOURCE, false };

@@ -147,4 +147,4 @@ mv_describe(struct orch *o, struct strbuf *out)
 static const flow_step mv_flow[] = { mv_list, mv_keep, mv_look, mv_decide,
 	mv_compare, mv_act, mv_next, NULL };
 const struct step step_matviews = { "matviews.refresh", NULL, mv_describe,
-	mv_flow };
+	mv_flow, SIDE_TARGET, false };

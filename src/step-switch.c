@@ -1,9 +1,14 @@
 /* step-switch.c - pointing the application at the target, and back:
  *   pgbouncer  rewrite the database entry in the file pgbouncer.ini
  *              %includes, RELOAD, RESUME;
- *   command    run [switch] command with CUTOVER_* variables (never
- *              passwords), judged by its exit status, its output logged.
- * Then the run is switched and the switch timeout stops. */
+ *   command    run [switch] command with PATH, HOME, LANG and CUTOVER_*
+ *              variables only (never passwords), judged by its exit
+ *              status, its output (scrubbed of secrets) logged.
+ * Before the first effect the state records that the switch began
+ * (write-ahead): from then on a rollback looks where the entry points,
+ * in the file and live, and what the command reported. The forward and
+ * back variants are separate steps. Then the run is switched, once the
+ * live world shows it, and the switch timeout stops. */
 #include "config.h"
 
 #include <errno.h>
@@ -48,10 +53,9 @@ pgbouncer_target_entry(const struct config *cfg)
 	return sb_detach(&sb);
 }
 
-/* Finds "db = value" in the file; returns the value (trimmed) and the
- * line's byte range, or NULL. */
-static char *
-entry_find(const char *text, const char *db, size_t *start, size_t *end)
+char *
+pgbouncer_file_entry(const char *text, const char *db, size_t *start,
+    size_t *end)
 {
 	const char *p = text, *nl, *eq;
 	size_t dblen = strlen(db);
@@ -83,23 +87,22 @@ entry_find(const char *text, const char *db, size_t *start, size_t *end)
 	return NULL;
 }
 
-/* Rewrites the entry of db to value, atomically, keeping the file's mode
- * and owner (pgbouncer runs as another user and must still read it). */
+/* Rewrites the entry of db to value through the one safe atomic write,
+ * keeping the file's mode and owner (pgbouncer runs as another user and
+ * must still read it). */
 static int
 entry_write(const char *path, const char *db, const char *value,
     struct err *e)
 {
-	char *text, *tmp;
+	char *text, *old;
 	size_t len, a, b;
 	struct strbuf sb;
-	struct stat st;
-	char *old;
-	int fd, rc = -1;
+	int rc;
 
 	if (file_read_all(path, 1 << 20, &text, &len) != 0)
 		return err_set(e, EXIT_RUNTIME, "%s: cannot read: %s", path,
 		    strerror(errno));
-	if ((old = entry_find(text, db, &a, &b)) == NULL) {
+	if ((old = pgbouncer_file_entry(text, db, &a, &b)) == NULL) {
 		free(text);
 		return err_set(e, EXIT_RUNTIME, "%s: no entry for database %s",
 		    path, db);
@@ -110,40 +113,97 @@ entry_write(const char *path, const char *db, const char *value,
 	sb_printf(&sb, "%s = %s", db, value);
 	sb_puts(&sb, text + b);
 	free(text);
-	if (stat(path, &st) != 0) {
-		sb_free(&sb);
-		return err_set(e, EXIT_RUNTIME, "%s: %s", path, strerror(errno));
-	}
-	tmp = xasprintf("%s.cutover-tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
-	if (fd < 0 || write_all(fd, sb.buf, sb.len) != 0 ||
-	    fchmod(fd, st.st_mode & 07777) != 0 ||
-	    (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM) ||
-	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		err_set(e, EXIT_RUNTIME, "%s: cannot rewrite: %s", path,
-		    strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	} else {
-		fsync_parent_dir(path);
-		rc = 0;
-	}
-	free(tmp);
+	rc = file_rewrite(path, sb.buf, sb.len, e);
 	sb_free(&sb);
 	return rc;
 }
 
-static const char *
-wanted_entry(struct orch *o, char **owned)
+/* Two entries name the same thing when their host, port and dbname
+ * agree (the text may differ in order or spacing). */
+bool
+pgbouncer_entry_equal(const char *a, const char *b)
 {
-	/* Forward: the target; in a rollback: what the entry was. */
-	if (o->rolling_back) {
-		*owned = NULL;
-		return o->st.pgbouncer_original;
+	static const char *const keys[] = { "host", "port", "dbname" };
+	PQconninfoOption *oa, *ob, *x, *y;
+	char *ma = NULL, *mb = NULL;
+	bool same = true;
+	size_t i;
+
+	if (a == NULL || b == NULL)
+		return false;
+	if (strcmp(a, b) == 0)
+		return true;
+	oa = PQconninfoParse(a, &ma);
+	ob = PQconninfoParse(b, &mb);
+	if (oa == NULL || ob == NULL)
+		same = false;
+	for (i = 0; same && i < ARRAY_SIZE(keys); i++) {
+		const char *va = NULL, *vb = NULL;
+
+		for (x = oa; x->keyword != NULL; x++)
+			if (strcmp(x->keyword, keys[i]) == 0)
+				va = x->val;
+		for (y = ob; y->keyword != NULL; y++)
+			if (strcmp(y->keyword, keys[i]) == 0)
+				vb = y->val;
+		if (!streq(va != NULL ? va : "", vb != NULL ? vb : ""))
+			same = false;
 	}
-	*owned = pgbouncer_target_entry(o->cfg);
-	return *owned;
+	PQconninfoFree(oa);
+	PQconninfoFree(ob);
+	PQfreemem(ma);
+	PQfreemem(mb);
+	return same;
+}
+
+char *
+pgbouncer_show_entry(const PGresult *res, int r)
+{
+	int hc = PQfnumber(res, "host"), pc = PQfnumber(res, "port");
+	int dc = PQfnumber(res, "database");
+	struct strbuf sb;
+
+	sb_init(&sb);
+	if (hc >= 0 && !PQgetisnull(res, r, hc) && *PQgetvalue(res, r, hc))
+		sb_printf(&sb, "host=%s", PQgetvalue(res, r, hc));
+	if (pc >= 0 && !PQgetisnull(res, r, pc) && *PQgetvalue(res, r, pc))
+		sb_printf(&sb, "%sport=%s", sb.len ? " " : "", PQgetvalue(res, r, pc));
+	if (dc >= 0 && !PQgetisnull(res, r, dc) && *PQgetvalue(res, r, dc))
+		sb_printf(&sb, "%sdbname=%s", sb.len ? " " : "",
+		    PQgetvalue(res, r, dc));
+	return sb.buf != NULL ? sb_detach(&sb) : xstrdup("");
+}
+
+/* Whether SHOW DATABASES routes db to want (the keys want names). */
+static bool
+entry_matches(const PGresult *res, const char *db, const char *want)
+{
+	int r = pgbouncer_show_row(res, db);
+	char *live;
+	bool ok;
+
+	if (r < 0 || want == NULL)
+		return false;
+	live = pgbouncer_show_entry(res, r);
+	ok = pgbouncer_entry_equal(live, want);
+	free(live);
+	return ok;
+}
+
+static bool
+back(const struct orch *o)
+{
+	return o->step != NULL && o->step->side == SIDE_TARGET;
+}
+
+/* Forward: the target; back: what the entry was before the switch. */
+static char *
+wanted_entry(struct orch *o)
+{
+	if (back(o))
+		return o->st.pgbouncer_original != NULL ?
+		    xstrdup(o->st.pgbouncer_original) : NULL;
+	return pgbouncer_target_entry(o->cfg);
 }
 
 static int
@@ -152,20 +212,19 @@ repoint(struct flow *f, PGresult *prev)
 	struct orch *o = O(f);
 	const char *path = o->cfg->pgbouncer_databases_file;
 	const char *db = o->cfg->pgbouncer_database;
-	char *text, *cur, *owned, *detail;
-	const char *want;
+	char *text, *cur, *want, *detail;
 	size_t len, a, b;
 
 	(void)prev;
 	if (file_read_all(path, 1 << 20, &text, &len) != 0)
 		return flow_fail(f, EXIT_RUNTIME, "%s: cannot read: %s", path,
 		    strerror(errno));
-	cur = entry_find(text, db, &a, &b);
+	cur = pgbouncer_file_entry(text, db, &a, &b);
 	free(text);
 	if (cur == NULL)
 		return flow_fail(f, EXIT_RUNTIME, "%s: no entry for database %s",
 		    path, db);
-	if (!o->rolling_back && o->st.pgbouncer_original == NULL) {
+	if (!back(o) && o->st.pgbouncer_original == NULL) {
 		/* Kept before the file changes: the way back. */
 		o->st.pgbouncer_original = xstrdup(cur);
 		if (orch_save(f) != 0) {
@@ -173,31 +232,33 @@ repoint(struct flow *f, PGresult *prev)
 			return FLOW_FAIL;
 		}
 	}
-	want = wanted_entry(o, &owned);
-	if (want == NULL) {
+	if ((want = wanted_entry(o)) == NULL) {
 		free(cur);
 		return flow_fail(f, EXIT_RUNTIME, "the original pgbouncer entry is "
 		    "not in the state: cannot point %s back", db);
 	}
-	if (strcmp(cur, want) == 0) {
+	if (pgbouncer_entry_equal(cur, want)) {
 		free(cur);
-		free(owned);
-		if (orch_already(f, "pgbouncer entry points there") != 0)
+		free(want);
+		if (orch_already(f, back(o) ? "the entry file points at the source" :
+		    "the entry file points at the target") != 0)
 			return FLOW_FAIL;
 		return FLOW_NEXT;
 	}
+	if (!back(o) && o->st.switch_begun_at == 0)
+		o->st.switch_begun_at = now_ms();	/* saved by orch_act */
 	detail = xasprintf("%s: %s = %s (was: %s)", path, db, want, cur);
 	free(cur);
-	if (orch_act(f, o->rolling_back ? "point the application's database "
-	    "entry back at the source" : "point the application's database "
-	    "entry at the target", detail) != 0 ||
+	if (orch_act(f, back(o) ? "point the application's database entry "
+	    "back at the source (the file)" : "point the application's database "
+	    "entry at the target (the file)", detail) != 0 ||
 	    entry_write(path, db, want, &f->e) != 0) {
 		free(detail);
-		free(owned);
+		free(want);
 		return FLOW_FAIL;
 	}
 	free(detail);
-	free(owned);
+	free(want);
 	return FLOW_NEXT;
 }
 
@@ -209,51 +270,22 @@ reload_look(struct flow *f, PGresult *prev)
 	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
 }
 
-static bool
-entry_matches(const PGresult *res, const char *db, const char *want)
-{
-	PQconninfoOption *opts, *op;
-	int r, hc = PQfnumber(res, "host"), pc = PQfnumber(res, "port");
-	int dc = PQfnumber(res, "database"), nc = PQfnumber(res, "name");
-	char *msg = NULL;
-	bool ok = true;
-
-	for (r = 0; r < PQntuples(res); r++)
-		if (nc >= 0 && strcmp(PQgetvalue(res, r, nc), db) == 0)
-			break;
-	if (r == PQntuples(res))
-		return false;
-	opts = PQconninfoParse(want, &msg);
-	for (op = opts; op != NULL && op->keyword != NULL; op++) {
-		int col = strcmp(op->keyword, "host") == 0 ? hc :
-		    strcmp(op->keyword, "port") == 0 ? pc :
-		    strcmp(op->keyword, "dbname") == 0 ? dc : -1;
-
-		if (col >= 0 && op->val != NULL && *op->val != '\0' &&
-		    strcmp(PQgetvalue(res, r, col), op->val) != 0)
-			ok = false;
-	}
-	PQconninfoFree(opts);
-	PQfreemem(msg);
-	return ok;
-}
-
 static int
 reload_act(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
-	char *owned;
-	const char *want = wanted_entry(o, &owned);
-	bool there = want != NULL && entry_matches(prev, o->cfg->pgbouncer_database,
-	    want);
+	char *want = wanted_entry(o);
+	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
-	free(owned);
+	free(want);
 	if (there) {
-		if (orch_already(f, "pgbouncer uses the new entry") != 0)
+		if (orch_already(f, "pgbouncer uses that entry") != 0)
 			return FLOW_FAIL;
 		f->pc += 2;	/* skip the verification */
 		return FLOW_NEXT;
 	}
+	if (!back(o) && o->st.switch_begun_at == 0)
+		o->st.switch_begun_at = now_ms();	/* saved by orch_act */
 	if (orch_act(f, "reload pgbouncer's configuration", "RELOAD") != 0)
 		return FLOW_FAIL;
 	return flow_query_simple(f, o->bouncer, "RELOAD");
@@ -270,11 +302,10 @@ static int
 reload_done(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
-	char *owned;
-	const char *want = wanted_entry(o, &owned);
+	char *want = wanted_entry(o);
 	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
-	free(owned);
+	free(want);
 	if (!there)
 		return flow_fail(f, EXIT_RUNTIME, "pgbouncer still routes %s "
 		    "elsewhere after RELOAD (is %s the file pgbouncer.ini "
@@ -283,31 +314,56 @@ reload_done(struct flow *f, PGresult *prev)
 	return FLOW_NEXT;
 }
 
+/* Back: the claim is checked, file and live, before it is logged. */
+static int
+back_checked(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+
+	(void)prev;
+	if (!back(o))
+		return FLOW_NEXT;
+	return orch_log(o, "check", NULL, &f->e, "pgbouncer's entry points at "
+	    "the source again, in %s and live (SHOW DATABASES)",
+	    o->cfg->pgbouncer_databases_file) != 0 ? FLOW_FAIL : FLOW_NEXT;
+}
+
 static void
 repoint_describe(struct orch *o, struct strbuf *out)
 {
-	char *owned;
-	const char *want = wanted_entry(o, &owned);
+	char *want = wanted_entry(o);
 
 	sb_printf(out, "rewrite %s: %s = %s\npgbouncer: RELOAD (and check SHOW "
 	    "DATABASES)\n", o->cfg->pgbouncer_databases_file != NULL ?
 	    o->cfg->pgbouncer_databases_file : "<pgbouncer_databases_file>",
 	    o->cfg->pgbouncer_database, want != NULL ? want :
 	    "<the entry before the switch>");
-	free(owned);
+	free(want);
 }
 
 static bool
 switch_pgbouncer(struct orch *o)
 {
+	return o->cfg->switch_method == SWITCH_PGBOUNCER;
+}
+
+/* Back whenever the switch began: the file or the live entry may point
+ * at the target whatever a crash left (the flow looks at both). */
+static bool
+switch_pgbouncer_back(struct orch *o)
+{
 	return o->cfg->switch_method == SWITCH_PGBOUNCER &&
-	    (!o->rolling_back || o->st.switched);
+	    (o->st.switch_begun_at != 0 || o->st.switched ||
+	    o->st.pgbouncer_original != NULL);
 }
 
 static const flow_step repoint_flow[] = { repoint, reload_look, reload_act,
-	reload_verify, reload_done, NULL };
+	reload_verify, reload_done, back_checked, NULL };
 const struct step step_pgbouncer_repoint = { "pgbouncer.repoint",
-	switch_pgbouncer, repoint_describe, repoint_flow };
+	switch_pgbouncer, repoint_describe, repoint_flow, SIDE_SOURCE, false };
+const struct step step_pgbouncer_repoint_back = { "pgbouncer.repoint",
+	switch_pgbouncer_back, repoint_describe, repoint_flow, SIDE_TARGET,
+	false };
 
 /* ------------------------------------------------------------ command */
 
@@ -337,6 +393,52 @@ conninfo_without_password(const char *conninfo)
 	PQconninfoFree(opts);
 	PQfreemem(msg);
 	return sb_detach(&sb);
+}
+
+/* The command's whole environment: PATH, HOME, LANG, the locale, the
+ * caller's CUTOVER_* variables and ours. Nothing else: not PGPASSWORD,
+ * not AWS_SECRET_ACCESS_KEY, not whatever else the driver's shell holds. */
+static char **
+child_env(struct orch *o, const char *src, const char *dst)
+{
+	static const char *const keep[] = { "HOME", "LANG", "LC_ALL",
+	    "LC_CTYPE", "TZ", "USER", "LOGNAME" };
+	extern char **environ;
+	const char *path = getenv("PATH");
+	char **env = xcalloc(32 + ARRAY_SIZE(keep), sizeof *env), **p;
+	size_t n = 0, i;
+
+	env[n++] = xasprintf("PATH=%s", path != NULL && *path != '\0' ? path :
+	    "/usr/local/bin:/usr/bin:/bin");
+	for (i = 0; i < ARRAY_SIZE(keep); i++)
+		if (getenv(keep[i]) != NULL)
+			env[n++] = xasprintf("%s=%s", keep[i], getenv(keep[i]));
+	for (p = environ; p != NULL && *p != NULL && n < 24; p++)
+		if (str_startswith(*p, "CUTOVER_") &&
+		    !str_startswith(*p, "CUTOVER_SOURCE_CONNINFO=") &&
+		    !str_startswith(*p, "CUTOVER_TARGET_CONNINFO=") &&
+		    !str_startswith(*p, "CUTOVER_ENVIRONMENT=") &&
+		    !str_startswith(*p, "CUTOVER_RUN_ID=") &&
+		    !str_startswith(*p, "CUTOVER_SWITCH_DIRECTION="))
+			env[n++] = xstrdup(*p);
+	env[n++] = xasprintf("CUTOVER_SOURCE_CONNINFO=%s", src);
+	env[n++] = xasprintf("CUTOVER_TARGET_CONNINFO=%s", dst);
+	env[n++] = xasprintf("CUTOVER_ENVIRONMENT=%s", o->cfg->environment);
+	env[n++] = xasprintf("CUTOVER_RUN_ID=%s", o->st.run_id);
+	env[n++] = xasprintf("CUTOVER_SWITCH_DIRECTION=%s", back(o) ?
+	    "back" : "forward");
+	env[n] = NULL;
+	return env;
+}
+
+static void
+child_env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
 }
 
 static void cmd_check(struct orch *o);
@@ -393,8 +495,17 @@ cmd_check(struct orch *o)
 	status = o->child_status;
 	o->child = 0;
 	sb_init(&clean);
-	if (o->child_out.buf != NULL)
-		utf8_sanitize(&clean, o->child_out.buf, o->child_out.len);
+	if (o->child_out.buf != NULL) {
+		struct strbuf scrubbed;
+
+		/* What goes to the log (and to every watcher) has what looks
+		 * like a secret taken out. */
+		sb_init(&scrubbed);
+		secrets_scrub(&scrubbed, o->child_out.buf, o->child_out.len);
+		if (scrubbed.buf != NULL)
+			utf8_sanitize(&clean, scrubbed.buf, scrubbed.len);
+		sb_free(&scrubbed);
+	}
 	d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "step", o->step != NULL ? o->step->name : "?");
 	cJSON_AddStringToObject(d, "output", clean.buf != NULL ? clean.buf : "");
@@ -403,7 +514,18 @@ cmd_check(struct orch *o)
 	orch_log(o, "action.output", d, NULL, "the switch command %s",
 	    WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "succeeded" : "failed");
 	sb_free(&clean);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+	/* What it reported is what a rollback decides from. */
+	{
+		char *what = xasprintf("%s %s", back(o) ? "back" : "forward",
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "succeeded" :
+		    "failed");
+
+		state_set(&o->st.switch_command, what);
+		free(what);
+	}
+	if (orch_state_save(o, &e) != 0) {
+		flow_continue(o->flow, -1, &e);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		flow_continue(o->flow, 0, &e);
 	} else {
 		err_set(&e, EXIT_RUNTIME, "the switch command %s %d",
@@ -422,10 +544,31 @@ cmd_run(struct flow *f, PGresult *prev)
 	int fds[2];
 	pid_t pid;
 
+	char **env;
+
 	(void)prev;
-	if (orch_act(f, o->rolling_back ? "run the switch command to point the "
+	/* What it reported is the look: a command that said it succeeded
+	 * (before a crash) is not run again. */
+	if (streq(o->st.switch_command, back(o) ? "back succeeded" :
+	    "forward succeeded")) {
+		free(src);
+		free(dst);
+		if (orch_already(f, "the switch command reported success") != 0)
+			return FLOW_FAIL;
+		return FLOW_DONE;
+	}
+	/* Built before fork(): the child only calls async-signal-safe
+	 * functions. */
+	env = child_env(o, src, dst);
+	/* Recorded before it runs: from here a rollback runs it back. */
+	state_set(&o->st.switch_command, back(o) ? "back started" :
+	    "forward started");
+	if (!back(o) && o->st.switch_begun_at == 0)
+		o->st.switch_begun_at = now_ms();
+	if (orch_act(f, back(o) ? "run the switch command to point the "
 	    "application back at the source" : "run the switch command",
 	    o->cfg->switch_command) != 0 || pipe(fds) != 0) {
+		child_env_free(env);
 		free(src);
 		free(dst);
 		return FLOW_FAIL;
@@ -434,6 +577,7 @@ cmd_run(struct flow *f, PGresult *prev)
 	if (pid < 0) {
 		close(fds[0]);
 		close(fds[1]);
+		child_env_free(env);
 		free(src);
 		free(dst);
 		return flow_fail(f, EXIT_RUNTIME, "fork: %s", strerror(errno));
@@ -446,16 +590,12 @@ cmd_run(struct flow *f, PGresult *prev)
 		dup2(fds[1], STDOUT_FILENO);
 		dup2(fds[1], STDERR_FILENO);
 		close(fds[0]);
-		setenv("CUTOVER_SOURCE_CONNINFO", src, 1);
-		setenv("CUTOVER_TARGET_CONNINFO", dst, 1);
-		setenv("CUTOVER_ENVIRONMENT", o->cfg->environment, 1);
-		setenv("CUTOVER_RUN_ID", o->st.run_id, 1);
-		setenv("CUTOVER_SWITCH_DIRECTION", o->rolling_back ? "back" :
-		    "forward", 1);
 		signal(SIGPIPE, SIG_DFL);
-		execl("/bin/sh", "sh", "-c", o->cfg->switch_command, (char *)NULL);
+		execle("/bin/sh", "sh", "-c", o->cfg->switch_command, (char *)NULL,
+		    env);
 		_exit(127);
 	}
+	child_env_free(env);
 	free(src);
 	free(dst);
 	close(fds[1]);
@@ -470,39 +610,74 @@ cmd_run(struct flow *f, PGresult *prev)
 static void
 cmd_describe(struct orch *o, struct strbuf *out)
 {
-	sb_printf(out, "run: %s (with CUTOVER_SWITCH_DIRECTION=%s, "
+	sb_printf(out, "run: %s (in an environment of PATH, HOME, LANG and "
+	    "CUTOVER_* only: CUTOVER_SWITCH_DIRECTION=%s, "
 	    "CUTOVER_TARGET_CONNINFO, CUTOVER_SOURCE_CONNINFO, "
 	    "CUTOVER_ENVIRONMENT, CUTOVER_RUN_ID; judged by its exit status)\n",
 	    o->cfg->switch_command != NULL ? o->cfg->switch_command : "<command>",
-	    o->rolling_back ? "back" : "forward");
+	    back(o) ? "back" : "forward");
 }
 
 static bool
 switch_command(struct orch *o)
 {
+	return o->cfg->switch_method == SWITCH_COMMAND;
+}
+
+/* Back once the command ran in any direction (it must be idempotent: a
+ * crash while it ran leaves its outcome unknown). */
+static bool
+switch_command_back(struct orch *o)
+{
 	return o->cfg->switch_method == SWITCH_COMMAND &&
-	    (!o->rolling_back || o->st.switched || o->st.phase == PHASE_SWITCH);
+	    (o->st.switch_command != NULL || o->st.switched);
 }
 
 static const flow_step cmd_flow[] = { cmd_run, NULL };
 const struct step step_switch_command = { "switch.command", switch_command,
-	cmd_describe, cmd_flow };
+	cmd_describe, cmd_flow, SIDE_SOURCE, false };
+const struct step step_switch_command_back = { "switch.command",
+	switch_command_back, cmd_describe, cmd_flow, SIDE_TARGET, false };
 
 /* ----------------------------------------------------------- switched */
+
+/* The run is switched once the live world shows it: pgbouncer routes the
+ * application to the target and lets it in, or the command said so. */
+static int
+switched_look(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+
+	(void)prev;
+	if (o->cfg->switch_method != SWITCH_PGBOUNCER &&
+	    o->cfg->drain_method != DRAIN_PGBOUNCER)
+		return FLOW_NEXT;
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
+}
 
 static int
 switched(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
+	const char *db = o->cfg->pgbouncer_database;
 
-	(void)prev;
-	if (o->rolling_back) {
-		o->st.switched = false;
-		if (orch_save(f) != 0)
-			return FLOW_FAIL;
-		return orch_log(o, "check", NULL, &f->e, "the application points at "
-		    "the source again") ? FLOW_FAIL : FLOW_NEXT;
+	if (prev != NULL) {
+		int r = pgbouncer_show_row(prev, db), pc = PQfnumber(prev, "paused");
+		char *want = pgbouncer_target_entry(o->cfg);
+		bool there = entry_matches(prev, db, want);
+
+		free(want);
+		if (r < 0 || (pc >= 0 && strcmp(PQgetvalue(prev, r, pc), "1") == 0))
+			return flow_fail(f, EXIT_RUNTIME, "pgbouncer's %s is still "
+			    "paused: the application is not let in", db);
+		if (o->cfg->switch_method == SWITCH_PGBOUNCER && !there)
+			return flow_fail(f, EXIT_RUNTIME, "pgbouncer does not route %s "
+			    "to the target", db);
 	}
+	if (o->cfg->switch_method == SWITCH_COMMAND &&
+	    !streq(o->st.switch_command, "forward succeeded"))
+		return flow_fail(f, EXIT_RUNTIME, "the switch command did not "
+		    "report success");
 	if (o->st.switched)
 		return FLOW_NEXT;
 	o->st.switched = true;
@@ -523,12 +698,6 @@ switched(struct flow *f, PGresult *prev)
 	return FLOW_NEXT;
 }
 
-static bool
-switched_applies(struct orch *o)
-{
-	return !o->rolling_back || o->st.switched;
-}
-
-static const flow_step switched_flow[] = { switched, NULL };
-const struct step step_switched = { "switch.done", switched_applies, NULL,
-	switched_flow };
+static const flow_step switched_flow[] = { switched_look, switched, NULL };
+const struct step step_switched = { "switch.done", NULL, NULL,
+	switched_flow, SIDE_SOURCE, false };

@@ -4,17 +4,20 @@
  * with the sides swapped. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
 #include "orch-internal.h"
 
-/* In a rollback after the switch the writes flow from target to source. */
+/* The back variants (a rollback after the application wrote on the
+ * target) carry the writes from target to source: their side is the
+ * target, where they begin. */
 static bool
 backwards(struct orch *o)
 {
-	return o->rolling_back;
+	return o->step != NULL && o->step->side == SIDE_TARGET;
 }
 
 static struct pg *
@@ -49,6 +52,23 @@ pg_array_literal(char *const *items, size_t n)
 	}
 	sb_putc(&sb, '}');
 	return sb_detach(&sb);
+}
+
+const char *
+replication_halted(const struct repl_status *st)
+{
+	static char why[256];
+
+	if (st->status == NULL)
+		return NULL;
+	if (strcmp(st->status, "stopped") != 0 &&
+	    strcmp(st->status, "failed") != 0 &&
+	    strcmp(st->status, "missing") != 0)
+		return NULL;
+	snprintf(why, sizeof why, "%s%s%s", st->status,
+	    st->stop_reason != NULL ? ": " : "",
+	    st->stop_reason != NULL ? st->stop_reason : "");
+	return why;
 }
 
 /* ------------------------------------------------------------ sentinel */
@@ -125,44 +145,107 @@ sentinel_write_step(struct flow *f, PGresult *prev)
 	    params);
 }
 
-/* The sentinel is on the other side and, for the postgres provider going
- * forward, the subscription's origin has applied past the position taken
- * before it (pg_replication_origin_status moves as each transaction is
- * applied, unlike the slot's confirmed position, which waits for
- * feedback). */
+/* The sentinel is on the other side and, for the postgres provider, the
+ * subscription's origin has applied past the position taken before it
+ * (pg_replication_origin_status moves as each transaction is applied,
+ * unlike the slot's confirmed position, which waits for feedback). The
+ * same look says whether the replication it waits for still runs: a
+ * disabled subscription or a missing apply worker fails the step at once,
+ * not at the switch timeout. */
 static int
 sentinel_look(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
-	const char *params[3] = { sentinel_id(o), o->st.sentinel_lsn,
-	    o->cfg->subscription };
+	const char *params[3] = { sentinel_id(o), o->st.sentinel_lsn != NULL ?
+	    o->st.sentinel_lsn : "0/0", backwards(o) ?
+	    o->cfg->reverse_subscription : o->cfg->subscription };
 
 	(void)prev;
-	if (o->cfg->provider != PROVIDER_POSTGRES || backwards(o))
+	if (o->cfg->provider != PROVIDER_POSTGRES)
 		return flow_query(f, reader_side(o), "SELECT EXISTS (SELECT 1 FROM"
-		    " cutover.sentinel WHERE id = $1), true", 1, params);
+		    " cutover.sentinel WHERE id = $1), true, true, true", 1, params);
 	return flow_query(f, reader_side(o), "SELECT EXISTS (SELECT 1 FROM"
 	    " cutover.sentinel WHERE id = $1), coalesce((SELECT bool_or("
 	    "o.remote_lsn >= $2::pg_lsn) FROM pg_replication_origin_status o"
 	    " JOIN pg_subscription s ON o.external_id = 'pg_' || s.oid"
-	    " WHERE s.subname = $3), false)", 3, params);
+	    " WHERE s.subname = $3), false),"
+	    " (SELECT s.subenabled FROM pg_subscription s WHERE s.subname = $3),"
+	    " EXISTS (SELECT 1 FROM pg_stat_subscription w JOIN pg_subscription s"
+	    " ON s.oid = w.subid WHERE s.subname = $3 AND w.relid IS NULL"
+	    " AND w.pid IS NOT NULL)", 3, params);
+}
+
+/* How long an apply worker may be missing (restarting after an error)
+ * before the replication counts as stopped. */
+#define WORKER_GRACE_MS 3000
+
+struct sync_wait {
+	int64_t worker_gone_at;    /* mono ms, 0 while it runs */
+	int64_t refreshed_at;      /* dms: the provider's status */
+};
+
+static void
+provider_polled(struct provider *p, int rc, const struct err *e, void *arg)
+{
+	(void)p;
+	(void)rc;
+	(void)e;
+	(void)arg;
 }
 
 static int
 sentinel_seen(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
+	struct sync_wait *w = orch_step_data(o, sizeof *w, free);
+	const char *sub = backwards(o) ? o->cfg->reverse_subscription :
+	    o->cfg->subscription;
+	const char *halted;
 
-	if (!pgr_bool(prev, 0, 0) || !pgr_bool(prev, 0, 1))
-		return flow_back(f, 1, 10);
-	if (orch_log(o, "check", NULL, &f->e, "%s: the sentinel is on the %s%s",
-	    backwards(o) ? "reverse catch-up" : "final sync",
-	    backwards(o) ? "source" : "target",
-	    o->cfg->provider == PROVIDER_POSTGRES && !backwards(o) ?
-	    " and the subscription applied past the position taken before it" :
-	    "") != 0)
-		return FLOW_FAIL;
-	return FLOW_DONE;
+	if (pgr_bool(prev, 0, 0) && pgr_bool(prev, 0, 1)) {
+		if (orch_log(o, "check", NULL, &f->e, "%s: the sentinel is on the "
+		    "%s%s", backwards(o) ? "reverse catch-up" : "final sync",
+		    backwards(o) ? "source" : "target",
+		    o->cfg->provider == PROVIDER_POSTGRES ?
+		    " and the subscription applied past the position taken "
+		    "before it" : "") != 0)
+			return FLOW_FAIL;
+		return FLOW_DONE;
+	}
+	/* The replication waited for must run: fail now if it cannot. */
+	if (o->cfg->provider == PROVIDER_POSTGRES) {
+		if (PQgetisnull(prev, 0, 2))
+			return flow_fail(f, EXIT_RUNTIME, "subscription %s does not "
+			    "exist on the %s: the sentinel cannot arrive", sub,
+			    backwards(o) ? "source" : "target");
+		if (!pgr_bool(prev, 0, 2))
+			return flow_fail(f, EXIT_RUNTIME, "%s replication is disabled "
+			    "(subscription %s on the %s): the sentinel cannot arrive",
+			    backwards(o) ? "reverse" : "forward", sub,
+			    backwards(o) ? "source" : "target");
+		if (!pgr_bool(prev, 0, 3)) {
+			if (w->worker_gone_at == 0)
+				w->worker_gone_at = mono_ms();
+			else if (mono_ms() - w->worker_gone_at > WORKER_GRACE_MS)
+				return flow_fail(f, EXIT_RUNTIME, "the apply worker of "
+				    "subscription %s on the %s is gone (for %d s; see that "
+				    "server's log): the sentinel cannot arrive", sub,
+				    backwards(o) ? "source" : "target",
+				    WORKER_GRACE_MS / 1000);
+		} else {
+			w->worker_gone_at = 0;
+		}
+	} else if (!backwards(o)) {
+		if ((halted = replication_halted(&o->prov->status)) != NULL &&
+		    o->prov->status.updated_at > 0)
+			return flow_fail(f, EXIT_RUNTIME, "forward replication is not "
+			    "running (%s): the sentinel cannot arrive", halted);
+		if (mono_ms() - w->refreshed_at > 2000) {
+			w->refreshed_at = mono_ms();
+			o->prov->ops->refresh(o->prov, provider_polled, NULL);
+		}
+	}
+	return flow_back(f, 1, 10);
 }
 
 static void
@@ -182,16 +265,17 @@ final_describe(struct orch *o, struct strbuf *out)
 static const flow_step final_flow[] = { sentinel_prepare, sentinel_lsn_keep,
 	sentinel_write_step, sentinel_look, sentinel_seen, NULL };
 const struct step step_final_sync = { "sentinel.sync", NULL, final_describe,
-	final_flow };
+	final_flow, SIDE_SOURCE, false };
 
 static bool
 reverse_catchup_applies(struct orch *o)
 {
-	return o->st.switched && o->st.replication == REPL_REVERSE;
+	return o->st.rollback_on_target && o->st.replication == REPL_REVERSE;
 }
 
 const struct step step_reverse_catchup = { "sentinel.back",
-	reverse_catchup_applies, final_describe, final_flow };
+	reverse_catchup_applies, final_describe, final_flow, SIDE_TARGET,
+	false };
 
 /* ------------------------------------------------ provider operations */
 
@@ -216,8 +300,7 @@ provider_done(struct provider *p, int rc, const struct err *e, void *arg)
 	if (c->o->flow == c->f) {
 		if (rc == 0) {
 			c->o->st.replication = (enum repl_direction)c->now;
-			if (!c->o->opts.dry_run &&
-			    state_save(&c->o->st, c->o->state_dir, &se) != 0) {
+			if (orch_state_save(c->o, &se) != 0) {
 				rc = -1;
 				e = &se;
 			}
@@ -270,7 +353,7 @@ stop_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step stop_flow[] = { stop_act, NULL };
 const struct step step_replication_stop = { "replication.stop", NULL,
-	stop_describe, stop_flow };
+	stop_describe, stop_flow, SIDE_SOURCE, false };
 
 static bool
 reverse_applies(struct orch *o)
@@ -293,6 +376,7 @@ reverse_act(struct flow *f, PGresult *prev)
 	}
 	sb_init(&d);
 	o->prov->ops->describe(o->prov, "reverse_start", &d);
+	o->st.reverse_begun = true;	/* saved with the action, before it */
 	if (orch_act(f, "start reverse replication (target to source)",
 	    d.buf) != 0) {
 		sb_free(&d);
@@ -314,17 +398,15 @@ reverse_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step reverse_flow[] = { reverse_act, NULL };
 const struct step step_replication_reverse = { "replication.reverse",
-	reverse_applies, reverse_describe, reverse_flow };
+	reverse_applies, reverse_describe, reverse_flow, SIDE_SOURCE, false };
 
-/* Rollback: the reverse replication goes, then forward starts again. */
+/* Rollback: the reverse replication goes (whatever a crash left of its
+ * start), then forward starts again if it does not run. */
 static bool
 reverse_stop_applies(struct orch *o)
 {
-	return o->st.replication == REPL_REVERSE;
+	return o->st.replication == REPL_REVERSE || o->st.reverse_begun;
 }
-
-/* Before the switch nothing wrote on the target: the reverse
- * replication can go after the source's fence is lifted. */
 
 static int
 reverse_stop_act(struct flow *f, PGresult *prev)
@@ -345,41 +427,105 @@ reverse_stop_act(struct flow *f, PGresult *prev)
 	return flow_wait_external(f);
 }
 
+static int
+reverse_stopped(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	O(f)->st.reverse_begun = false;
+	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
+}
+
 static void
 reverse_stop_describe(struct orch *o, struct strbuf *out)
 {
 	o->prov->ops->describe(o->prov, "reverse_stop", out);
 }
 
-static const flow_step reverse_stop_flow[] = { reverse_stop_act, NULL };
+static const flow_step reverse_stop_flow[] = { reverse_stop_act,
+	reverse_stopped, NULL };
 const struct step step_reverse_stop = { "replication.reverse_stop",
-	reverse_stop_applies, reverse_stop_describe, reverse_stop_flow };
+	reverse_stop_applies, reverse_stop_describe, reverse_stop_flow,
+	SIDE_SOURCE, true };
 
+/* After writes came back through reverse replication, forward
+ * replication must skip them (they are on the target already): the
+ * source's position is recorded before the source is let in, so the
+ * application's new writes there are never skipped. */
 static bool
-forward_start_applies(struct orch *o)
+forward_skip_applies(struct orch *o)
 {
-	return o->st.replication != REPL_FORWARD;
+	return o->st.rollback_on_target && o->st.forward_skip_lsn == NULL;
 }
 
-/* After the switch, forward starts again (skipping what the reverse
- * replication brought back) before the source's fence is lifted: new
- * writes on the source must not be skipped. */
-static bool
-forward_start_skip_applies(struct orch *o)
-{
-	return o->st.replication != REPL_FORWARD && o->st.switched_at != 0;
-}
-
-/* After writes came back through reverse replication, the forward slot
- * skips to now: those writes are on the target already. */
 static int
-forward_position(struct flow *f, PGresult *prev)
+skip_look(struct flow *f, PGresult *prev)
 {
 	(void)prev;
-	if (O(f)->st.switched_at == 0)
-		return FLOW_NEXT;
 	return flow_query(f, O(f)->src, "SELECT pg_current_wal_lsn()::text", 0,
 	    NULL);
+}
+
+static int
+skip_keep(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+
+	state_set(&o->st.forward_skip_lsn, pgr_value(prev, 0, 0));
+	if (orch_save(f) != 0)
+		return FLOW_FAIL;
+	return orch_log(o, "check", NULL, &f->e, "forward replication will "
+	    "restart past %s on the source (what the reverse replication "
+	    "brought back is on the target already)", o->st.forward_skip_lsn) ?
+	    FLOW_FAIL : FLOW_NEXT;
+}
+
+static void
+skip_describe(struct orch *o, struct strbuf *out)
+{
+	(void)o;
+	sb_puts(out, "source: SELECT pg_current_wal_lsn() (forward replication "
+	    "restarts past it)\n");
+}
+
+static const flow_step skip_flow[] = { skip_look, skip_keep, NULL };
+const struct step step_forward_skip = { "replication.skip",
+	forward_skip_applies, skip_describe, skip_flow, SIDE_SOURCE, false };
+
+/* Forward replication runs at the end of every rollback: the step looks
+ * at it first and starts it only if it does not run. With the reverse
+ * replication still in place (its stop failed) it must not start: the
+ * two would replicate each other's changes. */
+static void
+forward_refreshed(struct provider *p, int rc, const struct err *e, void *arg)
+{
+	struct pcall *c = arg;
+	struct err ok = { 0, "" };
+
+	(void)e;
+	if (c->o->flow == c->f) {
+		if (rc == 0 && p->status.status != NULL &&
+		    strcmp(p->status.status, "running") == 0 &&
+		    c->o->st.replication == REPL_FORWARD) {
+			c->f->pc++;	/* past forward_act */
+			orch_already(c->f, "forward replication runs");
+		}
+		flow_continue(c->f, 0, &ok);
+	}
+	free(c);
+}
+
+static int
+forward_look(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+
+	(void)prev;
+	if (o->st.replication == REPL_REVERSE || o->st.reverse_begun)
+		return flow_fail(f, EXIT_RUNTIME, "reverse replication is still in "
+		    "place: forward replication is not started while it is");
+	o->prov->ops->refresh(o->prov, forward_refreshed,
+	    pcall(f, REPL_FORWARD));
+	return flow_wait_external(f);
 }
 
 static int
@@ -388,9 +534,10 @@ forward_act(struct flow *f, PGresult *prev)
 	struct orch *o = O(f);
 	struct strbuf d;
 
+	(void)prev;
 	free(o->prov->resume_from.lsn);
-	o->prov->resume_from.lsn = prev != NULL ?
-	    xstrdup(pgr_value(prev, 0, 0)) : NULL;
+	o->prov->resume_from.lsn = o->st.forward_skip_lsn != NULL ?
+	    xstrdup(o->st.forward_skip_lsn) : NULL;
 	sb_init(&d);
 	o->prov->ops->describe(o->prov, "start", &d);
 	if (orch_act(f, "start forward replication again", d.buf) != 0) {
@@ -410,6 +557,9 @@ forward_done(struct flow *f, PGresult *prev)
 	(void)prev;
 	free(o->prov->resume_from.lsn);
 	o->prov->resume_from.lsn = NULL;
+	o->st.replication = REPL_FORWARD;
+	free(o->st.forward_skip_lsn);
+	o->st.forward_skip_lsn = NULL;
 	o->st.switched_at = 0;
 	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
 }
@@ -420,12 +570,10 @@ forward_describe(struct orch *o, struct strbuf *out)
 	o->prov->ops->describe(o->prov, "start", out);
 }
 
-static const flow_step forward_flow[] = { forward_position, forward_act,
+static const flow_step forward_flow[] = { forward_look, forward_act,
 	forward_done, NULL };
-const struct step step_forward_start = { "replication.start",
-	forward_start_applies, forward_describe, forward_flow };
-const struct step step_forward_start_skip = { "replication.start",
-	forward_start_skip_applies, forward_describe, forward_flow };
+const struct step step_forward_start = { "replication.start", NULL,
+	forward_describe, forward_flow, SIDE_SOURCE, true };
 
 /* ---------------------------------------------------------- sequences */
 
@@ -562,13 +710,13 @@ seq_describe(struct orch *o, struct strbuf *out)
 static const flow_step seq_flow[] = { seq_read_from, seq_read_to, seq_set,
 	NULL };
 const struct step step_sequences = { "sequences.sync", NULL, seq_describe,
-	seq_flow };
+	seq_flow, SIDE_SOURCE, false };
 
 static bool
 seq_back_applies(struct orch *o)
 {
-	return o->st.switched;
+	return o->st.rollback_on_target;
 }
 
 const struct step step_sequences_back = { "sequences.back", seq_back_applies,
-	seq_describe, seq_flow };
+	seq_describe, seq_flow, SIDE_TARGET, false };

@@ -529,3 +529,147 @@ parse_double(const char *s, double *out)
 	*out = v;
 	return 0;
 }
+
+/* ------------------------------------------------------------- secrets */
+
+static bool
+key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+/* A key that names a secret: PGPASSWORD, password, AWS_SECRET_ACCESS_KEY,
+ * SecretAccessKey, AWS_SESSION_TOKEN, api_key, ... */
+static bool
+secret_key(const char *k, size_t n)
+{
+	static const char *const words[] = { "password", "passwd", "secret",
+	    "token", "credential", "apikey", "api_key", "api-key",
+	    "private_key", "privatekey", "sessionkey", "pgpass" };
+	char low[128];
+	size_t i;
+
+	if (n == 0 || n >= sizeof low)
+		return false;
+	for (i = 0; i < n; i++)
+		low[i] = (char)(k[i] >= 'A' && k[i] <= 'Z' ? k[i] - 'A' + 'a' : k[i]);
+	low[n] = '\0';
+	for (i = 0; i < ARRAY_SIZE(words); i++)
+		if (strstr(low, words[i]) != NULL)
+			return true;
+	return false;
+}
+
+static size_t
+value_end(const char *s, size_t i, size_t n, char quote)
+{
+	while (i < n && (quote != '\0' ? s[i] != quote :
+	    !(s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ||
+	    s[i] == '&' || s[i] == ';' || s[i] == ',' || s[i] == '"' ||
+	    s[i] == '\'' || s[i] == '}')))
+		i++;
+	return i;
+}
+
+static bool
+upper_alnum(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+void
+secrets_scrub(struct strbuf *dst, const char *s, size_t n)
+{
+	size_t i = 0, k, j, v;
+	char quote;
+
+	while (i < n) {
+		/* A private key block. */
+		if (s[i] == '-' && n - i > 11 && strncmp(s + i, "-----BEGIN ", 11) == 0) {
+			const char *end = NULL;
+
+			for (j = i + 11; j + 11 <= n; j++)
+				if (strncmp(s + j, "PRIVATE KEY", 11) == 0 ||
+				    s[j] == '\n')
+					break;
+			if (j + 11 <= n && strncmp(s + j, "PRIVATE KEY", 11) == 0) {
+				for (k = j; k + 8 <= n; k++)
+					if (strncmp(s + k, "-----END", 8) == 0) {
+						end = s + k;
+						break;
+					}
+				sb_puts(dst, "[redacted private key]");
+				if (end == NULL)
+					return;
+				i = (size_t)(end - s) + 8;
+				while (i < n && s[i] != '\n')
+					i++;
+				continue;
+			}
+		}
+		/* AWS access key ids. */
+		if ((i == 0 || !key_char(s[i - 1])) && n - i >= 20 &&
+		    (strncmp(s + i, "AKIA", 4) == 0 || strncmp(s + i, "ASIA", 4) == 0) &&
+		    upper_alnum(s + i + 4, 16) && (n - i == 20 || !key_char(s[i + 20]))) {
+			sb_puts(dst, "[redacted]");
+			i += 20;
+			continue;
+		}
+		/* scheme://user:password@ */
+		if (s[i] == ':' && n - i > 3 && s[i + 1] == '/' && s[i + 2] == '/') {
+			j = i + 3;
+			while (j < n && s[j] != '@' && s[j] != '/' && s[j] != ' ' &&
+			    s[j] != '\n')
+				j++;
+			if (j < n && s[j] == '@') {
+				const char *colon = memchr(s + i + 3, ':', j - i - 3);
+
+				if (colon != NULL) {
+					sb_add(dst, s + i, (size_t)(colon - s) + 1 - i);
+					sb_puts(dst, "[redacted]");
+					i = j;
+					continue;
+				}
+			}
+		}
+		/* key = value, key: value, "key": "value" */
+		if (key_char(s[i]) && (i == 0 || !key_char(s[i - 1]))) {
+			for (k = i; k < n && key_char(s[k]); k++)
+				;
+			if (secret_key(s + i, k - i)) {
+				j = k;
+				if (j < n && (s[j] == '"' || s[j] == '\''))
+					j++;
+				while (j < n && (s[j] == ' ' || s[j] == '\t'))
+					j++;
+				if (j < n && (s[j] == '=' || s[j] == ':')) {
+					j++;
+					while (j < n && (s[j] == ' ' || s[j] == '\t'))
+						j++;
+					quote = j < n && (s[j] == '"' || s[j] == '\'') ?
+					    s[j] : '\0';
+					if (quote != '\0')
+						j++;
+					v = value_end(s, j, n, quote);
+					if (v > j) {
+						sb_add(dst, s + i, j - i);
+						sb_puts(dst, "[redacted]");
+						i = v;
+						continue;
+					}
+				}
+			}
+			sb_add(dst, s + i, k - i);
+			i = k;
+			continue;
+		}
+		sb_putc(dst, s[i]);
+		i++;
+	}
+}

@@ -3,6 +3,7 @@
 #define CUTOVER_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,6 +71,11 @@ void utf8_sanitize_lines(struct strbuf *dst, const char *src, size_t n);
 void print_lines(FILE *f, const char *text, const char *indent);
 int utf8_valid(const char *s, size_t n);
 void secure_zero(void *p, size_t n);
+/* Copies src into dst with what looks like a secret replaced by
+ * "[redacted]": the values of keys naming a password, secret, token or
+ * credential (key=value, key: value, "key": "value"), the password of a
+ * scheme://user:password@ URL, AWS access key ids, private key blocks. */
+void secrets_scrub(struct strbuf *dst, const char *src, size_t n);
 
 /* Time. */
 int64_t now_ms(void);       /* wall clock, ms since the epoch */

@@ -88,6 +88,13 @@ draw(struct pane *p, const struct view *v)
 	if (x + text_width(clk) + 2 < p->w)
 		put_right(p->win, 0, 0, p->w, A_NORMAL, clk);
 
+	/* Line 2: an alarm (a failure after the switch) takes it whole, in
+	 * red, for the driver and every watcher alike. */
+	if (st != NULL && st->alarm != NULL) {
+		snprintf(buf, sizeof buf, "ALARM: %s", st->alarm);
+		put(p->win, 1, 0, p->w, theme(TH_BAD) | A_BOLD | A_REVERSE, buf);
+		return;
+	}
 	/* Line 2: who drives, who watches. A lost feed comes first: it is
 	 * why everything else is getting old. */
 	x = 0;

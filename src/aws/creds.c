@@ -519,32 +519,71 @@ http_get(struct aws_creds_provider *p, const char *method, const char *url,
 	return p->xfer != NULL ? 0 : -1;
 }
 
-/* Loopback, or the addresses ECS and EKS use: the only places an
- * http:// full URI may point to (the SDKs enforce the same). */
+/* 127.a.b.c with decimal octets 0-255: a loopback literal, nothing else
+ * (not 127.x.example, not 127.1). */
 static bool
-container_host_allowed(const char *url)
+loopback_v4(const char *h, size_t n)
 {
-	static const char *ok[] = { "127.", "localhost", "[::1]",
-	    "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]" };
-	const char *h;
-	size_t i, n;
+	size_t i = 0;
+	int part, digits, val;
 
-	if (strncasecmp(url, "https://", 8) == 0)
-		return true;
-	if (strncasecmp(url, "http://", 7) != 0)
-		return false;
-	h = url + 7;
-	n = strcspn(h, "/?#");
-	for (i = 0; i < ARRAY_SIZE(ok); i++) {
-		size_t k = strlen(ok[i]);
-
-		if (n < k || strncasecmp(h, ok[i], k) != 0)
-			continue;
-		if (ok[i][k - 1] == '.' || h[k] == ':' || h[k] == '/' ||
-		    k == n)
-			return true;
+	for (part = 0; part < 4; part++) {
+		if (part > 0) {
+			if (i >= n || h[i] != '.')
+				return false;
+			i++;
+		}
+		for (digits = 0, val = 0; i < n && h[i] >= '0' && h[i] <= '9' &&
+		    digits < 3; i++, digits++)
+			val = val * 10 + (h[i] - '0');
+		if (digits == 0 || val > 255 || (part == 0 && val != 127))
+			return false;
 	}
-	return false;
+	return i == n;
+}
+
+/* http:// may point only at a loopback literal or the addresses ECS and
+ * EKS document, with no user information and at most a numeric port;
+ * https:// anywhere, without user information. */
+bool
+aws_container_url_allowed(const char *url)
+{
+	static const char *const fixed[] = { "localhost", "[::1]",
+	    "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]" };
+	const char *h, *end;
+	size_t n, hl, i;
+	bool https;
+
+	if (url == NULL)
+		return false;
+	https = strncasecmp(url, "https://", 8) == 0;
+	if (!https && strncasecmp(url, "http://", 7) != 0)
+		return false;
+	h = url + (https ? 8 : 7);
+	n = strcspn(h, "/?#");
+	if (n == 0 || memchr(h, '@', n) != NULL || memchr(h, '\\', n) != NULL)
+		return false;
+	if (https)
+		return true;
+	if (h[0] == '[') {
+		if ((end = memchr(h, ']', n)) == NULL)
+			return false;
+		hl = (size_t)(end - h) + 1;
+	} else {
+		end = memchr(h, ':', n);
+		hl = end != NULL ? (size_t)(end - h) : n;
+	}
+	if (hl < n) {
+		if (h[hl] != ':' || n - hl < 2 || n - hl > 6)
+			return false;
+		for (i = hl + 1; i < n; i++)
+			if (h[i] < '0' || h[i] > '9')
+				return false;
+	}
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		if (strlen(fixed[i]) == hl && strncasecmp(h, fixed[i], hl) == 0)
+			return true;
+	return loopback_v4(h, hl);
 }
 
 static bool
@@ -568,7 +607,7 @@ container_start(struct aws_creds_provider *p, struct err *e)
 		p->container_url = xasprintf("%s%s%s", CONTAINER_HOST,
 		    *rel == '/' ? "" : "/", rel);
 	else {
-		if (!container_host_allowed(full))
+		if (!aws_container_url_allowed(full))
 			return err_set(e, EXIT_USAGE,
 			    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https://, "
 			    "or http:// to a loopback or the container "

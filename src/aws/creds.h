@@ -65,5 +65,10 @@ void aws_creds_cancel(struct aws_creds_req *r);
 void aws_creds_invalidate(struct aws_creds_provider *p);
 /* How many times the chain was resolved (for tests). */
 unsigned aws_creds_fetches(const struct aws_creds_provider *p);
+/* Whether AWS_CONTAINER_CREDENTIALS_FULL_URI may be used: https:// (no
+ * user information), or http:// to a loopback literal (127.a.b.c,
+ * localhost, [::1]) or the ECS/EKS addresses 169.254.170.2,
+ * 169.254.170.23, [fd00:ec2::23], with at most a numeric port. */
+bool aws_container_url_allowed(const char *url);
 
 #endif

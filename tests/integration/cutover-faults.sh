@@ -83,9 +83,13 @@ rc_is 0 "run --until drain stops with the fence taken"
 runuser -u "$LAB_USER" -- "$PG_BINDIR/pg_ctl" -D "$LAB/target/data" -m fast -w stop >/dev/null 2>&1 ||
 	"$PG_BINDIR/pg_ctl" -D "$LAB/target/data" -m fast -w stop >/dev/null 2>&1
 run "$CUTOVER" "${C[@]}" run --yes
-rc_is 5 "the target down during the final sync: exit 5"
+rc_is 3 "the target down during the final sync: back on the source, exit 3 (forward replication cannot run)"
+like "$OUT" 'runs on the source again' "it says the application runs on the source"
 like "$("$CUTOVER" "${C[@]}" log)" 'final_sync failed: sentinel.sync: target' "the reason names the target"
+is "$(app_points_at)" source "target down: the application went to the source at once"
 "$CUTOVER" lab up --dir "$LAB" >/dev/null 2>&1
+run "$CUTOVER" "${C[@]}" rollback --yes
+rc_is 5 "with the target back, the rollback completes: exit 5"
 consistent "target down"
 
 # 4. A sentinel that never arrives: the target's apply is stuck behind a

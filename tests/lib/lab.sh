@@ -74,8 +74,9 @@ for line in sys.stdin:
 print(json.dumps(last))"
 }
 
-# The actions logged as done more than once (attempt, step, rollback,
-# detail), or "none"; the event log on stdin (`cutover log --json`).
+# The actions logged as done more than once (attempt, step, rollback and
+# which rollback of the attempt, detail), or "none"; the event log on
+# stdin (`cutover log --json`).
 actions_done_twice() {
 	python3 -c '
 import json, sys, collections
@@ -84,7 +85,7 @@ for line in sys.stdin:
     e = json.loads(line)
     if e["kind"] == "action.done" and "step" in e["data"]:
         d = e["data"]
-        done[(d.get("attempt"), d.get("step"), d.get("rollback", False), d.get("detail"))] += 1
+        done[(d.get("attempt"), d.get("step"), d.get("rollback", False), d.get("rollback_run"), d.get("detail"))] += 1
 twice = [k for k, n in done.items() if n > 1]
 print(twice if done and twice else "none" if done else "no actions logged")'
 }

@@ -425,6 +425,39 @@ test_urls(void **state)
 	assert_int_equal(aws_url_split("http:///", &s, &h, &p), -1);
 }
 
+/* The container credentials URL: loopback literals and the documented
+ * ECS/EKS addresses over http, anything over https, never user
+ * information or look-alike names. */
+static void
+test_container_url(void **state)
+{
+	static const char *const good[] = {
+		"http://127.0.0.1/creds", "http://127.0.0.1:8080/creds",
+		"http://127.12.0.1:1/", "http://localhost/c", "http://LOCALHOST:9/c",
+		"http://[::1]:80/c", "http://169.254.170.2/v2/credentials/x",
+		"http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/c",
+		"https://creds.example.com/x", "http://127.0.0.1?x",
+	};
+	static const char *const bad[] = {
+		"http://localhost:1@evil.example/", "http://127.0.0.1@evil/",
+		"http://127.x.example/", "http://127.0.0.1.evil.example/",
+		"http://localhost.evil.example/", "http://127.1/",
+		"http://128.0.0.1/", "http://169.254.170.2.evil/",
+		"http://127.0.0.256/", "http://localhost:/", "http://localhost:80x/",
+		"http://[::1/", "https://user:pw@creds.example.com/", "ftp://127.0.0.1/",
+		"http://", "http:///x", "http://evil.example\\@127.0.0.1/", NULL,
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof good / sizeof good[0]; i++)
+		if (!aws_container_url_allowed(good[i]))
+			fail_msg("refused %s", good[i]);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		if (aws_container_url_allowed(bad[i]))
+			fail_msg("allowed %s", bad[i]);
+}
+
 int
 main(void)
 {
@@ -440,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_creds_answers),
 		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_container_url),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

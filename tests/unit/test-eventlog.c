@@ -210,6 +210,48 @@ test_deleted_first_and_last(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* Lines deleted from the end leave a valid chain; the anchor state.json
+ * keeps (the last seq and hash when it was saved) finds them, and finds a
+ * log rewritten from the start too. */
+static void
+test_anchor_finds_cut_log(void **state)
+{
+	char *dir = test_tmpdir(), *path = log_path(dir), hash[65];
+	struct verify_result r;
+	struct eventlog *log;
+	struct err e = { 0, "" };
+	struct lines l;
+	size_t first3[] = { 0, 1, 2 };
+	int64_t seq;
+
+	(void)state;
+	append_n(dir, 5);
+	assert_int_equal(eventlog_open(&log, dir, "staging", &e), 0);
+	assert_true(eventlog_append(log, "check", NULL, NULL, &e, "six") == 6);
+	eventlog_last(log, &seq, hash);
+	eventlog_close(log);
+	assert_int_equal(seq, 6);
+	assert_int_equal(eventlog_verify_anchored(path, seq, hash, &r, &e), 0);
+	read_lines(dir, &l);
+	write_lines(dir, &l, first3, 3);
+	free(l.text);
+	assert_int_equal(eventlog_verify(path, &r, &e), 0);	/* a valid chain */
+	assert_int_equal(eventlog_verify_anchored(path, seq, hash, &r, &e), 1);
+	assert_int_equal(r.bad_seq, 4);
+	assert_non_null(strstr(r.why, "seqs 4 to 6 are missing"));
+	/* Rewritten from scratch to the same length: another hash at seq 6. */
+	test_tmpdir_remove(dir);
+	dir = test_tmpdir();
+	free(path);
+	path = log_path(dir);
+	append_n(dir, 6);
+	assert_int_equal(eventlog_verify_anchored(path, seq, hash, &r, &e), 1);
+	assert_int_equal(r.bad_seq, 6);
+	assert_non_null(strstr(r.why, "rewritten"));
+	free(path);
+	test_tmpdir_remove(dir);
+}
+
 static void
 test_torn_tail_repaired(void **state)
 {
@@ -356,6 +398,7 @@ main(void)
 		cmocka_unit_test(test_deleted_line),
 		cmocka_unit_test(test_reordered_lines),
 		cmocka_unit_test(test_deleted_first_and_last),
+		cmocka_unit_test(test_anchor_finds_cut_log),
 		cmocka_unit_test(test_torn_tail_repaired),
 		cmocka_unit_test(test_tampered_last_line_refuses_append),
 		cmocka_unit_test(test_hostile_message),
