@@ -128,7 +128,8 @@ extern const struct step step_config_check, step_schema_check,
     step_sequences_back, step_reverse_stop, step_forward_start,
     step_unfence_source, step_target_pause, step_target_nologin,
     step_target_readonly, step_target_drain, step_target_fenced,
-    step_forward_start_skip, step_unfence_source_early;
+    step_forward_start_skip, step_unfence_source_early,
+    step_replication_settings, step_reverse_slot, step_reverse_slot_drop;
 extern const struct phase_def orch_phases[PHASE_COUNT];
 extern const struct step *const *const orch_rollback_steps_ptr;
 #define orch_rollback_steps orch_rollback_steps_ptr

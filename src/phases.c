@@ -6,7 +6,8 @@
 #include "orch-internal.h"
 
 static const struct step *const pre_validation[] = {
-	&step_config_check, &step_schema_check, &step_quick_validation, NULL
+	&step_config_check, &step_schema_check, &step_replication_settings,
+	&step_quick_validation, NULL
 };
 static const struct step *const sync_wait[] = {
 	&step_lag_gate, &step_arm, NULL
@@ -19,7 +20,8 @@ static const struct step *const final_sync[] = {
 	&step_final_sync, NULL
 };
 static const struct step *const stop_replication[] = {
-	&step_replication_stop, &step_replication_reverse, NULL
+	&step_replication_stop, &step_reverse_slot, &step_replication_reverse,
+	NULL
 };
 static const struct step *const sequence_sync[] = {
 	&step_sequences, NULL
@@ -60,7 +62,8 @@ static const struct step *const rollback_list[] = {
 	&step_target_drain, &step_target_fenced,
 	&step_reverse_catchup, &step_sequences_back, &step_pgbouncer_repoint,
 	&step_switch_command, &step_switched, &step_unfence_source_early,
-	&step_reverse_stop, &step_forward_start_skip, &step_unfence_source,
+	&step_reverse_stop, &step_reverse_slot_drop, &step_forward_start_skip,
+	&step_unfence_source,
 	&step_forward_start, NULL
 };
 const struct step *const *const orch_rollback_steps_ptr = rollback_list;
