@@ -1152,16 +1152,16 @@ dms_reverse_start(struct provider *p, const struct provider_position *pos,
 	struct err e;
 	struct pop *op;
 
+	if ((op = task_op(p, POP_REVERSE_START, done, arg)) == NULL)
+		return;
 	if (pos == NULL || pos->lsn == NULL || *pos->lsn == '\0') {
 		err_set(&e, EXIT_RUNTIME, "the reverse task needs a "
 		    "CdcStartPosition, the LSN of the reverse slot on the target "
 		    "([rollback] reverse_slot); a PostgreSQL source has no CDC "
 		    "start time");
-		done(p, -1, &e, arg);
+		pop_finish(op, &e);
 		return;
 	}
-	if ((op = task_op(p, POP_REVERSE_START, done, arg)) == NULL)
-		return;
 	op->lsn = xstrdup(pos->lsn);
 	step_describe(op);
 }
