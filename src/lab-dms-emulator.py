@@ -975,6 +975,8 @@ class Handler(BaseHTTPRequestHandler):
                 req = json.loads(body or b"{}")
             except ValueError:
                 raise ApiError("SerializationException", "the body is not JSON")
+            if op in ("StartReplicationTask", "StopReplicationTask", "ModifyReplicationTask"):
+                entry["body"] = req         # what was asked, for the tests
             if cw:
                 if op != "GetMetricData":
                     raise ApiError("UnknownOperationException", "the emulator has no operation %s" % op)
