@@ -100,8 +100,8 @@ def canonical_query(query):
 
 
 def canonical_path(path):
-    # Normalised (no . or .. segments, no repeated slashes), each segment
-    # URI-encoded (services other than S3 encode once more).
+    # Normalised (no . or .. segments, no repeated slashes) and URI-encoded,
+    # as botocore signs for services other than S3.
     segs = []
     for s in path.split("/"):
         if s in ("", "."):
@@ -111,7 +111,7 @@ def canonical_path(path):
                 segs.pop()
             continue
         segs.append(s)
-    p = "/" + "/".join(uri_encode(uri_encode(urllib.parse.unquote(s))) for s in segs)
+    p = "/" + "/".join(uri_encode(urllib.parse.unquote(s)) for s in segs)
     if path.endswith("/") and p != "/":
         p += "/"
     return p
@@ -170,6 +170,47 @@ def amz_time(s):
         return None
 
 
+def check_vectors(top):
+    """The signer against AWS's SigV4 test suite (botocore's layout: NAME.req,
+    .creq, .sts, .authz): prints one line per vector, returns the failures."""
+    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    bad = n = 0
+    for d, _, files in sorted(os.walk(top)):
+        for f in sorted(x for x in files if x.endswith(".req")):
+            name = f[:-4]
+            try:
+                # The signed request (.sreq) has every signed header: the
+                # session-token vector's token is only there.
+                sreq = os.path.join(d, name + ".sreq")
+                req = open(sreq if os.path.exists(sreq) else os.path.join(d, f), "rb").read().decode()
+                want = {k: open(os.path.join(d, name + "." + k)).read() for k in ("creq", "sts", "authz")}
+            except OSError:
+                continue
+            head, _, body = req.partition("\n\n")
+            lines = head.split("\n")
+            method, rest = lines[0].split(" ", 1)
+            target = rest.rsplit(" ", 1)[0]
+            headers = []
+            for line in lines[1:]:
+                if line[:1] in (" ", "\t") and headers:
+                    headers[-1] = (headers[-1][0], headers[-1][1] + " " + line.strip())
+                else:
+                    k, _, v = line.partition(":")
+                    if k.lower() != "authorization":
+                        headers.append((k, v))
+            a = parse_authorization(want["authz"].strip())
+            amz = dict((k.lower(), v) for k, v in headers).get("x-amz-date")
+            path, _, q = target.partition("?")
+            sig, creq, sts = sigv4_expected(method, path, q, headers, body.encode(), secret, a["signed"], amz,
+                                            a["scope"])
+            good = creq == want["creq"] and sts == want["sts"] and sig == a["signature"]
+            n += 1
+            bad += not good
+            print("%s\t%s" % ("ok" if good else "FAIL", os.path.relpath(os.path.join(d, name), top)))
+    print("%d vectors, %d failed" % (n, bad))
+    return bad if n > 0 else 1
+
+
 # ------------------------------------------------------------ databases
 
 _local = threading.local()
@@ -210,6 +251,8 @@ def quote_ident(s):
 
 # --------------------------------------------------------------- config
 
+if __name__ == "__main__" and sys.argv[1:2] == ["--check-vectors"]:
+    sys.exit(1 if check_vectors(sys.argv[2]) else 0)
 CFG = json.load(open(sys.argv[1])) if len(sys.argv) > 1 and __name__ == "__main__" else {}
 STATE_DIR = CFG.get("state_dir", ".")
 REGION = CFG.get("region", "us-east-1")

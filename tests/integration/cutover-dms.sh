@@ -13,6 +13,11 @@
 TMUX_SOCK="cutover-dms-$$"
 trap 'tmux -L "$TMUX_SOCK" kill-server >/dev/null 2>&1; lab_teardown' EXIT
 
+# The emulator's SigV4 verifier against AWS's own test vectors.
+run "${CUTOVER_LAB_PYTHON:-/usr/bin/python3}" "$CUTOVER_DMS_EMULATOR" --check-vectors "$TOP_SRCDIR/tests/data/sigv4/botocore/aws4_testsuite"
+rc_is 0 "the emulator's SigV4 verifier computes every vector of AWS's test suite"
+like "$OUT" '^34 vectors, 0 failed$' "all 34 of them"
+
 lab_up 20000 dms || bail_out "the lab did not come up with --provider dms"
 C=(-c "$CONF")
 REQ=$LAB/dms/requests.jsonl
@@ -58,6 +63,32 @@ judge() { # WHAT: the load's verdict, on the side the application points at
 	is "$(load_field judged_on)" "$(app_points_at)" "$1: judged where the application points ($(app_points_at))"
 	diag "$1: committed $(load_field committed), longest transaction $(load_field max_latency_ms) ms"
 }
+
+# -- the emulator answers as DMS does ------------------------------------------
+PROBE=$TOP_BUILDDIR/tests/helpers/dmsprobe
+KEY=$(sed -n 's/^aws_access_key_id = //p' "$LAB/aws/credentials")
+run env AWS_ACCESS_KEY_ID="$KEY" AWS_SECRET_ACCESS_KEY=not-the-secret "$PROBE" "$CONF" task
+rc_is 3 "a request signed with a wrong secret is refused"
+like "$OUT" 'InvalidSignatureException: The request signature we calculated does not match' \
+	"with AWS's InvalidSignatureException"
+run env AWS_ACCESS_KEY_ID=AKIAUNKNOWN000000000 AWS_SECRET_ACCESS_KEY=x "$PROBE" "$CONF" task
+like "$OUT" 'UnrecognizedClientException' "an unknown key: UnrecognizedClientException"
+run "$PROBE" -p 200 -w 20000 "$CONF" reverse-start 0/1
+rc_is 3 "the reverse task at a position, without the slot its endpoint names: refused"
+like "$OUT" "is \"failed\" after StartReplicationTask.*FATAL_ERROR.*Replication slot 'cutover_reverse' does not exist" \
+	"the task fails as DMS fails it: the slot does not exist"
+TGT=$(sed -n '/^\[target\]/,/^\[/s/^conninfo = //p' "$CONF")
+psql "$TGT" -X -q -A -t -c "SELECT 1 FROM pg_create_logical_replication_slot('cutover_reverse', 'pgoutput')" >/dev/null
+run "$PROBE" -p 200 -w 20000 "$CONF" reverse-start FFFFFFFF/0
+like "$OUT" 'CdcStartPosition FFFFFFFF/0 is not a position of the source.s WAL' \
+	"a position past the end of the source's WAL fails the task"
+run "$PROBE" -p 200 -w 20000 "$CONF" reverse-start 0/1
+like "$OUT" 'is before what replication slot .cutover_reverse. still holds' \
+	"a position the slot no longer holds fails the task"
+run "$PROBE" -p 200 -w 20000 "$CONF" reverse-start @1795600000000
+like "$OUT" 'needs a CdcStartPosition' "a start time is refused by cutover itself (PostgreSQL has none)"
+psql "$TGT" -X -q -A -t -c "SELECT pg_drop_replication_slot('cutover_reverse')" >/dev/null
+RUN_FROM=$(req_lines)     # the cutovers' requests from here on
 
 # -- watching costs cents ----------------------------------------------------
 # The real console, its refresh every second, for ten minutes of a clock 20
@@ -123,7 +154,7 @@ lsn2=$(state_field reverse_slot_lsn)
 ok "$lsn2" != "$lsn" "with a new reverse slot ($lsn2)"
 is "$(req_count "$from" 'r["op"] == "StartReplicationTask" and r["body"]["ReplicationTaskArn"].endswith("LABREVERSETASK0000000000000") and r["body"] == {"ReplicationTaskArn": r["body"]["ReplicationTaskArn"], "StartReplicationTaskType": "start-replication", "CdcStartPosition": "'"$lsn2"'"}')" 1 \
 	"the reverse task, which ran before, starts with start-replication from the new slot"
-is "$(req_count 0 'r["op"] == "StartReplicationTask" and r["body"]["StartReplicationTaskType"] in ("resume-processing", "reload-target") and r["body"]["ReplicationTaskArn"].endswith("LABREVERSETASK0000000000000")')" 0 \
+is "$(req_count "$RUN_FROM" 'r["op"] == "StartReplicationTask" and r["body"]["StartReplicationTaskType"] in ("resume-processing", "reload-target") and r["body"]["ReplicationTaskArn"].endswith("LABREVERSETASK0000000000000")')" 0 \
 	"the reverse task was never resumed or reloaded"
 judge "second attempt"
 run "$CUTOVER" "${C[@]}" validate --full
@@ -156,14 +187,14 @@ lsn3=$(state_field reverse_slot_lsn)
 run "$CUTOVER" "${C[@]}" run --yes
 rc_is 0 "the resumed run reaches post_validation"
 is "$(state_field reverse_slot_lsn)" "$lsn3" "the resumed run re-used the slot at its recorded position"
-is "$(req_count 0 'r["op"] == "StartReplicationTask" and r["body"].get("CdcStartPosition") not in (None, "'"$lsn"'", "'"$lsn2"'", "'"$lsn3"'") and r["body"]["ReplicationTaskArn"].endswith("LABREVERSETASK0000000000000")')" 0 \
+is "$(req_count "$RUN_FROM" 'r["op"] == "StartReplicationTask" and r["body"].get("CdcStartPosition") not in (None, "'"$lsn"'", "'"$lsn2"'", "'"$lsn3"'") and r["body"]["ReplicationTaskArn"].endswith("LABREVERSETASK0000000000000")')" 0 \
 	"the reverse task was only ever started from a recorded slot position"
 judge "kill -9 and resume"
 
 run "$CUTOVER" "${C[@]}" log --verify
 rc_is 0 "the event log verifies"
 is "$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)" none "no action was taken twice"
-is "$(req_count 0 'not r["signature_ok"]')" 0 "every request of the run was signed right"
+is "$(req_count "$RUN_FROM" 'not r["signature_ok"]')" 0 "every request of the runs was signed right"
 "$CUTOVER" lab status --dir "$LAB" >"$LAB_T/status.txt" 2>&1
 like "$(cat "$LAB_T/status.txt")" 'dms +127\.0\.0\.1:[0-9]+ +the emulator runs' "lab status shows the emulator"
 
