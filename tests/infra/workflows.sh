@@ -55,6 +55,7 @@ for w in cutover validate; do
 		like "$text" 'run --yes --until "\$UNTIL"' "cutover.yml runs cutover run --yes --until PHASE"
 		like "$text" 'log --verify' "cutover.yml verifies the event log"
 		like "$text" 'report --output' "cutover.yml writes the report"
+		# shellcheck disable=SC2016 # the $ are the workflow's, matched literally
 		like "$text" 'report --json >"\$CUTOVER_STATE_DIR/report.json"' "and the report as JSON"
 		like "$text" 'for f in state\.json events\.jsonl report\.md timeline\.svg report\.json validation' \
 			"and keeps report.md, timeline.svg and report.json as artifacts"
@@ -81,6 +82,7 @@ like "$apply" 'run-id: \$\{\{ needs.approved-plan.outputs.run_id \}\}' "it downl
 is "$(grep -c 'terraform apply -no-color plan-artifact/tfplan$' "$wf_dir/terraform-apply.yml")" 3 \
 	"and applies exactly that file, in each of the three environments"
 is "$(grep -c 'sha256sum plan-artifact/tfplan' "$wf_dir/terraform-apply.yml")" 3 "after checking its SHA-256"
+# shellcheck disable=SC2016 # the $ are the workflow's, matched literally
 like "$apply" 'git diff --quiet "\$PLANNED_SHA" "\$GITHUB_SHA" -- terraform' \
 	"it refuses when terraform/ moved since the plan"
 for e in staging prod; do
