@@ -200,4 +200,19 @@ is "$(req_count "$RUN_FROM" 'not r["signature_ok"]')" 0 "every request of the ru
 "$CUTOVER" lab status --dir "$LAB" >"$LAB_T/status.txt" 2>&1
 like "$(cat "$LAB_T/status.txt")" 'dms +127\.0\.0\.1:[0-9]+ +the emulator runs' "lab status shows the emulator"
 
+# Without DMS the status cannot say what the task does: exit 3. lab up
+# starts a stopped emulator again.
+kill "$(cat "$LAB/dms/emulator.pid")"
+sleep 1
+run "$CUTOVER" "${C[@]}" status
+rc_is 3 "status exits 3 when the task cannot be described"
+like "$OUT" 'DescribeReplicationTasks' "and names the call"
+run "$CUTOVER" lab status --dir "$LAB"
+rc_is 1 "lab status: not all is well"
+like "$OUT" 'the emulator is stopped' "the emulator is stopped"
+run "$CUTOVER" lab up --dir "$LAB"
+like "$OUT" 'started again: the DMS emulator' "lab up starts it again"
+run "$CUTOVER" "${C[@]}" status
+rc_is 0 "and status reads the task again"
+
 done_testing
