@@ -528,11 +528,14 @@ class Task:
         if not slot:
             raise TaskFailure("CdcStartPosition %s needs the slotName of a logical replication slot on "
                               "the source endpoint" % pos)
-        r = query(self.src["conninfo"],
-                  "SELECT s.plugin, s.restart_lsn::text, s.confirmed_flush_lsn::text,"
-                  " pg_current_wal_lsn()::text, s.active"
-                  " FROM pg_replication_slots s WHERE s.slot_name = %s AND s.database = current_database()",
-                  (slot,))
+        sql = ("SELECT s.plugin, s.restart_lsn::text, s.confirmed_flush_lsn::text,"
+               " pg_current_wal_lsn()::text, s.active"
+               " FROM pg_replication_slots s WHERE s.slot_name = %s AND s.database = current_database()")
+        r = query(self.src["conninfo"], sql, (slot,))
+        deadline = now() + 10
+        while r and r[0][4] and now() < deadline:     # a reader letting go
+            time.sleep(0.2)
+            r = query(self.src["conninfo"], sql, (slot,))
         if not r:
             raise TaskFailure("Replication slot '%s' does not exist on the source: a start position "
                               "needs a previously created logical replication slot (slotName)" % slot)
@@ -601,6 +604,12 @@ class Task:
               " ON s.oid = w.subid WHERE s.subname = %s AND w.pid IS NOT NULL", (sub,))
         deadline = now() + 30
         while self.sub_state()["worker"] and now() < deadline:
+            time.sleep(0.1)
+        # The walsender on the source lets go of the slot a moment later.
+        slot = self.sub_state()["slot"]
+        while slot and now() < deadline and query(
+                self.src["conninfo"], "SELECT count(*) FROM pg_replication_slots WHERE slot_name = %s AND active",
+                (slot,))[0][0] > 0:
             time.sleep(0.1)
         with LOCK:
             self.status = "stopped"
