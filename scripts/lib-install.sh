@@ -6,7 +6,7 @@
 CUTOVER_DEB_PACKAGES="build-essential autoconf automake autoconf-archive
 pkg-config libncurses-dev libpq-dev libcurl4-openssl-dev libcjson-dev
 libssl-dev libcmocka-dev pgbouncer tmux mandoc valgrind clang
-libclang-rt-dev python3 python3-pip shellcheck ca-certificates
+libclang-rt-dev python3 python3-pip python3-psycopg2 shellcheck ca-certificates
 postgresql-client curl python3-prometheus-client dpkg-dev debhelper lintian
 librsvg2-bin strace"
 

@@ -81,6 +81,7 @@ struct status {
 	struct lab_judgement judge;
 	char *judge_error;
 	bool all_running;
+	pid_t dms_pid;             /* the DMS emulator (--provider dms) */
 };
 
 static struct pg *
@@ -292,8 +293,9 @@ gather(const struct lab *lab, struct status *st, struct err *e)
 		side_status(loop, lab, (enum lab_side)s, &st->side[s]);
 	bouncer_status(loop, lab, &st->bouncer);
 	st->points_to = which_side(lab, st->bouncer.host, st->bouncer.entry_port);
+	st->dms_pid = lab_dms_pid(lab);
 	st->all_running = st->side[0].pid != 0 && st->side[1].pid != 0 &&
-	    st->bouncer.pid != 0;
+	    st->bouncer.pid != 0 && (!lab_is_dms(lab) || st->dms_pid != 0);
 	if ((r = lab_load_latest(lab, &st->load, e)) < 0) {
 		loop_free(loop);
 		return -1;
@@ -538,6 +540,17 @@ print_json(const struct lab *lab, const struct status *st, bool ok)
 	cJSON_AddNumberToObject(x, "clients_waiting",
 	    (double)st->bouncer.cl_waiting);
 	cJSON_AddNumberToObject(x, "servers_active", (double)st->bouncer.sv_active);
+	cJSON_AddStringToObject(o, "provider", lab_is_dms(lab) ? "dms" :
+	    "postgres");
+	if (lab_is_dms(lab)) {
+		x = cJSON_AddObjectToObject(o, "dms");
+		cJSON_AddNumberToObject(x, "port", lab->dms_port);
+		cJSON_AddBoolToObject(x, "running", st->dms_pid != 0);
+		if (st->dms_pid != 0)
+			cJSON_AddNumberToObject(x, "pid", st->dms_pid);
+		else
+			cJSON_AddNullToObject(x, "pid");
+	}
 	x = cJSON_AddObjectToObject(o, "replication");
 	cJSON_AddStringToObject(x, "publication", LAB_PUBLICATION);
 	cJSON_AddStringToObject(x, "subscription", LAB_SUBSCRIPTION);
@@ -642,6 +655,18 @@ print_load(const struct lab *lab, const struct status *st)
 }
 
 static void
+print_dms(const struct lab *lab, const struct status *st)
+{
+	printf("  %-11s 127.0.0.1:%-5d ", "dms", lab->dms_port);
+	if (st->dms_pid == 0)
+		printf("the emulator is stopped (log: %s/dms/emulator.log)\n",
+		    lab->dir);
+	else
+		printf("the emulator runs (pid %ld); its requests in "
+		    "%s/dms/requests.jsonl\n", (long)st->dms_pid, lab->dir);
+}
+
+static void
 print_status(const struct lab *lab, const struct status *st)
 {
 	char when[40];
@@ -691,13 +716,22 @@ print_status(const struct lab *lab, const struct status *st)
 		    st->bouncer.file_entry);
 	if (st->bouncer.error != NULL && st->bouncer.pid != 0)
 		printf("  %-11s cannot ask it: %s\n", "", st->bouncer.error);
+	if (lab_is_dms(lab))
+		print_dms(lab, st);
 	if (st->have_load)
 		print_load(lab, st);
 	else
 		printf("  %-11s none yet: cutover lab load --dir %s\n", "load",
 		    lab->dir);
-	if (lab->state == LAB_UP)
+	if (lab->state == LAB_UP && lab_is_dms(lab)) {
+		char *env = lab_dms_env(lab);
+
+		printf("console:      %s cutover -c %s/cutover.conf\n", env,
+		    lab->dir);
+		free(env);
+	} else if (lab->state == LAB_UP) {
 		printf("console:      cutover -c %s/cutover.conf\n", lab->dir);
+	}
 }
 
 static int
@@ -788,14 +822,24 @@ print_up(const struct lab *lab, const char *headline)
 	printf("  rows       ");
 	for (i = 0; i < lab_ntables; i++)
 		printf("%s%s %" PRId64, i > 0 ? ", " : "", lab_tables[i], counts[i]);
-	printf("\n  config     %s/cutover.conf (environment lab, rehearsal)\n",
-	    lab->dir);
+	printf("\n  config     %s/cutover.conf (environment lab, rehearsal, "
+	    "provider %s)\n", lab->dir, lab_is_dms(lab) ? "dms" : "postgres");
+	if (lab_is_dms(lab))
+		printf("  dms        127.0.0.1:%-5d  the DMS emulator: tasks "
+		    "cutover-lab-forward and -reverse, profile %s in %s/aws\n",
+		    lab->dms_port, LAB_DMS_PROFILE, lab->dir);
 	printf("Put it under load:  cutover lab load --dir %s --rate 200\n"
 	    "Judge the load:     cutover lab status --dir %s\n"
 	    "Tear it down:       cutover lab down --dir %s\n"
-	    "Open the console on it:\n"
-	    "  cutover -c %s/cutover.conf\n", lab->dir, lab->dir, lab->dir,
-	    lab->dir);
+	    "Open the console on it:\n", lab->dir, lab->dir, lab->dir);
+	if (lab_is_dms(lab)) {
+		char *env = lab_dms_env(lab);
+
+		printf("  %s cutover -c %s/cutover.conf\n", env, lab->dir);
+		free(env);
+	} else {
+		printf("  cutover -c %s/cutover.conf\n", lab->dir);
+	}
 }
 
 static int
@@ -804,9 +848,10 @@ lab_up_cmd(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "dir", required_argument, NULL, 'd' },
 		{ "rows", required_argument, NULL, 'r' },
+		{ "provider", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dir = LAB_DEFAULT_DIR;
+	const char *dir = LAB_DEFAULT_DIR, *provider = "postgres";
 	struct err e = { 0, "" };
 	int64_t rows = LAB_DEFAULT_ROWS, start = mono_ms();
 	bool created, rows_given = false;
@@ -824,6 +869,15 @@ lab_up_cmd(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 			    &rows, &e) != 0)
 				return report_error(&e, cmd);
 			rows_given = true;
+			break;
+		case 'p':
+			if (strcmp(optarg, "postgres") != 0 &&
+			    strcmp(optarg, "dms") != 0) {
+				err_set(&e, EXIT_USAGE, "usage: lab up: --provider %s: "
+				    "expected postgres or dms", optarg);
+				return report_error(&e, cmd);
+			}
+			provider = optarg;
 			break;
 		case 'h':
 			print_command_help(stdout, cmd);
@@ -868,6 +922,8 @@ lab_up_cmd(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	case LAB_NONE:
 		break;
 	}
+	free(lab.provider);
+	lab.provider = xstrdup(provider);
 	if (lab_up(&lab, rows, &e) != 0) {
 		/* Nothing was built: leave no empty directory behind. */
 		if (created && !lab_exists(&lab)) {

@@ -165,10 +165,16 @@ cmd_status(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	} else {
 		print_text(ctx, &st, have_state, &driver, monitor_model(mon));
 	}
+	/* Exit 3 when the replication itself (the DMS task, the
+	 * subscription) or a database could not be read; a part shown from
+	 * before (table statistics, a metric) is only named. */
 	if (monitor_model(mon)->error != NULL) {
 		fprintf(stderr, "cutover: status is incomplete: %s\n",
 		    monitor_model(mon)->error);
 		rc = EXIT_RUNTIME;
+	} else if (monitor_model(mon)->repl.error != NULL) {
+		fprintf(stderr, "cutover: status: not refreshed, shown from "
+		    "before: %s\n", monitor_model(mon)->repl.error);
 	}
 	monitor_free(mon);
 	provider_free(prov);

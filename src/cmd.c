@@ -84,13 +84,15 @@ const struct command commands[] = {
 	  "                             path, ./cutover.conf); - for stdout\n"
 	  "      --force                replace an existing file\n",
 	  cmd_init },
-	{ "lab", "up [--dir D] [--rows N] | load [--dir D] [--rate TPS] "
+	{ "lab", "up [--dir D] [--rows N] [--provider postgres|dms] | load "
+	  "[--dir D] [--rate TPS] "
 	  "[--duration S]\n    [--clients N] [--stop] | status [--dir D] [--json] "
 	  "| down [--dir D]",
 	  "the local rehearsal lab: servers, pgbouncer, replication, load",
 	  "  up      build the lab in D (default ./cutover-lab): source and target\n"
 	  "          clusters, pgbouncer, the financial schema with N rows (default\n"
-	  "          1000000), logical replication, D/cutover.conf\n"
+	  "          1000000), logical replication, D/cutover.conf; --provider\n"
+	  "          dms adds a DMS emulator the cutover drives (default postgres)\n"
 	  "  load    run pgbench through pgbouncer in the background: TPS\n"
 	  "          (default 100) for S seconds (default 300) with N clients\n"
 	  "          (default 8); --stop ends the running load\n"

@@ -130,13 +130,21 @@ static const struct key_def keys[] = {
 	  "postgres: the reverse publication on the target", OPT, 0, 0 },
 	{ "rollback", "reverse_subscription", T_IDENT, F(reverse_subscription), "cutover_rev_sub",
 	  "postgres: the reverse subscription on the source", OPT, 0, 0 },
+	{ "rollback", "reverse_slot", T_IDENT, F(reverse_slot), "cutover_reverse",
+	  "dms: logical slot created on the target before it takes writes (the reverse source endpoint's slot_name)", OPT, 0, 0 },
+	{ "rollback", "reverse_slot_plugin", T_NAME, F(reverse_slot_plugin), "test_decoding",
+	  "dms: its output plugin, as the endpoint's PluginName: test_decoding | pglogical", OPT, 0, 0 },
 
 	{ "metrics", "cloudwatch", T_BOOL, F(cloudwatch), "true",
 	  "dms provider: task, instance and Aurora metrics", OPT, 0, 0 },
 	{ "metrics", "period_seconds", T_INT, F(period_seconds), "60",
-	  "CloudWatch period: 1, 5, 10, 30 or a multiple of 60", OPT, 1, 86400 },
+	  "CloudWatch period, a multiple of 60: one GetMetricData per period", OPT, 60, 86400 },
 	{ "metrics", "aurora_cluster", T_STRING, F(aurora_cluster), "",
 	  "DBClusterIdentifier for AWS/RDS metrics; empty = from the target host name", OPT, 0, 0 },
+	{ "metrics", "task_poll_seconds", T_INT, F(task_poll_seconds), "6",
+	  "dms: DescribeReplicationTasks at most this often while watching", OPT, 5, 300 },
+	{ "metrics", "table_poll_seconds", T_INT, F(table_poll_seconds), "30",
+	  "dms: DescribeTableStatistics at most this often while watching", OPT, 30, 3600 },
 	{ "metrics", "listen", T_LISTEN, F(metrics_listen), "",
 	  "HOST:PORT: serve /metrics (OpenMetrics); :PORT = 127.0.0.1:PORT; empty = off", OPT, 0, 0 },
 
@@ -657,12 +665,20 @@ check_whole(struct parse_ctx *p, int last, struct err *e)
 		return err_set(e, EXIT_USAGE,
 		    "%s:%d: [watch] listen needs cert_file, key_file and token_file",
 		    p->name, key_line(p, "watch", "listen"));
-	if (c->period_seconds > 30 ? c->period_seconds % 60 != 0 :
-	    (c->period_seconds != 1 && c->period_seconds != 5 &&
-	    c->period_seconds != 10 && c->period_seconds != 30))
+	/* DMS and Aurora publish standard-resolution metrics: one point a
+	 * minute, so a shorter period only costs more. */
+	if (c->period_seconds % 60 != 0)
 		return err_set(e, EXIT_USAGE,
-		    "%s:%d: [metrics] period_seconds must be 1, 5, 10, 30 or a multiple of 60",
+		    "%s:%d: [metrics] period_seconds must be a multiple of 60 (DMS "
+		    "and Aurora metrics have one point a minute)",
 		    p->name, key_line(p, "metrics", "period_seconds"));
+	if (strcmp(c->reverse_slot_plugin, "test_decoding") != 0 &&
+	    strcmp(c->reverse_slot_plugin, "pglogical") != 0 &&
+	    strcmp(c->reverse_slot_plugin, "pgoutput") != 0)
+		return err_set(e, EXIT_USAGE,
+		    "%s:%d: [rollback] reverse_slot_plugin must be test_decoding or "
+		    "pglogical (pgoutput: the lab's DMS emulator)", p->name,
+		    key_line(p, "rollback", "reverse_slot_plugin"));
 	return 0;
 }
 

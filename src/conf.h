@@ -77,11 +77,16 @@ struct config {
 	char *reverse_conninfo;
 	char *reverse_publication;
 	char *reverse_subscription;
+	char *reverse_slot;             /* dms: created on the target */
+	char *reverse_slot_plugin;      /* test_decoding | pglogical | pgoutput */
 
 	/* [metrics] */
 	bool cloudwatch;
 	int period_seconds;
 	char *aurora_cluster;
+	int task_poll_seconds;          /* DescribeReplicationTasks at most this often */
+	int table_poll_seconds;         /* DescribeTableStatistics */
+
 	char *metrics_listen;           /* [HOST]:PORT of /metrics, NULL off */
 
 	/* [hooks]: event kind (or "any") = command */

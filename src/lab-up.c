@@ -697,13 +697,17 @@ write_config(struct lab *lab, struct err *e)
 	char *entry = xasprintf("host=127.0.0.1 port=%d dbname=%s",
 	    lab->target_port, LAB_DB);
 	char *path = lab_path(lab, "cutover.conf"), *text;
+	bool dms = lab_is_dms(lab);
 	const struct kv kv[] = {
 		{ "cutover.environment", "lab" },
 		{ "cutover.state_dir", state },
 		{ "cutover.rehearsal", "true" },
 		{ "source.conninfo", src },
 		{ "target.conninfo", dst },
-		{ "replication.provider", "postgres" },
+		{ "replication.provider", dms ? "dms" : "postgres" },
+		{ "replication.region", dms ? LAB_DMS_REGION : "" },
+		{ "replication.task_arn", dms ? LAB_DMS_FORWARD_ARN : "" },
+		{ "replication.reverse_task_arn", dms ? LAB_DMS_REVERSE_ARN : "" },
 		{ "replication.publication", LAB_PUBLICATION },
 		{ "replication.subscription", LAB_SUBSCRIPTION },
 		{ "validation.max_lag_seconds", "5" },
@@ -717,7 +721,12 @@ write_config(struct lab *lab, struct err *e)
 		{ "switch.pgbouncer_databases_file", dbfile },
 		{ "switch.pgbouncer_target", entry },
 		{ "rollback.reverse_replication", "true" },
-		{ "metrics.cloudwatch", "false" },
+		/* The emulator reads the reverse slot through a subscription. */
+		{ "rollback.reverse_slot", LAB_DMS_REVERSE_SLOT },
+		{ "rollback.reverse_slot_plugin", dms ? "pgoutput" :
+		  "test_decoding" },
+		{ "metrics.cloudwatch", dms ? "true" : "false" },
+		{ "metrics.aurora_cluster", dms ? LAB_DMS_CLUSTER : "" },
 	};
 	struct config check;
 	int rc;
@@ -753,6 +762,10 @@ setup_cutover_schema(struct loop *loop, struct lab *lab, struct err *e)
 	config_defaults(&cfg);
 	if (config_load(&cfg, path, e) != 0)
 		goto out;
+	/* The emulated forward task replicates its publication: the cutover
+	 * tables join it as they join the postgres provider's. */
+	if (lab_is_dms(lab))
+		cfg.provider = PROVIDER_POSTGRES;
 	if (dir_ensure_private(cfg.state_dir, e) != 0 ||
 	    eventlog_open(&log, cfg.state_dir, cfg.environment, e) != 0)
 		goto out;
@@ -831,6 +844,14 @@ build(struct lab *lab, struct loop *loop, struct err *e)
 	if (set_step(lab, "the application's endpoint", e) != 0 ||
 	    check_app_endpoint(loop, lab, e) != 0)
 		return -1;
+	if (!lab_is_dms(lab))
+		return 0;
+	if (set_step(lab, "the DMS emulator", e) != 0 ||
+	    lab_dms_prepare(loop, lab, e) != 0 || lab_save(lab, e) != 0 ||
+	    lab_dms_start(lab, true, e) != 0 || lab_save(lab, e) != 0)
+		return -1;
+	lab_progress_done("DMS emulator: 127.0.0.1:%d, the forward task "
+	    "running, the reverse task ready", lab->dms_port);
 	return 0;
 }
 
@@ -849,12 +870,15 @@ lab_up(struct lab *lab, int64_t rows, struct err *e)
 		    *why != '\0' ? why : lab->dir,
 		    *why != '\0' && strcmp(why, lab->dir) != 0 ? ", the way to " : "",
 		    *why != '\0' && strcmp(why, lab->dir) != 0 ? lab->dir : "");
+	if (lab_is_dms(lab) && lab_dms_check(lab, e) != 0)
+		return -1;
 	lab->state = LAB_BUILDING;
 	lab->builder = getpid();
 	lab->created_ms = now_ms();
 	lab->ready_ms = 0;
 	lab->rows = rows;
 	lab->source_port = lab->target_port = lab->bouncer_port = 0;
+	lab->dms_port = 0;
 	free(lab->error);
 	lab->error = NULL;
 	if (lab_save(lab, e) != 0)
@@ -896,7 +920,15 @@ lab_restart_stopped(struct lab *lab, char *restarted, size_t len,
 	if (lab_bouncer_pid(lab) == 0) {
 		if (start_bouncer(lab, loop, false, e) != 0)
 			goto out;
-		snprintf(restarted + used, len - used, "%spgbouncer",
+		used += (size_t)snprintf(restarted + used, len - used,
+		    "%spgbouncer", used > 0 ? ", " : "");
+		if (used >= len)
+			used = len - 1;
+	}
+	if (lab_is_dms(lab) && lab_dms_pid(lab) == 0) {
+		if (lab_dms_start(lab, false, e) != 0)
+			goto out;
+		snprintf(restarted + used, len - used, "%sthe DMS emulator",
 		    used > 0 ? ", " : "");
 	}
 	rc = 0;

@@ -199,6 +199,10 @@ lab_read(struct lab *lab, struct err *e)
 	lab->source_port = json_port(o, "source");
 	lab->target_port = json_port(o, "target");
 	lab->bouncer_port = json_port(o, "pgbouncer");
+	free(lab->provider);
+	lab->provider = xstrdup(json_string(o, "provider") != NULL ?
+	    json_string(o, "provider") : "postgres");
+	lab->dms_port = json_port(o, "dms");
 	/* The processes keep running as the user the lab was built with. */
 	if ((s = json_string(o, "user")) != NULL && geteuid() == 0 &&
 	    strcmp(s, lab->user) != 0 && resolve_user(lab, s, e) != 0) {
@@ -247,6 +251,7 @@ lab_free(struct lab *lab)
 	free(lab->step);
 	free(lab->error);
 	free(lab->total_balance);
+	free(lab->provider);
 	memset(lab, 0, sizeof *lab);
 	lab->lock_fd = -1;
 }
@@ -301,6 +306,10 @@ lab_save(const struct lab *lab, struct err *e)
 	add_port(o, "source", lab->source_port);
 	add_port(o, "target", lab->target_port);
 	add_port(o, "pgbouncer", lab->bouncer_port);
+	cJSON_AddStringToObject(o, "provider", lab->provider != NULL ?
+	    lab->provider : "postgres");
+	if (lab_is_dms(lab))
+		add_port(o, "dms", lab->dms_port);
 	text = cJSON_Print(o);
 	cJSON_Delete(o);
 	path = lab_path(lab, LAB_FILE);
@@ -844,6 +853,9 @@ lab_stop_all(const struct lab *lab, struct err *e)
 	memset(&ld, 0, sizeof ld);
 	if (lab_load_latest(lab, &ld, &one) > 0 && lab_load_running(&ld) &&
 	    lab_load_stop(lab, &ld, &one) != 0)
+		rc = -1;
+	/* The emulator before the servers it drives. */
+	if (lab_dms_stop(lab, rc == 0 ? e : &one) != 0)
 		rc = -1;
 	if (lab_bouncer_stop(lab, rc == 0 ? e : &one) != 0)
 		rc = -1;

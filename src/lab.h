@@ -18,6 +18,11 @@
  *                         exit.json (pgbench's exit status, when it ended),
  *                         judgement.json (`lab status`'s verdict once it
  *                         ended, for `cutover report`)
+ *   dms/                  --provider dms: the DMS emulator (its copy, its
+ *                         emulator.json, port, tasks.json, requests.jsonl,
+ *                         emulator.log, emulator.pid)
+ *   aws/                  --provider dms: config and credentials of the
+ *                         profile cutover-lab, for the emulator
  *
  * As root, every process the lab starts runs as an unprivileged user:
  * $CUTOVER_LAB_USER, else postgres if it exists, else nobody. */
@@ -68,6 +73,9 @@ struct lab {
 	int source_port;
 	int target_port;
 	int bouncer_port;
+	/* --provider: "postgres", or "dms" with the DMS emulator (lab-dms.c) */
+	char *provider;
+	int dms_port;
 };
 
 /* lab.c: the directory, lab.json, processes. */
@@ -145,7 +153,8 @@ void lab_progress_done(const char *fmt, ...) PRINTF_LIKE(1, 2);
 char *lab_tail(const struct lab *lab, const char *rel, int lines);
 
 /* lab-up.c */
-/* Builds the lab in D (the caller holds the lock; D holds nothing else). */
+/* Builds the lab in D (the caller holds the lock; D holds nothing else;
+ * lab->provider says which). */
 int lab_up(struct lab *lab, int64_t rows, struct err *e);
 /* Removes everything in D but the lock (a half-built lab). */
 int lab_clear(struct lab *lab, struct err *e);
@@ -156,6 +165,34 @@ int lab_mkdir_p(const char *dir, struct err *e);
  * *restarted gets their names. */
 int lab_restart_stopped(struct lab *lab, char *restarted, size_t len,
     struct err *e);
+
+/* lab-dms.c: --provider dms, the DMS emulator beside the clusters. */
+#define LAB_DMS_PROFILE "cutover-lab"
+#define LAB_DMS_REGION "us-east-1"
+#define LAB_DMS_FORWARD_ARN \
+	"arn:aws:dms:us-east-1:123456789012:task:LABFORWARDTASK0000000000000"
+#define LAB_DMS_REVERSE_ARN \
+	"arn:aws:dms:us-east-1:123456789012:task:LABREVERSETASK0000000000000"
+#define LAB_DMS_REVERSE_SLOT "cutover_reverse"
+#define LAB_DMS_REVERSE_PUB "dms_reverse_pub"
+#define LAB_DMS_REVERSE_SUB "dms_reverse_sub"
+#define LAB_DMS_CLUSTER "cutover-lab-target"
+bool lab_is_dms(const struct lab *lab);
+/* The emulator's source: $CUTOVER_DMS_EMULATOR, else the installed one. */
+const char *lab_dms_emulator_source(void);
+/* Checks that the emulator and Python with psycopg2 are there. */
+int lab_dms_check(const struct lab *lab, struct err *e);
+/* The reverse task's publication (target) and subscription (source),
+ * the profile's files and the emulator's configuration. */
+struct loop;
+int lab_dms_prepare(struct loop *loop, struct lab *lab, struct err *e);
+/* Starts the emulator (new_port: choose its port) and waits until it
+ * listens. */
+int lab_dms_start(struct lab *lab, bool new_port, struct err *e);
+pid_t lab_dms_pid(const struct lab *lab);
+int lab_dms_stop(const struct lab *lab, struct err *e);
+/* "AWS_CONFIG_FILE=... AWS_SHARED_CREDENTIALS_FILE=... AWS_PROFILE=..." */
+char *lab_dms_env(const struct lab *lab);
 
 /* lab-data.c: the schema, the rows, the pgbench script. */
 struct pg;

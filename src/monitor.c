@@ -625,6 +625,9 @@ status_json(const struct config *cfg, const struct state *state,
 		json_add_count(slot, "wal_retained_bytes", r->wal_retained_bytes);
 	}
 	json_add_string(rep, "error", m->error);
+	/* What could not be refreshed this time (dms: the table statistics or
+	 * the metrics), shown from before; not an error of the status. */
+	json_add_string(rep, "warning", m->error == NULL ? r->error : NULL);
 	tabs = cJSON_AddArrayToObject(o, "tables");
 	for (i = 0; i < m->tables.n; i++) {
 		const struct table_stat *s = &m->tables.v[i];

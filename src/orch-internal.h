@@ -192,6 +192,8 @@ extern const struct step step_config_check, step_schema_check,
     /* giving the application back to the target */
     step_target_unfence_giveback, step_pgbouncer_resume_giveback;
 extern const struct step step_matviews;	/* step-matviews.c */
+extern const struct step step_replication_settings, step_reverse_slot,
+    step_reverse_slot_drop;	/* step-dms.c */
 extern const struct phase_def orch_phases[PHASE_COUNT];
 extern const struct step *const orch_rollback_steps[];
 extern const struct step *const orch_giveback_steps[];

@@ -6,7 +6,8 @@
 #include "orch-internal.h"
 
 static const struct step *const pre_validation[] = {
-	&step_config_check, &step_schema_check, &step_quick_validation, NULL
+	&step_config_check, &step_schema_check, &step_replication_settings,
+	&step_quick_validation, NULL
 };
 static const struct step *const sync_wait[] = {
 	&step_matviews, &step_lag_gate, &step_arm, NULL
@@ -22,7 +23,8 @@ static const struct step *const final_sync[] = {
 	&step_final_sync, &step_fence_proof, NULL
 };
 static const struct step *const stop_replication[] = {
-	&step_replication_stop, &step_replication_reverse, NULL
+	&step_replication_stop, &step_reverse_slot, &step_replication_reverse,
+	NULL
 };
 static const struct step *const sequence_sync[] = {
 	&step_sequences, NULL
@@ -74,7 +76,7 @@ const struct step *const orch_rollback_steps[] = {
 	&step_target_drain, &step_target_slot, &step_reverse_catchup,
 	&step_target_proof, &step_sequences_back, &step_pgbouncer_repoint_back,
 	&step_switch_command_back, &step_forward_skip, &step_unfence_source,
-	&step_reverse_stop, &step_forward_start, &step_proof_drop_back,
+	&step_reverse_stop, &step_reverse_slot_drop, &step_forward_start, &step_proof_drop_back,
 	&step_rollback_verify, NULL
 };
 

@@ -623,6 +623,7 @@ static const struct provider_ops postgres_ops = {
 	pg_reverse_stop,
 	pg_describe,
 	pg_destroy,
+	NULL,		/* its settings are the publication's: nothing to check */
 };
 
 struct provider *

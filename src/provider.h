@@ -19,11 +19,21 @@ struct provider;
 typedef void (*provider_done_fn)(struct provider *p, int rc,
     const struct err *e, void *arg);
 
-/* Where the reverse replication starts: the instant the forward one
- * stopped (DMS CdcStartPosition / an LSN). */
+/* Where a replication starts (DMS CdcStartPosition): reverse, the LSN of
+ * the reverse slot on the target, taken before the target took a write;
+ * forward after a rollback, the source's LSN past what came back. */
 struct provider_position {
-	char *lsn;             /* PostgreSQL LSN on the target, "0/16B3748" */
-	int64_t time_ms;       /* wall time, for DMS CdcStartTime */
+	char *lsn;             /* PostgreSQL LSN, "0/16B3748" */
+	int64_t time_ms;       /* unused: PostgreSQL sources have no CDC start time */
+};
+
+/* What the replication's own settings say before a run (pre_validation):
+ * fails refuse it, warns need the operator's consent, facts are what was
+ * read (for the event log). One line each. */
+struct provider_check {
+	struct strbuf fails;
+	struct strbuf warns;
+	struct strbuf facts;
 };
 
 struct provider_ops {
@@ -38,10 +48,13 @@ struct provider_ops {
 	 * Idempotent: already stopped is success. */
 	void (*stop)(struct provider *p, provider_done_fn done, void *arg);
 
-	/* Starts or resumes forward replication (idempotent). */
+	/* Starts or resumes forward replication (idempotent); from
+	 * resume_from when it is set. */
 	void (*start)(struct provider *p, provider_done_fn done, void *arg);
 
-	/* Starts replication from target to source from pos (idempotent). */
+	/* Starts replication from target to source from pos (idempotent;
+	 * dms: pos->lsn is required, and a reverse task running from
+	 * elsewhere is restarted from it). */
 	void (*reverse_start)(struct provider *p,
 	    const struct provider_position *pos, provider_done_fn done,
 	    void *arg);
@@ -54,6 +67,11 @@ struct provider_ops {
 	void (*describe)(struct provider *p, const char *op, struct strbuf *out);
 
 	void (*destroy)(struct provider *p);
+
+	/* Reads and judges the replication's settings into out (NULL: the
+	 * provider has none to check). */
+	void (*check)(struct provider *p, struct provider_check *out,
+	    provider_done_fn done, void *arg);
 };
 
 struct provider {
@@ -63,7 +81,7 @@ struct provider {
 	struct repl_status status;
 	struct table_list tables;
 	/* start() skips what the source wrote before this position: after a
-	 * reverse replication, the changes it brought back (postgres). */
+	 * reverse replication, the changes it brought back. */
 	struct provider_position resume_from;
 	/* refresh() leaves p->tables as it is when false: per-table figures of
 	 * thousands of tables are not needed every second (the monitor asks

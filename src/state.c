@@ -141,6 +141,7 @@ state_free(struct state *s)
 	free(s->environment);
 	free(s->sentinel_id);
 	free(s->sentinel_lsn);
+	free(s->reverse_slot_lsn);
 	free(s->pgbouncer_original);
 	free(s->rollback_reason);
 	free(s->intent_step);
@@ -213,6 +214,7 @@ state_to_json(const struct state *s)
 	cJSON_AddBoolToObject(o, "target_readonly_set", s->target_readonly_set);
 	json_add_string(o, "sentinel_id", s->sentinel_id);
 	json_add_string(o, "sentinel_lsn", s->sentinel_lsn);
+	json_add_string(o, "reverse_slot_lsn", s->reverse_slot_lsn);
 	json_add_string(o, "pgbouncer_original", s->pgbouncer_original);
 	json_add_string(o, "rollback_reason", s->rollback_reason);
 	if (s->intent_step != NULL) {
@@ -473,6 +475,7 @@ state_from_json(struct state *s, const char *name, const char *text,
 	    v->valuedouble < 1e6 ? (int)v->valuedouble : 0;
 	s->sentinel_id = get_opt_string(&r, o, "sentinel_id");
 	s->sentinel_lsn = get_opt_string(&r, o, "sentinel_lsn");
+	s->reverse_slot_lsn = get_opt_string(&r, o, "reverse_slot_lsn");
 	s->pgbouncer_original = get_opt_string(&r, o, "pgbouncer_original");
 	s->rollback_reason = get_opt_string(&r, o, "rollback_reason");
 	v = cJSON_GetObjectItemCaseSensitive(o, "log_seq");

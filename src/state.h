@@ -71,6 +71,7 @@ struct state {
 	bool target_readonly_set;
 	char *sentinel_id;
 	char *sentinel_lsn;
+	char *reverse_slot_lsn;           /* dms: the reverse slot on the target */
 	char *pgbouncer_original;         /* the database entry before the switch */
 	char *rollback_reason;            /* set while a rollback is under way */
 	bool completed;                   /* post_validation done */

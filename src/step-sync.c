@@ -383,8 +383,10 @@ reverse_act(struct flow *f, PGresult *prev)
 		return FLOW_FAIL;
 	}
 	sb_free(&d);
-	pos.lsn = o->st.sentinel_lsn;
-	pos.time_ms = now_ms();
+	/* dms: the reverse slot's LSN on the target (reverse_slot.create);
+	 * the postgres provider's subscription makes its own slot. */
+	pos.lsn = o->st.reverse_slot_lsn;
+	pos.time_ms = 0;
 	o->prov->ops->reverse_start(o->prov, &pos, provider_done,
 	    pcall(f, REPL_REVERSE));
 	return flow_wait_external(f);

@@ -23,6 +23,8 @@ static const struct {
 	{ "cutover_dms_task_arn", "replication.task_arn", false },
 	{ "cutover_dms_reverse_task_arn", "replication.reverse_task_arn", false },
 	{ "cutover_aurora_cluster_id", "metrics.aurora_cluster", false },
+	{ "cutover_reverse_slot", "rollback.reverse_slot", false },
+	{ "cutover_reverse_slot_plugin", "rollback.reverse_slot_plugin", false },
 };
 
 void

@@ -37,6 +37,7 @@ dms_parse_task(const cJSON *o, struct dms_task *t)
 	t->cdc_start_position = aj_strdup(o, "CdcStartPosition");
 	t->cdc_stop_position = aj_strdup(o, "CdcStopPosition");
 	t->recovery_checkpoint = aj_strdup(o, "RecoveryCheckpoint");
+	t->settings = aj_strdup(o, "ReplicationTaskSettings");
 	t->created_ms = aj_time(o, "ReplicationTaskCreationDate");
 	t->started_ms = aj_time(o, "ReplicationTaskStartDate");
 	t->stats.full_load_percent = -1;
@@ -81,6 +82,7 @@ dms_task_copy(struct dms_task *dst, const struct dms_task *src)
 	dst->cdc_start_position = dup_or_null(src->cdc_start_position);
 	dst->cdc_stop_position = dup_or_null(src->cdc_stop_position);
 	dst->recovery_checkpoint = dup_or_null(src->recovery_checkpoint);
+	dst->settings = dup_or_null(src->settings);
 }
 
 void
@@ -98,6 +100,7 @@ dms_task_free(struct dms_task *t)
 	free(t->cdc_start_position);
 	free(t->cdc_stop_position);
 	free(t->recovery_checkpoint);
+	free(t->settings);
 	memset(t, 0, sizeof *t);
 }
 
@@ -261,6 +264,64 @@ dms_parse_instances(const cJSON *resp, struct dms_instance **v, size_t *n,
 	return 0;
 }
 
+static int
+tristate(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
+}
+
+int
+dms_parse_endpoints(const cJSON *resp, struct dms_endpoint **v, size_t *n,
+    char **marker, struct err *e)
+{
+	const cJSON *list, *it, *pg;
+	struct dms_endpoint *ep;
+	size_t i = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (response_list(resp, "Endpoints", &list, marker, e) != 0)
+		return -1;
+	if (cJSON_IsArray(list)) {
+		*v = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **v);
+		cJSON_ArrayForEach(it, list) {
+			if (!cJSON_IsObject(it))
+				continue;
+			ep = &(*v)[i++];
+			ep->arn = aj_strdup(it, "EndpointArn");
+			ep->identifier = aj_strdup(it, "EndpointIdentifier");
+			ep->type = aj_strdup(it, "EndpointType");
+			ep->engine = aj_strdup(it, "EngineName");
+			pg = aj_object(it, "PostgreSQLSettings");
+			ep->slot_name = aj_strdup(pg, "SlotName");
+			ep->plugin_name = aj_strdup(pg, "PluginName");
+			ep->heartbeat = tristate(pg, "HeartbeatEnable");
+			ep->fail_on_lob_truncation = tristate(pg,
+			    "FailTasksOnLobTruncation");
+		}
+	}
+	*n = i;
+	return 0;
+}
+
+void
+dms_endpoints_free(struct dms_endpoint *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].arn);
+		free(v[i].identifier);
+		free(v[i].type);
+		free(v[i].engine);
+		free(v[i].slot_name);
+		free(v[i].plugin_name);
+	}
+	free(v);
+}
+
 const char *
 dms_arn_resource_id(const char *arn)
 {
@@ -275,10 +336,9 @@ dms_arn_resource_id(const char *arn)
 bool
 dms_status_transitional(const char *status)
 {
-	/* Not "creating" or "deleting": a task may sit in those, and DMS
-	 * itself says whether it can be started then. */
-	static const char *words[] = { "starting", "stopping", "modifying",
-	    "moving" };
+	/* Not "deleting": a task going away is an error, not a wait. */
+	static const char *words[] = { "creating", "testing", "starting",
+	    "stopping", "modifying", "moving" };
 	size_t i;
 
 	if (status == NULL)
@@ -353,6 +413,26 @@ dms_req_describe_task(const char *arn)
 }
 
 cJSON *
+dms_req_describe_task_settings(const char *arn)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(b, "Filters",
+	    arn_filter("replication-task-arn", arn));
+	return b;
+}
+
+cJSON *
+dms_req_describe_endpoint(const char *endpoint_arn)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(b, "Filters",
+	    arn_filter("endpoint-arn", endpoint_arn));
+	return b;
+}
+
+cJSON *
 dms_req_tables(const char *arn, const char *marker)
 {
 	cJSON *b = cJSON_CreateObject();
@@ -414,9 +494,20 @@ dms_req_modify_cdc_stop(const char *arn, const char *cdc_stop_position)
 	return b;
 }
 
+cJSON *
+dms_req_modify_migration_type(const char *arn, const char *type)
+{
+	cJSON *b = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(b, "ReplicationTaskArn", arn);
+	cJSON_AddStringToObject(b, "MigrationType", type);
+	return b;
+}
+
 /* ---- calls --------------------------------------------------------- */
 
-enum op_kind { OP_DESCRIBE_TASK, OP_TABLES, OP_INSTANCE, OP_TASK_ACTION };
+enum op_kind { OP_DESCRIBE_TASK, OP_TABLES, OP_INSTANCE, OP_TASK_ACTION,
+	OP_ENDPOINT };
 
 struct dms_op {
 	struct aws_client *c;
@@ -426,6 +517,7 @@ struct dms_op {
 	dms_task_fn task_fn;
 	dms_tables_fn tables_fn;
 	dms_instance_fn instance_fn;
+	dms_endpoint_fn endpoint_fn;
 	void *arg;
 	struct dms_table *tables;
 	size_t ntables;
@@ -465,6 +557,9 @@ op_fail(struct dms_op *op, const struct err *e)
 	case OP_INSTANCE:
 		op->instance_fn(NULL, e, op->arg);
 		break;
+	case OP_ENDPOINT:
+		op->endpoint_fn(NULL, e, op->arg);
+		break;
 	}
 	op_free(op);
 }
@@ -486,6 +581,7 @@ on_answer(cJSON *resp, const struct err *ce, void *arg)
 	struct dms_op *op = arg;
 	struct dms_task *tasks, task;
 	struct dms_instance *inst;
+	struct dms_endpoint *eps;
 	struct dms_table *page;
 	size_t n, i;
 	char *marker;
@@ -551,6 +647,26 @@ on_answer(cJSON *resp, const struct err *ce, void *arg)
 		}
 		op->instance_fn(&inst[i], NULL, op->arg);
 		dms_instances_free(inst, n);
+		op_free(op);
+		return;
+	case OP_ENDPOINT:
+		if (dms_parse_endpoints(resp, &eps, &n, NULL, &e) != 0) {
+			err_prefix(&e, "DescribeEndpoints: ");
+			op_fail(op, &e);
+			return;
+		}
+		for (i = 0; i < n; i++)
+			if (eps[i].arn != NULL && strcmp(eps[i].arn, op->arn) == 0)
+				break;
+		if (i == n) {
+			dms_endpoints_free(eps, n);
+			err_set(&e, EXIT_RUNTIME, "DescribeEndpoints: no endpoint %s",
+			    op->arn);
+			op_fail(op, &e);
+			return;
+		}
+		op->endpoint_fn(&eps[i], NULL, op->arg);
+		dms_endpoints_free(eps, n);
 		op_free(op);
 		return;
 	case OP_TABLES:
@@ -630,6 +746,28 @@ dms_describe_task(struct aws_client *c, const char *arn, dms_task_fn fn,
 }
 
 struct dms_op *
+dms_describe_task_settings(struct aws_client *c, const char *arn,
+    dms_task_fn fn, void *arg, struct err *e)
+{
+	struct dms_op *op = op_new(c, OP_DESCRIBE_TASK, arn, arg);
+
+	op->task_fn = fn;
+	return op_start(op, "DescribeReplicationTasks",
+	    dms_req_describe_task_settings(arn), true, e);
+}
+
+struct dms_op *
+dms_describe_endpoint(struct aws_client *c, const char *endpoint_arn,
+    dms_endpoint_fn fn, void *arg, struct err *e)
+{
+	struct dms_op *op = op_new(c, OP_ENDPOINT, endpoint_arn, arg);
+
+	op->endpoint_fn = fn;
+	return op_start(op, "DescribeEndpoints",
+	    dms_req_describe_endpoint(endpoint_arn), true, e);
+}
+
+struct dms_op *
 dms_describe_tables(struct aws_client *c, const char *arn, dms_tables_fn fn,
     void *arg, struct err *e)
 {
@@ -686,4 +824,12 @@ dms_modify_cdc_stop(struct aws_client *c, const char *arn,
 {
 	return task_action(c, arn, "ModifyReplicationTask",
 	    dms_req_modify_cdc_stop(arn, cdc_stop_position), fn, arg, e);
+}
+
+struct dms_op *
+dms_modify_migration_type(struct aws_client *c, const char *arn,
+    const char *type, dms_task_fn fn, void *arg, struct err *e)
+{
+	return task_action(c, arn, "ModifyReplicationTask",
+	    dms_req_modify_migration_type(arn, type), fn, arg, e);
 }

@@ -38,6 +38,7 @@ struct dms_task {
 	char *cdc_start_position;
 	char *cdc_stop_position;
 	char *recovery_checkpoint;
+	char *settings;              /* ReplicationTaskSettings (a JSON text) */
 	int64_t created_ms;
 	int64_t started_ms;          /* ReplicationTaskStartDate; 0 never */
 	bool has_stats;
@@ -56,6 +57,18 @@ struct dms_table {
 	int64_t validation_pending, validation_failed, validation_suspended;
 };
 
+/* An endpoint, with the PostgreSQLSettings a cutover relies on. */
+struct dms_endpoint {
+	char *arn;
+	char *identifier;
+	char *type;                  /* SOURCE | TARGET */
+	char *engine;                /* postgres, aurora-postgresql, ... */
+	char *slot_name;             /* PostgreSQLSettings.SlotName */
+	char *plugin_name;           /* ... PluginName */
+	int heartbeat;               /* ... HeartbeatEnable: 1, 0, -1 absent */
+	int fail_on_lob_truncation;  /* ... FailTasksOnLobTruncation */
+};
+
 struct dms_instance {
 	char *arn;
 	char *identifier;            /* ReplicationInstanceIdentifier */
@@ -72,6 +85,9 @@ int dms_parse_tables(const cJSON *resp, struct dms_table **v, size_t *n,
     char **marker, struct err *e);
 int dms_parse_instances(const cJSON *resp, struct dms_instance **v,
     size_t *n, char **marker, struct err *e);
+int dms_parse_endpoints(const cJSON *resp, struct dms_endpoint **v,
+    size_t *n, char **marker, struct err *e);
+void dms_endpoints_free(struct dms_endpoint *v, size_t n);
 /* One ReplicationTask object. */
 void dms_parse_task(const cJSON *o, struct dms_task *t);
 
@@ -89,12 +105,14 @@ cJSON *dms_task_to_json(const struct dms_task *t);
  * CloudWatch uses ("arn:aws:dms:r:a:task:ABC" -> "ABC"). */
 const char *dms_arn_resource_id(const char *arn);
 
-/* Is the status one that passes by itself (starting, stopping,
- * modifying, ...)? */
+/* Is the status one that passes by itself (creating, testing, starting,
+ * stopping, modifying, moving)? */
 bool dms_status_transitional(const char *status);
 
 /* Request bodies. cdc_start_time_ms <= 0 and NULL strings are left out. */
 cJSON *dms_req_describe_task(const char *arn);
+cJSON *dms_req_describe_task_settings(const char *arn);
+cJSON *dms_req_describe_endpoint(const char *endpoint_arn);
 cJSON *dms_req_tables(const char *arn, const char *marker);
 cJSON *dms_req_describe_instance(const char *instance_arn);
 cJSON *dms_req_start(const char *arn, const char *type,
@@ -102,6 +120,7 @@ cJSON *dms_req_start(const char *arn, const char *type,
     const char *cdc_stop_position);
 cJSON *dms_req_stop(const char *arn);
 cJSON *dms_req_modify_cdc_stop(const char *arn, const char *cdc_stop_position);
+cJSON *dms_req_modify_migration_type(const char *arn, const char *type);
 
 /* Asynchronous calls. Callbacks get NULL and e on failure; what they get
  * is theirs only during the call. An op's handle is invalid once its
@@ -113,11 +132,19 @@ typedef void (*dms_tables_fn)(const struct dms_table *v, size_t n,
     const struct err *e, void *arg);
 typedef void (*dms_instance_fn)(const struct dms_instance *i,
     const struct err *e, void *arg);
+typedef void (*dms_endpoint_fn)(const struct dms_endpoint *ep,
+    const struct err *e, void *arg);
 
 /* DescribeReplicationTasks by ARN (WithoutSettings); not found is an
  * error. */
 struct dms_op *dms_describe_task(struct aws_client *c, const char *arn,
     dms_task_fn fn, void *arg, struct err *e);
+/* The same with the task's settings (ReplicationTaskSettings). */
+struct dms_op *dms_describe_task_settings(struct aws_client *c,
+    const char *arn, dms_task_fn fn, void *arg, struct err *e);
+/* DescribeEndpoints by ARN. */
+struct dms_op *dms_describe_endpoint(struct aws_client *c,
+    const char *endpoint_arn, dms_endpoint_fn fn, void *arg, struct err *e);
 /* DescribeTableStatistics, every page. */
 struct dms_op *dms_describe_tables(struct aws_client *c, const char *arn,
     dms_tables_fn fn, void *arg, struct err *e);
@@ -136,6 +163,11 @@ struct dms_op *dms_stop_task(struct aws_client *c, const char *arn,
 /* ModifyReplicationTask setting CdcStopPosition (a stopped task). */
 struct dms_op *dms_modify_cdc_stop(struct aws_client *c, const char *arn,
     const char *cdc_stop_position, dms_task_fn fn, void *arg,
+    struct err *e);
+/* ModifyReplicationTask setting MigrationType (a stopped task): a
+ * full-load-and-cdc task becomes "cdc", which DMS starts at a position. */
+struct dms_op *dms_modify_migration_type(struct aws_client *c,
+    const char *arn, const char *type, dms_task_fn fn, void *arg,
     struct err *e);
 void dms_op_cancel(struct dms_op *op);
 

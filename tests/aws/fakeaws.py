@@ -9,7 +9,7 @@ signed (as moto does), and the request's shape is checked (X-Amz-Target,
 Content-Type, the JSON members and their types). Anything wrong is answered
 as AWS answers it (400/403 with __type and message) and logged.
 
-    fakeaws.py STATEDIR [--tables N] [--script FILE] [--creds-ttl S]
+    fakeaws.py STATEDIR [--tables N] [--script FILE] [--creds-ttl S] [--creating]
 
 It writes STATEDIR/port when it listens, appends one JSON line per request
 to STATEDIR/requests.jsonl, and reads STATEDIR/script.json (if any) before
@@ -52,9 +52,35 @@ TASK = "arn:aws:dms:us-east-1:123456789012:task:FWDTASKABCDEFGHIJKLMNOP"
 REVERSE = "arn:aws:dms:us-east-1:123456789012:task:REVTASKABCDEFGHIJKLMNOP"
 INSTANCE = "arn:aws:dms:us-east-1:123456789012:rep:INSTABCDEFGHIJKLMNOPQRS"
 tasks = {
-    TASK: {"status": "running", "started": True, "describes": 0, "id": "cutover-forward"},
-    REVERSE: {"status": "ready", "started": False, "describes": 0, "id": "cutover-reverse"},
+    TASK: {"status": "running", "started": True, "describes": 0, "id": "cutover-forward",
+           "type": "full-load-and-cdc"},
+    REVERSE: {"status": "creating" if "--creating" in ARGS else "ready", "started": False, "describes": 0,
+              "id": "cutover-reverse", "type": "cdc"},
 }
+# The settings a cutover wants (script.json "settings" replaces them).
+SETTINGS = {"TargetMetadata": {"SupportLobs": True, "FullLobMode": False, "LimitedSizeLobMode": True,
+                               "LobMaxSize": 32, "BatchApplyEnabled": False},
+            "ErrorBehavior": {"ApplyErrorInsertPolicy": "STOP_TASK", "ApplyErrorUpdatePolicy": "STOP_TASK",
+                              "ApplyErrorDeletePolicy": "STOP_TASK", "ApplyErrorEscalationPolicy": "STOP_TASK"},
+            "ValidationSettings": {"EnableValidation": True, "ValidationMode": "ROW_LEVEL"}}
+ENDPOINTS = {
+    "arn:aws:dms:us-east-1:123456789012:endpoint:SRC": ("cutover-source", "SOURCE", "postgres",
+                                                        {"SlotName": "cutover_forward", "PluginName": "test-decoding",
+                                                         "HeartbeatEnable": True}),
+    "arn:aws:dms:us-east-1:123456789012:endpoint:TGT": ("cutover-target", "TARGET", "aurora-postgresql", {}),
+    "arn:aws:dms:us-east-1:123456789012:endpoint:RSRC": ("cutover-reverse-source", "SOURCE", "aurora-postgresql",
+                                                         {"SlotName": "cutover_reverse", "PluginName": "test-decoding",
+                                                          "HeartbeatEnable": True}),
+    "arn:aws:dms:us-east-1:123456789012:endpoint:RTGT": ("cutover-reverse-target", "TARGET", "postgres", {}),
+}
+
+
+def scripted(key, default):
+    try:
+        with open(os.path.join(STATE, "script.json")) as f:
+            return json.load(f).get(key, default)
+    except (OSError, ValueError):
+        return default
 counters = {}
 
 
@@ -292,10 +318,14 @@ class Handler(BaseHTTPRequestHandler):
                     return "%s must be a list of {Name, Values}" % k
         return None
 
-    def task_json(self, arn):
+    def task_json(self, arn, with_settings=False):
         t = tasks[arn]
         # A transitional status passes after two looks.
-        if t["status"] in ("starting", "stopping") or (t["status"] == "running" and t.get("stop_at")):
+        if t["status"] == "creating":
+            t["describes"] += 1
+            if t["describes"] >= 2:
+                t.update(status="ready", describes=0)
+        elif t["status"] in ("starting", "stopping") or (t["status"] == "running" and t.get("stop_at")):
             t["describes"] += 1
             if t["describes"] >= 2:
                 if t["status"] == "running":
@@ -308,14 +338,19 @@ class Handler(BaseHTTPRequestHandler):
                  "TablesLoaded": NTABLES - 3, "TablesLoading": 1, "TablesQueued": 1, "TablesErrored": 1,
                  "FreshStartDate": 1795500000.123, "StartDate": 1795500000.123,
                  "FullLoadStartDate": 1795500001.5, "FullLoadFinishDate": 1795507385.0}
+        ep = "R" if arn == REVERSE else ""
         j = {"ReplicationTaskIdentifier": t["id"], "ReplicationTaskArn": arn,
-             "SourceEndpointArn": "arn:aws:dms:us-east-1:123456789012:endpoint:SRC",
-             "TargetEndpointArn": "arn:aws:dms:us-east-1:123456789012:endpoint:TGT",
-             "ReplicationInstanceArn": INSTANCE, "MigrationType": "full-load-and-cdc",
+             "SourceEndpointArn": "arn:aws:dms:us-east-1:123456789012:endpoint:%sSRC" % ep,
+             "TargetEndpointArn": "arn:aws:dms:us-east-1:123456789012:endpoint:%sTGT" % ep,
+             "ReplicationInstanceArn": INSTANCE, "MigrationType": t["type"],
              "Status": t["status"], "ReplicationTaskCreationDate": 1795400000.0,
              "ReplicationTaskStats": stats}
         if t["started"]:
             j["ReplicationTaskStartDate"] = 1795500000.123
+        if t.get("position"):
+            j["CdcStartPosition"] = t["position"]
+        if with_settings:
+            j["ReplicationTaskSettings"] = json.dumps(scripted("settings", SETTINGS))
         if t["status"] == "stopped":
             j["StopReason"] = t.get("reason", "Stop Reason NORMAL")
             stats["StopDate"] = 1795600000.0
@@ -329,11 +364,12 @@ class Handler(BaseHTTPRequestHandler):
             "DescribeReplicationTasks": ({"Filters": F, "MaxRecords": "int", "Marker": "str", "WithoutSettings": "bool"}, []),
             "DescribeTableStatistics": ({"ReplicationTaskArn": "str", "MaxRecords": "int", "Marker": "str", "Filters": F}, ["ReplicationTaskArn"]),
             "DescribeReplicationInstances": ({"Filters": F, "MaxRecords": "int", "Marker": "str"}, []),
+            "DescribeEndpoints": ({"Filters": F, "MaxRecords": "int", "Marker": "str"}, []),
             "StartReplicationTask": ({"ReplicationTaskArn": "str", "StartReplicationTaskType": "str", "CdcStartTime": "number",
                                       "CdcStartPosition": "str", "CdcStopPosition": "str"}, ["ReplicationTaskArn", "StartReplicationTaskType"]),
             "StopReplicationTask": ({"ReplicationTaskArn": "str"}, ["ReplicationTaskArn"]),
             "ModifyReplicationTask": ({"ReplicationTaskArn": "str", "CdcStopPosition": "str", "CdcStartPosition": "str",
-                                       "CdcStartTime": "number"}, ["ReplicationTaskArn"]),
+                                       "CdcStartTime": "number", "MigrationType": "str"}, ["ReplicationTaskArn"]),
         }
         if op not in specs:
             return self.aws_error(400, "InvalidAction", "unknown operation %s" % op)
@@ -343,7 +379,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.aws_error(400, "ValidationException", bad)
         if op == "DescribeReplicationTasks":
             arns = [v for f in body.get("Filters", []) if f["Name"] == "replication-task-arn" for v in f["Values"]]
-            found = [self.task_json(a) for a in arns if a in tasks]
+            found = [self.task_json(a, not body.get("WithoutSettings")) for a in arns if a in tasks]
+            log({"statuses": {j["ReplicationTaskArn"]: j["Status"] for j in found}})
             if not found:
                 return self.aws_error(400, "ResourceNotFoundFault", "No Tasks found matching provided filters")
             return self.send(200, json.dumps({"ReplicationTasks": found}))
@@ -352,6 +389,19 @@ class Handler(BaseHTTPRequestHandler):
                 "ReplicationInstanceIdentifier": "cutover-ri-prod", "ReplicationInstanceArn": INSTANCE,
                 "ReplicationInstanceClass": "dms.r5.large", "ReplicationInstanceStatus": "available",
                 "InstanceCreateTime": 1795000000.0}]}))
+        if op == "DescribeEndpoints":
+            arns = [v for f in body.get("Filters", []) if f["Name"] == "endpoint-arn" for v in f["Values"]]
+            eps = scripted("endpoints", {})
+            found = []
+            for a in arns:
+                if a not in ENDPOINTS:
+                    continue
+                eid, typ, eng, pg = ENDPOINTS[a]
+                found.append({"EndpointArn": a, "EndpointIdentifier": eid, "EndpointType": typ, "EngineName": eng,
+                              "Status": "active", "PostgreSQLSettings": eps.get(eid, pg)})
+            if not found:
+                return self.aws_error(400, "ResourceNotFoundFault", "No Endpoints found matching provided filters")
+            return self.send(200, json.dumps({"Endpoints": found}))
         if op == "DescribeTableStatistics":
             mr = body.get("MaxRecords", 100)
             if not 20 <= mr <= 500:
@@ -389,8 +439,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self.aws_error(400, "InvalidParameterValueException", "bad StartReplicationTaskType")
             if typ == "resume-processing" and not t["started"]:
                 return self.aws_error(400, "InvalidParameterCombinationException", "the task never ran")
+            if typ == "start-replication" and t["started"] and t["type"] != "cdc":
+                return self.aws_error(400, "InvalidParameterCombinationException",
+                                      "fake: start-replication would reload every table of a %s task" % t["type"])
             t.update(status="starting", started=True, describes=0,
-                     stop_at=body.get("CdcStopPosition"))
+                     stop_at=body.get("CdcStopPosition"), position=body.get("CdcStartPosition"))
         elif op == "StopReplicationTask":
             if t["status"] != "running":
                 return self.aws_error(400, "InvalidResourceStateFault", "Replication task is not running")
@@ -398,6 +451,8 @@ class Handler(BaseHTTPRequestHandler):
         elif op == "ModifyReplicationTask":
             if t["status"] == "running":
                 return self.aws_error(400, "InvalidResourceStateFault", "Replication task is running")
+            if "MigrationType" in body:
+                t["type"] = body["MigrationType"]
         return self.send(200, json.dumps({"ReplicationTask": self.task_json(arn)}))
 
     # ---- CloudWatch -----------------------------------------------------

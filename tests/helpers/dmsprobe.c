@@ -7,8 +7,13 @@
  *                    "task": ...} (names as in `status --json`)
  *   task             DescribeReplicationTasks only: the task as JSON
  *   metrics          a refresh, then the CloudWatch series as JSON
- *   stop | start | reverse-stop   the provider operations
+ *   stop | reverse-stop   the provider operations
+ *   start [LSN]      start (from LSN: the provider's resume_from)
  *   reverse-start [LSN|@EPOCH_MS]  from a position or an instant
+ *   watch SECONDS    refresh once a second as the console does, for
+ *                    SECONDS (of CUTOVER_TEST_TIME_FACTOR-scaled time):
+ *                    {"refreshes", "failed", "replication", "tables"}
+ *   check            the settings check: {"fails", "warns", "facts"}
  *   stop-at POSITION resume with a CdcStopPosition, wait for the stop
  *   describe OP      the --dry-run words for OP
  *   creds [N]        resolve credentials N times (default 1), one loop
@@ -212,6 +217,67 @@ on_creds(const struct aws_creds *c, const struct err *e, void *arg)
 	finished = true;
 }
 
+/* A console's refreshes: one a second of the (scaled) clock. */
+static int
+watch(struct provider *p, double seconds)
+{
+	const char *fs = getenv("CUTOVER_TEST_TIME_FACTOR");
+	double f = fs != NULL && atof(fs) >= 1 ? atof(fs) : 1;
+	int64_t tick = (int64_t)(1000 / f), end, next;
+	int refreshes = 0, failed = 0;
+	cJSON *o;
+
+	if (tick < 1)
+		tick = 1;
+	end = mono_ms() + (int64_t)(seconds * 1000 / f);
+	while (mono_ms() < end) {
+		next = mono_ms() + tick;
+		finished = false;
+		p->want_tables = refreshes % 10 == 0;
+		p->ops->refresh(p, on_done, NULL);
+		run_loop();
+		refreshes++;
+		if (result != 0)
+			failed++;
+		while (mono_ms() < next)
+			loop_run_once(loop, next - mono_ms());
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "refreshes", refreshes);
+	cJSON_AddNumberToObject(o, "failed", failed);
+	cJSON_AddItemToObject(o, "replication", status_json(p));
+	print_json(o);
+	return result == 0 ? 0 : fail("watch");
+}
+
+static int
+check(struct provider *p)
+{
+	struct provider_check c;
+	cJSON *o;
+	int rc;
+
+	if (p->ops->check == NULL) {
+		fprintf(stderr, "dmsprobe: the provider checks nothing\n");
+		return EXIT_RUNTIME;
+	}
+	sb_init(&c.fails);
+	sb_init(&c.warns);
+	sb_init(&c.facts);
+	p->ops->check(p, &c, on_done, NULL);
+	run_loop();
+	rc = result == 0 ? 0 : fail("check");
+	o = cJSON_CreateObject();
+	add_str(o, "fails", c.fails.buf != NULL ? c.fails.buf : "");
+	add_str(o, "warns", c.warns.buf != NULL ? c.warns.buf : "");
+	add_str(o, "facts", c.facts.buf != NULL ? c.facts.buf : "");
+	print_json(o);
+	sb_free(&c.fails);
+	sb_free(&c.warns);
+	sb_free(&c.facts);
+	return rc;
+}
+
 static int
 usage(void)
 {
@@ -358,12 +424,19 @@ main(int argc, char **argv)
 			finished = true;
 		run_loop();
 		rc = result == 0 ? 0 : fail(cmd);
+	} else if (strcmp(cmd, "watch") == 0 && arg != NULL) {
+		rc = watch(p, atof(arg));
+	} else if (strcmp(cmd, "check") == 0) {
+		rc = check(p);
 	} else if (strcmp(cmd, "stop") == 0 || strcmp(cmd, "start") == 0 ||
 	    strcmp(cmd, "reverse-stop") == 0) {
 		if (strcmp(cmd, "stop") == 0)
 			p->ops->stop(p, on_done, NULL);
-		else if (strcmp(cmd, "start") == 0)
+		else if (strcmp(cmd, "start") == 0) {
+			if (arg != NULL)
+				p->resume_from.lsn = xstrdup(arg);
 			p->ops->start(p, on_done, NULL);
+		}
 		else
 			p->ops->reverse_stop(p, on_done, NULL);
 		run_loop();
@@ -395,6 +468,10 @@ main(int argc, char **argv)
 	fprintf(stderr, "dmsprobe: %llu HTTP attempts\n",
 	    (unsigned long long)client->attempts);
 out:
+	if (p != NULL) {
+		free(p->resume_from.lsn);
+		p->resume_from.lsn = NULL;
+	}
 	provider_free(p);
 	loop_free(loop);
 	config_free(&cfg);

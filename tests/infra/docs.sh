@@ -31,7 +31,7 @@ for p in driver-policy terraform-policy; do
 	unlike "$OUT" '(^|:)\*$' "docs/iam/$p.json grants no wildcard action"
 done
 got=$(actions "$D/iam/driver-policy.json" | sort | paste -sd' ' -)
-want="cloudwatch:GetMetricData dms:DescribeReplicationInstances dms:DescribeReplicationTasks dms:DescribeTableStatistics dms:ModifyReplicationTask dms:StartReplicationTask dms:StopReplicationTask"
+want="cloudwatch:GetMetricData dms:DescribeEndpoints dms:DescribeReplicationInstances dms:DescribeReplicationTasks dms:DescribeTableStatistics dms:ModifyReplicationTask dms:StartReplicationTask dms:StopReplicationTask"
 is "$got" "$want" "the driver policy grants exactly the DMS and CloudWatch actions the console calls"
 tf=$(actions "$D/iam/terraform-policy.json")
 for a in rds:CreateDBCluster dms:CreateReplicationTask dms:CreateEndpoint iam:PassRole dynamodb:PutItem s3:PutObject events:PutRule sns:CreateTopic cloudwatch:PutMetricAlarm; do

@@ -8,7 +8,9 @@
 //       this project's rules: every action pinned to a full commit SHA with
 //       a version comment; top-level permissions exactly contents: read;
 //       write access only where a job needs it (id-token, pull-requests);
-//       a timeout on every job; no ${{ inputs.* }} or ${{ github.event.* }}
+//       a timeout on every job, and within its AWS role session when it
+//       assumes one (configure-aws-credentials' role-duration-seconds,
+//       default one hour); no ${{ inputs.* }} or ${{ github.event.* }}
 //       pasted into a shell script (it would run as code); a bash shell with
 //       pipefail; and for a workflow with an `until` input, its choices are
 //       exactly the phases given, and it runs in a per-environment
@@ -97,6 +99,12 @@ async function policyFiles(files, phases) {
       }
       result(file, Number.isInteger(job["timeout-minutes"]) || typeof job["timeout-minutes"] === "string",
         `job ${id}: has timeout-minutes`, "no timeout-minutes: a hung job holds its runner and concurrency group");
+      const aws = (job.steps || []).filter((s) => String(s.uses || "").startsWith("aws-actions/configure-aws-credentials@"));
+      if (aws.length > 0 && Number.isInteger(job["timeout-minutes"])) {
+        const session = Math.min(...aws.map((s) => Number((s.with || {})["role-duration-seconds"] || 3600)));
+        result(file, job["timeout-minutes"] * 60 <= session, `job ${id}: timeout within the AWS role session`,
+          `${job["timeout-minutes"]} min > ${session} s: the job would go on with expired AWS credentials`);
+      }
       const injected = (job.steps || []).filter((s) => typeof s.run === "string" && /\$\{\{\s*(inputs\.|github\.event\.)/.test(s.run));
       result(file, injected.length === 0, `job ${id}: no \${{ inputs/github.event }} inside run scripts`,
         `pass them through env: instead (${injected.map((s) => s.name || s.run.split("\n")[0]).join("; ")})`);

@@ -55,6 +55,13 @@ for w in cutover validate; do
 		like "$text" 'run --yes --until "\$UNTIL"' "cutover.yml runs cutover run --yes --until PHASE"
 		like "$text" 'log --verify' "cutover.yml verifies the event log"
 		like "$text" 'report --output' "cutover.yml writes the report"
+		# shellcheck disable=SC2016 # the $ are the workflow's, matched literally
+		like "$text" 'report --json >"\$CUTOVER_STATE_DIR/report.json"' "and the report as JSON"
+		like "$text" 'for f in state\.json events\.jsonl report\.md timeline\.svg report\.json validation' \
+			"and keeps report.md, timeline.svg and report.json as artifacts"
+		like "$text" 'getEnvironment' "cutover.yml reads its environment's protection rules with the job's token"
+		like "$text" 'env === "prod" && reviewers.length === 0' "and refuses prod without required reviewers"
+		unlike "$text" 'status --json \|' "cutover.yml pipes no status into tee (pipefail would abort on a partial one)"
 		;;
 	validate)
 		# shellcheck disable=SC2016 # the $ are the workflow's, matched literally
@@ -64,8 +71,32 @@ for w in cutover validate; do
 	esac
 done
 
+# The approved plan is the applied plan.
+plan=$(cat "$wf_dir/terraform-plan.yml")
+apply=$(cat "$wf_dir/terraform-apply.yml")
+like "$plan" 'name: tfplan-\$\{\{ matrix.environment \}\}' "terraform-plan uploads each environment's binary plan"
+like "$plan" 'sha256sum tfplan' "with its SHA-256"
+like "$plan" 'Binary plan .*SHA-256' "and puts that SHA-256 in the comment reviewers read"
+unlike "$apply" 'terraform plan' "terraform-apply makes no plan of its own"
+like "$apply" 'run-id: \$\{\{ needs.approved-plan.outputs.run_id \}\}' "it downloads the plan run's artifact"
+is "$(grep -c 'terraform apply -no-color plan-artifact/tfplan$' "$wf_dir/terraform-apply.yml")" 3 \
+	"and applies exactly that file, in each of the three environments"
+is "$(grep -c 'sha256sum plan-artifact/tfplan' "$wf_dir/terraform-apply.yml")" 3 "after checking its SHA-256"
+# shellcheck disable=SC2016 # the $ are the workflow's, matched literally
+like "$apply" 'git diff --quiet "\$PLANNED_SHA" "\$GITHUB_SHA" -- terraform' \
+	"it refuses when terraform/ moved since the plan"
+for e in staging prod; do
+	like "$apply" "environment: $e" "the $e apply waits for the $e environment's reviewers"
+done
+
+# Negative: a job that outlives its AWS role session.
+sed 's/^          role-duration-seconds: 43200$/          role-duration-seconds: 3600/' "$wf_dir/cutover.yml" >"$T/session.yml"
+run node "$T/tools/workflow-check.mjs" policy --phases "$phases" "$T/session.yml"
+is "$RC" 1 "the rules refuse a job whose timeout outlives its role session"
+like "$OUT" 'timeout within the AWS role session.*705 min > 3600 s' "and say by how much"
+
 # Negative: a bad key. Both validators must refuse the copy and name it.
-sed 's/^    timeout-minutes: 1440$/&\n    runs-onn: ubuntu-24.04/' "$wf_dir/cutover.yml" >"$T/bad-key.yml"
+sed 's/^    timeout-minutes: 705$/&\n    runs-onn: ubuntu-24.04/' "$wf_dir/cutover.yml" >"$T/bad-key.yml"
 ok "$(grep -c 'runs-onn' "$T/bad-key.yml")" = 1 "the broken copy holds the bad key"
 run node "$validator" "$T/bad-key.yml"
 ok "$RC" != 0 "action-validator refuses a workflow with a bad key"

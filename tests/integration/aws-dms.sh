@@ -8,7 +8,7 @@
 . "$TOP_SRCDIR/tests/lib/tap.sh"
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 
-fake_start --tables 1200 || bail_out "the fake AWS endpoint did not start"
+fake_start --tables 1200 --creating || bail_out "the fake AWS endpoint did not start"
 export AWS_ENDPOINT_URL="$FAKE_URL" AWS_ACCESS_KEY_ID="$FAKE_KEY" AWS_SECRET_ACCESS_KEY="$FAKE_SECRET"
 CONF="$AWS_TMP/cutover.conf"
 aws_conf "$CONF" "$FAKE_TASK" replication.reverse_task_arn="$FAKE_REVERSE" metrics.cloudwatch=true
@@ -83,15 +83,49 @@ is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"]["StartRepl
 
 probe -p 50 -w 5000 "$CONF" reverse-start 0/16B3748
 is "$RC" 0 "reverse-start: exit 0"
+is "$(fake_count 'r.get("statuses", {}).get("'"$FAKE_REVERSE"'") == "creating"')" 1 \
+	"the reverse task was still \"creating\" when first looked at: waited out"
 is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"] == {"ReplicationTaskArn": "'"$FAKE_REVERSE"'", "StartReplicationTaskType": "start-replication", "CdcStartPosition": "0/16B3748"}')" 1 \
 	"the never-run reverse task: start-replication from CdcStartPosition"
 probe -p 50 -w 5000 "$CONF" reverse-start 0/16B3748
-is "$(fake_count 'r.get("op") == "StartReplicationTask"')" 2 "reverse-start of a running reverse task sends nothing"
+is "$(fake_count 'r.get("op") == "StartReplicationTask"')" 2 "reverse-start of the reverse task running from that position sends nothing"
+probe -p 50 -w 5000 "$CONF" reverse-start 0/2000000
+is "$RC" 0 "reverse-start from another position: exit 0"
+is "$(fake_count 'r.get("op") == "StopReplicationTask" and r["body"]["ReplicationTaskArn"] == "'"$FAKE_REVERSE"'"')" 1 \
+	"a reverse task running from another position is stopped first"
+is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"].get("CdcStartPosition") == "0/2000000" and r["body"]["StartReplicationTaskType"] == "start-replication"')" 1 \
+	"then started with start-replication from the new position"
 probe -p 50 -w 5000 "$CONF" reverse-stop
 is "$RC" 0 "reverse-stop: exit 0"
+probe -p 50 -w 5000 "$CONF" reverse-start 0/3000000
+is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"] == {"ReplicationTaskArn": "'"$FAKE_REVERSE"'", "StartReplicationTaskType": "start-replication", "CdcStartPosition": "0/3000000"}')" 1 \
+	"a reverse task that ran before: start-replication with the position, never resume-processing"
+is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"]["StartReplicationTaskType"] != "start-replication" and r["body"]["ReplicationTaskArn"] == "'"$FAKE_REVERSE"'"')" 0 \
+	"no other start type was ever sent for the reverse task"
+probe -p 50 -w 5000 "$CONF" reverse-stop
+n=$(fake_count 'True')
 probe -p 50 -w 5000 "$CONF" reverse-start @1795600000000
-is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"].get("CdcStartTime") == 1795600000 and r["body"]["StartReplicationTaskType"] == "resume-processing"')" 1 \
-	"from an instant: CdcStartTime in epoch seconds"
+is "$RC" 3 "reverse-start from an instant is refused: a PostgreSQL source has no CDC start time"
+like "$ERR" "needs a CdcStartPosition" "and says what it needs"
+is "$(fake_count 'True')" "$n" "without any call"
+
+# The forward task after a rollback from the switch: from a position past
+# what reverse replication brought back. A full-load-and-cdc task started
+# with start-replication would reload every table: it is made CDC-only.
+probe -p 50 -w 5000 "$CONF" stop
+: >"$FAKE_DIR/requests.jsonl"
+probe -p 50 -w 5000 "$CONF" start 0/5000000
+is "$RC" 0 "forward start from a position: exit 0"
+is "$(fake_count 'r.get("op") == "ModifyReplicationTask" and r["body"] == {"ReplicationTaskArn": "'"$FAKE_TASK"'", "MigrationType": "cdc"}')" 1 \
+	"the full-load-and-cdc task is made CDC-only first (ModifyReplicationTask)"
+is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"] == {"ReplicationTaskArn": "'"$FAKE_TASK"'", "StartReplicationTaskType": "start-replication", "CdcStartPosition": "0/5000000"}')" 1 \
+	"then started with start-replication and CdcStartPosition"
+is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"]["StartReplicationTaskType"] == "reload-target"')" 0 "never reload-target"
+probe -p 50 -w 5000 "$CONF" stop
+probe -p 50 -w 5000 "$CONF" start
+is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"] == {"ReplicationTaskArn": "'"$FAKE_TASK"'", "StartReplicationTaskType": "resume-processing"}')" 1 \
+	"without a position it continues where it stopped (resume-processing)"
+is "$(fake_count 'r.get("op") == "ModifyReplicationTask"')" 1 "and a CDC-only task is not modified again"
 
 probe -p 50 -w 5000 "$CONF" stop-at server_time:2026-11-24T16:00:00
 is "$RC" 3 "stop-at on a running task is refused"
@@ -104,8 +138,72 @@ is "$(fake_count 'r.get("op") == "StartReplicationTask" and r["body"].get("CdcSt
 probe "$CONF" refresh
 like "$(json_get "$OUT" "$R"'["stop_reason"]')" CDC_STOP_POSITION_REACHED "the stop reason says where it stopped"
 
-probe -p 50 -w 400 "$AWS_TMP/nocw.conf" reverse-start
+probe -p 50 -w 400 "$AWS_TMP/nocw.conf" reverse-start 0/16B3748
 is "$RC" 2 "reverse-start without reverse_task_arn is a configuration error"
+
+# -- the settings a cutover relies on (pre_validation) ---------------------------
+probe "$CONF" check
+is "$RC" 0 "check: exit 0"
+is "$(json_get "$OUT" 'd["fails"]')" "" "the fake's settings are what a cutover needs"
+like "$(json_get "$OUT" 'd["warns"]')" 'limited LOB mode: values longer than LobMaxSize = 32 KB' \
+	"limited LOB mode is a warning naming the limit"
+like "$(json_get "$OUT" 'd["facts"]')" 'reverse source endpoint cutover-reverse-source: SlotName cutover_reverse, PluginName test-decoding' \
+	"the reverse source endpoint's slot and plugin are read"
+is "$(fake_count 'r.get("op") == "DescribeReplicationTasks" and "WithoutSettings" not in r["body"]')" 2 \
+	"both tasks are read with their settings"
+cat >"$FAKE_DIR/script.json" <<'JSON'
+{"settings": {"TargetMetadata": {"BatchApplyEnabled": true, "SupportLobs": true, "FullLobMode": true},
+              "ErrorBehavior": {"ApplyErrorInsertPolicy": "LOG_ERROR", "ApplyErrorUpdatePolicy": "STOP_TASK",
+                                "ApplyErrorDeletePolicy": "STOP_TASK", "ApplyErrorEscalationPolicy": "STOP_TASK"}},
+ "endpoints": {"cutover-source": {"PluginName": "test-decoding"},
+               "cutover-reverse-source": {"SlotName": "other_slot", "PluginName": "pglogical"}}}
+JSON
+probe "$CONF" check
+F=$(json_get "$OUT" 'd["fails"]')
+like "$F" 'BatchApplyEnabled is true: DMS then applies changes in batches' "BatchApplyEnabled is refused"
+like "$F" 'ApplyErrorInsertPolicy is LOG_ERROR' "an apply-error policy other than STOP_TASK is refused"
+like "$F" 'forward source endpoint: no SlotName' "a forward source endpoint without a slot is refused"
+like "$F" 'SlotName is other_slot, \[rollback\] reverse_slot is cutover_reverse' "the reverse slot must be the one cutover creates"
+like "$F" 'PluginName pglogical, but \[rollback\] reverse_slot_plugin is test_decoding' "and its plugin the configured one"
+like "$(json_get "$OUT" 'd["warns"]')" 'DMS validation is off' "validation off is a warning"
+rm -f "$FAKE_DIR/script.json"
+
+# -- watching costs cents ---------------------------------------------------------
+# Ten minutes of a console refreshing every second, on a clock 60 times
+# faster (10 s): the calls each API may make in ten minutes, no more.
+: >"$FAKE_DIR/requests.jsonl"
+CUTOVER_TEST_TIME_FACTOR=60 probe "$CONF" watch 600
+is "$RC" 0 "watch: exit 0"
+refreshes=$(json_get "$OUT" 'd["refreshes"]')
+ok "$refreshes" -ge 500 "the console refreshed $refreshes times"
+tasks=$(fake_count 'r.get("op") == "DescribeReplicationTasks"')
+pages=$(fake_count 'r.get("op") == "DescribeTableStatistics"')
+gmd=$(fake_count 'r.get("op") == "GetMetricData"')
+ok "$tasks" -le 101 "DescribeReplicationTasks at most every 6 s: $tasks calls"
+ok "$tasks" -ge 50 "and it kept looking ($tasks; a slow machine stretches the scaled clock's intervals)"
+ok "$pages" -le 63 "DescribeTableStatistics every 30 s: $pages pages of 500 (3 a call)"
+ok "$gmd" -le 11 "GetMetricData once a minute: $gmd calls"
+ok "$gmd" -ge 5 "and it kept reading them ($gmd)"
+is "$(fake_count 'r.get("op") == "DescribeReplicationInstances"')" 1 "the instance is described once"
+
+# Throttled: DescribeReplicationTasks backs off (doubling with jitter, up
+# to a minute) instead of asking every 6 s.
+printf '{"DescribeReplicationTasks": [%s]}' "$(printf '"throttle",%.0s' $(seq 1 60) | sed 's/,$//')" >"$FAKE_DIR/script.json"
+: >"$FAKE_DIR/requests.jsonl"
+CUTOVER_TEST_TIME_FACTOR=60 probe -a 1 "$CONF" watch 300
+throttled=$(fake_count 'r.get("op") == "DescribeReplicationTasks"')
+ok "$throttled" -le 14 "throttled for 5 minutes: $throttled DescribeReplicationTasks, not 50"
+like "$(json_get "$OUT" 'd["replication"]["error"]')" 'ThrottlingException' "the error says it is throttled"
+rm -f "$FAKE_DIR/script.json"
+
+# One metric call failing is not a failed status: the metrics age.
+printf '{"GetMetricData": ["500", "500", "500", "500"]}' >"$FAKE_DIR/script.json"
+probe -b 5 "$CONF" refresh
+is "$RC" 0 "a refresh whose GetMetricData failed exits 0"
+like "$(json_get "$OUT" 'd["replication"]["error"]')" 'GetMetricData: InternalFailure.*the CloudWatch metrics not read yet' \
+	"and names what could not be read"
+is "$(json_get "$OUT" 'd["replication"]["status"]')" stopped "the task's status is there (stopped by the stop-at above)"
+rm -f "$FAKE_DIR/script.json"
 
 # -- describe (--dry-run) --------------------------------------------------------
 probe "$CONF" describe stop

@@ -52,7 +52,7 @@ moto_start() {
 	local tries=0
 	while [ $tries -lt 3 ]; do
 		MOTO_PORT=$(free_port)
-		"$PYTHON" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$AWS_TMP/moto.log" 2>&1 &
+		"$PYTHON" "$TOP_SRCDIR/tests/aws/motoserver.py" -H 127.0.0.1 -p "$MOTO_PORT" >"$AWS_TMP/moto.log" 2>&1 &
 		MOTO_PID=$!
 		AWS_PIDS+=("$MOTO_PID")
 		MOTO_URL="http://127.0.0.1:$MOTO_PORT"

@@ -19,13 +19,25 @@ lab_teardown() {
 trap lab_teardown EXIT
 trap 'exit 130' INT TERM
 
-lab_up() { # ROWS
-	"$CUTOVER" lab up --dir "$LAB" --rows "$1" >"$LAB_T/up.log" 2>&1 || {
+lab_up() { # ROWS [PROVIDER]
+	"$CUTOVER" lab up --dir "$LAB" --rows "$1" --provider "${2:-postgres}" \
+		>"$LAB_T/up.log" 2>&1 || {
 		cat "$LAB_T/up.log"
 		return 1
 	}
 	# Tests do not wait half a minute for the lag gate.
 	sed -i 's/^lag_hold_seconds = .*/lag_hold_seconds = 2/' "$CONF"
+	# --provider dms: the lab's profile finds the emulator, and nothing of
+	# the user's AWS setup is read.
+	if [ "${2:-}" = dms ]; then
+		local v
+		for v in $(env | sed -n 's/^\(AWS_[A-Z_]*\)=.*/\1/p'); do
+			unset "$v"
+		done
+		export AWS_CONFIG_FILE=$LAB/aws/config
+		export AWS_SHARED_CREDENTIALS_FILE=$LAB/aws/credentials
+		export AWS_PROFILE=cutover-lab AWS_EC2_METADATA_DISABLED=true
+	fi
 }
 
 lab_load() { # RATE DURATION

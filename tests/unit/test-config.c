@@ -72,6 +72,10 @@ test_defaults(void **state)
 	assert_true(c.reverse_replication);
 	assert_true(c.cloudwatch);
 	assert_int_equal(c.period_seconds, 60);
+	assert_string_equal(c.reverse_slot, "cutover_reverse");
+	assert_string_equal(c.reverse_slot_plugin, "test_decoding");
+	assert_int_equal(c.task_poll_seconds, 6);
+	assert_int_equal(c.table_poll_seconds, 30);
 	assert_null(c.watch_listen);
 	assert_null(c.target_reader_conninfo);
 	config_free(&c);
@@ -172,6 +176,15 @@ test_errors_name_the_line(void **state)
 	expect_error(MINIMAL "[watch]\nlisten = 127.0.0.1:7000\n",
 	    "t.conf:8: [watch] listen needs cert_file, key_file and token_file");
 	expect_error(MINIMAL "[metrics]\nperiod_seconds = 45\n", "t.conf:8:");
+	/* One point a minute: a shorter period only costs more. */
+	expect_error(MINIMAL "[metrics]\nperiod_seconds = 30\n",
+	    "t.conf:8: [metrics] period_seconds");
+	expect_error(MINIMAL "[metrics]\ntask_poll_seconds = 1\n", "t.conf:8:");
+	expect_error(MINIMAL "[metrics]\ntable_poll_seconds = 5\n", "t.conf:8:");
+	expect_error(MINIMAL "[rollback]\nreverse_slot_plugin = wal2json\n",
+	    "t.conf:8: [rollback] reverse_slot_plugin must be test_decoding or pglogical");
+	expect_error(MINIMAL "[rollback]\nreverse_slot = bad\"slot\"name-that-is-"
+	    "far-too-long-for-a-postgresql-identifier-of-63-bytes\n", "t.conf:8:");
 	expect_error(MINIMAL "[replication]\n", "duplicate section");
 	expect_error("key = 1\n", "t.conf:1: key 'key' outside of any section");
 	expect_error("[source\n", "t.conf:1: section header without ']'");

@@ -69,6 +69,7 @@ test_round_trip(void **state)
 	s.fenced_at = 1700000010000;
 	s.replication = REPL_STOPPED;
 	s.sentinel_id = xstrdup("abc");
+	s.reverse_slot_lsn = xstrdup("0/20DC640");
 	assert_int_equal(state_save(&s, dir, &e), 0);
 
 	path = xasprintf("%s/state.json", dir);
@@ -90,6 +91,8 @@ test_round_trip(void **state)
 	assert_false(t.switched);
 	assert_string_equal(t.sentinel_id, "abc");
 	assert_null(t.sentinel_lsn);
+	/* A resumed run starts the reverse task from the same slot position. */
+	assert_string_equal(t.reverse_slot_lsn, "0/20DC640");
 	state_free(&s);
 	state_free(&t);
 

@@ -42,3 +42,13 @@ output "cutover_aurora_cluster_id" {
   description = "[metrics] aurora_cluster: the cluster whose CloudWatch metrics the console shows."
   value       = module.aurora.cluster_id
 }
+
+output "cutover_reverse_slot" {
+  description = "[rollback] reverse_slot: the slot cutover creates on Aurora before the switch, the reverse source endpoint's slot_name."
+  value       = module.dms.reverse_slot_name
+}
+
+output "cutover_reverse_slot_plugin" {
+  description = "[rollback] reverse_slot_plugin: that slot's output plugin, the endpoint's plugin_name."
+  value       = module.dms.slot_plugin
+}

@@ -83,7 +83,10 @@ locals {
       LoadMaxFileSize        = 0
       ParallelLoadThreads    = var.parallel_load_threads
       ParallelLoadBufferSize = var.parallel_load_threads > 0 ? 500 : 0
-      BatchApplyEnabled      = false
+      # Transactional apply, in commit order: the sentinel cutover writes
+      # after the fence proves the final sync only if everything committed
+      # before it is applied before it. pre_validation refuses true.
+      BatchApplyEnabled = false
     }
     FullLoadSettings = {
       # The schema is created on Aurora beforehand (pg_dump --schema-only):
@@ -129,8 +132,14 @@ locals {
       HandleSourceTableTruncated = true
       HandleSourceTableAltered   = true
     }
-    # A finance database: a table or data error stops the task, loudly,
-    # rather than suspending a table or skipping a row in silence.
+    # A finance database: a table, data or apply error stops the task,
+    # loudly, rather than suspending a table or logging and skipping a row.
+    # During CDC an apply conflict (an insert whose row is there, an update
+    # or delete whose row is not) means the target no longer matches the
+    # source: something else wrote it, or changes were replayed. Carrying on
+    # would spread the divergence through balances; stopping makes the lag
+    # grow, the lag gate fail and the alarm fire. pre_validation refuses any
+    # ApplyError*Policy other than STOP_TASK.
     ErrorBehavior = {
       DataErrorPolicy                             = "STOP_TASK"
       DataTruncationErrorPolicy                   = "STOP_TASK"
@@ -144,10 +153,10 @@ locals {
       RecoverableErrorThrottling                  = true
       RecoverableErrorThrottlingMax               = 1800
       RecoverableErrorStopRetryAfterThrottlingMax = false
-      ApplyErrorDeletePolicy                      = "IGNORE_RECORD"
-      ApplyErrorInsertPolicy                      = "LOG_ERROR"
-      ApplyErrorUpdatePolicy                      = "LOG_ERROR"
-      ApplyErrorEscalationPolicy                  = "LOG_ERROR"
+      ApplyErrorDeletePolicy                      = "STOP_TASK"
+      ApplyErrorInsertPolicy                      = "STOP_TASK"
+      ApplyErrorUpdatePolicy                      = "STOP_TASK"
+      ApplyErrorEscalationPolicy                  = "STOP_TASK"
       ApplyErrorEscalationCount                   = 0
       ApplyErrorFailOnTruncationDdl               = false
       FullLoadIgnoreConflicts                     = true
@@ -243,6 +252,12 @@ resource "aws_dms_endpoint" "source" {
   kms_key_arn     = var.kms_key_arn
 
   postgres_settings {
+    # The slot the forward task reads, named: DMS starts a PostgreSQL
+    # source at a CdcStartPosition only from a named slot, and cutover
+    # restarts the task after a rollback from the switch at a position past
+    # what reverse replication brought back.
+    slot_name   = var.forward_slot_name
+    plugin_name = var.slot_plugin
     # DMS's own heartbeat advances the slot while the source is idle, so
     # an idle source does not keep WAL forever.
     heartbeat_enable    = true
@@ -307,6 +322,13 @@ resource "aws_dms_replication_task" "forward" {
   replication_task_settings = jsonencode(local.task_settings)
   start_replication_task    = false
   tags                      = var.tags
+
+  lifecycle {
+    # After a rollback from the switch cutover makes this task CDC-only
+    # (a full-load-and-cdc task started again reloads every table) and
+    # starts it at a position: an apply must not turn it back.
+    ignore_changes = [migration_type, cdc_start_position]
+  }
 }
 
 # The reverse direction needs Aurora as a source and the old database as a
@@ -327,6 +349,13 @@ resource "aws_dms_endpoint" "reverse_source" {
   kms_key_arn     = var.kms_key_arn
 
   postgres_settings {
+    # The slot cutover creates on Aurora inside the fence, before Aurora
+    # takes a write ([rollback] reverse_slot); the reverse task starts at
+    # its LSN (start-replication with CdcStartPosition). A position on a
+    # PostgreSQL source needs a named slot, and DMS has no start time for
+    # one. The plugin is the one cutover creates it with.
+    slot_name                    = var.reverse_slot_name
+    plugin_name                  = var.slot_plugin
     heartbeat_enable             = true
     heartbeat_frequency          = 5
     capture_ddls                 = false
@@ -376,4 +405,9 @@ resource "aws_dms_replication_task" "reverse" {
   replication_task_settings = jsonencode(local.reverse_task_settings)
   start_replication_task    = false
   tags                      = var.tags
+
+  lifecycle {
+    # cutover starts it at the slot's position each attempt.
+    ignore_changes = [cdc_start_position]
+  }
 }

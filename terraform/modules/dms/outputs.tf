@@ -32,3 +32,13 @@ output "secrets_access_role_arn" {
   description = "Role the endpoints read their Secrets Manager credentials with."
   value       = aws_iam_role.secrets_access.arn
 }
+
+output "reverse_slot_name" {
+  description = "The slot the reverse task reads ([rollback] reverse_slot in cutover.conf)."
+  value       = var.reverse_slot_name
+}
+
+output "slot_plugin" {
+  description = "Output plugin of both slots as cutover names it ([rollback] reverse_slot_plugin): test_decoding or pglogical."
+  value       = replace(var.slot_plugin, "-", "_")
+}

@@ -225,7 +225,7 @@ variable "parallel_load_threads" {
 
 variable "lob_max_size_kb" {
   type        = number
-  description = "Limited LOB mode: the largest text/bytea/json value in KiB. Larger values fail the task (FailOnLobTruncation) rather than being cut silently."
+  description = "Limited LOB mode: the largest text/bytea/json value in KiB. Larger values fail the task (fail_tasks_on_lob_truncation on the source endpoints) rather than being cut silently; cutover's pre_validation warns with this limit."
   default     = 1024
 
   validation {
@@ -242,6 +242,39 @@ variable "validation_threads" {
   validation {
     condition     = var.validation_threads >= 1 && var.validation_threads <= 32
     error_message = "validation_threads must be from 1 to 32."
+  }
+}
+
+variable "forward_slot_name" {
+  type        = string
+  description = "Logical replication slot on the source that the forward task reads (the source endpoint's slot_name). Create it before the task's first start with pg_create_logical_replication_slot(name, plugin); after a rollback from the switch cutover starts the task at a position in it, past what reverse replication brought back."
+  default     = "cutover_forward"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,63}$", var.forward_slot_name))
+    error_message = "forward_slot_name must be 1-63 lower-case letters, digits or underscores (a PostgreSQL slot name)."
+  }
+}
+
+variable "reverse_slot_name" {
+  type        = string
+  description = "Logical replication slot on Aurora that the reverse task reads (the reverse source endpoint's slot_name). cutover creates it inside the fence, before Aurora takes a write, and starts the reverse task at its LSN: it must equal [rollback] reverse_slot in cutover.conf."
+  default     = "cutover_reverse"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,63}$", var.reverse_slot_name))
+    error_message = "reverse_slot_name must be 1-63 lower-case letters, digits or underscores (a PostgreSQL slot name)."
+  }
+}
+
+variable "slot_plugin" {
+  type        = string
+  description = "Output plugin of both slots (the endpoints' plugin_name): test-decoding (PostgreSQL's own contrib module, nothing to install) or pglogical (the extension must be in shared_preload_libraries on both sides). [rollback] reverse_slot_plugin in cutover.conf names the same plugin (test_decoding or pglogical)."
+  default     = "test-decoding"
+
+  validation {
+    condition     = contains(["test-decoding", "pglogical"], var.slot_plugin)
+    error_message = "slot_plugin must be test-decoding or pglogical: no-preference lets DMS choose, and cutover must create the reverse slot with the plugin DMS reads it with."
   }
 }
 

@@ -167,6 +167,107 @@ resource "aws_cloudwatch_metric_alarm" "aurora_free_local_storage" {
   tags                = var.tags
 }
 
+# The way back holds WAL on Aurora: the reverse slot cutover creates
+# before the switch. Unread (the reverse task stopped or failed), or kept
+# after the rollback window, it fills Aurora's storage.
+resource "aws_cloudwatch_metric_alarm" "aurora_slot_lag" {
+  alarm_name          = "${var.aurora_instance_ids[0]}-replication-slot-lag"
+  alarm_description   = "Aurora writer ${var.aurora_instance_ids[0]}: a replication slot (the reverse slot, cutover_reverse) holds more than ${var.replication_slot_lag_threshold_gb} GiB of WAL. Is the reverse DMS task running? After the rollback window, drop the slot. See docs/troubleshooting.md, WAL filling the disk."
+  namespace           = "AWS/RDS"
+  metric_name         = "OldestReplicationSlotLag"
+  dimensions          = { DBInstanceIdentifier = var.aurora_instance_ids[0] }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  threshold           = var.replication_slot_lag_threshold_gb * local.gib
+  comparison_operator = "GreaterThanThreshold"
+  # No slot, no data: nothing held.
+  treat_missing_data = "notBreaching"
+  alarm_actions      = [aws_sns_topic.alarms.arn]
+  ok_actions         = [aws_sns_topic.alarms.arn]
+  tags               = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "aurora_transaction_logs" {
+  alarm_name          = "${var.aurora_instance_ids[0]}-transaction-logs-disk"
+  alarm_description   = "Aurora writer ${var.aurora_instance_ids[0]}: transaction logs use more than ${var.transaction_logs_threshold_gb} GiB, WAL kept for replication slots (the reverse slot). See docs/troubleshooting.md, WAL filling the disk."
+  namespace           = "AWS/RDS"
+  metric_name         = "TransactionLogsDiskUsage"
+  dimensions          = { DBInstanceIdentifier = var.aurora_instance_ids[0] }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  threshold           = var.transaction_logs_threshold_gb * local.gib
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "dms_cpu" {
+  alarm_name          = "${var.name}-dms-cpu"
+  alarm_description   = "DMS replication instance ${var.replication_instance_id}: CPU above ${var.dms_cpu_threshold_percent}% for 15 minutes; the tasks fall behind. A larger instance class, or fewer tasks on it."
+  namespace           = "AWS/DMS"
+  metric_name         = "CPUUtilization"
+  dimensions          = { ReplicationInstanceIdentifier = var.replication_instance_id }
+  statistic           = "Average"
+  period              = 300
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = var.dms_cpu_threshold_percent
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "dms_memory" {
+  alarm_name          = "${var.name}-dms-freeable-memory"
+  alarm_description   = "DMS replication instance ${var.replication_instance_id}: less than ${var.dms_freeable_memory_threshold_mb} MiB of memory free; DMS swaps and spills changes to disk."
+  namespace           = "AWS/DMS"
+  metric_name         = "FreeableMemory"
+  dimensions          = { ReplicationInstanceIdentifier = var.replication_instance_id }
+  statistic           = "Minimum"
+  period              = 300
+  evaluation_periods  = 2
+  datapoints_to_alarm = 2
+  threshold           = var.dms_freeable_memory_threshold_mb * 1024 * 1024
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+}
+
+# DMS's own validation found rows that differ (a table's
+# ValidationFailedRecords in DescribeTableStatistics; the task's
+# ValidationFailedOverallCount in CloudWatch). One is one too many.
+resource "aws_cloudwatch_metric_alarm" "validation_failed_records" {
+  for_each = { for k, t in local.tasks : k => t if k == "forward" }
+
+  alarm_name        = "${var.name}-dms-${each.key}-validation-failed-records"
+  alarm_description = "DMS ${each.key} task: its validation found rows that differ between source and target. See docs/troubleshooting.md, validation mismatches (awsdms_control.awsdms_validation_failures_v1 names them)."
+  namespace         = "AWS/DMS"
+  metric_name       = "ValidationFailedOverallCount"
+  dimensions = {
+    ReplicationInstanceIdentifier = var.replication_instance_id
+    ReplicationTaskIdentifier     = each.value.id
+  }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+  tags                = var.tags
+}
+
 # ---------------------------------------------------------- task failure
 
 # DMS sends task state changes to EventBridge (engine 3.4.5 and later). A

@@ -82,6 +82,50 @@ variable "aurora_free_local_storage_threshold_gb" {
   }
 }
 
+variable "replication_slot_lag_threshold_gb" {
+  type        = number
+  description = "Alarm when Aurora's most lagging replication slot (OldestReplicationSlotLag: the reverse slot cutover creates before the switch) holds more than this many GiB of WAL: the reverse task is not reading it."
+  default     = 5
+
+  validation {
+    condition     = var.replication_slot_lag_threshold_gb >= 1 && var.replication_slot_lag_threshold_gb <= 10000
+    error_message = "replication_slot_lag_threshold_gb must be from 1 to 10000."
+  }
+}
+
+variable "transaction_logs_threshold_gb" {
+  type        = number
+  description = "Alarm when Aurora's transaction logs (TransactionLogsDiskUsage: WAL kept for replication slots) use more than this many GiB: a slot nobody reads (the reverse slot once the rollback window is over) keeps WAL forever."
+  default     = 20
+
+  validation {
+    condition     = var.transaction_logs_threshold_gb >= 1 && var.transaction_logs_threshold_gb <= 10000
+    error_message = "transaction_logs_threshold_gb must be from 1 to 10000."
+  }
+}
+
+variable "dms_cpu_threshold_percent" {
+  type        = number
+  description = "Alarm when the replication instance's CPUUtilization stays above this for 15 minutes: the task falls behind."
+  default     = 85
+
+  validation {
+    condition     = var.dms_cpu_threshold_percent >= 10 && var.dms_cpu_threshold_percent <= 100
+    error_message = "dms_cpu_threshold_percent must be from 10 to 100."
+  }
+}
+
+variable "dms_freeable_memory_threshold_mb" {
+  type        = number
+  description = "Alarm when the replication instance's FreeableMemory falls below this many MiB: DMS swaps, then spills changes to disk."
+  default     = 512
+
+  validation {
+    condition     = var.dms_freeable_memory_threshold_mb >= 64 && var.dms_freeable_memory_threshold_mb <= 262144
+    error_message = "dms_freeable_memory_threshold_mb must be from 64 to 262144."
+  }
+}
+
 variable "alarm_emails" {
   type        = list(string)
   description = "E-mail addresses subscribed to the alarm topic (each confirms by mail). Pager integrations subscribe to the topic outside Terraform."

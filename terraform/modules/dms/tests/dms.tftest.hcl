@@ -123,6 +123,40 @@ run "defaults" {
     condition     = length(output.task_arns) == 2 && output.reverse_task_arn != null
     error_message = "task_arns holds both tasks"
   }
+
+  # What cutover's pre_validation refuses otherwise.
+  assert {
+    condition = alltrue([
+      for t in [aws_dms_replication_task.forward, aws_dms_replication_task.reverse[0]] :
+      !jsondecode(t.replication_task_settings).TargetMetadata.BatchApplyEnabled
+    ])
+    error_message = "both tasks apply in commit order (BatchApplyEnabled false): the sentinel proof needs it"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for t in [aws_dms_replication_task.forward, aws_dms_replication_task.reverse[0]] : [
+        for k in ["ApplyErrorInsertPolicy", "ApplyErrorUpdatePolicy", "ApplyErrorDeletePolicy", "ApplyErrorEscalationPolicy"] :
+        jsondecode(t.replication_task_settings).ErrorBehavior[k] == "STOP_TASK"
+      ]
+    ]))
+    error_message = "an apply conflict stops both tasks (STOP_TASK), as their comment says"
+  }
+  assert {
+    condition     = aws_dms_endpoint.source.postgres_settings[0].slot_name == "cutover_forward" && aws_dms_endpoint.source.postgres_settings[0].plugin_name == "test-decoding"
+    error_message = "the forward source endpoint names its slot and plugin (a CdcStartPosition needs a named slot)"
+  }
+  assert {
+    condition     = aws_dms_endpoint.reverse_source[0].postgres_settings[0].slot_name == "cutover_reverse" && aws_dms_endpoint.reverse_source[0].postgres_settings[0].plugin_name == "test-decoding"
+    error_message = "the reverse source endpoint reads the slot cutover creates ([rollback] reverse_slot), with its plugin"
+  }
+  assert {
+    condition     = aws_dms_endpoint.source.postgres_settings[0].heartbeat_enable && aws_dms_endpoint.source.postgres_settings[0].fail_tasks_on_lob_truncation
+    error_message = "the forward source endpoint has DMS's heartbeat on and fails a task rather than cut a LOB"
+  }
+  assert {
+    condition     = output.reverse_slot_name == "cutover_reverse" && output.slot_plugin == "test_decoding"
+    error_message = "the outputs give cutover.conf's reverse_slot and reverse_slot_plugin"
+  }
 }
 
 run "without_reverse_task_or_account_roles" {
@@ -151,9 +185,11 @@ run "bad_values_are_refused" {
     exclude_tables             = ["cutover.heartbeat"]
     replication_instance_class = "db.r6g.large"
     lob_max_size_kb            = 0
+    slot_plugin                = "no-preference"
+    reverse_slot_name          = "Cutover-Reverse"
   }
 
-  expect_failures = [var.exclude_tables, var.replication_instance_class, var.lob_max_size_kb]
+  expect_failures = [var.exclude_tables, var.replication_instance_class, var.lob_max_size_kb, var.slot_plugin, var.reverse_slot_name]
 }
 
 run "verify_full_needs_a_certificate" {

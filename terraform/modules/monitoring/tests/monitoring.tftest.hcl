@@ -56,6 +56,22 @@ run "alarms_and_events" {
     condition     = length(jsondecode(aws_cloudwatch_dashboard.cutover.dashboard_body).widgets) == 9
     error_message = "the dashboard has its nine widgets"
   }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.aurora_slot_lag.metric_name == "OldestReplicationSlotLag" && aws_cloudwatch_metric_alarm.aurora_slot_lag.dimensions.DBInstanceIdentifier == "app-test-0" && aws_cloudwatch_metric_alarm.aurora_slot_lag.threshold == 5 * 1024 * 1024 * 1024
+    error_message = "the writer's oldest replication slot lag (the reverse slot) alarms above replication_slot_lag_threshold_gb"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.aurora_transaction_logs.metric_name == "TransactionLogsDiskUsage" && aws_cloudwatch_metric_alarm.aurora_transaction_logs.dimensions.DBInstanceIdentifier == "app-test-0"
+    error_message = "the writer's transaction logs disk usage alarms"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.dms_cpu.metric_name == "CPUUtilization" && aws_cloudwatch_metric_alarm.dms_memory.metric_name == "FreeableMemory" && aws_cloudwatch_metric_alarm.dms_memory.comparison_operator == "LessThanThreshold"
+    error_message = "the replication instance's CPU and memory alarm"
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.validation_failed_records["forward"].metric_name == "ValidationFailedOverallCount" && aws_cloudwatch_metric_alarm.validation_failed_records["forward"].threshold == 0 && length(aws_cloudwatch_metric_alarm.validation_failed_records) == 1
+    error_message = "one record failing the forward task's validation alarms"
+  }
 }
 
 run "latency_threshold_is_checked" {
