@@ -24,7 +24,7 @@ cmd_setup(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	bool dry_run = false;
 	int opt, rc = EXIT_OK;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "n", longopts, &e)) != -1) {
 		switch (opt) {
 		case 'n':
 			dry_run = true;

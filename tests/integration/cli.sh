@@ -23,6 +23,38 @@ for c in $cmds; do
 	like "$OUT" "^Usage: cutover \\[GLOBAL OPTIONS\\] $c" "cutover --help $c shows the command's usage"
 	like "$(cat "$TOP_SRCDIR/man/cutover.1")" "^\\.It Cm $c( |$)" "man page documents $c"
 	like "$(cat "$TOP_SRCDIR/README.md")" "cutover $c" "README mentions cutover $c"
+	# Every option the help advertises is accepted (then --help stops
+	# before anything runs), and the command's entry in cutover(1)
+	# documents it (by its long or its short name): help, parser and
+	# manual cannot drift apart.
+	entry=$(awk -v c="$c" '/^\.It Cm / { on = ($3 == c) } on' \
+	    "$TOP_SRCDIR/man/cutover.1")
+	while read -r short long arg; do
+		sub=()
+		[ "$c" = lab ] && sub=(up)	# its options follow a subcommand
+		case $arg in
+		'') val=() ;;
+		N|SECONDS) val=(1) ;;
+		PHASE) val=(drain) ;;
+		S.T) val=(public.t) ;;
+		*) val=(x) ;;
+		esac
+		for opt in $short $long; do
+			[ "$opt" = - ] && continue
+			run "$CUTOVER" "$c" "${sub[@]}" "$opt" "${val[@]}" --help
+			is "$RC" 0 "cutover $c accepts $opt, as its --help says"
+		done
+		[ "$long" = --help ] && continue
+		man_long="Fl \\-$(printf '%s' "${long#--}" | sed 's/-/\\-/g')"
+		if grep -qF -- "$man_long" <<<"$entry" ||
+		    { [ "$short" != - ] && grep -qE -- "Fl ${short#-}( |$)" <<<"$entry"; }; then
+			pass "cutover(1) documents $c $long"
+		else
+			fail "cutover(1) documents $c $long"
+		fi
+	done < <(printf '%s\n' "$OUT" | sed -n \
+	    -e 's/^  *\(-[a-zA-Z]\), \(--[a-z-]*\)\( [A-Z|.]*\)\{0,1\}.*/\1 \2\3/p' \
+	    -e 's/^  *\(--[a-z-]*\)\( [A-Z|.]*\)\{0,1\}.*/- \1\2/p')
 done
 # Every command the man page documents is in --help (no drift either way).
 # shellcheck disable=SC2013 # command names hold no spaces
