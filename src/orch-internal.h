@@ -166,6 +166,11 @@ int orch_state_save(struct orch *o, struct err *e);
 /* orch_state_save() from a step: failure fails the flow. */
 int orch_save(struct flow *f);
 void orch_progress(struct orch *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* The side the running step acts on (its `side`): the connection and
+ * its name for messages. */
+bool orch_on_target(const struct orch *o);
+struct pg *orch_side(struct orch *o);
+const char *orch_side_name(const struct orch *o);
 void orch_changed(struct orch *o);
 
 #define O(f) ((struct orch *)(f)->ctx)

@@ -243,6 +243,24 @@ orch_save(struct flow *f)
 	return orch_state_save(O(f), &f->e) != 0 ? FLOW_FAIL : 0;
 }
 
+bool
+orch_on_target(const struct orch *o)
+{
+	return o->step != NULL && o->step->side == SIDE_TARGET;
+}
+
+struct pg *
+orch_side(struct orch *o)
+{
+	return orch_on_target(o) ? o->dst : o->src;
+}
+
+const char *
+orch_side_name(const struct orch *o)
+{
+	return orch_on_target(o) ? "target" : "source";
+}
+
 void
 orch_progress(struct orch *o, const char *fmt, ...)
 {

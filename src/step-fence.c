@@ -72,24 +72,6 @@ roles_array(const struct config *cfg)
 }
 
 static bool
-on_target(const struct orch *o)
-{
-	return o->step != NULL && o->step->side == SIDE_TARGET;
-}
-
-static struct pg *
-side(struct orch *o)
-{
-	return on_target(o) ? o->dst : o->src;
-}
-
-static const char *
-side_name(struct orch *o)
-{
-	return on_target(o) ? "target" : "source";
-}
-
-static bool
 uses_pgbouncer(struct orch *o)
 {
 	return o->cfg->drain_method == DRAIN_PGBOUNCER;
@@ -230,8 +212,8 @@ clock_start(struct orch *o)
 	    PAUSE_PROBE_MS + 1000, 2000, true, false };
 
 	k->o = o;
-	k->db = side(o);
-	k->side = side_name(o);
+	k->db = orch_side(o);
+	k->side = orch_side_name(o);
 	k->probe = pg_new(o->loop, &po);
 	k->credited_to = mono_ms();
 	k->next_act_ms = (int64_t)(o->cfg->drain_wait_seconds * 1000);
@@ -262,7 +244,7 @@ pause_act(struct flow *f, PGresult *prev)
 		return FLOW_NEXT;
 	}
 	sql = xasprintf("PAUSE %s", db);
-	if (orch_act(f, on_target(o) ? "pause the application's pool on "
+	if (orch_act(f, orch_on_target(o) ? "pause the application's pool on "
 	    "pgbouncer (it points at the target; clients wait)" : "pause the "
 	    "application's pool on pgbouncer (clients wait, they do not fail)",
 	    sql) != 0) {
@@ -289,7 +271,7 @@ pause_describe(struct orch *o, struct strbuf *out)
 	sb_printf(out, "pgbouncer: PAUSE %s (clients wait; after %.0f s of "
 	    "pgbouncer answering, sessions still in a transaction on the %s are "
 	    "terminated, and only those)\n", o->cfg->pgbouncer_database,
-	    o->cfg->drain_wait_seconds, side_name(o));
+	    o->cfg->drain_wait_seconds, orch_side_name(o));
 }
 
 static const flow_step pause_flow[] = { pause_look, pause_act, pause_paused,
@@ -308,7 +290,7 @@ nologin_look(struct flow *f, PGresult *prev)
 	int rc;
 
 	(void)prev;
-	rc = flow_query(f, side(o), "SELECT r, coalesce((SELECT rolcanlogin"
+	rc = flow_query(f, orch_side(o), "SELECT r, coalesce((SELECT rolcanlogin"
 	    " FROM pg_roles WHERE rolname = r), false),"
 	    " EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)"
 	    " FROM unnest($1::text[]) AS r", 1, params);
@@ -334,7 +316,7 @@ nologin_next(struct flow *f, PGresult *prev)
 		role = pgr_value(o->saved, o->k, 0);
 		if (!pgr_bool(o->saved, o->k, 2))
 			return flow_fail(f, EXIT_CHECK, "role %s does not exist on the "
-			    "%s ([drain] roles)", role, side_name(o));
+			    "%s ([drain] roles)", role, orch_side_name(o));
 		if (pgr_bool(o->saved, o->k, 1))
 			break;
 		if (orch_already(f, role) != 0)
@@ -344,19 +326,19 @@ nologin_next(struct flow *f, PGresult *prev)
 		return FLOW_DONE;
 	role = pgr_value(o->saved, o->k, 0);
 	/* Recorded before the change: the undo gives back exactly this. */
-	if (on_target(o))
+	if (orch_on_target(o))
 		state_roles_add(&o->st.target_fenced_roles,
 		    &o->st.ntarget_fenced_roles, role);
 	else
 		state_add_fenced_role(&o->st, role);
 	sql = sql_role_login(role, false);
-	if (orch_act(f, on_target(o) ? "stop new logins of an application "
+	if (orch_act(f, orch_on_target(o) ? "stop new logins of an application "
 	    "role on the target" : "stop new logins of an application role "
 	    "(the database fence)", sql) != 0) {
 		free(sql);
 		return FLOW_FAIL;
 	}
-	flow_query_simple(f, side(o), sql);
+	flow_query_simple(f, orch_side(o), sql);
 	free(sql);
 	return FLOW_QUERY;
 }
@@ -379,7 +361,7 @@ nologin_describe(struct orch *o, struct strbuf *out)
 		char *sql = sql_role_login(o->cfg->roles.v[i], false);
 
 		sb_printf(out, "%s: %s (unless it cannot log in already)\n",
-		    side_name(o), sql);
+		    orch_side_name(o), sql);
 		free(sql);
 	}
 }
@@ -397,7 +379,7 @@ static int
 ro_look(struct flow *f, PGresult *prev)
 {
 	(void)prev;
-	return flow_query(f, side(O(f)), "SELECT current_database(), EXISTS ("
+	return flow_query(f, orch_side(O(f)), "SELECT current_database(), EXISTS ("
 	    "SELECT 1 FROM pg_db_role_setting s JOIN pg_database d"
 	    " ON d.oid = s.setdatabase WHERE d.datname = current_database()"
 	    " AND s.setrole = 0"
@@ -416,7 +398,7 @@ ro_act(struct flow *f, PGresult *prev)
 			return FLOW_FAIL;
 		return FLOW_DONE;
 	}
-	if (on_target(o))
+	if (orch_on_target(o))
 		o->st.target_readonly_set = true;
 	else
 		o->st.readonly_set = true;
@@ -425,7 +407,7 @@ ro_act(struct flow *f, PGresult *prev)
 		free(sql);
 		return FLOW_FAIL;
 	}
-	flow_query_simple(f, side(o), sql);
+	flow_query_simple(f, orch_side(o), sql);
 	free(sql);
 	return FLOW_QUERY;
 }
@@ -435,7 +417,7 @@ ro_describe(struct orch *o, struct strbuf *out)
 {
 	sb_printf(out, "%s: ALTER DATABASE <this database> SET "
 	    "default_transaction_read_only = on (unless set; advisory)\n",
-	    side_name(o));
+	    orch_side_name(o));
 }
 
 static const flow_step ro_flow[] = { ro_look, ro_act, NULL };
@@ -453,7 +435,7 @@ drain_look(struct flow *f, PGresult *prev)
 	int rc;
 
 	(void)prev;
-	rc = flow_query(f, side(o), SQL_APP_SESSIONS, 1, params);
+	rc = flow_query(f, orch_side(o), SQL_APP_SESSIONS, 1, params);
 	free(roles);
 	return rc;
 }
@@ -495,7 +477,7 @@ kill_act(struct flow *f, PGresult *prev)
 		return FLOW_FAIL;
 	roles = roles_array(o->cfg);
 	params[0] = roles;
-	rc = flow_query(f, side(o), SQL_TERMINATE_APP_SESSIONS, 1, params);
+	rc = flow_query(f, orch_side(o), SQL_TERMINATE_APP_SESSIONS, 1, params);
 	free(roles);
 	return rc;
 }
@@ -515,7 +497,7 @@ kill_done(struct flow *f, PGresult *prev)
 			return flow_fail(f, EXIT_RUNTIME, "%lld sessions of the "
 			    "application roles are still on the %s after they were "
 			    "terminated", (long long)pgr_int64(prev, 0, 0, 0),
-			    side_name(O(f)));
+			    orch_side_name(O(f)));
 		return flow_back(f, 1, 20);
 	}
 	return FLOW_NEXT;
@@ -528,7 +510,7 @@ drain_describe(struct orch *o, struct strbuf *out)
 
 	sb_printf(out, "%s: wait up to %.0f s for the application roles' "
 	    "transactions to end, then end their sessions: %s with $1 = '%s'\n",
-	    side_name(o), o->cfg->drain_wait_seconds, SQL_TERMINATE_APP_SESSIONS,
+	    orch_side_name(o), o->cfg->drain_wait_seconds, SQL_TERMINATE_APP_SESSIONS,
 	    roles);
 	free(roles);
 }
@@ -889,7 +871,7 @@ const struct step step_pgbouncer_resume_giveback = { "pgbouncer.resume",
 static char **
 fenced_roles(struct orch *o, size_t *n)
 {
-	if (on_target(o)) {
+	if (orch_on_target(o)) {
 		*n = o->st.ntarget_fenced_roles;
 		return o->st.target_fenced_roles;
 	}
@@ -911,7 +893,7 @@ login_look(struct flow *f, PGresult *prev)
 		return FLOW_NEXT;
 	}
 	params[0] = roles[o->k];
-	return flow_query(f, side(o), "SELECT coalesce((SELECT rolcanlogin FROM"
+	return flow_query(f, orch_side(o), "SELECT coalesce((SELECT rolcanlogin FROM"
 	    " pg_roles WHERE rolname = $1), true)", 1, params);
 }
 
@@ -929,7 +911,7 @@ login_next(struct flow *f, PGresult *prev)
 		return FLOW_NEXT;
 	}
 	sql = sql_role_login(roles[o->k], true);
-	rc = orch_act_sql(f, side(o), on_target(o) ? "allow logins of an "
+	rc = orch_act_sql(f, orch_side(o), orch_on_target(o) ? "allow logins of an "
 	    "application role on the target again (a rollback had stopped them)"
 	    : "allow logins of an application role again", sql);
 	free(sql);
@@ -950,7 +932,7 @@ rw_look(struct flow *f, PGresult *prev)
 	struct orch *o = O(f);
 
 	(void)prev;
-	if (!(on_target(o) ? o->st.target_readonly_set : o->st.readonly_set)) {
+	if (!(orch_on_target(o) ? o->st.target_readonly_set : o->st.readonly_set)) {
 		f->pc++;	/* past rw_do */
 		return FLOW_NEXT;
 	}
@@ -970,7 +952,7 @@ rw_do(struct flow *f, PGresult *prev)
 		return FLOW_NEXT;
 	}
 	sql = sql_database_readonly(pgr_value(prev, 0, 0), false);
-	rc = orch_act_sql(f, side(o), "make new transactions writable again",
+	rc = orch_act_sql(f, orch_side(o), "make new transactions writable again",
 	    sql);
 	free(sql);
 	return rc;
@@ -988,7 +970,7 @@ writable_look(struct flow *f, PGresult *prev)
 	int rc;
 
 	(void)prev;
-	rc = flow_query(f, side(o), "SELECT count(*) FROM pg_roles WHERE rolname"
+	rc = flow_query(f, orch_side(o), "SELECT count(*) FROM pg_roles WHERE rolname"
 	    " = ANY($1::text[]) AND NOT rolcanlogin", 1, params);
 	free(arr);
 	return rc;
@@ -1002,8 +984,8 @@ writable_done(struct flow *f, PGresult *prev)
 	if (pgr_int64(prev, 0, 0, 0) > 0)
 		return flow_fail(f, EXIT_RUNTIME, "%lld of the roles this run "
 		    "fenced still cannot log in on the %s",
-		    (long long)pgr_int64(prev, 0, 0, 0), side_name(o));
-	if (on_target(o)) {
+		    (long long)pgr_int64(prev, 0, 0, 0), orch_side_name(o));
+	if (orch_on_target(o)) {
 		state_roles_clear(&o->st.target_fenced_roles,
 		    &o->st.ntarget_fenced_roles);
 		o->st.target_readonly_set = false;
@@ -1056,16 +1038,16 @@ unfence_describe(struct orch *o, struct strbuf *out)
 	for (i = 0; i < n; i++) {
 		char *sql = sql_role_login(roles[i], true);
 
-		sb_printf(out, "%s: %s\n", side_name(o), sql);
+		sb_printf(out, "%s: %s\n", orch_side_name(o), sql);
 		free(sql);
 	}
-	if (n == 0 && !on_target(o))
+	if (n == 0 && !orch_on_target(o))
 		sb_puts(out, "source: ALTER ROLE ... LOGIN for each role this run "
 		    "made NOLOGIN (none so far)\n");
-	if (on_target(o) ? o->st.target_readonly_set : o->st.readonly_set)
+	if (orch_on_target(o) ? o->st.target_readonly_set : o->st.readonly_set)
 		sb_printf(out, "%s: ALTER DATABASE <this database> RESET "
-		    "default_transaction_read_only\n", side_name(o));
-	if (!on_target(o) && uses_pgbouncer(o))
+		    "default_transaction_read_only\n", orch_side_name(o));
+	if (!orch_on_target(o) && uses_pgbouncer(o))
 		resume_describe(o, out);
 }
 

@@ -54,36 +54,18 @@ static const char SQL_SESSIONS_NOW[] =
     " AND coalesce(application_name, '') <> 'cutover'"
     " ORDER BY state_change DESC NULLS LAST LIMIT 10";
 
-static bool
-on_target(const struct orch *o)
-{
-	return o->step != NULL && o->step->side == SIDE_TARGET;
-}
-
-static struct pg *
-side(struct orch *o)
-{
-	return on_target(o) ? o->dst : o->src;
-}
-
-static const char *
-side_name(struct orch *o)
-{
-	return on_target(o) ? "target" : "source";
-}
-
 /* Slot names: lower case, digits and _; one per side and attempt. */
 static char *
 slot_name(struct orch *o)
 {
 	return xasprintf("cutover_%s_a%d_%s", o->st.run_id, o->st.attempt,
-	    on_target(o) ? "target" : "fence");
+	    orch_on_target(o) ? "target" : "fence");
 }
 
 static char **
 slot_field(struct orch *o)
 {
-	return on_target(o) ? &o->st.target_slot : &o->st.fence_slot;
+	return orch_on_target(o) ? &o->st.target_slot : &o->st.fence_slot;
 }
 
 static const char *
@@ -104,7 +86,7 @@ slot_look(struct flow *f, PGresult *prev)
 	int rc;
 
 	(void)prev;
-	rc = flow_query(f, side(o), "SELECT EXISTS (SELECT 1 FROM"
+	rc = flow_query(f, orch_side(o), "SELECT EXISTS (SELECT 1 FROM"
 	    " pg_replication_slots WHERE slot_name = $1)", 1, params);
 	free(name);
 	return rc;
@@ -131,7 +113,7 @@ slot_make(struct flow *f, PGresult *prev)
 	}
 	detail = xasprintf("SELECT pg_create_logical_replication_slot('%s', "
 	    "'test_decoding')", *slot_field(o));
-	if (orch_act(f, on_target(o) ? "create the proof slot on the target "
+	if (orch_act(f, orch_on_target(o) ? "create the proof slot on the target "
 	    "(it records every commit there from now)" : "create the proof slot "
 	    "on the source (it records every commit from the fence on)",
 	    detail) != 0) {
@@ -140,7 +122,7 @@ slot_make(struct flow *f, PGresult *prev)
 	}
 	free(detail);
 	params[0] = *slot_field(o);
-	rc = flow_query(f, side(o), create_sql(), 1, params);
+	rc = flow_query(f, orch_side(o), create_sql(), 1, params);
 	return rc;
 }
 
@@ -157,7 +139,7 @@ slot_describe(struct orch *o, struct strbuf *out)
 {
 	sb_printf(out, "%s: SELECT pg_create_logical_replication_slot("
 	    "'cutover_<run>_a<attempt>_%s', 'test_decoding') (the proof slot)\n",
-	    side_name(o), on_target(o) ? "target" : "fence");
+	    orch_side_name(o), orch_on_target(o) ? "target" : "fence");
 }
 
 static const flow_step slot_flow[] = { slot_look, slot_make, slot_made,
@@ -269,14 +251,14 @@ static int
 proof_peek(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
-	const char *params[2] = { *slot_field(o), on_target(o) &&
+	const char *params[2] = { *slot_field(o), orch_on_target(o) &&
 	    o->st.target_fence_lsn != NULL ? o->st.target_fence_lsn : "0/0" };
 
 	(void)prev;
 	if (params[0] == NULL)
 		return flow_fail(f, EXIT_RUNTIME, "there is no proof slot on the "
-		    "%s: nothing can show that the fence held", side_name(o));
-	return flow_query(f, side(o), SQL_PROOF_DETAIL, 2, params);
+		    "%s: nothing can show that the fence held", orch_side_name(o));
+	return flow_query(f, orch_side(o), SQL_PROOF_DETAIL, 2, params);
 }
 
 static int
@@ -289,7 +271,7 @@ proof_judge(struct flow *f, PGresult *prev)
 
 		cJSON_AddStringToObject(d, "slot", *slot_field(o));
 		if (orch_log(o, "check", d, &f->e, "proof: nothing but cutover "
-		    "committed on the %s since its fence (slot %s)", side_name(o),
+		    "committed on the %s since its fence (slot %s)", orch_side_name(o),
 		    *slot_field(o)) != 0)
 			return FLOW_FAIL;
 		return FLOW_DONE;
@@ -298,7 +280,7 @@ proof_judge(struct flow *f, PGresult *prev)
 	if (o->saved != NULL)
 		PQclear(o->saved);
 	o->saved = flow_keep(f);
-	return flow_query(f, side(o), SQL_SESSIONS_NOW, 0, NULL);
+	return flow_query(f, orch_side(o), SQL_SESSIONS_NOW, 0, NULL);
 }
 
 static int
@@ -345,12 +327,12 @@ proof_failed(struct flow *f, PGresult *prev)
 	orch_log(o, "fence.leak", d, NULL, "proof failed: %d transaction%s "
 	    "committed on the %s after its fence by someone else: %s; sessions "
 	    "there now: %s", PQntuples(tx), PQntuples(tx) == 1 ? "" : "s",
-	    side_name(o), tables.buf, who.len > 0 ? who.buf :
+	    orch_side_name(o), tables.buf, who.len > 0 ? who.buf :
 	    "none (the writer has gone)");
 	flow_fail(f, EXIT_CHECK, "the fence did not hold: %d transaction%s "
 	    "committed on the %s after the fence by someone else (%s; sessions "
 	    "there now: %s)", PQntuples(tx), PQntuples(tx) == 1 ? "" : "s",
-	    side_name(o), tables.buf, who.len > 0 ? who.buf : "none");
+	    orch_side_name(o), tables.buf, who.len > 0 ? who.buf : "none");
 	sb_free(&tables);
 	sb_free(&who);
 	return FLOW_FAIL;
@@ -361,7 +343,7 @@ proof_describe(struct orch *o, struct strbuf *out)
 {
 	sb_printf(out, "%s: prove the fence held: pg_logical_slot_peek_changes "
 	    "of the proof slot shows nothing but cutover's own writes (else no "
-	    "switch%s)\n", side_name(o), on_target(o) ?
+	    "switch%s)\n", orch_side_name(o), orch_on_target(o) ?
 	    " back: the application stays on the target" : ": roll back");
 }
 
