@@ -22,6 +22,7 @@
 
 #include "feed.h"
 #include "fileio.h"
+#include "net.h"
 #include "snapshot.h"
 
 #define MAX_CONNS 64
@@ -30,15 +31,6 @@
 #define QUEUE_MIN (4u << 20)
 
 /* ---------------------------------------------------------------- common */
-
-static void
-nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-
-	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
 
 static const char *
 ssl_reason(void)
@@ -51,29 +43,6 @@ ssl_reason(void)
 	ERR_error_string_n(code, buf, sizeof buf);
 	ERR_clear_error();
 	return buf;
-}
-
-/* Splits HOST:PORT, [V6]:PORT. */
-static int
-split_hostport(const char *hp, char **host, char **port)
-{
-	const char *colon;
-
-	if (hp[0] == '[') {
-		const char *end = strchr(hp, ']');
-
-		if (end == NULL || end[1] != ':' || end[2] == '\0')
-			return -1;
-		*host = xstrndup(hp + 1, (size_t)(end - hp - 1));
-		*port = xstrdup(end + 2);
-		return 0;
-	}
-	if ((colon = strrchr(hp, ':')) == NULL || colon[1] == '\0' ||
-	    colon == hp)
-		return -1;
-	*host = xstrndup(hp, (size_t)(colon - hp));
-	*port = xstrdup(colon + 1);
-	return 0;
 }
 
 int
@@ -562,7 +531,7 @@ on_accept(struct loop_io *io, int lfd, int revents, void *arg)
 			log_refusal(f, peer, "too many connections");
 			continue;
 		}
-		nonblock(fd);
+		fd_nonblock_cloexec(fd);
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		/* The kernel's share of a slow watcher's backlog is bounded too. */
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
@@ -621,18 +590,10 @@ feed_server_new(struct loop *loop, const struct config *cfg,
     struct err *e)
 {
 	struct feed_server *f;
-	struct addrinfo hints, *res = NULL, *ai;
-	char *host = NULL, *port = NULL, token[600];
-	int one = 1, rc;
+	char token[600];
 
 	if (feed_read_token(cfg->watch_token_file, token, sizeof token, e) != 0)
 		return NULL;
-	if (split_hostport(cfg->watch_listen, &host, &port) != 0) {
-		secure_zero(token, sizeof token);
-		err_set(e, EXIT_USAGE, "[watch] listen: '%s' is not HOST:PORT",
-		    cfg->watch_listen);
-		return NULL;
-	}
 	f = xcalloc(1, sizeof *f);
 	f->loop = loop;
 	f->log = log;
@@ -660,43 +621,14 @@ feed_server_new(struct loop *loop, const struct config *cfg,
 		    cfg->watch_key_file, ssl_reason());
 		goto fail;
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(*host != '\0' && strcmp(host, "*") != 0 ? host :
-	    NULL, port, &hints, &res)) != 0) {
-		err_set(e, EXIT_USAGE, "[watch] listen %s: %s", cfg->watch_listen,
-		    gai_strerror(rc));
+	if ((f->lfd = tcp_listen("[watch] listen", cfg->watch_listen, NULL, 64,
+	    e)) < 0)
 		goto fail;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		f->lfd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (f->lfd < 0)
-			continue;
-		setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(f->lfd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(f->lfd, 64) == 0)
-			break;
-		close(f->lfd);
-		f->lfd = -1;
-	}
-	freeaddrinfo(res);
-	if (f->lfd < 0) {
-		err_set(e, EXIT_RUNTIME, "[watch] listen %s: %s", cfg->watch_listen,
-		    strerror(errno));
-		goto fail;
-	}
-	nonblock(f->lfd);
 	snprintf(f->address, sizeof f->address, "%s", cfg->watch_listen);
 	f->lio = loop_io_add(loop, f->lfd, POLLIN, on_accept, f);
 	f->tick = loop_timer_add(loop, TICK_MS, on_tick, f);
-	free(host);
-	free(port);
 	return f;
 fail:
-	free(host);
-	free(port);
 	feed_server_free(f);
 	return NULL;
 }
@@ -1074,7 +1006,7 @@ client_connect(struct feed_client *c)
 		c->fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 		if (c->fd < 0)
 			continue;
-		nonblock(c->fd);
+		fd_nonblock_cloexec(c->fd);
 		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
 		    errno == EINPROGRESS)
 			break;
@@ -1125,7 +1057,7 @@ feed_client_new(struct loop *loop, const char *hostport,
 	sb_init(&c->in);
 	c->hostport = xstrdup(hostport);
 	c->token_file = xstrdup(token_file);
-	if (split_hostport(hostport, &c->host, &c->port) != 0) {
+	if (hostport_split(hostport, NULL, &c->host, &c->port) != 0) {
 		err_set(e, EXIT_USAGE, "usage: watch: --connect %s: expected "
 		    "HOST:PORT", hostport);
 		goto fail;

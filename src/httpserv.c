@@ -2,8 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +9,7 @@
 #include <unistd.h>
 
 #include "httpserv.h"
+#include "net.h"
 
 struct conn {
 	struct httpserv *srv;
@@ -34,13 +33,6 @@ struct httpserv {
 	int nconns;
 	char address[300];
 };
-
-static void
-nonblock_cloexec(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
 
 static void
 conn_free(struct conn *c)
@@ -183,7 +175,7 @@ on_accept(struct loop_io *io, int fd, int revents, void *arg)
 			close(cfd);	/* busy: a scraper retries */
 			continue;
 		}
-		nonblock_cloexec(cfd);
+		fd_nonblock_cloexec(cfd);
 		c = xcalloc(1, sizeof *c);
 		c->srv = s;
 		c->fd = cfd;
@@ -197,88 +189,30 @@ on_accept(struct loop_io *io, int fd, int revents, void *arg)
 	}
 }
 
-static int
-split_listen(const char *hp, char **host, char **port)
-{
-	const char *colon;
-
-	if (hp[0] == '[') {
-		const char *end = strchr(hp, ']');
-
-		if (end == NULL || end[1] != ':' || end[2] == '\0')
-			return -1;
-		*host = xstrndup(hp + 1, (size_t)(end - hp - 1));
-		*port = xstrdup(end + 2);
-		return 0;
-	}
-	if ((colon = strrchr(hp, ':')) == NULL || colon[1] == '\0')
-		return -1;
-	/* No host: loopback, never every interface by accident. */
-	*host = colon == hp ? xstrdup("127.0.0.1") :
-	    xstrndup(hp, (size_t)(colon - hp));
-	*port = xstrdup(colon + 1);
-	return 0;
-}
-
 struct httpserv *
 httpserv_new(struct loop *loop, const char *listen_on, httpserv_page_fn page,
     void *arg, struct err *e)
 {
-	struct addrinfo hints, *res = NULL, *ai;
 	struct httpserv *s;
 	char *host = NULL, *port = NULL;
-	int one = 1, rc, saved = 0;
+	int fd;
 
-	if (split_listen(listen_on, &host, &port) != 0) {
-		err_set(e, EXIT_USAGE, "[metrics] listen: '%s' is not HOST:PORT",
-		    listen_on);
+	/* No host: loopback, never every interface by accident. */
+	if ((fd = tcp_listen("[metrics] listen", listen_on, "127.0.0.1", 16,
+	    e)) < 0)
 		return NULL;
-	}
+	hostport_split(listen_on, "127.0.0.1", &host, &port);
 	s = xcalloc(1, sizeof *s);
 	s->loop = loop;
 	s->page = page;
 	s->arg = arg;
-	s->lfd = -1;
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(strcmp(host, "*") != 0 ? host : NULL, port, &hints,
-	    &res)) != 0) {
-		err_set(e, EXIT_USAGE, "[metrics] listen %s: %s", listen_on,
-		    gai_strerror(rc));
-		goto fail;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		s->lfd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (s->lfd < 0)
-			continue;
-		setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(s->lfd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(s->lfd, 16) == 0)
-			break;
-		saved = errno;
-		close(s->lfd);
-		s->lfd = -1;
-	}
-	freeaddrinfo(res);
-	if (s->lfd < 0) {
-		err_set(e, EXIT_RUNTIME, "[metrics] listen %s: %s", listen_on,
-		    strerror(saved));
-		goto fail;
-	}
-	nonblock_cloexec(s->lfd);
+	s->lfd = fd;
 	snprintf(s->address, sizeof s->address, strchr(host, ':') != NULL ?
 	    "[%s]:%s" : "%s:%s", host, port);
 	s->lio = loop_io_add(loop, s->lfd, POLLIN, on_accept, s);
 	free(host);
 	free(port);
 	return s;
-fail:
-	free(host);
-	free(port);
-	httpserv_free(s);
-	return NULL;
 }
 
 void

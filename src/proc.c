@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "proc.h"
 
 #define PROC_POLL_MS 50
@@ -45,13 +46,6 @@ struct proc {
 	bool lost;                 /* reaped by someone else */
 	int status;
 };
-
-static void
-set_nonblock_cloexec(int fd)
-{
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
 
 static void
 close_input(struct proc *p)
@@ -356,10 +350,10 @@ proc_start(struct loop *loop, const struct proc_opts *o, proc_done_fn fn,
 		release(p);
 		return NULL;
 	}
-	set_nonblock_cloexec(p->out_fd);
+	fd_nonblock_cloexec(p->out_fd);
 	p->out_io = loop_io_add(loop, p->out_fd, POLLIN, on_output, p);
 	if (p->in_fd >= 0) {
-		set_nonblock_cloexec(p->in_fd);
+		fd_nonblock_cloexec(p->in_fd);
 		p->input = xmalloc(o->input_len + 1);
 		memcpy(p->input, o->input, o->input_len);
 		p->input_len = o->input_len;
