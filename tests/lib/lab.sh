@@ -62,15 +62,28 @@ load_field() { # FIELD
 	lab_status_json | python3 -c "import json,sys; print(json.load(sys.stdin)['load']['$1'])"
 }
 
-# Where pgbouncer sends the application now: "source" or "target".
+# Where pgbouncer sends the application now: "source" or "target"; when
+# pgbouncer cannot be asked, or routes "app" to neither, it says so (the
+# caller's comparison then fails with the reason) and returns 1.
 app_points_at() {
-	local port
-	port=$(psql "$(sed -n 's/^pgbouncer_admin = //p' "$CONF")" -X -A -t -c 'show databases' |
-		awk -F'|' '$1 == "app" {print $3}')
-	if grep -q "port=$port " "$CONF" && [ "$(sed -n '/^\[source\]/,/^\[/p' "$CONF" | grep -c "port=$port")" -gt 0 ]; then
+	local out port
+	if ! out=$(psql "$(sed -n 's/^pgbouncer_admin = //p' "$CONF")" -X -A -t \
+	    -c 'show databases' 2>&1); then
+		echo "unknown (pgbouncer's admin console did not answer: ${out//$'\n'/ })"
+		return 1
+	fi
+	port=$(printf '%s\n' "$out" | awk -F'|' '$1 == "app" {print $3}')
+	if [ -z "$port" ]; then
+		echo "unknown (pgbouncer has no database app)"
+		return 1
+	fi
+	if sed -n '/^\[source\]/,/^\[/p' "$CONF" | grep -q "port=$port\b"; then
 		echo source
-	else
+	elif sed -n '/^\[target\]/,/^\[/p' "$CONF" | grep -q "port=$port\b"; then
 		echo target
+	else
+		echo "unknown (app goes to port $port: neither [source] nor [target])"
+		return 1
 	fi
 }
 
