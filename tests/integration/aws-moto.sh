@@ -7,6 +7,9 @@
 . "$TOP_SRCDIR/tests/lib/aws.sh"
 
 python3 -c 'import moto, boto3' 2>/dev/null || bail_out "moto and boto3 are needed (pip install 'moto[server]')"
+# moto records every request it answers: what we sent is checked, not
+# only what the task looks like afterwards.
+export MOTO_ENABLE_RECORDING=1 MOTO_RECORDER_FILEPATH="$AWS_TMP/requests.jsonl"
 moto_start || bail_out "moto did not start: $(tail -5 "$AWS_TMP/moto.log")"
 pass "moto listens on $MOTO_URL"
 
@@ -86,11 +89,33 @@ is "$(json_get "$OUT" 'd["replication"]["full_load_percent"]')" "$(json_get "$BO
 	"full_load_percent is ReplicationTaskStats.FullLoadProgressPercent"
 
 # -- start, stop, resume -----------------------------------------------------
+# The fields of the last OPERATION request moto received for ARN, as
+# "FIELD=VALUE ..." (absent fields say FIELD=-).
+last_sent() { # OPERATION ARN FIELD...
+	python3 - "$AWS_TMP/requests.jsonl" "$@" <<'PY'
+import base64, json, sys
+path, op, arn, fields = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+last = None
+for line in open(path):
+    r = json.loads(line)
+    target = {k.lower(): v for k, v in r["headers"].items()}.get("x-amz-target", "")
+    if not target.endswith("." + op):
+        continue
+    body = base64.b64decode(r["body"]) if r.get("body_encoded") else r.get("body") or "{}"
+    b = json.loads(body)
+    if b.get("ReplicationTaskArn") == arn:
+        last = b
+print("none" if last is None else " ".join("%s=%s" % (f, last.get(f, "-")) for f in fields))
+PY
+}
 status_of() { python3 "$TOP_SRCDIR/tests/aws/motoctl.py" "$MOTO_URL" describe "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Status"])'; }
 
 probe -p 100 -w 10000 "$CONF" start
 is "$RC" 0 "start: exit 0 ($ERR)"
 is "$(status_of "$TASK")" running "botocore sees the task running"
+is "$(last_sent StartReplicationTask "$TASK" StartReplicationTaskType CdcStartPosition)" \
+	"StartReplicationTaskType=start-replication CdcStartPosition=-" \
+	"a task that never ran is started with start-replication, at no position"
 probe "$CONF" task
 is "$(compare_task "$OUT" "$(python3 "$TOP_SRCDIR/tests/aws/motoctl.py" "$MOTO_URL" describe "$TASK")")" ok \
 	"the running task is shown exactly as botocore reads it"
@@ -110,17 +135,23 @@ is "$(attempts)" 1 "and only describes it"
 probe -p 100 -w 10000 "$CONF" start
 is "$RC" 0 "resume: exit 0"
 is "$(status_of "$TASK")" running "botocore sees the task running again"
+is "$(last_sent StartReplicationTask "$TASK" StartReplicationTaskType CdcStartPosition)" \
+	"StartReplicationTaskType=resume-processing CdcStartPosition=-" \
+	"a stopped task is continued where it stopped (resume-processing, no position)"
 
 probe -p 100 -w 10000 "$CONF" reverse-start 0/16B3748
 is "$RC" 0 "reverse-start from an LSN: exit 0"
 is "$(status_of "$REVERSE")" running "botocore sees the reverse task running"
+is "$(last_sent StartReplicationTask "$REVERSE" StartReplicationTaskType CdcStartPosition)" \
+	"StartReplicationTaskType=start-replication CdcStartPosition=0/16B3748" \
+	"the reverse task starts at the position given (start-replication, CdcStartPosition)"
 probe -p 100 -w 10000 "$CONF" reverse-stop
 is "$RC" 0 "reverse-stop: exit 0"
 is "$(status_of "$REVERSE")" stopped "botocore sees the reverse task stopped"
 
 # -- CloudWatch: PutMetricData with botocore, GetMetricData with ours -------
-python3 "$TOP_SRCDIR/tests/aws/motoctl.py" "$MOTO_URL" put-metrics "$INSTANCE_ID" "${TASK##*:}" prodcluster >/dev/null ||
-	fail "put-metrics"
+python3 "$TOP_SRCDIR/tests/aws/motoctl.py" "$MOTO_URL" put-metrics "$INSTANCE_ID" "${TASK##*:}" prodcluster >/dev/null
+is "$?" 0 "botocore put five points of each metric"
 probe -b 5 "$CONF" metrics
 series() { json_get "$OUT" "[float(x[1]) for s in d['series'] if s['name'] == '$1' for x in s['points']]"; }
 is "$(series CDCLatencySource)" "[1.0, 2.0, 3.0, 4.0, 5.0]" "CDCLatencySource: the five points put, oldest first"
