@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "fileio.h"
 #include "state.h"
 #include "util.h"
@@ -115,22 +117,36 @@ test_round_trip(void **state)
 	test_tmpdir_remove(dir);
 }
 
+/* The names INTERFACE.md gives state.json, read back as JSON (not as
+ * cJSON happens to lay them out). */
 static void
 test_interface_shape(void **state)
 {
 	struct state s;
+	cJSON *j, *phases, *last;
 	char *json;
 
 	(void)state;
 	state_init(&s, "prod", false);
 	json = state_to_json(&s);
-	assert_non_null(strstr(json, "\"version\":\t1"));
-	assert_non_null(strstr(json, "\"phase\":\t\"pre_validation\""));
-	assert_non_null(strstr(json, "\"phase_status\":\t\"pending\""));
-	assert_non_null(strstr(json, "\"replication\":\t\"forward\""));
-	assert_non_null(strstr(json, "\"name\":\t\"post_validation\""));
-	assert_non_null(strstr(json, "\"fenced\":\tfalse"));
-	assert_non_null(strstr(json, "\"switched\":\tfalse"));
+	j = cJSON_Parse(json);
+	assert_non_null(j);
+	assert_int_equal(cJSON_GetObjectItem(j, "version")->valueint, 1);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j,
+	    "phase")), "pre_validation");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j,
+	    "phase_status")), "pending");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(j,
+	    "replication")), "forward");
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "fenced")));
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(j, "switched")));
+	phases = cJSON_GetObjectItem(j, "phases");
+	assert_true(cJSON_IsArray(phases));
+	assert_int_equal(cJSON_GetArraySize(phases), PHASE_COUNT);
+	last = cJSON_GetArrayItem(phases, PHASE_COUNT - 1);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(last,
+	    "name")), "post_validation");
+	cJSON_Delete(j);
 	free(json);
 	state_free(&s);
 }
