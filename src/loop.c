@@ -356,15 +356,3 @@ loop_stop(struct loop *l)
 {
 	l->stop = true;
 }
-
-bool
-loop_stopping(const struct loop *l)
-{
-	return l->stop;
-}
-
-int64_t
-loop_now(const struct loop *l)
-{
-	return l->now;
-}

@@ -50,9 +50,5 @@ int loop_run_once(struct loop *l, int64_t max_wait_ms);
 /* Passes until loop_stop(). */
 void loop_run(struct loop *l);
 void loop_stop(struct loop *l);
-bool loop_stopping(const struct loop *l);
-
-/* The monotonic time of the current pass, in ms. */
-int64_t loop_now(const struct loop *l);
 
 #endif

@@ -396,9 +396,3 @@ proc_cancel(struct proc *p)
 	}
 	release(p);
 }
-
-pid_t
-proc_pid(const struct proc *p)
-{
-	return p->pid;
-}

@@ -55,6 +55,5 @@ struct proc *proc_start(struct loop *loop, const struct proc_opts *o,
 /* Kills the process group, reaps the child, and forgets it without
  * calling fn. For shutdown. */
 void proc_cancel(struct proc *p);
-pid_t proc_pid(const struct proc *p);
 
 #endif

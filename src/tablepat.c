@@ -137,20 +137,6 @@ table_pattern_match(const struct table_pattern *p, const char *schema,
 	return part_match(&p->schema, schema) && part_match(&p->table, name);
 }
 
-bool
-table_pattern_exact(const struct table_pattern *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->schema.len; i++)
-		if (p->schema.wild[i] != 0)
-			return false;
-	for (i = 0; i < p->table.len; i++)
-		if (p->table.wild[i] != 0)
-			return false;
-	return true;
-}
-
 void
 table_pattern_free(struct table_pattern *p)
 {

@@ -33,8 +33,6 @@ int table_pattern_parse(struct table_pattern *p, const char *text, char *why,
     size_t whylen);
 bool table_pattern_match(const struct table_pattern *p, const char *schema,
     const char *name);
-/* Whether the pattern has no wildcard: it names one table. */
-bool table_pattern_exact(const struct table_pattern *p);
 void table_pattern_free(struct table_pattern *p);
 
 /* Splits a comma-separated list whose items may hold quoted commas.

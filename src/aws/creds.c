@@ -191,12 +191,6 @@ aws_creds_provider_new(struct loop *loop, struct http *http)
 	return p;
 }
 
-void
-aws_creds_set_refresh_margin(struct aws_creds_provider *p, int64_t ms)
-{
-	p->margin = ms;
-}
-
 unsigned
 aws_creds_fetches(const struct aws_creds_provider *p)
 {

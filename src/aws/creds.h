@@ -52,9 +52,6 @@ struct aws_creds_provider *aws_creds_provider_new(struct loop *loop,
     struct http *http);
 void aws_creds_provider_free(struct aws_creds_provider *p);
 
-/* Fetched again when they expire within this (default 5 minutes). */
-void aws_creds_set_refresh_margin(struct aws_creds_provider *p, int64_t ms);
-
 /* Calls fn from the loop with valid credentials, or with e set. The
  * returned handle cancels the request (fn is then never called); it is
  * invalid once fn has run. */

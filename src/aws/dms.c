@@ -485,16 +485,6 @@ dms_req_stop(const char *arn)
 }
 
 cJSON *
-dms_req_modify_cdc_stop(const char *arn, const char *cdc_stop_position)
-{
-	cJSON *b = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(b, "ReplicationTaskArn", arn);
-	cJSON_AddStringToObject(b, "CdcStopPosition", cdc_stop_position);
-	return b;
-}
-
-cJSON *
 dms_req_modify_migration_type(const char *arn, const char *type)
 {
 	cJSON *b = cJSON_CreateObject();
@@ -816,14 +806,6 @@ dms_stop_task(struct aws_client *c, const char *arn, dms_task_fn fn,
 {
 	return task_action(c, arn, "StopReplicationTask", dms_req_stop(arn),
 	    fn, arg, e);
-}
-
-struct dms_op *
-dms_modify_cdc_stop(struct aws_client *c, const char *arn,
-    const char *cdc_stop_position, dms_task_fn fn, void *arg, struct err *e)
-{
-	return task_action(c, arn, "ModifyReplicationTask",
-	    dms_req_modify_cdc_stop(arn, cdc_stop_position), fn, arg, e);
 }
 
 struct dms_op *

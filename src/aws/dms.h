@@ -119,7 +119,6 @@ cJSON *dms_req_start(const char *arn, const char *type,
     const char *cdc_start_position, int64_t cdc_start_time_ms,
     const char *cdc_stop_position);
 cJSON *dms_req_stop(const char *arn);
-cJSON *dms_req_modify_cdc_stop(const char *arn, const char *cdc_stop_position);
 cJSON *dms_req_modify_migration_type(const char *arn, const char *type);
 
 /* Asynchronous calls. Callbacks get NULL and e on failure; what they get
@@ -160,10 +159,6 @@ struct dms_op *dms_start_task(struct aws_client *c, const char *arn,
 /* StopReplicationTask. Not retried once it may have reached DMS. */
 struct dms_op *dms_stop_task(struct aws_client *c, const char *arn,
     dms_task_fn fn, void *arg, struct err *e);
-/* ModifyReplicationTask setting CdcStopPosition (a stopped task). */
-struct dms_op *dms_modify_cdc_stop(struct aws_client *c, const char *arn,
-    const char *cdc_stop_position, dms_task_fn fn, void *arg,
-    struct err *e);
 /* ModifyReplicationTask setting MigrationType (a stopped task): a
  * full-load-and-cdc task becomes "cdc", which DMS starts at a position. */
 struct dms_op *dms_modify_migration_type(struct aws_client *c,

@@ -369,12 +369,6 @@ http_cancel(struct http_xfer *x)
 	xfer_free(x);
 }
 
-size_t
-http_running(const struct http *h)
-{
-	return h->running;
-}
-
 /* Was the request possibly sent? Only a failure to connect proves it was
  * not. */
 static void

@@ -68,7 +68,4 @@ struct http_xfer *http_start(struct http *h, const struct http_request *req,
     http_done_fn done, void *arg, struct err *e);
 void http_cancel(struct http_xfer *x);
 
-/* Transfers in flight (for tests and shutdown). */
-size_t http_running(const struct http *h);
-
 #endif

@@ -212,9 +212,6 @@ test_requests(void **state)
 	    "\"resume-processing\",\"CdcStartTime\":1795536000,"
 	    "\"CdcStopPosition\":\"server_time:2026-11-24T16:00:00\"}");
 	expect_json(dms_req_stop("arn:t"), "{\"ReplicationTaskArn\":\"arn:t\"}");
-	expect_json(dms_req_modify_cdc_stop("arn:t", "commit_time:x"),
-	    "{\"ReplicationTaskArn\":\"arn:t\",\"CdcStopPosition\":"
-	    "\"commit_time:x\"}");
 }
 
 static void
