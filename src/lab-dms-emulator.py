@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """lab-dms-emulator - the AWS DMS control plane (and the CloudWatch metrics
 cutover reads) on loopback, backed by real PostgreSQL clusters.
 
