@@ -1,0 +1,409 @@
+/* feed-client.c - `cutover watch --connect`'s side of the watch feed:
+ * connects, authenticates, reads messages and reconnects with backoff;
+ * see feed.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "feed.h"
+#include "net.h"
+#include "snapshot.h"
+#include "tls.h"
+
+enum client_state { CL_IDLE, CL_CONNECTING, CL_HANDSHAKE, CL_AUTH, CL_LIVE };
+
+struct feed_client {
+	struct loop *loop;
+	char *hostport, *host, *port, *token_file;
+	SSL_CTX *ctx;
+	int fd;
+	SSL *ssl;
+	struct loop_io *io;
+	struct loop_timer *retry, *idle;
+	enum client_state st;
+	struct strbuf out;        /* the auth line */
+	size_t outoff;
+	struct strbuf in;         /* a partial line */
+	int backoff_ms;
+	int64_t last_rx;
+	feed_msg_fn msg;
+	feed_status_fn status;
+	void *arg;
+	bool refused;
+};
+
+static void client_connect(struct feed_client *c);
+
+static void
+client_status(struct feed_client *c, bool ok, const char *fmt, ...)
+    PRINTF_LIKE(3, 4);
+
+static void
+client_status(struct feed_client *c, bool ok, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (c->status != NULL)
+		c->status(ok, buf, c->arg);
+}
+
+static void
+client_close(struct feed_client *c)
+{
+	if (c->io != NULL) {
+		loop_io_remove(c->io);
+		c->io = NULL;
+	}
+	if (c->ssl != NULL) {
+		SSL_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->idle != NULL) {
+		loop_timer_cancel(c->idle);
+		c->idle = NULL;
+	}
+	secure_zero(c->out.buf, c->out.len);
+	sb_reset(&c->out);
+	sb_reset(&c->in);
+	c->st = CL_IDLE;
+}
+
+static void
+on_retry(struct loop_timer *t, void *arg)
+{
+	struct feed_client *c = arg;
+
+	(void)t;
+	c->retry = NULL;
+	client_connect(c);
+}
+
+static void
+client_lost(struct feed_client *c, const char *why)
+{
+	int s;
+
+	client_close(c);
+	s = (c->backoff_ms + 999) / 1000;
+	client_status(c, false, "%s: %s; again in %d s", c->hostport, why, s);
+	c->retry = loop_timer_add(c->loop, c->backoff_ms, on_retry, c);
+	c->backoff_ms = c->backoff_ms * 2 > 30000 ? 30000 : c->backoff_ms * 2;
+}
+
+static void
+client_line(struct feed_client *c, const char *line, size_t len)
+{
+	const cJSON *type, *reason;
+	cJSON *o = cJSON_ParseWithLength(line, len);
+
+	if (o == NULL)
+		return;
+	type = cJSON_GetObjectItemCaseSensitive(o, "type");
+	if (cJSON_IsString(type)) {
+		if (strcmp(type->valuestring, "hello") == 0) {
+			c->backoff_ms = 1000;
+			client_status(c, true, "%s", c->hostport);
+		}
+		if (strcmp(type->valuestring, "refused") == 0) {
+			reason = cJSON_GetObjectItemCaseSensitive(o, "reason");
+			c->refused = true;
+			client_status(c, false, "%s refused: %s", c->hostport,
+			    cJSON_IsString(reason) ? reason->valuestring : "?");
+		}
+		if (c->msg != NULL)
+			c->msg(type->valuestring, o, c->arg);
+	}
+	cJSON_Delete(o);
+}
+
+static void
+client_read(struct feed_client *c)
+{
+	char buf[65536], *nl;
+	size_t start;
+	enum tls_io r;
+	short ev;
+	int n;
+
+	for (;;) {
+		ERR_clear_error();
+		n = SSL_read(c->ssl, buf, sizeof buf);
+		if ((r = tls_io_result(c->ssl, n, &ev)) != TLS_IO_DONE) {
+			if (r == TLS_IO_AGAIN) {
+				loop_io_set_events(c->io, ev);
+				return;
+			}
+			client_lost(c, c->refused ? "refused" : r == TLS_IO_CLOSED ?
+			    "connection closed" : tls_reason());
+			return;
+		}
+		c->last_rx = mono_ms();
+		sb_add(&c->in, buf, (size_t)n);
+		start = 0;
+		while ((nl = memchr(c->in.buf + start, '\n', c->in.len - start)) !=
+		    NULL) {
+			size_t end = (size_t)(nl - c->in.buf);
+
+			client_line(c, c->in.buf + start, end - start);
+			if (c->st != CL_LIVE)
+				return;     /* closed under us */
+			start = end + 1;
+		}
+		if (start > 0) {
+			memmove(c->in.buf, c->in.buf + start, c->in.len - start);
+			c->in.len -= start;
+		}
+		if (c->in.len > SNAPSHOT_MAX) {
+			client_lost(c, "a message over the size limit");
+			return;
+		}
+	}
+}
+
+static void
+client_write(struct feed_client *c)
+{
+	enum tls_io r;
+	short ev;
+	int n;
+
+	while (c->outoff < c->out.len) {
+		ERR_clear_error();
+		n = SSL_write(c->ssl, c->out.buf + c->outoff,
+		    (int)(c->out.len - c->outoff));
+		if ((r = tls_io_result(c->ssl, n, &ev)) != TLS_IO_DONE) {
+			if (r == TLS_IO_AGAIN) {
+				loop_io_set_events(c->io, ev);
+				return;
+			}
+			client_lost(c, r == TLS_IO_CLOSED ? "connection closed" :
+			    tls_reason());
+			return;
+		}
+		c->outoff += (size_t)n;
+	}
+	secure_zero(c->out.buf, c->out.len);
+	sb_reset(&c->out);
+	c->st = CL_LIVE;
+	loop_io_set_events(c->io, POLLIN);
+	client_read(c);
+}
+
+static void
+client_handshake(struct feed_client *c)
+{
+	long vr;
+	char why[300];
+	short ev;
+
+	ERR_clear_error();
+	switch (tls_io_result(c->ssl, SSL_do_handshake(c->ssl), &ev)) {
+	case TLS_IO_DONE:
+		c->st = CL_AUTH;
+		client_write(c);
+		return;
+	case TLS_IO_AGAIN:
+		loop_io_set_events(c->io, ev);
+		return;
+	case TLS_IO_CLOSED:
+	case TLS_IO_FAILED:
+		break;
+	}
+	vr = SSL_get_verify_result(c->ssl);
+	if (vr != X509_V_OK)
+		snprintf(why, sizeof why, "certificate not trusted: %s",
+		    X509_verify_cert_error_string(vr));
+	else
+		snprintf(why, sizeof why, "TLS: %s", tls_reason());
+	client_lost(c, why);
+}
+
+static void
+on_client(struct loop_io *io, int fd, int revents, void *arg)
+{
+	struct feed_client *c = arg;
+	socklen_t sl = sizeof(int);
+	int soerr = 0;
+
+	(void)io;
+	switch (c->st) {
+	case CL_CONNECTING:
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
+		    soerr != 0) {
+			client_lost(c, strerror(soerr != 0 ? soerr : errno));
+			return;
+		}
+		c->st = CL_HANDSHAKE;
+		client_handshake(c);
+		return;
+	case CL_HANDSHAKE:
+		client_handshake(c);
+		return;
+	case CL_AUTH:
+		client_write(c);
+		return;
+	case CL_LIVE:
+		(void)revents;
+		client_read(c);
+		return;
+	case CL_IDLE:
+		return;
+	}
+}
+
+static void
+on_idle(struct loop_timer *t, void *arg)
+{
+	struct feed_client *c = arg;
+
+	(void)t;
+	c->idle = loop_timer_add(c->loop, 5000, on_idle, c);
+	if (c->st == CL_LIVE && mono_ms() - c->last_rx > 20000)
+		client_lost(c, "nothing received for 20 s");
+}
+
+static void
+client_connect(struct feed_client *c)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char token[600];
+	struct err e = { 0, "" };
+	int rc, one = 1;
+	X509_VERIFY_PARAM *param;
+
+	c->refused = false;
+	if (feed_read_token(c->token_file, token, sizeof token, &e) != 0) {
+		client_lost(c, e.msg);
+		return;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(c->host, c->port, &hints, &res)) != 0) {
+		secure_zero(token, sizeof token);
+		client_lost(c, gai_strerror(rc));
+		return;
+	}
+	c->fd = -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		c->fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (c->fd < 0)
+			continue;
+		fd_nonblock_cloexec(c->fd);
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    errno == EINPROGRESS)
+			break;
+		close(c->fd);
+		c->fd = -1;
+	}
+	freeaddrinfo(res);
+	if (c->fd < 0) {
+		secure_zero(token, sizeof token);
+		client_lost(c, strerror(errno));
+		return;
+	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->ssl = SSL_new(c->ctx);
+	SSL_set_fd(c->ssl, c->fd);
+	SSL_set_connect_state(c->ssl);
+	SSL_set_tlsext_host_name(c->ssl, c->host);
+	param = SSL_get0_param(c->ssl);
+	if (X509_VERIFY_PARAM_set1_ip_asc(param, c->host) != 1)
+		SSL_set1_host(c->ssl, c->host);
+	sb_reset(&c->out);
+	sb_printf(&c->out, "%s %s\n", FEED_PROTOCOL, token);
+	secure_zero(token, sizeof token);
+	c->outoff = 0;
+	c->st = CL_CONNECTING;
+	c->last_rx = mono_ms();
+	c->io = loop_io_add(c->loop, c->fd, POLLOUT, on_client, c);
+	if (c->idle == NULL)
+		c->idle = loop_timer_add(c->loop, 5000, on_idle, c);
+	client_status(c, false, "%s: connecting", c->hostport);
+}
+
+struct feed_client *
+feed_client_new(struct loop *loop, const char *hostport,
+    const char *token_file, const char *ca_file, feed_msg_fn msg,
+    feed_status_fn status, void *arg, struct err *e)
+{
+	struct feed_client *c = xcalloc(1, sizeof *c);
+	char token[600];
+
+	c->loop = loop;
+	c->fd = -1;
+	c->msg = msg;
+	c->status = status;
+	c->arg = arg;
+	c->backoff_ms = 1000;
+	sb_init(&c->out);
+	sb_init(&c->in);
+	c->hostport = xstrdup(hostport);
+	c->token_file = xstrdup(token_file);
+	if (hostport_split(hostport, NULL, &c->host, &c->port) != 0) {
+		err_set(e, EXIT_USAGE, "usage: watch: --connect %s: expected "
+		    "HOST:PORT", hostport);
+		goto fail;
+	}
+	/* Fail early on a token that cannot be read. */
+	if (feed_read_token(token_file, token, sizeof token, e) != 0)
+		goto fail;
+	secure_zero(token, sizeof token);
+	c->ctx = SSL_CTX_new(TLS_client_method());
+	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	if (ca_file != NULL) {
+		if (SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1) {
+			err_set(e, EXIT_USAGE, "usage: watch: --ca-file %s: %s",
+			    ca_file, tls_reason());
+			goto fail;
+		}
+	} else {
+		SSL_CTX_set_default_verify_paths(c->ctx);
+	}
+	client_connect(c);
+	return c;
+fail:
+	feed_client_free(c);
+	return NULL;
+}
+
+void
+feed_client_free(struct feed_client *c)
+{
+	if (c == NULL)
+		return;
+	client_close(c);
+	if (c->retry != NULL)
+		loop_timer_cancel(c->retry);
+	if (c->ctx != NULL)
+		SSL_CTX_free(c->ctx);
+	sb_free(&c->out);
+	sb_free(&c->in);
+	free(c->hostport);
+	free(c->host);
+	free(c->port);
+	free(c->token_file);
+	free(c);
+}
