@@ -19,6 +19,7 @@
 
 #include "feed.h"
 #include "net.h"
+#include "ring.h"
 #include "tls.h"
 
 #define MAX_CONNS 64
@@ -301,7 +302,7 @@ hello(struct feed_conn *c)
 	}
 	msg_unref(m);
 	for (i = 0; i < f->tail_n; i++)
-		if (!conn_send(c, f->tail[(f->tail_start + i) % FEED_TAIL]))
+		if (!conn_send(c, f->tail[ring_at(f->tail_start, i, FEED_TAIL)]))
 			return;
 	if (f->snapshot != NULL)
 		conn_send(c, f->snapshot);
@@ -603,7 +604,7 @@ feed_server_free(struct feed_server *f)
 		close(f->lfd);
 	msg_unref(f->snapshot);
 	for (i = 0; i < f->tail_n; i++)
-		msg_unref(f->tail[(f->tail_start + i) % FEED_TAIL]);
+		msg_unref(f->tail[ring_at(f->tail_start, i, FEED_TAIL)]);
 	SSL_CTX_free(f->ctx);
 	secure_zero(f->token, sizeof f->token);
 	free(f);
@@ -640,6 +641,7 @@ feed_server_event(struct feed_server *f, const char *line, size_t len)
 	struct feed_msg *m;
 	struct strbuf sb;
 	size_t i;
+	bool evicted;
 
 	/* The line is JSON already; carry it as a string, byte for byte, so
 	 * the watcher can check its hash. */
@@ -653,12 +655,10 @@ feed_server_event(struct feed_server *f, const char *line, size_t len)
 	sb_puts(&sb, "\"}\n");
 	m = msg_new("", sb.buf, sb.len, "");
 	sb_free(&sb);
-	if (f->tail_n == FEED_TAIL) {
-		msg_unref(f->tail[f->tail_start]);
-		f->tail_start = (f->tail_start + 1) % FEED_TAIL;
-		f->tail_n--;
-	}
-	f->tail[(f->tail_start + f->tail_n++) % FEED_TAIL] = m;
+	i = ring_push(&f->tail_start, &f->tail_n, FEED_TAIL, &evicted);
+	if (evicted)
+		msg_unref(f->tail[i]);
+	f->tail[i] = m;
 	broadcast(f, m);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "ring.h"
 #include "util.h"
 
 void
@@ -138,14 +139,8 @@ series_clear(struct series *s)
 void
 series_push(struct series *s, int64_t t, double v)
 {
-	size_t i;
+	size_t i = ring_push(&s->start, &s->n, SERIES_MAX, NULL);
 
-	if (s->n < SERIES_MAX) {
-		i = (s->start + s->n++) % SERIES_MAX;
-	} else {
-		i = s->start;
-		s->start = (s->start + 1) % SERIES_MAX;
-	}
 	s->t[i] = t;
 	s->v[i] = v;
 	s->updated_at = t;
@@ -154,7 +149,7 @@ series_push(struct series *s, int64_t t, double v)
 double
 series_at(const struct series *s, size_t i, int64_t *t)
 {
-	size_t k = (s->start + i) % SERIES_MAX;
+	size_t k = ring_at(s->start, i, SERIES_MAX);
 
 	if (t != NULL)
 		*t = s->t[k];

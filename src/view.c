@@ -7,6 +7,7 @@
 
 #include "eventlog.h"
 #include "view.h"
+#include "ring.h"
 
 void
 view_init(struct view *v)
@@ -93,15 +94,8 @@ view_add_event_line(struct view *v, const char *line, size_t len)
 	struct view_event *e;
 	struct event ev;
 	const char *why;
-	size_t i;
 
-	if (v->ev_n < VIEW_EVENTS) {
-		i = (v->ev_start + v->ev_n++) % VIEW_EVENTS;
-	} else {
-		i = v->ev_start;
-		v->ev_start = (v->ev_start + 1) % VIEW_EVENTS;
-	}
-	e = &v->ev[i];
+	e = &v->ev[ring_push(&v->ev_start, &v->ev_n, VIEW_EVENTS, NULL)];
 	event_clear(e);
 	v->ev_added++;
 	if (event_parse(line, len, &ev, &why) != 0) {
@@ -134,7 +128,7 @@ view_events_reset(struct view *v)
 const struct view_event *
 view_event_at(const struct view *v, size_t i)
 {
-	return &v->ev[(v->ev_start + i) % VIEW_EVENTS];
+	return &v->ev[ring_at(v->ev_start, i, VIEW_EVENTS)];
 }
 
 void

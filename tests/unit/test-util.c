@@ -1,8 +1,9 @@
 /* test-util.c - what the switch command prints is scrubbed of anything
  * that looks like a secret before it reaches the event log and the
- * watchers. */
+ * watchers; the ring keeps the latest entries in order. */
 #include "unit.h"
 
+#include "ring.h"
 #include "util.h"
 
 static char *
@@ -53,11 +54,36 @@ test_secrets_scrubbed(void **state)
 	expect("", "");
 }
 
+/* Five pushes into a ring of three: the last three, oldest first, and
+ * each push past the third says it dropped the oldest. */
+static void
+test_ring(void **state)
+{
+	int slot[3] = { 0 };
+	size_t start = 0, n = 0, i;
+	bool evicted;
+	int v;
+
+	(void)state;
+	for (v = 1; v <= 5; v++) {
+		i = ring_push(&start, &n, 3, &evicted);
+		assert_int_equal(evicted, v > 3);
+		if (evicted)
+			assert_int_equal(slot[i], v - 3);	/* the oldest */
+		slot[i] = v;
+	}
+	assert_int_equal(n, 3);
+	assert_int_equal(slot[ring_at(start, 0, 3)], 3);
+	assert_int_equal(slot[ring_at(start, 1, 3)], 4);
+	assert_int_equal(slot[ring_at(start, 2, 3)], 5);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secrets_scrubbed),
+		cmocka_unit_test(test_ring),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
