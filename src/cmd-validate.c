@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "eventlog.h"
+#include "jsonin.h"
 #include "state.h"
 #include "tablepat.h"
 #include "validate.h"
@@ -55,12 +56,6 @@ diff_words(const char *diff)
 	return diff;
 }
 
-static const char *
-jstr(const cJSON *o, const char *k)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
 /* "id=4242" or "book=3, entry=e13". */
 static void
 print_key(FILE *f, const cJSON *key)
@@ -87,7 +82,7 @@ print_tables(FILE *f, const cJSON *check)
 	size_t shown = 0, bad = 0;
 
 	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check, "tables")) {
-		const char *st = jstr(t, "status");
+		const char *st = json_str(t, "status");
 		const cJSON *keys;
 		int n = 0, total;
 
@@ -97,10 +92,10 @@ print_tables(FILE *f, const cJSON *check)
 		if (++bad > SHOW_TABLES)
 			continue;
 		shown++;
-		fprintf(f, "      %s %s", st, jstr(t, "table"));
-		if (jstr(t, "detail") != NULL) {
+		fprintf(f, "      %s %s", st, json_str(t, "table"));
+		if (json_str(t, "detail") != NULL) {
 			fputs(": ", f);
-			print_lines(f, jstr(t, "detail"), "        ");
+			print_lines(f, json_str(t, "detail"), "        ");
 		}
 		fputc('\n', f);
 		keys = cJSON_GetObjectItemCaseSensitive(t, "mismatched_keys");
@@ -108,7 +103,7 @@ print_tables(FILE *f, const cJSON *check)
 		cJSON_ArrayForEach(k, keys) {
 			if (n++ >= SHOW_KEYS)
 				break;
-			fprintf(f, "        %-18s ", diff_words(jstr(k, "diff")));
+			fprintf(f, "        %-18s ", diff_words(json_str(k, "diff")));
 			print_key(f, cJSON_GetObjectItemCaseSensitive(k, "key"));
 			fputc('\n', f);
 		}
@@ -130,17 +125,17 @@ print_sequences(FILE *f, const cJSON *check)
 
 	cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(check,
 	    "sequences")) {
-		const char *st = jstr(q, "status");
+		const char *st = json_str(q, "status");
 
 		if (st == NULL || (strcmp(st, "fail") != 0 &&
 		    strcmp(st, "error") != 0))
 			continue;
 		if (++n > SHOW_TABLES)
 			continue;
-		fprintf(f, "      %s %s", st, jstr(q, "sequence"));
-		if (jstr(q, "detail") != NULL) {
+		fprintf(f, "      %s %s", st, json_str(q, "sequence"));
+		if (json_str(q, "detail") != NULL) {
 			fputs(": ", f);
-			print_lines(f, jstr(q, "detail"), "        ");
+			print_lines(f, json_str(q, "detail"), "        ");
 		}
 		fputc('\n', f);
 	}
@@ -160,15 +155,15 @@ print_schema(FILE *f, const cJSON *check)
 	for (pass = 0; pass < 2; pass++)
 		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(check,
 		    "differences")) {
-			const char *st = jstr(d, "status");
+			const char *st = json_str(d, "status");
 
 			if ((strcmp(st, "fail") == 0) != (pass == 0))
 				continue;
 			if (++total > SHOW_SCHEMA)
 				continue;
-			fprintf(f, "      %-4s %s %s: ", st, jstr(d, "kind"),
-			    jstr(d, "object"));
-			print_lines(f, jstr(d, "detail"), "        ");
+			fprintf(f, "      %-4s %s %s: ", st, json_str(d, "kind"),
+			    json_str(d, "object"));
+			print_lines(f, json_str(d, "detail"), "        ");
 			fputc('\n', f);
 			n++;
 		}
@@ -178,11 +173,11 @@ print_schema(FILE *f, const cJSON *check)
 	    "not_carried")) {
 		const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(d, "bytes");
 
-		fprintf(f, "      not carried: %s", jstr(d, "object"));
+		fprintf(f, "      not carried: %s", json_str(d, "object"));
 		if (cJSON_IsNumber(bytes))
 			fprintf(f, " (%.0f bytes)", bytes->valuedouble);
 		fputs(": ", f);
-		print_lines(f, jstr(d, "detail"), "        ");
+		print_lines(f, json_str(d, "detail"), "        ");
 		fputc('\n', f);
 	}
 }

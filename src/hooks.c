@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hooks.h"
+#include "jsonin.h"
 #include "proc.h"
 #include "scrub.h"
 
@@ -208,15 +209,6 @@ kick(struct hooks *h)
 		}
 }
 
-static char *
-member(const cJSON *o, const char *key)
-{
-	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o,
-	    key));
-
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
 void
 hooks_event(struct hooks *h, const char *line, size_t len)
 {
@@ -271,9 +263,9 @@ hooks_event(struct hooks *h, const char *line, size_t len)
 		j->len = len;
 		j->seq = h->last_seq;
 		j->kind = xstrdup(kind);
-		j->phase = member(o, "phase");
-		j->msg = member(o, "msg");
-		j->environment = member(o, "environment");
+		j->phase = json_strdup(o, "phase");
+		j->msg = json_strdup(o, "msg");
+		j->environment = json_strdup(o, "environment");
 		j->run_id = run_id != NULL && *run_id != '\0' ? xstrdup(run_id) :
 		    NULL;
 		j->nested = nested;

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "fileio.h"
+#include "jsonin.h"
 #include "lab.h"
 
 static cJSON *
@@ -39,14 +40,6 @@ read_json(const char *path)
 	return o;
 }
 
-static int64_t
-num(const cJSON *o, const char *key, int64_t def)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
-}
-
 /* Reads load id's load.json, pgbench.pid and exit.json into ld. A load
  * whose starter died early may lack some: what is there is used. */
 static void
@@ -62,12 +55,12 @@ read_load(const struct lab *lab, int id, struct lab_load *ld)
 	ld->id = id;
 	ld->exit_code = -1;
 	if (o != NULL) {
-		ld->pid = (pid_t)num(o, "pid", 0);
-		ld->monitor = (pid_t)num(o, "monitor_pid", 0);
-		ld->rate = (int)num(o, "rate", 0);
-		ld->duration = (int)num(o, "duration", 0);
-		ld->clients = (int)num(o, "clients", 0);
-		ld->started_ms = num(o, "started_ms", 0);
+		ld->pid = (pid_t)json_int(o, "pid", 0);
+		ld->monitor = (pid_t)json_int(o, "monitor_pid", 0);
+		ld->rate = (int)json_int(o, "rate", 0);
+		ld->duration = (int)json_int(o, "duration", 0);
+		ld->clients = (int)json_int(o, "clients", 0);
+		ld->started_ms = json_int(o, "started_ms", 0);
 		cJSON_Delete(o);
 	}
 	path = xasprintf("%s/load/%d/pgbench.pid", lab->dir, id);
@@ -79,9 +72,9 @@ read_load(const struct lab *lab, int id, struct lab_load *ld)
 	path = xasprintf("%s/load/%d/exit.json", lab->dir, id);
 	if ((o = read_json(path)) != NULL) {
 		ld->ended = true;
-		ld->exit_code = (int)num(o, "exit", -1);
-		ld->exit_signal = (int)num(o, "signal", 0);
-		ld->ended_ms = num(o, "ended_ms", 0);
+		ld->exit_code = (int)json_int(o, "exit", -1);
+		ld->exit_signal = (int)json_int(o, "signal", 0);
+		ld->ended_ms = json_int(o, "ended_ms", 0);
 		cJSON_Delete(o);
 	}
 	free(path);

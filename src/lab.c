@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 
 #include "fileio.h"
+#include "jsonin.h"
 #include "lab.h"
 
 static const char *const state_names[] = { "none", "building", "up", "failed" };
@@ -124,32 +125,10 @@ resolve_user(struct lab *lab, const char *name, struct err *e)
 	return 0;
 }
 
-static const char *
-json_string(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static int64_t
-json_int(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-}
-
 static int
 json_port(const cJSON *o, const char *key)
 {
-	return (int)json_int(cJSON_GetObjectItemCaseSensitive(o, key), "port");
-}
-
-static char *
-dup_or_null(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
+	return (int)json_int(cJSON_GetObjectItemCaseSensitive(o, key), "port", 0);
 }
 
 static int
@@ -173,7 +152,7 @@ lab_read(struct lab *lab, struct err *e)
 	}
 	o = cJSON_ParseWithLength(buf, len);
 	free(buf);
-	if (!cJSON_IsObject(o) || json_int(o, "version") != 1) {
+	if (!cJSON_IsObject(o) || json_int(o, "version", 0) != 1) {
 		cJSON_Delete(o);
 		err_set(e, EXIT_RUNTIME, "%s: not a lab description this version "
 		    "of cutover reads", path);
@@ -182,29 +161,29 @@ lab_read(struct lab *lab, struct err *e)
 	}
 	free(path);
 	lab->state = LAB_FAILED;
-	if ((s = json_string(o, "state")) != NULL)
+	if ((s = json_str(o, "state")) != NULL)
 		for (i = 0; i < ARRAY_SIZE(state_names); i++)
 			if (strcmp(s, state_names[i]) == 0)
 				lab->state = (enum lab_state)i;
-	lab->step = dup_or_null(json_string(o, "step"));
-	lab->error = dup_or_null(json_string(o, "error"));
-	lab->builder = (pid_t)json_int(o, "builder_pid");
-	lab->created_ms = time_parse_rfc3339(json_string(o, "created_at") != NULL ?
-	    json_string(o, "created_at") : "");
-	lab->ready_ms = json_string(o, "ready_at") != NULL ?
-	    time_parse_rfc3339(json_string(o, "ready_at")) : 0;
-	lab->rows = json_int(o, "rows");
-	lab->accounts = json_int(o, "accounts");
-	lab->total_balance = dup_or_null(json_string(o, "total_balance"));
+	lab->step = json_strdup(o, "step");
+	lab->error = json_strdup(o, "error");
+	lab->builder = (pid_t)json_int(o, "builder_pid", 0);
+	lab->created_ms = time_parse_rfc3339(json_str(o, "created_at") != NULL ?
+	    json_str(o, "created_at") : "");
+	lab->ready_ms = json_str(o, "ready_at") != NULL ?
+	    time_parse_rfc3339(json_str(o, "ready_at")) : 0;
+	lab->rows = json_int(o, "rows", 0);
+	lab->accounts = json_int(o, "accounts", 0);
+	lab->total_balance = json_strdup(o, "total_balance");
 	lab->source_port = json_port(o, "source");
 	lab->target_port = json_port(o, "target");
 	lab->bouncer_port = json_port(o, "pgbouncer");
 	free(lab->provider);
-	lab->provider = xstrdup(json_string(o, "provider") != NULL ?
-	    json_string(o, "provider") : "postgres");
+	lab->provider = xstrdup(json_str(o, "provider") != NULL ?
+	    json_str(o, "provider") : "postgres");
 	lab->dms_port = json_port(o, "dms");
 	/* The processes keep running as the user the lab was built with. */
-	if ((s = json_string(o, "user")) != NULL && geteuid() == 0 &&
+	if ((s = json_str(o, "user")) != NULL && geteuid() == 0 &&
 	    strcmp(s, lab->user) != 0 && resolve_user(lab, s, e) != 0) {
 		cJSON_Delete(o);
 		return -1;

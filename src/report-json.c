@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonin.h"
 #include "jsonout.h"
 #include "report-int.h"
 
@@ -392,22 +393,6 @@ report_json(const struct report *r)
 
 /* ------------------------------------------------------------ reading */
 
-static double
-num_or_nan(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *
-str_of(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 int
 report_json_runs(struct report *r, const char *path, const char *text,
     size_t len, struct err *e)
@@ -425,8 +410,8 @@ report_json_runs(struct report *r, const char *path, const char *text,
 	}
 	cJSON_ArrayForEach(x, runs) {
 		struct report_run_summary s;
-		const char *id = str_of(x, "run_id"), *at = str_of(x, "started_at");
-		const char *src = str_of(x, "source");
+		const char *id = json_str(x, "run_id"), *at = json_str(x, "started_at");
+		const char *src = json_str(x, "source");
 
 		i++;
 		if (id == NULL || at == NULL || time_parse_rfc3339(at) < 0) {
@@ -437,24 +422,24 @@ report_json_runs(struct report *r, const char *path, const char *text,
 		memset(&s, 0, sizeof s);
 		s.run_id = xstrdup(id);
 		s.started = time_parse_rfc3339(at);
-		s.environment = xstrdup(str_of(x, "environment") != NULL ?
-		    str_of(x, "environment") : "?");
+		s.environment = xstrdup(json_str(x, "environment") != NULL ?
+		    json_str(x, "environment") : "?");
 		v = cJSON_GetObjectItemCaseSensitive(x, "rehearsal");
 		s.rehearsal = cJSON_IsBool(v) ? cJSON_IsTrue(v) : -1;
-		s.outcome = xstrdup(str_of(x, "outcome") != NULL ?
-		    str_of(x, "outcome") : "?");
-		s.duration = num_or_nan(x, "duration_seconds");
-		s.pause = num_or_nan(x, "write_pause_seconds");
-		s.rollback_pause = num_or_nan(x, "rollback_pause_seconds");
-		s.longest_pause = num_or_nan(x, "longest_pause_seconds");
-		s.worst_lag = num_or_nan(x, "worst_lag_seconds");
+		s.outcome = xstrdup(json_str(x, "outcome") != NULL ?
+		    json_str(x, "outcome") : "?");
+		s.duration = json_num(x, "duration_seconds", NAN);
+		s.pause = json_num(x, "write_pause_seconds", NAN);
+		s.rollback_pause = json_num(x, "rollback_pause_seconds", NAN);
+		s.longest_pause = json_num(x, "longest_pause_seconds", NAN);
+		s.worst_lag = json_num(x, "worst_lag_seconds", NAN);
 		s.worst_lag_upper_bound = cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(x, "worst_lag_upper_bound"));
-		s.validation_seconds = num_or_nan(x, "validation_seconds");
-		s.rollbacks = isnan(num_or_nan(x, "rollbacks")) ? 0 :
-		    (int)num_or_nan(x, "rollbacks");
-		s.attempts = isnan(num_or_nan(x, "attempts")) ? 0 :
-		    (int)num_or_nan(x, "attempts");
+		s.validation_seconds = json_num(x, "validation_seconds", NAN);
+		s.rollbacks = isnan(json_num(x, "rollbacks", NAN)) ? 0 :
+		    (int)json_num(x, "rollbacks", NAN);
+		s.attempts = isnan(json_num(x, "attempts", NAN)) ? 0 :
+		    (int)json_num(x, "attempts", NAN);
 		/* A run the earlier report had from elsewhere keeps its origin. */
 		s.source = src != NULL ? xasprintf("%s (via %s)", src, path) :
 		    xstrdup(path);

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "fileio.h"
+#include "jsonin.h"
 #include "lab.h"
 #include "report-int.h"
 
@@ -44,22 +45,6 @@ read_json(const char *dir, const char *name)
 	}
 	free(path);
 	return o;
-}
-
-static int64_t
-jint(const cJSON *o, const char *key, int64_t dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
-}
-
-static char *
-jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
 static int
@@ -190,10 +175,10 @@ judgement(struct report_load *ld, const char *dir)
 	if (cJSON_IsObject(j) && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j,
 	    "compared"))) {
 		ld->judged = true;
-		ld->lost = jint(j, "lost", -1);
-		ld->duplicated = jint(j, "duplicated", -1);
-		ld->judged_on = jstr(j, "judged_on");
-		ld->verdict = jstr(j, "verdict");
+		ld->lost = json_int(j, "lost", -1);
+		ld->duplicated = json_int(j, "duplicated", -1);
+		ld->judged_on = json_strdup(j, "judged_on");
+		ld->verdict = json_strdup(j, "verdict");
 	}
 	cJSON_Delete(j);
 }
@@ -229,12 +214,12 @@ one_load(struct report *r, const char *loads, const char *name)
 	size_t i;
 
 	memset(&ld, 0, sizeof ld);
-	ld.id = (int)jint(lj, "id", atoi(name));
-	ld.rate = (int)jint(lj, "rate", 0);
-	ld.clients = (int)jint(lj, "clients", 0);
-	ld.duration = (int)jint(lj, "duration", 0);
-	ld.started = jint(lj, "started_ms", 0);
-	ld.ended = jint(ex, "ended_ms", 0);
+	ld.id = (int)json_int(lj, "id", atoi(name));
+	ld.rate = (int)json_int(lj, "rate", 0);
+	ld.clients = (int)json_int(lj, "clients", 0);
+	ld.duration = (int)json_int(lj, "duration", 0);
+	ld.started = json_int(lj, "started_ms", 0);
+	ld.ended = json_int(ex, "ended_ms", 0);
 	cJSON_Delete(lj);
 	cJSON_Delete(ex);
 	planned_end = ld.ended != 0 ? ld.ended : ld.started +
