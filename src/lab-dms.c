@@ -36,12 +36,6 @@
 #define EMULATOR_COPY "dms/lab-dms-emulator.py"
 #define EMULATOR_WAIT_MS 20000
 
-bool
-lab_is_dms(const struct lab *lab)
-{
-	return lab->provider != NULL && strcmp(lab->provider, "dms") == 0;
-}
-
 const char *
 lab_dms_emulator_source(void)
 {

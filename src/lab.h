@@ -135,8 +135,11 @@ void lab_remove_stale_pid_files(const struct lab *lab);
  * for its children. */
 int lab_server_stop(const struct lab *lab, enum lab_side side, struct err *e);
 int lab_bouncer_stop(const struct lab *lab, struct err *e);
-/* Stops everything the lab started: the load, pgbouncer, both servers. */
+/* Stops everything the lab started: the load, the DMS emulator,
+ * pgbouncer, both servers (lab-stop.c). */
 int lab_stop_all(const struct lab *lab, struct err *e);
+/* Made with --provider dms. */
+bool lab_is_dms(const struct lab *lab);
 /* rm -r D; refuses a directory without lab.json. */
 int lab_remove(const struct lab *lab, struct err *e);
 /* A TCP port on 127.0.0.1 nothing listens on right now, not in avoid. */
@@ -177,7 +180,6 @@ int lab_restart_stopped(struct lab *lab, char *restarted, size_t len,
 #define LAB_DMS_REVERSE_PUB "dms_reverse_pub"
 #define LAB_DMS_REVERSE_SUB "dms_reverse_sub"
 #define LAB_DMS_CLUSTER "cutover-lab-target"
-bool lab_is_dms(const struct lab *lab);
 /* The emulator's source: $CUTOVER_DMS_EMULATOR, else the installed one. */
 const char *lab_dms_emulator_source(void);
 /* Checks that the emulator and Python with psycopg2 are there. */

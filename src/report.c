@@ -1,6 +1,7 @@
 /* report.c - the lag samples the driver keeps, what the report's writers
  * share (names, durations, clock times, the run's summary) and the trend
- * across runs. The model is built in report-model.c. */
+ * across runs. The model is built in report-model.c; other runs are
+ * read by report-compare.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,7 +9,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -208,41 +208,6 @@ report_add_run(struct report *r, struct report_run_summary *s)
 	memset(s, 0, sizeof *s);
 	if (r->nruns > 1)
 		qsort(r->runs, r->nruns, sizeof *r->runs, by_start);
-}
-
-int
-report_compare(struct report *r, const char *path, struct err *e)
-{
-	struct stat st;
-	struct report other;
-	char *text;
-	size_t len, i;
-	int rc;
-
-	if (stat(path, &st) != 0)
-		return err_set(e, EXIT_USAGE, "usage: report: --compare %s: %s",
-		    path, strerror(errno));
-	if (!S_ISDIR(st.st_mode)) {
-		if (file_read_all(path, 64 << 20, &text, &len) != 0)
-			return err_set(e, EXIT_USAGE, "usage: report: --compare %s: "
-			    "%s", path, strerror(errno));
-		rc = report_json_runs(r, path, text, len, e);
-		free(text);
-		return rc;
-	}
-	if (report_build(&other, path, NULL, e) != 0)
-		return err_prefix(e, "--compare %s", path);
-	for (i = 0; i < other.nruns; i++) {
-		struct report_run_summary s = other.runs[i];
-
-		memset(&other.runs[i], 0, sizeof other.runs[i]);
-		free(s.source);
-		s.source = xstrdup(path);
-		s.current = false;
-		report_add_run(r, &s);
-	}
-	report_free(&other);
-	return 0;
 }
 
 static void
