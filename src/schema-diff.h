@@ -16,7 +16,7 @@
 
 #include <libpq-fe.h>
 
-#include "validate.h"
+#include "check.h"
 
 enum schema_kind {
 	SK_SCHEMA, SK_TABLE, SK_COLUMN, SK_PRIMARY_KEY, SK_UNIQUE, SK_CHECK,

@@ -16,32 +16,6 @@
 #include "tablepat.h"
 #include "validate.h"
 
-static const char *const status_names[] = { "pass", "warn", "fail", "skip",
-	"error" };
-static const char *const check_names[CHK_COUNT] = { "replication_status",
-	"replication_lag", "row_counts", "checksums", "sequences",
-	"primary_keys", "schema" };
-
-const char *
-check_status_name(enum check_status s)
-{
-	return status_names[s];
-}
-
-const char *
-check_name(enum check_id c)
-{
-	return check_names[c];
-}
-
-enum check_status
-check_worse(enum check_status a, enum check_status b)
-{
-	static const int rank[] = { 1, 2, 3, 0, 4 };	/* pass warn fail skip error */
-
-	return rank[a] >= rank[b] ? a : b;
-}
-
 /* Sample mode's exact counts: v[0] source, v[1] target. */
 struct count_pair {
 	int64_t v[2];
@@ -131,7 +105,7 @@ check_object(struct validation *v, enum check_id c)
 {
 	if (v->json[c] == NULL) {
 		v->json[c] = cJSON_CreateObject();
-		cJSON_AddStringToObject(v->json[c], "name", check_names[c]);
+		cJSON_AddStringToObject(v->json[c], "name", check_name(c));
 	}
 	return v->json[c];
 }
@@ -766,7 +740,7 @@ check_sequences(struct validation *v)
 			cJSON_AddNumberToObject(e, "target", (double)b->last_value);
 		else
 			cJSON_AddNullToObject(e, "target");
-		cJSON_AddStringToObject(e, "status", status_names[st]);
+		cJSON_AddStringToObject(e, "status", check_status_name(st));
 		if (why != NULL)
 			cJSON_AddStringToObject(e, "detail", why);
 		else if (b == NULL)
@@ -852,7 +826,7 @@ check_schema(struct validation *v, const struct schema_snapshot *src,
 		json_str_or_null(e, "attribute", it->attribute);
 		json_str_or_null(e, "source", it->source);
 		json_str_or_null(e, "target", it->target);
-		cJSON_AddStringToObject(e, "status", status_names[it->status]);
+		cJSON_AddStringToObject(e, "status", check_status_name(it->status));
 		cJSON_AddStringToObject(e, "detail", it->detail);
 		cJSON_AddItemToArray(arr, e);
 	}
@@ -869,7 +843,7 @@ check_schema(struct validation *v, const struct schema_snapshot *src,
 			cJSON_AddNumberToObject(e, "bytes", (double)u->bytes);
 		else
 			cJSON_AddNullToObject(e, "bytes");
-		cJSON_AddStringToObject(e, "status", status_names[u->status]);
+		cJSON_AddStringToObject(e, "status", check_status_name(u->status));
 		cJSON_AddStringToObject(e, "detail", u->detail);
 		cJSON_AddItemToArray(arr, e);
 	}
@@ -937,7 +911,7 @@ add_count(struct validation *v, cJSON *arr, const struct table_info *a,
 		cJSON_AddNullToObject(e, "diff");
 	if (a->relkind == 'p')
 		cJSON_AddNumberToObject(e, "partitions", (double)a->nleaves);
-	cJSON_AddStringToObject(e, "status", status_names[st]);
+	cJSON_AddStringToObject(e, "status", check_status_name(st));
 	if (note != NULL)
 		cJSON_AddStringToObject(e, "detail", note);
 	else if (moved)
@@ -1101,7 +1075,7 @@ finish_checksums(struct validation *v, cJSON *extra_tables)
 		if (r->table->relkind == 'p')
 			cJSON_AddNumberToObject(e, "partitions",
 			    (double)r->table->nleaves);
-		cJSON_AddStringToObject(e, "status", status_names[r->status]);
+		cJSON_AddStringToObject(e, "status", check_status_name(r->status));
 		if (r->detail != NULL)
 			cJSON_AddStringToObject(e, "detail", r->detail);
 		cJSON_AddItemToArray(arr, e);
@@ -1512,8 +1486,8 @@ validation_json(const struct validation *v)
 	checks = cJSON_AddArrayToObject(o, "checks");
 	for (i = 0; i < CHK_COUNT; i++) {
 		c = cJSON_CreateObject();
-		cJSON_AddStringToObject(c, "name", check_names[i]);
-		cJSON_AddStringToObject(c, "status", status_names[v->status[i]]);
+		cJSON_AddStringToObject(c, "name", check_name(i));
+		cJSON_AddStringToObject(c, "status", check_status_name(v->status[i]));
 		if (v->detail[i] != NULL)
 			cJSON_AddStringToObject(c, "detail", v->detail[i]);
 		cJSON_AddNumberToObject(c, "compared", (double)v->counts[i].compared);

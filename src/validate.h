@@ -16,20 +16,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "check.h"
 #include "conf.h"
 #include "loop.h"
 #include "provider.h"
-
-enum check_status { CHECK_PASS, CHECK_WARN, CHECK_FAIL, CHECK_SKIP,
-	CHECK_ERROR };
-
-enum check_id { CHK_REPLICATION_STATUS, CHK_REPLICATION_LAG, CHK_ROW_COUNTS,
-	CHK_CHECKSUMS, CHK_SEQUENCES, CHK_PRIMARY_KEYS, CHK_SCHEMA, CHK_COUNT };
-
-const char *check_status_name(enum check_status s);
-const char *check_name(enum check_id c);
-/* The worse of two statuses (error > fail > warn > pass > skip). */
-enum check_status check_worse(enum check_status a, enum check_status b);
 
 /* What a table's checksum or count found, for progress and the console. */
 struct validate_progress {
