@@ -216,6 +216,10 @@ int orch_intent(struct orch *o, const char *what, struct err *e);
 void world_look(struct orch *o, world_fn done);
 /* One line of what the look saw, for logs and questions. */
 void world_describe(const struct orch *o, struct strbuf *out);
+/* The decisions (let_in, on_target) from what w saw and from the
+ * write-ahead records: pure, and unknown is decided on the safe side. */
+void world_decide(const struct config *cfg, const struct state *st,
+    struct world *w);
 const char *where_name(enum where w);
 
 /* Shared by steps: pgbouncer's entry for the target, and SQL builders

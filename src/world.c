@@ -59,13 +59,12 @@ where_name(enum where w)
 	return names[w];
 }
 
-/* The decisions, from what was seen and from the write-ahead records. */
-static void
-decide(struct orch *o, struct world *w)
+void
+world_decide(const struct config *cfg, const struct state *st,
+    struct world *w)
 {
-	const struct state *st = &o->st;
-	bool pgb_switch = o->cfg->switch_method == SWITCH_PGBOUNCER;
-	bool pgb_drain = o->cfg->drain_method == DRAIN_PGBOUNCER;
+	bool pgb_switch = cfg->switch_method == SWITCH_PGBOUNCER;
+	bool pgb_drain = cfg->drain_method == DRAIN_PGBOUNCER;
 	bool begun = st->switch_begun_at != 0 || st->switch_command != NULL;
 	bool held = pgb_drain && (!w->bouncer_ok || w->paused);
 
@@ -100,7 +99,7 @@ look_finish(struct look *l)
 	struct world *w = &o->world;
 	world_fn done = l->done;
 
-	decide(o, w);
+	world_decide(o->cfg, &o->st, w);
 	w->looked = true;
 	pg_free(l->bouncer);
 	pg_free(l->target);

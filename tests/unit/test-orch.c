@@ -91,6 +91,81 @@ test_effects_from_records(void **state)
 	state_free(&s);
 }
 
+/* world_decide over every combination of what can be seen and recorded
+ * (methods, the switch's records, pgbouncer answering or not, where its
+ * entry points, paused or not, writes seen on the target or unknown):
+ * the rules a rollback and a resume rely on hold in every one of them. */
+static void
+test_world_decisions_exhaustive(void **state)
+{
+	static const char *const cmd_said[] = { NULL, "forward started",
+	    "forward succeeded", "forward failed" };
+	struct config cfg;
+	struct state st;
+	struct world w;
+	int sm, dm, sw, begun, cmd, ok, live, paused, writes, cases = 0;
+
+	(void)state;
+	memset(&cfg, 0, sizeof cfg);
+	state_init(&st, "staging", false);
+	for (sm = 0; sm < 2; sm++)
+	for (dm = 0; dm < 3; dm++)
+	for (sw = 0; sw < 2; sw++)
+	for (begun = 0; begun < 2; begun++)
+	for (cmd = 0; cmd < 4; cmd++)
+	for (ok = 0; ok < 2; ok++)
+	for (live = AT_UNKNOWN; live <= AT_ELSEWHERE; live++)
+	for (paused = 0; paused < 2; paused++)
+	for (writes = -1; writes <= 1; writes++) {
+		bool anything_begun;
+
+		cfg.switch_method = sm ? SWITCH_COMMAND : SWITCH_PGBOUNCER;
+		cfg.drain_method = (enum drain_method)dm;
+		st.switched = sw;
+		st.switch_begun_at = begun ? 1700000000000 : 0;
+		state_set(&st.switch_command, cmd_said[cmd]);
+		memset(&w, 0, sizeof w);
+		w.looked = true;
+		w.bouncer_ok = ok;
+		w.live_at = ok ? (enum where)live : AT_UNKNOWN;
+		w.paused = ok && paused;
+		w.target_writes = writes;
+		world_decide(&cfg, &st, &w);
+		cases++;
+		anything_begun = sw || begun || cmd_said[cmd] != NULL;
+
+		/* Whoever may be writing on the target is never forgotten. */
+		if (w.let_in)
+			assert_true(w.on_target);
+		if (sw)
+			assert_true(w.let_in && w.on_target);
+		if (anything_begun && writes > 0)
+			assert_true(w.on_target);
+		/* Nothing begun and nothing let in: nothing to carry back. */
+		if (!anything_begun && !w.let_in)
+			assert_false(w.on_target);
+		/* The switch begun, nothing seen on the target for sure, and
+		 * pgbouncer not seen at the source: assume the target. */
+		if (anything_begun && writes < 0 && (sm == 1 ||
+		    w.live_at != AT_SOURCE))
+			assert_true(w.on_target);
+		/* pgbouncer switch: let in only as seen live, unpaused, at
+		 * the target (or recorded done). */
+		if (sm == 0 && !sw)
+			assert_int_equal(w.let_in, ok && w.live_at == AT_TARGET &&
+			    !w.paused);
+		/* command switch: let in only once the command said so, and
+		 * not while pgbouncer's drain may still hold the clients. */
+		if (sm == 1 && !sw && w.let_in) {
+			assert_string_equal(cmd_said[cmd], "forward succeeded");
+			if (dm == DRAIN_PGBOUNCER)
+				assert_true(ok && !w.paused);
+		}
+	}
+	assert_int_equal(cases, 2 * 3 * 2 * 2 * 4 * 2 * 4 * 2 * 3);
+	state_free(&st);
+}
+
 /* A hostile feed or snapshot: numbers out of range are unknown, never
  * converted to integers (UB). */
 static void
@@ -138,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_reaps_only_its_child),
 		cmocka_unit_test(test_gate_unknown_lag),
 		cmocka_unit_test(test_effects_from_records),
+		cmocka_unit_test(test_world_decisions_exhaustive),
 		cmocka_unit_test(test_snapshot_numbers_checked),
 	};
 
