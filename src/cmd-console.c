@@ -11,11 +11,6 @@
 int
 cmd_console(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "mouse", no_argument, NULL, 'm' },
-		{ "refresh", required_argument, NULL, 'r' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct console_opts o;
 	struct err e = { 0, "" };
 	double secs;
@@ -23,7 +18,7 @@ cmd_console(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	o.refresh_ms = 1000;
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'm':
 			o.mouse = true;
@@ -52,14 +47,6 @@ cmd_console(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 int
 cmd_watch(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "connect", required_argument, NULL, 'C' },
-		{ "token-file", required_argument, NULL, 'T' },
-		{ "ca-file", required_argument, NULL, 'A' },
-		{ "mouse", no_argument, NULL, 'm' },
-		{ "hooks", no_argument, NULL, 'H' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct console_opts o;
 	struct err e = { 0, "" };
 	enum config_need need;
@@ -68,7 +55,7 @@ cmd_watch(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.watch = true;
 	o.refresh_ms = 1000;
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'C':
 			o.connect = optarg;

@@ -43,12 +43,6 @@ read_input(const char *path, char **buf, size_t *len, struct err *e)
 int
 cmd_init(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "from-terraform", required_argument, NULL, 't' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct err e = { 0, "" };
 	struct config check;
 	struct tf_values tf;
@@ -61,7 +55,7 @@ cmd_init(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 
 	memset(&tf, 0, sizeof tf);
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "o:", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 't':
 			from = optarg;

@@ -738,11 +738,6 @@ static int
 lab_status_cmd(struct ctx *ctx, const struct command *cmd, int argc,
     char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = LAB_DEFAULT_DIR;
 	struct err e = { 0, "" };
 	struct status st;
@@ -750,7 +745,7 @@ lab_status_cmd(struct ctx *ctx, const struct command *cmd, int argc,
 	bool json = false, ok;
 	int opt;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "d:", longopts, &e)) != -1)
+	while ((opt = cmd_getopt(ctx, cmd, "dj", argc, argv, &e)) != -1)
 		switch (opt) {
 		case 'd':
 			dir = optarg;
@@ -845,12 +840,6 @@ print_up(const struct lab *lab, const char *headline)
 static int
 lab_up_cmd(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "rows", required_argument, NULL, 'r' },
-		{ "provider", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = LAB_DEFAULT_DIR, *provider = "postgres";
 	struct err e = { 0, "" };
 	int64_t rows = LAB_DEFAULT_ROWS, start = mono_ms();
@@ -859,7 +848,7 @@ lab_up_cmd(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct lab lab;
 	int opt, rc = EXIT_OK;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "d:", longopts, &e)) != -1)
+	while ((opt = cmd_getopt(ctx, cmd, "drp", argc, argv, &e)) != -1)
 		switch (opt) {
 		case 'd':
 			dir = optarg;
@@ -952,14 +941,6 @@ static int
 lab_load_cmd(struct ctx *ctx, const struct command *cmd, int argc,
     char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ "rate", required_argument, NULL, 'R' },
-		{ "duration", required_argument, NULL, 'T' },
-		{ "clients", required_argument, NULL, 'C' },
-		{ "stop", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = LAB_DEFAULT_DIR;
 	struct err e = { 0, "" };
 	int64_t rate = 100, duration = 300, clients = 8;
@@ -968,7 +949,7 @@ lab_load_cmd(struct ctx *ctx, const struct command *cmd, int argc,
 	bool stop = false;
 	int opt;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "d:", longopts, &e)) != -1)
+	while ((opt = cmd_getopt(ctx, cmd, "dRTCS", argc, argv, &e)) != -1)
 		switch (opt) {
 		case 'd':
 			dir = optarg;
@@ -1046,17 +1027,13 @@ static int
 lab_down_cmd(struct ctx *ctx, const struct command *cmd, int argc,
     char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dir", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *dir = LAB_DEFAULT_DIR;
 	struct err e = { 0, "" };
 	struct lab lab;
 	char *lock;
 	int opt;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "d:", longopts, &e)) != -1)
+	while ((opt = cmd_getopt(ctx, cmd, "d", argc, argv, &e)) != -1)
 		switch (opt) {
 		case 'd':
 			dir = optarg;

@@ -100,12 +100,6 @@ log_verify(const char *dir, const char *path)
 int
 cmd_log(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "verify", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct eventlog_reader rd;
 	struct log_print lp = { false, false, 0 };
 	struct err e = { 0, "" };
@@ -114,7 +108,7 @@ cmd_log(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	char *path;
 	int opt, rc;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "f", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'f':
 			follow = true;

@@ -32,12 +32,6 @@ write_file(const char *path, const char *text, struct err *e)
 int
 cmd_report(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "compare", required_argument, NULL, 'C' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct err e = { 0, "" };
 	struct report r;
 	const char *out = NULL, **compare = NULL, *svg_name;
@@ -47,7 +41,7 @@ cmd_report(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	bool want_json = false, to_stdout;
 	int opt, rc = EXIT_OK;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "o:", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'o':
 			out = optarg;

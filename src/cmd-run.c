@@ -326,18 +326,11 @@ out:
 int
 cmd_run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "until", required_argument, NULL, 'u' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct err e = { 0, "" };
 	bool yes = false, dry_run = false;
 	int opt, until = PHASE_POST_VALIDATION;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "u:yn", longopts,
-	    &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'u':
 			if ((until = phase_from_name(optarg)) < 0) {
@@ -370,17 +363,11 @@ int
 cmd_rollback(struct ctx *ctx, const struct command *cmd, int argc,
     char **argv)
 {
-	static const struct option longopts[] = {
-		{ "yes", no_argument, NULL, 'y' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct err e = { 0, "" };
 	bool yes = false, dry_run = false;
 	int opt;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "yn", longopts,
-	    &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'y':
 			yes = true;

@@ -13,10 +13,6 @@
 int
 cmd_setup(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct driver_lock *lock = NULL;
 	struct eventlog *log = NULL;
 	struct err e = { 0, "" };
@@ -24,7 +20,7 @@ cmd_setup(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	bool dry_run = false;
 	int opt, rc = EXIT_OK;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "n", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'n':
 			dry_run = true;

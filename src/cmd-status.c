@@ -111,10 +111,6 @@ print_text(const struct ctx *ctx, const struct state *st, bool have_state,
 int
 cmd_status(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct err e = { 0, "" };
 	struct lock_holder driver;
 	struct provider *prov;
@@ -124,7 +120,7 @@ cmd_status(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	bool json = false, done = false, have_state = false;
 	int opt, rc = EXIT_OK, srk;
 
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;

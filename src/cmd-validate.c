@@ -252,14 +252,6 @@ log_result(const struct ctx *ctx, const struct validation *v, const char *file,
 int
 cmd_validate(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "quick", no_argument, NULL, 'q' },
-		{ "full", no_argument, NULL, 'F' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "table", required_argument, NULL, 't' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct validate_opts opts;
 	struct validation *v;
 	struct err e = { 0, "" };
@@ -272,8 +264,7 @@ cmd_validate(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	int opt, rc;
 
 	memset(&opts, 0, sizeof opts);
-	while ((opt = cmd_getopt(ctx, cmd, argc, argv, "o:t:j:", longopts,
-	    &e)) != -1) {
+	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
 		switch (opt) {
 		case 'q':
 			opts.full = false;

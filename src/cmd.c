@@ -12,83 +12,137 @@
 #include "fileio.h"
 #include "lock.h"
 
+/* Each command's options, in the order its help lists them: the parser
+ * (cmd_getopt), `cutover NAME --help` and the test that holds cutover(1)
+ * to them all read these tables, so they cannot drift apart. A key is
+ * what cmd_getopt returns: the short letter, or a code of its own. */
+static const struct cmd_opt console_opts[] = {
+	{ 'r', 0, "refresh", "SECONDS",
+	  "refresh the figures this often (default 1)" },
+	{ 'm', 0, "mouse", NULL, "click to focus a pane, wheel to scroll" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt watch_opts[] = {
+	{ 'C', 0, "connect", "HOST:PORT", "follow a driver's TLS watch feed" },
+	{ 'T', 0, "token-file", "F", "the feed's shared token (with --connect)" },
+	{ 'A', 0, "ca-file", "F", "trust this CA (PEM) for the driver's\n"
+	  "certificate; default: the system's" },
+	{ 'H', 0, "hooks", NULL, "run this machine's [hooks] (from -c FILE)\n"
+	  "on the events that arrive from now on" },
+	{ 'm', 0, "mouse", NULL, "click to focus a pane, wheel to scroll" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt status_opts[] = {
+	{ 'j', 0, "json", NULL, "print the JSON snapshot (see cutover(1))" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt validate_opts[] = {
+	{ 'q', 0, "quick", NULL, "catalog estimates for row counts, no checksums" },
+	{ 'F', 0, "full", NULL, "exact counts and in-database checksums" },
+	{ 'o', 'o', "output", "FILE", "also write the JSON result here (- for "
+	  "stdout)" },
+	{ 't', 't', "table", "S.T", "only the tables this SCHEMA.TABLE pattern "
+	  "names\n(repeatable; * and ?, \"Quoted\".\"Names\": cutover(1))" },
+	{ 'j', 'j', "jobs", "N", "connections per side (default [validation] "
+	  "jobs)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt run_opts[] = {
+	{ 'u', 'u', "until", "PHASE", "stop after this phase (default "
+	  "post_validation)" },
+	{ 'y', 'y', "yes", NULL, "do not ask before each phase" },
+	{ 'n', 'n', "dry-run", NULL, "print every SQL statement, admin command "
+	  "and API\ncall it would make, and change nothing" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt rollback_opts[] = {
+	{ 'y', 'y', "yes", NULL, "do not ask" },
+	{ 'n', 'n', "dry-run", NULL, "print what it would do, and change nothing" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt report_opts[] = {
+	{ 'o', 'o', "output", "FILE", "the Markdown (default "
+	  "state_dir/report.md; - for\nstandard output); the SVG timeline goes "
+	  "beside\nit as timeline.svg (in state_dir with -)" },
+	{ 'j', 0, "json", NULL, "also write the same content as JSON beside "
+	  "it\n(FILE with .json for .md) and print it" },
+	{ 'C', 0, "compare", "DIR|FILE", "add the runs of another state "
+	  "directory, or\nof an earlier report --json file, to the\ntrend "
+	  "(repeatable)" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt setup_opts[] = {
+	{ 'n', 'n', "dry-run", NULL, "print the statements and change nothing" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt log_opts[] = {
+	{ 'f', 'f', "follow", NULL, "keep printing events as they are appended" },
+	{ 'j', 0, "json", NULL, "print the raw JSON lines" },
+	{ 'v', 0, "verify", NULL, "check every line's hash and the chain; exit "
+	  "1\nnaming the first bad seq" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+static const struct cmd_opt init_opts[] = {
+	{ 't', 0, "from-terraform", "FILE", "fill it from `terraform output "
+	  "-json`\n(FILE, or - for standard input)" },
+	{ 'o', 'o', "output", "FILE", "where to write (default: the config\n"
+	  "path, ./cutover.conf); - for stdout" },
+	{ 'f', 0, "force", NULL, "replace an existing file" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+/* Every option of every lab subcommand; each takes its own (cmd-lab.c). */
+static const struct cmd_opt lab_opts[] = {
+	{ 'd', 'd', "dir", "D", "the lab directory (default ./cutover-lab)" },
+	{ 'r', 0, "rows", "N", "up: rows of the financial schema (default "
+	  "1000000)" },
+	{ 'p', 0, "provider", "P", "up: postgres (default) or dms" },
+	{ 'R', 0, "rate", "TPS", "load: transactions a second (default 100)" },
+	{ 'T', 0, "duration", "S", "load: seconds (default 300)" },
+	{ 'C', 0, "clients", "N", "load: pgbench clients (default 8)" },
+	{ 'S', 0, "stop", NULL, "load: end the running load" },
+	{ 'j', 0, "json", NULL, "status: for scripts" },
+	{ 0, 0, NULL, NULL, NULL },
+};
+
 /* Only commands that exist are listed: no placeholders. */
 const struct command commands[] = {
 	{ "console", "[--refresh SECONDS] [--mouse]",
 	  "interactive driver console (takes the driver lock)",
-	  "      --refresh SECONDS  refresh the figures this often (default 1)\n"
-	  "      --mouse            click to focus a pane, wheel to scroll\n",
-	  cmd_console },
+	  console_opts, NULL, cmd_console },
 	{ "watch", "[--connect HOST:PORT --token-file F [--ca-file F]] [--hooks] [--mouse]",
 	  "read-only console: the local state directory, or a driver's feed",
-	  "      --connect HOST:PORT  follow a driver's TLS watch feed\n"
-	  "      --token-file F       the feed's shared token (with --connect)\n"
-	  "      --ca-file F          trust this CA (PEM) for the driver's\n"
-	  "                           certificate; default: the system's\n"
-	  "      --hooks              run this machine's [hooks] (from -c FILE)\n"
-	  "                           on the events that arrive from now on\n"
-	  "      --mouse              click to focus a pane, wheel to scroll\n",
-	  cmd_watch },
+	  watch_opts, NULL, cmd_watch },
 	{ "status", "[--json]",
 	  "one snapshot of replication, lag, tables and phase",
-	  "      --json     print the JSON snapshot (see cutover(1))\n",
-	  cmd_status },
+	  status_opts, NULL, cmd_status },
 	{ "validate", "[--quick|--full] [--output FILE] [--table SCHEMA.TABLE]... [--jobs N]",
 	  "run the validation checks headless (default --quick)",
-	  "      --quick         catalog estimates for row counts, no checksums\n"
-	  "      --full          exact counts and in-database checksums\n"
-	  "  -o, --output FILE   also write the JSON result here (- for stdout)\n"
-	  "  -t, --table S.T     only the tables this SCHEMA.TABLE pattern names\n"
-	  "                      (repeatable; * and ?, \"Quoted\".\"Names\": cutover(1))\n"
-	  "  -j, --jobs N        connections per side (default [validation] jobs)\n",
-	  cmd_validate },
+	  validate_opts, NULL, cmd_validate },
 	{ "run", "[--until PHASE] [--yes] [--dry-run]",
 	  "drive the cutover headless from the current phase",
-	  "  -u, --until PHASE  stop after this phase (default post_validation)\n"
-	  "  -y, --yes          do not ask before each phase\n"
-	  "  -n, --dry-run      print every SQL statement, admin command and API\n"
-	  "                     call it would make, and change nothing\n",
-	  cmd_run },
+	  run_opts, NULL, cmd_run },
 	{ "rollback", "[--yes] [--dry-run]",
 	  "roll back from the current phase",
-	  "  -y, --yes          do not ask\n"
-	  "  -n, --dry-run      print what it would do, and change nothing\n",
-	  cmd_rollback },
+	  rollback_opts, NULL, cmd_rollback },
 	{ "report", "[--output FILE|-] [--json] [--compare DIR|FILE]...",
 	  "the run's report: timeline, phases, write pauses, validations, trend",
-	  "  -o, --output FILE     the Markdown (default state_dir/report.md; - for\n"
-	  "                        standard output); the SVG timeline goes beside\n"
-	  "                        it as timeline.svg (in state_dir with -)\n"
-	  "      --json            also write the same content as JSON beside it\n"
-	  "                        (FILE with .json for .md) and print it\n"
-	  "      --compare DIR|FILE  add the runs of another state directory, or\n"
-	  "                        of an earlier report --json file, to the\n"
-	  "                        trend (repeatable)\n",
-	  cmd_report },
+	  report_opts, NULL, cmd_report },
 	{ "setup", "[--dry-run]",
 	  "create the cutover schema (heartbeat, sentinel) on both sides",
-	  "  -n, --dry-run  print the statements and change nothing\n",
-	  cmd_setup },
+	  setup_opts, NULL, cmd_setup },
 	{ "log", "[--follow] [--json] [--verify]",
 	  "print the event log; --verify checks the hash chain",
-	  "  -f, --follow   keep printing events as they are appended\n"
-	  "      --json     print the raw JSON lines\n"
-	  "      --verify   check every line's hash and the chain; exit 1\n"
-	  "                 naming the first bad seq\n",
-	  cmd_log },
+	  log_opts, NULL, cmd_log },
 	{ "init", "[--from-terraform FILE|-] [--output FILE|-] [--force]",
 	  "write a commented cutover.conf template",
-	  "      --from-terraform FILE  fill it from `terraform output -json`\n"
-	  "                             (FILE, or - for standard input)\n"
-	  "  -o, --output FILE          where to write (default: the config\n"
-	  "                             path, ./cutover.conf); - for stdout\n"
-	  "      --force                replace an existing file\n",
-	  cmd_init },
+	  init_opts, NULL, cmd_init },
 	{ "lab", "up [--dir D] [--rows N] [--provider postgres|dms] | load "
 	  "[--dir D] [--rate TPS] "
 	  "[--duration S]\n    [--clients N] [--stop] | status [--dir D] [--json] "
 	  "| down [--dir D]",
 	  "the local rehearsal lab: servers, pgbouncer, replication, load",
+	  lab_opts,
+	  "Subcommands:\n"
 	  "  up      build the lab in D (default ./cutover-lab): source and target\n"
 	  "          clusters, pgbouncer, the financial schema with N rows (default\n"
 	  "          1000000), logical replication, D/cutover.conf; --provider\n"
@@ -99,8 +153,7 @@ const struct command commands[] = {
 	  "  status  what runs, the replication, and the verdict on the last\n"
 	  "          load: failed, lost and duplicated transactions, the longest\n"
 	  "          stall; --json for scripts; exit 1 when not all is well\n"
-	  "  down    stop everything the lab started and remove D\n"
-	  "      --dir D     the lab directory (default ./cutover-lab)\n",
+	  "  down    stop everything the lab started and remove D\n",
 	  cmd_lab },
 };
 const size_t ncommands = ARRAY_SIZE(commands);
@@ -154,15 +207,47 @@ print_usage(FILE *f)
 	    "See cutover(1) and cutover.conf(5).\n");
 }
 
+/* "  -o, --output FILE" or "      --json". */
+static void
+opt_head(char *buf, size_t len, const struct cmd_opt *o)
+{
+	if (o->letter != 0)
+		snprintf(buf, len, "  -%c, --%s%s%s", o->letter, o->name,
+		    o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
+	else
+		snprintf(buf, len, "      --%s%s%s", o->name, o->arg != NULL ?
+		    " " : "", o->arg != NULL ? o->arg : "");
+}
+
 void
 print_command_help(FILE *f, const struct command *cmd)
 {
+	const struct cmd_opt *o;
+	const char *p, *nl;
+	char head[128];
+	int col = 16;
+
 	fprintf(f, "Usage: cutover [GLOBAL OPTIONS] %s %s\n\n%s.\n\n",
 	    cmd->name, cmd->synopsis, cmd->summary);
-	if (cmd->help != NULL && *cmd->help != '\0')
-		fprintf(f, "Options:\n%s", cmd->help);
-	fprintf(f, "  -h, --help     this help\n"
-	    "\nThe global options (-c, -s, -e, --no-color) may also follow the command.\n");
+	if (cmd->notes != NULL)
+		fprintf(f, "%s\n", cmd->notes);
+	/* The help column: two spaces past the longest head. */
+	for (o = cmd->opts; o != NULL && o->name != NULL; o++) {
+		opt_head(head, sizeof head, o);
+		if ((int)strlen(head) + 2 > col)
+			col = (int)strlen(head) + 2;
+	}
+	fprintf(f, "Options:\n");
+	for (o = cmd->opts; o != NULL && o->name != NULL; o++) {
+		opt_head(head, sizeof head, o);
+		fprintf(f, "%-*s", col, head);
+		for (p = o->help; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+			fprintf(f, "%.*s\n%*s", (int)(nl - p), p, col, "");
+		fprintf(f, "%s\n", p);
+	}
+	fprintf(f, "%-*sthis help\n"
+	    "\nThe global options (-c, -s, -e, --no-color) may also follow the command.\n",
+	    col, "  -h, --help");
 }
 
 int
@@ -243,25 +328,44 @@ cli_parse_globals(struct globals *g, int argc, char **argv, bool *want_help,
 }
 
 int
-cmd_getopt(struct ctx *ctx, const struct command *cmd, int argc, char **argv,
-    const char *shortopts, const struct option *longopts, struct err *e)
+cmd_getopt(struct ctx *ctx, const struct command *cmd, const char *only,
+    int argc, char **argv, struct err *e)
 {
 	static struct option merged[64];
-	static const struct option *merged_for;
+	static const struct command *merged_for;
+	static const char *merged_only;
 	static char shorts[128];
-	size_t n = 0, i;
+	const struct cmd_opt *opts = cmd->opts;
+	size_t n = 0, i, k;
 	int opt;
 
-	if (merged_for != longopts) {
-		/* First call for this command: build its option table. */
-		for (i = 0; longopts != NULL && longopts[i].name != NULL; i++)
-			merged[n++] = longopts[i];
+	if (merged_for != cmd || merged_only != only) {
+		/* First call for this command: build getopt's tables. */
+		k = (size_t)snprintf(shorts, sizeof shorts, "+:");
+		for (i = 0; opts != NULL && opts[i].name != NULL; i++) {
+			if (only != NULL && (opts[i].key <= 0 || opts[i].key > 255 ||
+			    strchr(only, opts[i].key) == NULL))
+				continue;
+			merged[n].name = opts[i].name;
+			merged[n].has_arg = opts[i].arg != NULL ? required_argument :
+			    no_argument;
+			merged[n].flag = NULL;
+			merged[n].val = opts[i].key;
+			n++;
+			if (opts[i].letter != 0 && k + 3 < sizeof shorts) {
+				shorts[k++] = opts[i].letter;
+				if (opts[i].arg != NULL)
+					shorts[k++] = ':';
+			}
+		}
+		shorts[k] = '\0';
 		for (i = 0; global_longopts[i].name != NULL; i++)
 			if (global_longopts[i].val != 'V')
 				merged[n++] = global_longopts[i];
 		memset(&merged[n], 0, sizeof merged[n]);
-		snprintf(shorts, sizeof shorts, "+:%sc:s:e:h", shortopts);
-		merged_for = longopts;
+		strncat(shorts, "c:s:e:h", sizeof shorts - strlen(shorts) - 1);
+		merged_for = cmd;
+		merged_only = only;
 		optind = 0;
 		opterr = 0;
 	}

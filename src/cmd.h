@@ -32,11 +32,22 @@ struct ctx {
 	bool color;                /* --no-color and NO_COLOR turn it off */
 };
 
+/* One option of a command: its parser and its help are made from this
+ * (cmd.c), so they cannot disagree. */
+struct cmd_opt {
+	int key;                   /* what cmd_getopt returns for it */
+	char letter;               /* its short form, 0 for none */
+	const char *name;          /* its long form, without "--" */
+	const char *arg;           /* its argument's name, NULL for a flag */
+	const char *help;          /* lines after the first follow a \n */
+};
+
 struct command {
 	const char *name;
 	const char *synopsis;      /* the arguments, after the name */
 	const char *summary;       /* one line for `cutover --help` */
-	const char *help;          /* the options, for `cutover NAME --help` */
+	const struct cmd_opt *opts;   /* ends with a NULL name */
+	const char *notes;         /* before the options in its help, or NULL */
 	int (*run)(struct ctx *ctx, const struct command *cmd, int argc,
 	    char **argv);
 };
@@ -52,12 +63,12 @@ const struct command *command_find(const char *name);
 int cli_parse_globals(struct globals *g, int argc, char **argv,
     bool *want_help, bool *want_version, struct err *e);
 
-/* getopt_long for a command: also accepts the global options (stored in
- * ctx->g) and -h/--help. Returns the next command option, -1 at the end,
- * 'h' for help, or '?' after setting e for a usage error. */
-int cmd_getopt(struct ctx *ctx, const struct command *cmd, int argc,
-    char **argv, const char *shortopts, const struct option *longopts,
-    struct err *e);
+/* getopt_long over the command's options (only: the keys of those a
+ * subcommand takes, NULL for all): also accepts the global options
+ * (stored in ctx->g) and -h/--help. Returns the next option's key, -1 at
+ * the end, 'h' for help, or '?' after setting e for a usage error. */
+int cmd_getopt(struct ctx *ctx, const struct command *cmd, const char *only,
+    int argc, char **argv, struct err *e);
 
 /* Loads the config as the command needs it and resolves state_dir and
  * environment. */

@@ -29,22 +29,37 @@ for c in $cmds; do
 	# manual cannot drift apart.
 	entry=$(awk -v c="$c" '/^\.It Cm / { on = ($3 == c) } on' \
 	    "$TOP_SRCDIR/man/cutover.1")
+	synopsis=$(printf '%s\n' "$OUT" | sed -n '1,/^$/p')
 	while read -r short long arg; do
-		sub=()
-		[ "$c" = lab ] && sub=(up)	# its options follow a subcommand
+		# Values its argument may take: the first one it accepts counts.
 		case $arg in
-		'') val=() ;;
-		N|SECONDS) val=(1) ;;
-		PHASE) val=(drain) ;;
-		S.T) val=(public.t) ;;
-		*) val=(x) ;;
+		'') vals=(none) ;;
+		N|SECONDS|TPS|S) vals=(2 60 1000) ;;
+		P) vals=(postgres) ;;
+		PHASE) vals=(drain) ;;
+		S.T) vals=(public.t) ;;
+		*) vals=(x) ;;
 		esac
 		for opt in $short $long; do
 			[ "$opt" = - ] && continue
-			run "$CUTOVER" "$c" "${sub[@]}" "$opt" "${val[@]}" --help
+			for v in "${vals[@]}"; do
+				val=("$v")
+				[ "$v" = none ] && val=()
+				if [ "$c" = lab ]; then
+					# Its options follow a subcommand: one of them takes it.
+					for sub in up load status down; do
+						run "$CUTOVER" lab "$sub" "$opt" "${val[@]}" --help
+						[ "$RC" = 0 ] && break
+					done
+				else
+					run "$CUTOVER" "$c" "$opt" "${val[@]}" --help
+				fi
+				[ "$RC" = 0 ] && break
+			done
 			is "$RC" 0 "cutover $c accepts $opt, as its --help says"
 		done
 		[ "$long" = --help ] && continue
+		like "$synopsis" -- "$long( |\]|\||$)" "the synopsis of cutover $c shows $long"
 		man_long="Fl \\-$(printf '%s' "${long#--}" | sed 's/-/\\-/g')"
 		if grep -qF -- "$man_long" <<<"$entry" ||
 		    { [ "$short" != - ] && grep -qE -- "Fl ${short#-}( |$)" <<<"$entry"; }; then

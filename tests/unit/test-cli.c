@@ -86,11 +86,13 @@ test_command_table(void **state)
 static void
 test_command_options(void **state)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+	static const struct cmd_opt opts[] = {
+		{ 'j', 0, "json", NULL, "JSON" },
+		{ 'o', 'o', "output", "FILE", "where" },
+		{ 0, 0, NULL, NULL, NULL },
 	};
+	static const struct command test_cmd = { "status", "[--json] "
+	    "[--output FILE]", "a test", opts, NULL, NULL };
 	int argv_argc;
 	char **argv = test_argv(&argv_argc, "status", "--json", "-s", "dir", "-o", "f",
 	    "--no-color", NULL);
@@ -100,14 +102,16 @@ test_command_options(void **state)
 	char **extra = test_argv(&extra_argc, "status", "stray", NULL);
 	int needs_argc;
 	char **needs = test_argv(&needs_argc, "status", "--output", NULL);
-	const struct command *cmd = command_find("log");
+	int only_argc;
+	char **only = test_argv(&only_argc, "status", "--output", "f", NULL);
+	const struct command *cmd = &test_cmd;
 	struct ctx ctx;
 	struct err e = { 0, "" };
 	int opt, seen_j = 0, seen_o = 0;
 
 	(void)state;
 	memset(&ctx, 0, sizeof ctx);
-	while ((opt = cmd_getopt(&ctx, cmd, 7, argv, "o:", longopts, &e)) != -1) {
+	while ((opt = cmd_getopt(&ctx, cmd, NULL, 7, argv, &e)) != -1) {
 		if (opt == 'j')
 			seen_j++;
 		else if (opt == 'o')
@@ -120,12 +124,16 @@ test_command_options(void **state)
 	assert_string_equal(ctx.g.state_dir, "dir");
 	assert_true(ctx.g.no_color);
 
-	assert_int_equal(cmd_getopt(&ctx, cmd, 2, bad, "o:", longopts, &e), '?');
+	assert_int_equal(cmd_getopt(&ctx, cmd, NULL, 2, bad, &e), '?');
 	assert_non_null(strstr(e.msg, "--jsn"));
-	assert_int_equal(cmd_getopt(&ctx, cmd, 2, extra, "o:", longopts, &e), '?');
+	assert_int_equal(cmd_getopt(&ctx, cmd, NULL, 2, extra, &e), '?');
 	assert_non_null(strstr(e.msg, "unexpected argument 'stray'"));
-	assert_int_equal(cmd_getopt(&ctx, cmd, 2, needs, "o:", longopts, &e), '?');
+	assert_int_equal(cmd_getopt(&ctx, cmd, NULL, 2, needs, &e), '?');
 	assert_non_null(strstr(e.msg, "--output needs an argument"));
+	/* A subcommand that takes only --json refuses --output. */
+	assert_int_equal(cmd_getopt(&ctx, cmd, "j", 3, only, &e), '?');
+	assert_non_null(strstr(e.msg, "--output"));
+	test_argv_free(only);
 	test_argv_free(argv);
 	test_argv_free(bad);
 	test_argv_free(extra);
