@@ -467,13 +467,13 @@ dms_mappings_judge(const struct dms_mappings *m, const char *schema,
 		}
 	}
 	if (exc != NULL) {
-		*why = xasprintf("not replicated: excluded by rule %s of the DMS "
-		    "task's table mappings", exc->name);
+		*why = xasprintf("not replicated (excluded by rule %s of the DMS "
+		    "task's table mappings)", exc->name);
 		return DMS_NOT_SELECTED;
 	}
 	if (inc == NULL) {
-		*why = xstrdup("not replicated: not selected by the DMS task's "
-		    "table mappings");
+		*why = xstrdup("not replicated (not selected by the DMS task's "
+		    "table mappings)");
 		return DMS_NOT_SELECTED;
 	}
 	if ((t = judge_transformations(m, schema, table, why)) != DMS_CARRIED)
