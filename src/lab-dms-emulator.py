@@ -37,6 +37,12 @@ What is emulated, and how (see docs/aws.md, "The DMS emulator"):
   CDC start time. reload-target is refused.
 - StopReplicationTask: "stopping", the subscription disabled and its
   worker gone, then "stopped".
+- ModifyReplicationTask (a task that is not running): MigrationType,
+  ReplicationTaskSettings, TableMappings, CdcStartPosition, CdcStopPosition.
+  The table mappings are kept and answered as set; the data still moves by
+  the task's publication (the lab's is FOR ALL TABLES, and so are its
+  mappings: include %.%), so a test can tell a table failed by name from
+  one failed by its rows.
 - Apply errors: with ApplyError*Policy STOP_TASK the subscription is
   created with disable_on_error, and a conflict fails the task.
 - DescribeReplicationTasks, DescribeTableStatistics, DescribeEndpoints,
@@ -352,6 +358,7 @@ class Task:
         self.src = CFG["endpoints"][spec["source"]]
         self.dst = CFG["endpoints"][spec["target"]]
         self.settings = spec.get("settings", {})
+        self.table_mappings = spec.get("table_mappings", {"rules": []})
         self.migration_type = spec["migration_type"]
         self.status = "ready"
         self.started = False
@@ -375,12 +382,12 @@ class Task:
     def dump(self):
         return {k: getattr(self, k) for k in (
             "status", "started", "start_date", "fresh_start", "stop_date", "stop_reason",
-            "last_failure", "cdc_start", "cdc_stop", "migration_type", "settings")} | {
+            "last_failure", "cdc_start", "cdc_stop", "migration_type", "settings", "table_mappings")} | {
             "baseline": {k: list(v) for k, v in self.baseline.items()}, "loaded_rows": self.loaded_rows}
 
     def load(self, d):
         for k in ("status", "started", "start_date", "fresh_start", "stop_date", "stop_reason",
-                  "last_failure", "cdc_start", "cdc_stop", "migration_type", "settings"):
+                  "last_failure", "cdc_start", "cdc_stop", "migration_type", "settings", "table_mappings"):
             if k in d:
                 setattr(self, k, d[k])
         self.baseline = {k: tuple(v) for k, v in d.get("baseline", {}).items()}
@@ -460,7 +467,7 @@ class Task:
              "SourceEndpointArn": endpoint_arn(self.spec["source"]),
              "TargetEndpointArn": endpoint_arn(self.spec["target"]),
              "ReplicationInstanceArn": INSTANCE_ARN, "MigrationType": self.migration_type,
-             "TableMappings": json.dumps(self.spec.get("table_mappings", {"rules": []})),
+             "TableMappings": json.dumps(self.table_mappings),
              "Status": self.status, "ReplicationTaskCreationDate": iso(self.created),
              "ReplicationTaskStats": self.stats()}
         if with_settings:
@@ -899,6 +906,13 @@ def dms(op, body):
                 settings = json.loads(body["ReplicationTaskSettings"])
             except ValueError:
                 raise ApiError("InvalidParameterValueException", "ReplicationTaskSettings is not JSON")
+        if "TableMappings" in body:
+            try:
+                mappings = json.loads(body["TableMappings"])
+            except ValueError:
+                raise ApiError("InvalidParameterValueException", "TableMappings is not JSON")
+            if not isinstance(mappings, dict) or not isinstance(mappings.get("rules"), list):
+                raise ApiError("InvalidParameterValueException", "TableMappings has no rules array")
         pos = body.get("CdcStartPosition")
         if pos is not None and not LSN_RE.match(pos):
             raise ApiError("InvalidParameterValueException",
@@ -906,7 +920,7 @@ def dms(op, body):
         if "CdcStartTime" in body:
             raise ApiError("InvalidParameterValueException",
                            "CdcStartTime is not supported for a PostgreSQL source")
-        for k in ("ReplicationTaskIdentifier", "TableMappings", "TaskData"):
+        for k in ("ReplicationTaskIdentifier", "TaskData"):
             if k in body:
                 raise ApiError("InvalidParameterCombinationException", "%s: not emulated" % k)
         with LOCK:
@@ -917,6 +931,8 @@ def dms(op, body):
                 t.migration_type = mt
             if "ReplicationTaskSettings" in body:
                 t.settings = settings
+            if "TableMappings" in body:
+                t.table_mappings = mappings
             if pos is not None:
                 t.cdc_start = pos
             if "CdcStopPosition" in body:

@@ -266,6 +266,11 @@ task(const char *id, const char *arn, const char *type, const char *src,
 	cJSON_AddStringToObject(o, "publication", pub);
 	cJSON_AddStringToObject(o, "subscription", sub);
 	cJSON_AddItemToObject(o, "settings", task_settings());
+	/* What the publication carries (FOR ALL TABLES), as DMS says it. */
+	cJSON_AddItemToObject(o, "table_mappings", cJSON_Parse("{\"rules\":["
+	    "{\"rule-type\":\"selection\",\"rule-id\":\"1\",\"rule-name\":"
+	    "\"all-tables\",\"object-locator\":{\"schema-name\":\"%\","
+	    "\"table-name\":\"%\"},\"rule-action\":\"include\"}]}"));
 	return o;
 }
 

@@ -106,6 +106,7 @@ enum pop_kind {
 	POP_REVERSE_STOP,
 	POP_STOP_AT,
 	POP_CHECK,
+	POP_MAPPINGS,
 };
 
 struct waiter {
@@ -140,6 +141,8 @@ struct pop {
 	struct provider_check *check;
 	int stage;
 	char *endpoint_arn;
+	/* table mappings */
+	char **mappings;
 	struct pop *next;
 };
 
@@ -1282,6 +1285,42 @@ dms_check(struct provider *p, struct provider_check *out,
 	check_next(op);
 }
 
+/* ---- validation: the forward task's table mappings ------------------ */
+
+static void
+on_mappings_task(const struct dms_task *t, const struct err *e, void *arg)
+{
+	struct pop *op = arg;
+
+	op->dop = NULL;
+	if (t == NULL) {
+		pop_finish(op, e);
+		return;
+	}
+	*op->mappings = t->table_mappings != NULL ?
+	    xstrdup(t->table_mappings) : NULL;
+	pop_finish(op, NULL);
+}
+
+/* DescribeReplicationTasks without WithoutSettings: with it, DMS leaves
+ * the settings and the mappings out. */
+static void
+dms_table_mappings(struct provider *p, char **out, provider_done_fn done,
+    void *arg)
+{
+	struct dms_impl *d = impl(p);
+	struct pop *op = pop_new(p, POP_MAPPINGS, d->task_arn,
+	    "the forward task", done, arg);
+	struct err e;
+
+	*out = NULL;
+	op->mappings = out;
+	op->dop = dms_describe_task_settings(d->client, d->task_arn,
+	    on_mappings_task, op, &e);
+	if (op->dop == NULL)
+		pop_finish(op, &e);
+}
+
 /* ---- describe, accessors, construction ----------------------------- */
 
 static void
@@ -1413,6 +1452,7 @@ static const struct provider_ops dms_ops = {
 	dms_describe,
 	dms_destroy,
 	dms_check,
+	dms_table_mappings,
 };
 
 const struct series *

@@ -624,6 +624,7 @@ static const struct provider_ops postgres_ops = {
 	pg_describe,
 	pg_destroy,
 	NULL,		/* its settings are the publication's: nothing to check */
+	NULL,		/* validation reads the publication from the source */
 };
 
 struct provider *

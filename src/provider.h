@@ -72,6 +72,14 @@ struct provider_ops {
 	 * provider has none to check). */
 	void (*check)(struct provider *p, struct provider_check *out,
 	    provider_done_fn done, void *arg);
+
+	/* Which tables the replication selects, for validation's coverage
+	 * (NULL: none to read; postgres's publication is read from the
+	 * source). dms: the forward task's TableMappings, read with
+	 * DescribeReplicationTasks; on rc 0 *out is that JSON text (NULL when
+	 * the task has none), the caller's to free. */
+	void (*table_mappings)(struct provider *p, char **out,
+	    provider_done_fn done, void *arg);
 };
 
 struct provider {

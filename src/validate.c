@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "checksum.h"
+#include "dms-mappings.h"
 #include "fileio.h"
 #include "heartbeat.h"
 #include "pg.h"
@@ -35,6 +36,8 @@ struct tcov {
 	enum cov_kind kind;
 	const char *pattern;       /* COV_EXCLUDED: the exclude_tables item */
 	char *why;                 /* COV_NOT_REPLICATED: the reason */
+	bool error;                /* ...and it could not be compared at all
+	                              (renamed by a DMS transformation) */
 	char *note;                /* e.g. a --table that named a partition */
 };
 
@@ -62,6 +65,16 @@ struct validation {
 	struct cov_count counts[CHK_COUNT];
 	size_t ncompared, nexcluded, nnot_replicated, nscope;
 	char *usage_error;             /* a --table that matched nothing */
+	/* dms: the forward task's table mappings, read through the provider
+	 * beside the catalog; the coverage waits for both. */
+	struct map_req *map;           /* the read in flight */
+	bool map_wait;                 /* ...not answered yet */
+	char *mappings;                /* TableMappings, or NULL */
+	char *mappings_error;          /* why they could not be read */
+	bool catalog_loaded;           /* on_catalog has run: after_catalog
+	                                  waits only for the mappings */
+	struct pg_batch *cat_batch;    /* the catalog's answers until then */
+	struct schema_snapshot ssrc, sdst;
 	int q_pub, q_schema_src, q_schema_dst;   /* batch indexes, or -1 */
 	char *roles_param;
 	struct table_info *work;       /* tables compared (views into scat) */
@@ -456,21 +469,70 @@ gap_add(struct leaf_gaps *g, const struct part_info *p)
 		sb_puts(&g->names, ", ...");
 }
 
-/* Excluded, not replicated or compared, for each table in scope. pub is
- * the publication's tables (postgres provider) or NULL. */
+/* What the DMS task's table mappings do to each table and leaf (map not
+ * NULL): verdicts and reasons, per scat.tables and scat.parts entry. */
+struct map_verdicts {
+	enum dms_verdict *t, *p;
+	char **twhy;
+};
+
 static void
-decide_coverage(struct validation *v, const PGresult *pub)
+judge_mappings(struct validation *v, const struct dms_mappings *map,
+    struct map_verdicts *mv)
+{
+	struct catalog *c = &v->scat;
+	char *why;
+	size_t i;
+
+	mv->t = xcalloc(c->ntables + 1, sizeof *mv->t);
+	mv->twhy = xcalloc(c->ntables + 1, sizeof *mv->twhy);
+	mv->p = xcalloc(c->nparts + 1, sizeof *mv->p);
+	if (map == NULL)
+		return;
+	for (i = 0; i < c->ntables; i++)
+		if (v->cov[i].kind != COV_OUT)
+			mv->t[i] = dms_mappings_judge(map, c->tables[i].schema,
+			    c->tables[i].name, &mv->twhy[i]);
+	for (i = 0; i < c->nparts; i++) {
+		if (!c->parts[i].leaf)
+			continue;
+		mv->p[i] = dms_mappings_judge(map, c->parts[i].schema,
+		    c->parts[i].name, &why);
+		free(why);
+	}
+}
+
+static void
+map_verdicts_free(struct map_verdicts *mv, size_t ntables)
+{
+	size_t i;
+
+	for (i = 0; i < ntables; i++)
+		free(mv->twhy[i]);
+	free(mv->twhy);
+	free(mv->t);
+	free(mv->p);
+}
+
+/* Excluded, not replicated or compared, for each table in scope. pub is
+ * the publication's tables (postgres provider) or NULL; map the DMS
+ * task's table mappings (dms provider) or NULL. */
+static void
+decide_coverage(struct validation *v, const PGresult *pub,
+    const struct dms_mappings *map)
 {
 	struct catalog *c = &v->scat;
 	bool *listed = xcalloc(c->ntables + 1, sizeof *listed);
 	bool *leaf_listed = xcalloc(c->nparts + 1, sizeof *leaf_listed);
 	struct leaf_gaps *gaps = xcalloc(c->ntables + 1, sizeof *gaps);
+	struct map_verdicts mv;
 	bool pub_exists = pub != NULL && PQntuples(pub) > 0;
 	const struct table_pattern *pat;
 	const char *pubname = v->cfg->publication;
 	size_t i;
 	int r;
 
+	judge_mappings(v, map, &mv);
 	for (r = 0; pub != NULL && r < PQntuples(pub); r++) {
 		const char *sn = pgr_value(pub, r, 0), *tn = pgr_value(pub, r, 1);
 		const struct table_info *t;
@@ -493,7 +555,8 @@ decide_coverage(struct validation *v, const PGresult *pub)
 		if (p->unlogged) {
 			gaps[root - c->tables].unlogged++;
 			gap_add(&gaps[root - c->tables], p);
-		} else if (pub != NULL && !leaf_listed[i]) {
+		} else if ((pub != NULL && !leaf_listed[i]) ||
+		    (map != NULL && mv.p[i] != DMS_CARRIED)) {
 			gaps[root - c->tables].missing++;
 			gap_add(&gaps[root - c->tables], p);
 		}
@@ -532,6 +595,26 @@ decide_coverage(struct validation *v, const PGresult *pub)
 			    xasprintf("%zu of its %zu partitions are not in "
 			    "publication %s: %s", g->missing, t->nleaves, pubname,
 			    g->names.buf);
+		else if (map != NULL && t->relkind != 'p' &&
+		    mv.t[i] != DMS_CARRIED) {
+			cv->why = xstrdup(mv.twhy[i]);
+			cv->error = mv.t[i] == DMS_TRANSFORMED;
+		} else if (map != NULL && t->relkind == 'p' &&
+		    (mv.t[i] == DMS_TRANSFORMED || mv.t[i] == DMS_PARTLY)) {
+			cv->why = xstrdup(mv.twhy[i]);
+			cv->error = mv.t[i] == DMS_TRANSFORMED;
+		} else if (map != NULL && t->relkind == 'p' && g->missing > 0)
+			/* A partitioned table is carried by its leaves. */
+			cv->why = g->missing == t->nleaves &&
+			    mv.t[i] != DMS_CARRIED ?
+			    xasprintf("%s (nor are any of its %zu partitions)",
+			    mv.twhy[i], t->nleaves) :
+			    xasprintf("not replicated (%zu of its %zu partitions are "
+			    "not carried whole by the DMS task's table mappings: "
+			    "%s)", g->missing, t->nleaves, g->names.buf);
+		else if (map != NULL && t->relkind == 'p' && t->nleaves == 0 &&
+		    mv.t[i] != DMS_CARRIED)
+			cv->why = xstrdup(mv.twhy[i]);
 		if (cv->why != NULL) {
 			cv->kind = COV_NOT_REPLICATED;
 			v->nnot_replicated++;
@@ -542,6 +625,7 @@ decide_coverage(struct validation *v, const PGresult *pub)
 	}
 	for (i = 0; i < c->ntables; i++)
 		sb_free(&gaps[i].names);
+	map_verdicts_free(&mv, c->ntables);
 	free(gaps);
 	free(listed);
 	free(leaf_listed);
@@ -613,10 +697,13 @@ add_coverage_entries(struct validation *v, cJSON *arr, bool counts)
 			cJSON_AddStringToObject(e, "detail", d);
 			free(d);
 		} else {
-			cJSON_AddStringToObject(e, "status", "fail");
+			/* Renamed by DMS: the target has no table of that
+			 * name to compare with - not a verdict on its rows. */
+			cJSON_AddStringToObject(e, "status", cv->error ? "error" :
+			    "fail");
 			cJSON_AddStringToObject(e, "coverage", "not_replicated");
 			cJSON_AddStringToObject(e, "detail", cv->why);
-			s = CHECK_FAIL;
+			s = check_worse(s, cv->error ? CHECK_ERROR : CHECK_FAIL);
 		}
 		cJSON_AddItemToArray(arr, e);
 		free(name);
@@ -1237,45 +1324,73 @@ catalog_failed(struct validation *v, const char *error)
 	}
 }
 
+/* The catalog's answers are gone: free what on_catalog kept. */
 static void
-on_catalog(struct pg_batch *b, void *arg)
+catalog_release(struct validation *v)
 {
-	struct validation *v = arg;
-	const char *error = pg_batch_error(b);
-	struct schema_snapshot ssrc, sdst;
-	struct err e = { 0, "" };
-	const PGresult *pub = NULL;
+	schema_snapshot_free(&v->ssrc);
+	schema_snapshot_free(&v->sdst);
+	memset(&v->ssrc, 0, sizeof v->ssrc);
+	memset(&v->sdst, 0, sizeof v->sdst);
+	pg_batch_free(v->cat_batch);
+	v->cat_batch = NULL;
+	/* Not needed by the checksums that may follow. */
+	pg_free(v->src_schema);
+	pg_free(v->dst_schema);
+	v->src_schema = v->dst_schema = NULL;
+}
 
-	memset(&ssrc, 0, sizeof ssrc);
-	memset(&sdst, 0, sizeof sdst);
-	if (error == NULL &&
-	    (catalog_load_tables(&v->scat, pg_batch_result(b, 0), &e) != 0 ||
-	    catalog_load_sequences(&v->scat, pg_batch_result(b, 1), &e) != 0 ||
-	    catalog_load_tables(&v->dcat, pg_batch_result(b, 2), &e) != 0 ||
-	    catalog_load_sequences(&v->dcat, pg_batch_result(b, 3), &e) != 0))
-		error = e.msg;
-	if (error == NULL && v->q_schema_src >= 0 &&
-	    (schema_snapshot_load(&ssrc, pg_batch_take(b, v->q_schema_src)) != 0 ||
-	    schema_snapshot_load(&sdst, pg_batch_take(b, v->q_schema_dst)) != 0))
-		error = "schema: unexpected catalog rows";
-	if (error != NULL) {
-		catalog_failed(v, error);
-		goto out;
-	}
+/* The table checks cannot know what is replicated: an error (naming the
+ * AWS error), never a comparison that would pass or fail on a guess. */
+static void
+coverage_unknown(struct validation *v)
+{
+	char *msg = xasprintf("the DMS task's table mappings could not be "
+	    "read, so which tables it replicates is unknown: %s",
+	    v->mappings_error);
+
+	set_check(v, CHK_ROW_COUNTS, CHECK_ERROR, msg);
+	set_check(v, CHK_CHECKSUMS, CHECK_ERROR, msg);
+	cJSON_AddItemToObject(check_object(v, CHK_ROW_COUNTS), "tables",
+	    cJSON_CreateArray());
+	cJSON_AddItemToObject(check_object(v, CHK_CHECKSUMS), "tables",
+	    cJSON_CreateArray());
+	free(msg);
+}
+
+/* The catalog is loaded and, with dms, the task's mappings are in. */
+static void
+after_catalog(struct validation *v)
+{
+	const PGresult *pub = NULL;
+	struct dms_mappings map, *mp = NULL;
+	struct err e = { 0, "" };
+
 	if (v->q_pub >= 0)
-		pub = pg_batch_result(b, v->q_pub);
+		pub = pg_batch_result(v->cat_batch, v->q_pub);
+	if (v->cfg->provider == PROVIDER_DMS && v->mappings_error == NULL) {
+		if (dms_mappings_parse(&map, v->mappings, &e) == 0)
+			mp = &map;
+		else
+			v->mappings_error = xasprintf("DescribeReplicationTasks: %s",
+			    e.msg);
+	}
 	v->cov = xcalloc(v->scat.ntables + 1, sizeof *v->cov);
 	decide_scope(v);
 	if (v->usage_error != NULL) {
 		catalog_failed(v, v->usage_error);
 		goto out;
 	}
-	decide_coverage(v, pub);
+	decide_coverage(v, pub, mp);
+	if (v->mappings_error != NULL)
+		coverage_unknown(v);
 	check_primary_keys(v);
 	check_sequences(v);
 	if (v->q_schema_src >= 0)
-		check_schema(v, &ssrc, &sdst);
-	if (v->opts.full) {
+		check_schema(v, &v->ssrc, &v->sdst);
+	if (v->mappings_error != NULL) {
+		/* row_counts and checksums: said above */
+	} else if (v->opts.full) {
 		start_compare(v);
 	} else {
 		set_check(v, CHK_CHECKSUMS, CHECK_SKIP, "quick validation: no checksums");
@@ -1284,15 +1399,97 @@ on_catalog(struct pg_batch *b, void *arg)
 		count_tables(v, CHK_CHECKSUMS);
 	}
 out:
-	schema_snapshot_free(&ssrc);
-	schema_snapshot_free(&sdst);
-	pg_batch_free(b);
-	/* Not needed by the checksums that may follow. */
-	pg_free(v->src_schema);
-	pg_free(v->dst_schema);
-	v->src_schema = v->dst_schema = NULL;
+	if (mp != NULL)
+		dms_mappings_free(mp);
+	catalog_release(v);
 	v->pending--;
 	maybe_finish(v);
+}
+
+static void
+on_catalog(struct pg_batch *b, void *arg)
+{
+	struct validation *v = arg;
+	const char *error = pg_batch_error(b);
+	struct err e = { 0, "" };
+
+	v->cat_batch = b;
+	if (error == NULL &&
+	    (catalog_load_tables(&v->scat, pg_batch_result(b, 0), &e) != 0 ||
+	    catalog_load_sequences(&v->scat, pg_batch_result(b, 1), &e) != 0 ||
+	    catalog_load_tables(&v->dcat, pg_batch_result(b, 2), &e) != 0 ||
+	    catalog_load_sequences(&v->dcat, pg_batch_result(b, 3), &e) != 0))
+		error = e.msg;
+	if (error == NULL && v->q_schema_src >= 0 &&
+	    (schema_snapshot_load(&v->ssrc, pg_batch_take(b, v->q_schema_src)) != 0 ||
+	    schema_snapshot_load(&v->sdst, pg_batch_take(b, v->q_schema_dst)) != 0))
+		error = "schema: unexpected catalog rows";
+	if (error != NULL) {
+		catalog_failed(v, error);
+		catalog_release(v);
+		v->pending--;
+		maybe_finish(v);
+		return;
+	}
+	v->catalog_loaded = true;
+	if (!v->map_wait)
+		after_catalog(v);
+}
+
+/* ------------------------------------------------------ table mappings */
+
+/* One read of the mappings; outlives a validation freed before the
+ * provider answers (v is then NULL). */
+struct map_req {
+	struct validation *v;
+	char *text;
+};
+
+static void
+on_mappings(struct provider *p, int rc, const struct err *e, void *arg)
+{
+	struct map_req *r = arg;
+	struct validation *v = r->v;
+
+	(void)p;
+	if (v == NULL) {
+		free(r->text);
+		free(r);
+		return;
+	}
+	v->map = NULL;
+	v->map_wait = false;
+	if (rc != 0)
+		v->mappings_error = xstrdup(e != NULL ? e->msg :
+		    "DescribeReplicationTasks failed");
+	else if (r->text == NULL)
+		v->mappings_error = xstrdup("DescribeReplicationTasks: the forward "
+		    "task has no TableMappings");
+	v->mappings = r->text;
+	free(r);
+	if (v->catalog_loaded)
+		after_catalog(v);
+}
+
+/* dms: the forward task's TableMappings decide what is replicated. */
+static void
+start_mappings(struct validation *v)
+{
+	struct map_req *r;
+
+	if (v->cfg->provider != PROVIDER_DMS)
+		return;
+	if (v->prov == NULL || v->prov->ops->table_mappings == NULL) {
+		v->mappings_error = xstrdup(v->prov == NULL ? "no DMS provider" :
+		    "the provider cannot read table mappings");
+		return;
+	}
+	r = xcalloc(1, sizeof *r);
+	r->v = v;
+	v->map = r;
+	v->map_wait = true;
+	/* May answer at once (a request that could not be made). */
+	v->prov->ops->table_mappings(v->prov, &r->text, on_mappings, r);
 }
 
 static void
@@ -1407,6 +1604,10 @@ validation_start(struct loop *loop, const struct config *cfg,
 	v->prov = provider;
 	if (opts->after_switch) {
 		start_after_switch(v);
+		/* dms: the mappings still say what was replicated. */
+		if (v->prov == NULL && cfg->provider == PROVIDER_DMS &&
+		    (v->prov = provider_new(loop, cfg, &e)) != NULL)
+			v->own_prov = true;
 	} else {
 		if (v->prov == NULL) {
 			v->prov = provider_new(loop, cfg, &e);
@@ -1420,6 +1621,10 @@ validation_start(struct loop *loop, const struct config *cfg,
 		}
 		start_lag(v);
 	}
+	if (v->prov == NULL && cfg->provider == PROVIDER_DMS)
+		v->mappings_error = xstrdup(e.msg);
+	else
+		start_mappings(v);
 	start_catalog(v);
 	return v;
 }
@@ -1446,8 +1651,21 @@ validation_free(struct validation *v)
 	pg_free(v->dst_meta);
 	pg_free(v->src_schema);
 	pg_free(v->dst_schema);
+	if (v->map != NULL)
+		v->map->v = NULL;      /* its answer frees it */
 	if (v->own_prov)
 		provider_free(v->prov);
+	if (v->map != NULL && v->own_prov) {
+		/* The provider went with its request: no answer will come. */
+		free(v->map->text);
+		free(v->map);
+	}
+	v->map = NULL;
+	pg_batch_free(v->cat_batch);
+	schema_snapshot_free(&v->ssrc);
+	schema_snapshot_free(&v->sdst);
+	free(v->mappings);
+	free(v->mappings_error);
 	for (i = 0; v->counts_exact != NULL && i < v->nwork; i++)
 		free(v->counts_exact[i].error);
 	free(v->counts_exact);

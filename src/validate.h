@@ -6,7 +6,9 @@
  * Coverage is explicit: every user table of the source (plain or
  * partitioned, in every schema but the system ones and cutover's) is
  * compared, excluded by [validation] exclude_tables, or not replicated
- * (not in the publication, or unlogged) - a failure naming it and why.
+ * (not in the publication, not selected whole by the DMS task's table
+ * mappings (dms-mappings.h), or unlogged) - a failure naming it and why;
+ * an error when DMS renames it, or its mappings cannot be read.
  * A check that compared nothing is never `pass`. */
 #ifndef CUTOVER_VALIDATE_H
 #define CUTOVER_VALIDATE_H

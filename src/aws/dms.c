@@ -38,6 +38,7 @@ dms_parse_task(const cJSON *o, struct dms_task *t)
 	t->cdc_stop_position = aj_strdup(o, "CdcStopPosition");
 	t->recovery_checkpoint = aj_strdup(o, "RecoveryCheckpoint");
 	t->settings = aj_strdup(o, "ReplicationTaskSettings");
+	t->table_mappings = aj_strdup(o, "TableMappings");
 	t->created_ms = aj_time(o, "ReplicationTaskCreationDate");
 	t->started_ms = aj_time(o, "ReplicationTaskStartDate");
 	t->stats.full_load_percent = -1;
@@ -83,6 +84,7 @@ dms_task_copy(struct dms_task *dst, const struct dms_task *src)
 	dst->cdc_stop_position = dup_or_null(src->cdc_stop_position);
 	dst->recovery_checkpoint = dup_or_null(src->recovery_checkpoint);
 	dst->settings = dup_or_null(src->settings);
+	dst->table_mappings = dup_or_null(src->table_mappings);
 }
 
 void
@@ -101,6 +103,7 @@ dms_task_free(struct dms_task *t)
 	free(t->cdc_stop_position);
 	free(t->recovery_checkpoint);
 	free(t->settings);
+	free(t->table_mappings);
 	memset(t, 0, sizeof *t);
 }
 

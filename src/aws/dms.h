@@ -39,6 +39,7 @@ struct dms_task {
 	char *cdc_stop_position;
 	char *recovery_checkpoint;
 	char *settings;              /* ReplicationTaskSettings (a JSON text) */
+	char *table_mappings;        /* TableMappings (a JSON text) */
 	int64_t created_ms;
 	int64_t started_ms;          /* ReplicationTaskStartDate; 0 never */
 	bool has_stats;
@@ -138,7 +139,8 @@ typedef void (*dms_endpoint_fn)(const struct dms_endpoint *ep,
  * error. */
 struct dms_op *dms_describe_task(struct aws_client *c, const char *arn,
     dms_task_fn fn, void *arg, struct err *e);
-/* The same with the task's settings (ReplicationTaskSettings). */
+/* The same with the task's settings (ReplicationTaskSettings and
+ * TableMappings). */
 struct dms_op *dms_describe_task_settings(struct aws_client *c,
     const char *arn, dms_task_fn fn, void *arg, struct err *e);
 /* DescribeEndpoints by ARN. */

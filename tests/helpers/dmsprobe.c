@@ -16,6 +16,9 @@
  *   check            the settings check: {"fails", "warns", "facts"}
  *   stop-at POSITION resume with a CdcStopPosition, wait for the stop
  *   describe OP      the --dry-run words for OP
+ *   mappings FILE    ModifyReplicationTask: the forward task's
+ *                    TableMappings become FILE's text (the task must not
+ *                    be running); then the mappings the provider reads
  *   creds [N]        resolve credentials N times (default 1), one loop
  *                    pass apart: source, key id, expiry, fetch count
  *   endpoints        the region and the endpoints
@@ -178,6 +181,63 @@ on_task(const struct dms_task *t, const struct err *e, void *arg)
 	}
 	result = 0;
 	print_json(dms_task_to_json(t));
+}
+
+/* ---- mappings ------------------------------------------------------- */
+
+static void
+on_modified(cJSON *resp, const struct err *e, void *arg)
+{
+	(void)arg;
+	finished = true;
+	loop_stop(loop);
+	if (resp == NULL) {
+		result_err = *e;
+		return;
+	}
+	result = 0;
+}
+
+static char *mappings_read;
+
+static int
+set_mappings(struct provider *p, struct aws_client *client,
+    const struct config *cfg, const char *file)
+{
+	cJSON *body = cJSON_CreateObject();
+	struct strbuf sb;
+	FILE *f = fopen(file, "r");
+	char buf[4096];
+	size_t n;
+
+	if (f == NULL) {
+		fprintf(stderr, "dmsprobe: %s: cannot read it\n", file);
+		cJSON_Delete(body);
+		return EXIT_USAGE;
+	}
+	sb_init(&sb);
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		sb_printf(&sb, "%.*s", (int)n, buf);
+	fclose(f);
+	cJSON_AddStringToObject(body, "ReplicationTaskArn", cfg->task_arn);
+	cJSON_AddStringToObject(body, "TableMappings", sb.buf != NULL ? sb.buf :
+	    "");
+	sb_free(&sb);
+	if (aws_call(client, &aws_service_dms, "ModifyReplicationTask", body,
+	    false, on_modified, NULL, &result_err) == NULL)
+		return fail("ModifyReplicationTask");
+	run_loop();
+	if (result != 0)
+		return fail("ModifyReplicationTask");
+	result = -1;
+	finished = false;
+	p->ops->table_mappings(p, &mappings_read, on_done, NULL);
+	run_loop();
+	if (result != 0)
+		return fail("table mappings");
+	printf("%s\n", mappings_read != NULL ? mappings_read : "null");
+	free(mappings_read);
+	return 0;
 }
 
 /* ---- creds ---------------------------------------------------------- */
@@ -455,6 +515,8 @@ main(int argc, char **argv)
 		provider_dms_stop_at(p, arg, on_done, NULL);
 		run_loop();
 		rc = result == 0 ? 0 : fail(cmd);
+	} else if (strcmp(cmd, "mappings") == 0 && arg != NULL) {
+		rc = set_mappings(p, client, &cfg, arg);
 	} else if (strcmp(cmd, "describe") == 0 && arg != NULL) {
 		sb_init(&sb);
 		p->ops->describe(p, arg, &sb);

@@ -6,7 +6,8 @@
 # fence and the switch, then resume. Each with 0 failed, 0 lost and 0
 # duplicated transactions counted on the side the application points at.
 # First, the calls a console makes over ten minutes of watching (on a clock
-# 20 times faster: 30 s).
+# 20 times faster: 30 s). Last, validation's coverage by the forward task's
+# table mappings.
 . "$TOP_SRCDIR/tests/lib/tap.sh"
 . "$TOP_SRCDIR/tests/lib/lab.sh"
 
@@ -214,5 +215,125 @@ run "$CUTOVER" lab up --dir "$LAB"
 like "$OUT" 'started again: the DMS emulator' "lab up starts it again"
 run "$CUTOVER" "${C[@]}" status
 rc_is 0 "and status reads the task again"
+
+# -- 5. validation reads the forward task's table mappings ---------------------
+# After the switch the forward task is stopped, so its mappings can be
+# changed. The emulator moves data by its publication (all tables) whatever
+# the mappings say: a table they leave out still matches row for row, and
+# must fail by name, not pass by its rows.
+NTABLES=$(psql "$(sed -n '/^\[source\]/,/^\[/s/^conninfo = //p' "$CONF")" -X -A -t -c \
+	"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	 WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+	   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'cutover')
+	   AND n.nspname NOT LIKE 'pg\_%'")
+MAP=$LAB_T/mappings.json
+VJ=$LAB_T/validation.json
+set_mappings() { # RULES...: the rules' JSON objects
+	(IFS=, && printf '{"rules":[%s]}\n' "$*") >"$MAP"
+	# A modified task is "modifying" for a moment, as DMS's is.
+	for _ in $(seq 1 40); do
+		"$PROBE" "$CONF" mappings "$MAP" >"$LAB_T/mappings.out" 2>&1 && return 0
+		grep -q 'currently modifying' "$LAB_T/mappings.out" || return 1
+		sleep 0.25
+	done
+	return 1
+}
+sel() { # ID ACTION SCHEMA TABLE
+	printf '{"rule-type":"selection","rule-id":"%s","rule-name":"%s","object-locator":{"schema-name":"%s","table-name":"%s"},"rule-action":"%s"}' \
+		"$1" "$1" "$3" "$4" "$2"
+}
+# CHECK FIELD [TABLE]: a check's field, or a field of one of its tables.
+vfield() {
+	python3 -c '
+import json, sys
+c = [c for c in json.load(open(sys.argv[1]))["checks"] if c["name"] == sys.argv[2]][0]
+if len(sys.argv) > 4:
+    t = [t for t in c["tables"] if t["table"] == sys.argv[4]]
+    print(t[0].get(sys.argv[3]) if t else "absent")
+else:
+    print(c.get(sys.argv[3]))' "$VJ" "$@"
+}
+
+set_mappings "$(sel all include % %)" "$(sel no-audit exclude public 'audit[_]%')" ||
+	{ cat "$LAB_T/mappings.out"; bail_out "the mappings could not be set"; }
+like "$(cat "$LAB_T/mappings.out")" 'no-audit' "ModifyReplicationTask set the mappings, and the provider reads them back"
+run "$CUTOVER" "${C[@]}" validate --full -o "$VJ"
+rc_is 1 "a table the task's mappings exclude fails validation (its rows would match)"
+like "$OUT" 'fail public\.audit_log: not replicated \(excluded by rule no-audit of the DMS task.s table mappings\)' \
+	"it is named, with the rule that excludes it"
+for chk in row_counts checksums; do
+	is "$(vfield $chk status)" fail "$chk fails"
+	is "$(vfield $chk not_replicated)" 1 "$chk: 1 not replicated"
+	is "$(vfield $chk compared)" "$((NTABLES - 1))" "$chk: the other $((NTABLES - 1)) compared"
+	is "$(vfield $chk coverage public.audit_log)" not_replicated "$chk lists it as not replicated"
+	is "$(vfield $chk status public.accounts)" pass "$chk: the others pass"
+done
+
+# Wildcards as DMS reads them: _ one character, [st] a set; explicit.
+set_mappings "$(sel ends-in-s include 'publ_c' '%[st]')" || bail_out "mappings: $(cat "$LAB_T/mappings.out")"
+run "$CUTOVER" "${C[@]}" validate --quick -o "$VJ"
+rc_is 1 "include publ_c.%[st]: audit_log is not selected"
+is "$(vfield row_counts detail public.audit_log)" "not replicated (not selected by the DMS task's table mappings)" \
+	"named as not selected by the mappings"
+is "$(vfield row_counts compared)" "$((NTABLES - 1))" "the tables the wildcards select are compared"
+set_mappings "$(sel ends-in-s include 'publ_c' '%[st]')" "$(sel audit explicit public audit_log)" ||
+	bail_out "mappings: $(cat "$LAB_T/mappings.out")"
+run "$CUTOVER" "${C[@]}" validate --full -o "$VJ"
+is "$(vfield row_counts status)/$(vfield checksums status)" pass/pass \
+	"with audit_log selected explicitly every table is compared and matches"
+is "$(vfield checksums compared)/$(vfield checksums not_replicated)" "$NTABLES/0" "$NTABLES compared, 0 not replicated"
+
+# A source filter: only some rows are carried, so it fails by name.
+set_mappings "$(sel all-but-audit include public '%s')" \
+	'{"rule-type":"selection","rule-id":"3","rule-name":"recent","object-locator":{"schema-name":"public","table-name":"audit_log"},"rule-action":"include","filters":[{"filter-type":"source","column-name":"logged_at","filter-conditions":[{"filter-operator":"gte","value":"2020-01-01"}]}]}' ||
+	bail_out "mappings: $(cat "$LAB_T/mappings.out")"
+run "$CUTOVER" "${C[@]}" validate --quick -o "$VJ"
+rc_is 1 "a table selected with a source filter fails"
+like "$(vfield row_counts detail public.audit_log)" '^partly replicated \(source filter on column logged_at, rule recent' \
+	"as partly replicated, naming the filtered column"
+is "$(vfield row_counts not_replicated)/$(vfield row_counts compared)" "1/$((NTABLES - 1))" \
+	"1 not replicated, the other $((NTABLES - 1)) compared"
+
+# A renaming transformation: never compared against the wrong table.
+set_mappings "$(sel all include % %)" \
+	'{"rule-type":"transformation","rule-id":"9","rule-name":"old","rule-target":"table","object-locator":{"schema-name":"public","table-name":"audit_log"},"rule-action":"add-prefix","value":"old_"}' ||
+	bail_out "mappings: $(cat "$LAB_T/mappings.out")"
+run "$CUTOVER" "${C[@]}" validate --quick -o "$VJ"
+rc_is 3 "a table renamed by a transformation rule: validation could not run on it"
+is "$(vfield row_counts status public.audit_log)" error "it is an error, not a pass or a row count"
+like "$(vfield row_counts detail public.audit_log)" 'renamed by a transformation rule \(old, add-prefix\) to public\.old_audit_log' \
+	"naming the rule and the target's name"
+set_mappings "$(sel all include % %)" || bail_out "mappings: $(cat "$LAB_T/mappings.out")"
+
+# A partitioned table is carried by its partitions: one the mappings
+# exclude fails the table, at its root. (The same rows on both sides: the
+# forward task is stopped after the switch.)
+SRC=$(sed -n '/^\[source\]/,/^\[/s/^conninfo = //p' "$CONF")
+for side in "$SRC" "$TGT"; do
+	psql "$side" -X -q -v ON_ERROR_STOP=1 -c "
+		CREATE TABLE public.ledger_months (id bigint, month int, PRIMARY KEY (id, month)) PARTITION BY LIST (month);
+		CREATE TABLE public.ledger_months_1 PARTITION OF public.ledger_months FOR VALUES IN (1);
+		CREATE TABLE public.ledger_months_2 PARTITION OF public.ledger_months FOR VALUES IN (2);
+		INSERT INTO public.ledger_months SELECT g, 1 + g % 2 FROM generate_series(1, 100) g;
+		ANALYZE public.ledger_months" || bail_out "no partitioned table on $side"
+done
+set_mappings "$(sel all include % %)" "$(sel not-feb exclude public 'ledger[_]months[_]2')" ||
+	bail_out "mappings: $(cat "$LAB_T/mappings.out")"
+run "$CUTOVER" "${C[@]}" validate --quick -o "$VJ"
+rc_is 1 "a partition the mappings exclude fails its partitioned table"
+is "$(vfield row_counts detail public.ledger_months)" \
+	"not replicated (1 of its 2 partitions are not carried whole by the DMS task's table mappings: public.ledger_months_2)" \
+	"named at its root, with the partition"
+set_mappings "$(sel all include % %)" || bail_out "mappings: $(cat "$LAB_T/mappings.out")"
+run "$CUTOVER" "${C[@]}" validate --full -o "$VJ"
+is "$(vfield checksums status public.ledger_months)/$(vfield checksums compared)" "pass/$((NTABLES + 1))" \
+	"every partition selected: compared once, at its root, and it matches"
+
+# The mappings cannot be read: an error naming AWS's, never a pass.
+sed 's/^task_arn = .*/task_arn = arn:aws:dms:us-east-1:123456789012:task:NOSUCHTASK/' "$CONF" >"$LAB_T/badtask.conf"
+run "$CUTOVER" -c "$LAB_T/badtask.conf" validate --quick -o "$VJ"
+rc_is 3 "a task that cannot be described: could not run"
+like "$(vfield row_counts detail)" 'table mappings could not be read.*ResourceNotFoundFault' "row_counts names the AWS error"
+is "$(vfield row_counts status)/$(vfield checksums status)" error/error "row_counts and checksums are errors"
 
 done_testing
