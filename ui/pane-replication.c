@@ -1,6 +1,9 @@
 /* pane-replication.c - what the provider says: status, stop reason and
  * last failure, full load with a bar, the tables' load states, and the
- * replication slot's WAL retained on the source. */
+ * replication slot's WAL retained on the source. Once the way back may
+ * run (reverse replication started, or the switch made), the way back
+ * instead: the rollback verdict, reverse replication's status and lag,
+ * its slot on the target, and the forward slot left on the source. */
 #include "config.h"
 
 #include <math.h>
@@ -22,6 +25,68 @@ status_role(const char *s)
 }
 
 static void
+slot_line(struct pane *p, int y, int w, const char *side,
+    const struct repl_status *r, bool drop)
+{
+	char a[32];
+	int x;
+
+	fmt_bytes(a, sizeof a, (double)r->wal_retained_bytes);
+	x = putf(p->win, y, 1, w, A_NORMAL, "%s slot %s", side, r->slot_name);
+	x += put(p->win, y, 1 + x, w - x, theme(r->slot_active || drop ?
+	    TH_NORMAL : TH_BAD), r->slot_active ? " active" : " inactive");
+	x += putf(p->win, y, 1 + x, w - x, theme(r->wal_retained_bytes >
+	    ((int64_t)1 << 30) ? TH_WARN : TH_NORMAL), ", WAL %s", a);
+	if (drop)
+		put(p->win, y, 1 + x, w - x, theme(TH_DIM),
+		    ": drop once final");
+}
+
+static void
+draw_reverse(struct pane *p, const struct view *v)
+{
+	const struct monitor_model *m = v->mon;
+	const struct repl_status *r = &m->reverse, *f = &m->repl;
+	char buf[256], lag[32];
+	bool lossless = false;
+	int y = 1, x, w = p->w - 2;
+
+	if (monitor_rollback_verdict(m, buf, sizeof buf, &lossless))
+		put(p->win, y++, 1, w, theme(lossless ? TH_OK : TH_BAD) | A_BOLD,
+		    buf);
+	if (y < p->h) {
+		x = put(p->win, y, 1, w, A_NORMAL, "reverse ");
+		x += put(p->win, y, 1 + x, w - x, theme(status_role(r->status)) |
+		    A_BOLD, r->status != NULL ? r->status : "unknown");
+		if (r->stop_reason != NULL)
+			x += putf(p->win, y, 1 + x, w - x, theme(TH_WARN), " (%s)",
+			    r->stop_reason);
+		fmt_seconds(lag, sizeof lag, m->lag_reverse);
+		putf(p->win, y, 1 + x, w - x, A_NORMAL, "  lag %s", lag);
+		y++;
+	}
+	if (y < p->h && r->last_failure != NULL)
+		putf(p->win, y++, 1, w, theme(TH_BAD), "failure %s",
+		    r->last_failure);
+	if (y < p->h && r->slot_name != NULL)
+		slot_line(p, y++, w, "target", r, false);
+	if (y < p->h) {
+		x = put(p->win, y, 1, w, A_NORMAL, "forward ");
+		x += put(p->win, y, 1 + x, w - x, theme(TH_DIM), f->status != NULL ?
+		    f->status : "unknown");
+		if (f->stop_reason != NULL)
+			putf(p->win, y, 1 + x, w - x, theme(TH_DIM), " (%s)",
+			    f->stop_reason);
+		y++;
+	}
+	if (y < p->h && f->slot_name != NULL)
+		slot_line(p, y++, w, "source", f, m->switched);
+	if (y < p->h && (m->error != NULL || r->error != NULL))
+		put(p->win, y, 1, w, theme(TH_BAD), m->error != NULL ? m->error :
+		    r->error);
+}
+
+static void
 draw(struct pane *p, const struct view *v)
 {
 	const struct monitor_model *m = v->mon;
@@ -29,10 +94,16 @@ draw(struct pane *p, const struct view *v)
 	char buf[256], a[32], b[32], c[32], d[32];
 	int y = 1, x, w = p->w - 2;
 
-	pane_title(p, v, "Replication", v->provider, m != NULL ?
+	snprintf(buf, sizeof buf, "%s%s", v->provider != NULL ? v->provider :
+	    "", m != NULL && monitor_watch_reverse(m) ? ", the way back" : "");
+	pane_title(p, v, "Replication", buf, m != NULL ?
 	    m->repl.updated_at : 0);
 	if (m == NULL) {
 		put(p->win, y, 1, w, theme(TH_DIM), "no figures yet");
+		return;
+	}
+	if (monitor_watch_reverse(m)) {
+		draw_reverse(p, v);
 		return;
 	}
 	r = &m->repl;
