@@ -24,22 +24,53 @@ status_role(const char *s)
 	return TH_WARN;
 }
 
+/* Puts text from row *y on, broken at spaces to the pane's width, at most
+ * max rows (the last one cut). */
 static void
-slot_line(struct pane *p, int y, int w, const char *side,
+wrapped(struct pane *p, int *y, int w, attr_t attr, const char *text,
+    int max)
+{
+	const char *s = text, *brk, *q;
+	char line[256];
+	int rows = 0;
+	size_t n;
+
+	while (*s != '\0' && *y < p->h && rows < max) {
+		n = strlen(s);
+		if ((int)n > w && rows + 1 < max) {
+			brk = NULL;
+			for (q = s; q < s + w && *q != '\0'; q++)
+				if (*q == ' ')
+					brk = q;
+			n = brk != NULL && brk > s ? (size_t)(brk - s) : (size_t)w;
+		}
+		if (n >= sizeof line)
+			n = sizeof line - 1;
+		memcpy(line, s, n);
+		line[n] = '\0';
+		put(p->win, (*y)++, 1, w, attr, line);
+		rows++;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+}
+
+/* "target slot NAME active, WAL 48.0 KiB"; in a narrow pane without the
+ * name (status shows it): "target WAL 48.0 KiB". */
+static void
+slot_text(char *buf, size_t len, int w, const char *side,
     const struct repl_status *r, bool drop)
 {
 	char a[32];
-	int x;
 
 	fmt_bytes(a, sizeof a, (double)r->wal_retained_bytes);
-	x = putf(p->win, y, 1, w, A_NORMAL, "%s slot %s", side, r->slot_name);
-	x += put(p->win, y, 1 + x, w - x, theme(r->slot_active || drop ?
-	    TH_NORMAL : TH_BAD), r->slot_active ? " active" : " inactive");
-	x += putf(p->win, y, 1 + x, w - x, theme(r->wal_retained_bytes >
-	    ((int64_t)1 << 30) ? TH_WARN : TH_NORMAL), ", WAL %s", a);
-	if (drop)
-		put(p->win, y, 1 + x, w - x, theme(TH_DIM),
-		    ": drop once final");
+	snprintf(buf, len, "%s slot %s %s, WAL %s%s", side, r->slot_name,
+	    r->slot_active ? "active" : "inactive", a, drop ?
+	    ": drop once final" : "");
+	if (w < 40 && (int)strlen(buf) > w)
+		snprintf(buf, len, "%s WAL %s%s%s", side, a, r->slot_active ||
+		    drop ? "" : " (inactive)", drop ? ": drop once final" : "");
 }
 
 static void
@@ -49,41 +80,49 @@ draw_reverse(struct pane *p, const struct view *v)
 	const struct repl_status *r = &m->reverse, *f = &m->repl;
 	char buf[256], lag[32];
 	bool lossless = false;
-	int y = 1, x, w = p->w - 2;
+	int y = 1, w = p->w - 2;
 
-	if (monitor_rollback_verdict(m, buf, sizeof buf, &lossless))
-		put(p->win, y++, 1, w, theme(lossless ? TH_OK : TH_BAD) | A_BOLD,
-		    buf);
-	if (y < p->h) {
-		x = put(p->win, y, 1, w, A_NORMAL, "reverse ");
-		x += put(p->win, y, 1 + x, w - x, theme(status_role(r->status)) |
-		    A_BOLD, r->status != NULL ? r->status : "unknown");
-		if (r->stop_reason != NULL)
-			x += putf(p->win, y, 1 + x, w - x, theme(TH_WARN), " (%s)",
-			    r->stop_reason);
-		fmt_seconds(lag, sizeof lag, m->lag_reverse);
-		putf(p->win, y, 1 + x, w - x, A_NORMAL, "  lag %s", lag);
-		y++;
+	/* What matters first, each line wrapped in a narrow pane: the
+	 * verdict, the way back, then what the forward side left. */
+	if (monitor_rollback_verdict(m, buf, sizeof buf, &lossless)) {
+		/* A narrow pane keeps the verdict's words; its reason is the
+		 * next line's. */
+		if (w < 50 && strstr(buf, " (") != NULL)
+			*strstr(buf, " (") = '\0';
+		wrapped(p, &y, w, theme(lossless ? TH_OK : TH_BAD) | A_BOLD, buf,
+		    3);
 	}
-	if (y < p->h && r->last_failure != NULL)
-		putf(p->win, y++, 1, w, theme(TH_BAD), "failure %s",
-		    r->last_failure);
-	if (y < p->h && r->slot_name != NULL)
-		slot_line(p, y++, w, "target", r, false);
-	if (y < p->h) {
-		x = put(p->win, y, 1, w, A_NORMAL, "forward ");
-		x += put(p->win, y, 1 + x, w - x, theme(TH_DIM), f->status != NULL ?
-		    f->status : "unknown");
-		if (f->stop_reason != NULL)
-			putf(p->win, y, 1 + x, w - x, theme(TH_DIM), " (%s)",
-			    f->stop_reason);
-		y++;
+	fmt_seconds(lag, sizeof lag, m->lag_reverse);
+	snprintf(buf, sizeof buf, "reverse %s%s%s%s, lag %s", r->status != NULL ?
+	    r->status : "unknown", r->stop_reason != NULL ? " (" : "",
+	    r->stop_reason != NULL ? r->stop_reason : "",
+	    r->stop_reason != NULL ? ")" : "", lag);
+	if ((int)strlen(buf) > w && r->stop_reason == NULL)
+		snprintf(buf, sizeof buf, "reverse %s %s", r->status != NULL ?
+		    r->status : "unknown", lag);
+	wrapped(p, &y, w, theme(status_role(r->status)), buf, 2);
+	if (r->last_failure != NULL) {
+		snprintf(buf, sizeof buf, "failure %s", r->last_failure);
+		wrapped(p, &y, w, theme(TH_BAD), buf, 2);
 	}
-	if (y < p->h && f->slot_name != NULL)
-		slot_line(p, y++, w, "source", f, m->switched);
-	if (y < p->h && (m->error != NULL || r->error != NULL))
-		put(p->win, y, 1, w, theme(TH_BAD), m->error != NULL ? m->error :
-		    r->error);
+	if (r->slot_name != NULL) {
+		slot_text(buf, sizeof buf, w, "target", r, false);
+		wrapped(p, &y, w, theme(r->slot_active ? TH_NORMAL : TH_WARN), buf,
+		    2);
+	}
+	if (f->slot_name != NULL) {
+		slot_text(buf, sizeof buf, w, "source", f, m->switched);
+		wrapped(p, &y, w, theme(f->wal_retained_bytes > ((int64_t)1 << 30) ?
+		    TH_WARN : TH_DIM), buf, 2);
+	}
+	snprintf(buf, sizeof buf, "forward %s%s%s%s", f->status != NULL ?
+	    f->status : "unknown", f->stop_reason != NULL ? " (" : "",
+	    f->stop_reason != NULL ? f->stop_reason : "",
+	    f->stop_reason != NULL ? ")" : "");
+	wrapped(p, &y, w, theme(TH_DIM), buf, 1);
+	if (m->error != NULL || r->error != NULL)
+		wrapped(p, &y, w, theme(TH_BAD), m->error != NULL ? m->error :
+		    r->error, 2);
 }
 
 static void
