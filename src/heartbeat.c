@@ -281,6 +281,7 @@ heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
 struct heartbeat {
 	struct loop *loop;
 	struct pg *side;
+	struct pg *own;            /* heartbeat_start_conn's connection */
 	int interval_ms;
 	struct loop_timer *timer;
 	bool in_flight;
@@ -344,6 +345,22 @@ heartbeat_start(struct loop *loop, struct pg *side, int interval_ms)
 	return hb;
 }
 
+struct heartbeat *
+heartbeat_start_conn(struct loop *loop, const char *conninfo,
+    const char *label, int interval_ms)
+{
+	struct pg_opts po;
+	struct heartbeat *hb;
+
+	memset(&po, 0, sizeof po);
+	po.conninfo = conninfo;
+	po.label = label;
+	po.statement_timeout_ms = 5000;
+	hb = heartbeat_start(loop, pg_new(loop, &po), interval_ms);
+	hb->own = hb->side;
+	return hb;
+}
+
 void
 heartbeat_move(struct heartbeat *hb, struct pg *side)
 {
@@ -364,6 +381,7 @@ heartbeat_stop(struct heartbeat *hb)
 	if (hb->timer != NULL)
 		loop_timer_cancel(hb->timer);
 	pg_forget(hb->side, hb);
+	pg_free(hb->own);
 	free(hb->error);
 	free(hb);
 }

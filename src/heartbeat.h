@@ -52,6 +52,10 @@ int heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
 struct heartbeat;
 struct heartbeat *heartbeat_start(struct loop *loop, struct pg *side,
     int interval_ms);
+/* The same on a connection of its own (a query queued behind a beat on a
+ * shared one would wait for it), closed by heartbeat_stop(). */
+struct heartbeat *heartbeat_start_conn(struct loop *loop,
+    const char *conninfo, const char *label, int interval_ms);
 /* The next beats go to side (a beat in flight on the old one is
  * forgotten). */
 void heartbeat_move(struct heartbeat *hb, struct pg *side);
