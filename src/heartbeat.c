@@ -257,7 +257,12 @@ heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
     size_t whylen, struct err *e)
 {
 	static const char sql[] =
-	    "SELECT count(*) FROM pg_class c JOIN pg_namespace n"
+	    "SELECT count(*) + (SELECT count(*) FROM pg_attribute a"
+	    "  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n"
+	    "  ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
+	    "  AND c.relname = 'heartbeat' AND a.attname IN ('seq', 'prev_ms')"
+	    "  AND NOT a.attisdropped)"
+	    " FROM pg_class c JOIN pg_namespace n"
 	    " ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
 	    " AND c.relname IN ('heartbeat', 'sentinel') AND c.relkind = 'r'";
 	struct pg *sides[2] = { source, target };
@@ -267,9 +272,10 @@ heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
 	for (i = 0; i < 2; i++) {
 		if ((res = pg_exec(sides[i], sql, 0, NULL, e)) == NULL)
 			return -1;
-		if (pgr_int64(res, 0, 0, 0) != 2) {
-			snprintf(why, whylen, "the cutover schema is missing on the %s;"
-			    " run `cutover setup`", pg_label(sides[i]));
+		if (pgr_int64(res, 0, 0, 0) != 4) {
+			snprintf(why, whylen, "the cutover schema is missing on the %s,"
+			    " or older than this cutover; run `cutover setup`",
+			    pg_label(sides[i]));
 			PQclear(res);
 			return 0;
 		}

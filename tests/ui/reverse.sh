@@ -34,6 +34,17 @@ sub_stop() { # SIDE NAME
 	psql_app "$1" -c "select pg_terminate_backend(pid) from pg_stat_subscription where subname = '$2' and pid is not null" >/dev/null
 }
 
+# A cutover schema from an earlier version (no seq column): pre_validation
+# names it, and setup brings it up to date.
+psql_app dst -c 'alter table cutover.heartbeat drop column seq' >/dev/null
+run $C run --yes --until pre_validation
+rc_is 1 "a heartbeat table without seq: pre_validation fails"
+like "$OUT" 'cutover schema is missing on the target, or older than this cutover: run `cutover setup`' \
+	"... and says to run cutover setup"
+"$CUTOVER" -c "$CONF" setup >/dev/null 2>&1 || bail_out "cutover setup failed"
+is "$(psql_app dst -c "select count(*) from pg_attribute where attrelid = 'cutover.heartbeat'::regclass and attname = 'seq'")" 1 \
+	"cutover setup adds the column again"
+
 term_start drv 200 40 || bail_out "tmux did not start"
 term_run drv "$C console"
 wait_screen drv 'e2e [0-9.]+s' 20
@@ -112,6 +123,8 @@ is "$(printf '%s' "$J" | python3 -c "import json,sys; d=json.load(sys.stdin); pr
 	"['reverse']" "status --json: every table's state is reverse"
 like "$(printf '%s' "$J" | python3 -c "import json,sys; print(json.load(sys.stdin)['replication']['rollback'])")" \
 	'^rollback: lossless \(reverse replication [0-9.]+ s behind\)$' "status --json: the rollback verdict"
+is "$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['replication']; print(r['direction'], r['reverse']['status'])" "$STATE/snapshot.json")" \
+	"reverse running" "the watch snapshot carries the direction and the reverse replication"
 
 # The reverse subscription stopped by hand: the next refresh says what a
 # rollback would lose.
