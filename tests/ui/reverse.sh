@@ -14,7 +14,8 @@
 replica_up "$TOP_SRCDIR/tests/data/validate-schema.sql" \
 	"$TOP_SRCDIR/tests/data/validate-data.sql" || bail_out "cannot set up replication"
 psql_app src -c 'alter table audit_log replica identity full' >/dev/null
-printf '[drain]\nroles = app_rw\n[switch]\nmethod = command\ncommand = true\n' >>"$CONF"
+MPORT=$(free_port)
+printf '[drain]\nroles = app_rw\n[switch]\nmethod = command\ncommand = true\n[metrics]\nlisten = 127.0.0.1:%s\n' "$MPORT" >>"$CONF"
 sed -i 's/^jobs = 2$/jobs = 2\nlag_hold_seconds = 1/' "$CONF"
 psql_app src -c 'create role app_rw login' >/dev/null
 psql_app dst -c 'create role app_rw login' >/dev/null
@@ -125,6 +126,20 @@ like "$(printf '%s' "$J" | python3 -c "import json,sys; print(json.load(sys.stdi
 	'^rollback: lossless \(reverse replication [0-9.]+ s behind\)$' "status --json: the rollback verdict"
 is "$(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['replication']; print(r['direction'], r['reverse']['status'])" "$STATE/snapshot.json")" \
 	"reverse running" "the watch snapshot carries the direction and the reverse replication"
+
+# /metrics: both directions, parsed by a real OpenMetrics parser.
+got=$(/usr/bin/python3 - "$MPORT" <<'EOF'
+import sys, urllib.request
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+text = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % sys.argv[1], timeout=10).read().decode()
+fams = {f.name: f for f in text_string_to_metric_families(text)}
+lag = [s for s in fams["cutover_replication_lag_seconds"].samples
+       if s.labels.get("direction") == "reverse" and s.labels["measure"] == "end_to_end"]
+print(len(lag), int(fams["cutover_rollback_lossless"].samples[0].value),
+      sorted(s.labels["direction"] for s in fams["cutover_replication"].samples))
+EOF
+)
+is "$got" "1 1 ['forward', 'reverse']" "/metrics: the reverse end-to-end lag, lossless, both directions' status"
 
 # The reverse subscription stopped by hand: the next refresh says what a
 # rollback would lose.
