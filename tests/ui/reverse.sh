@@ -40,7 +40,7 @@ sub_stop() { # SIDE NAME
 psql_app dst -c 'alter table cutover.heartbeat drop column seq' >/dev/null
 run $C run --yes --until pre_validation
 rc_is 1 "a heartbeat table without seq: pre_validation fails"
-like "$OUT" 'cutover schema is missing on the target, or older than this cutover: run `cutover setup`' \
+like "$OUT" 'cutover schema is missing on the target, or older than this cutover: run .cutover setup.' \
 	"... and says to run cutover setup"
 "$CUTOVER" -c "$CONF" setup >/dev/null 2>&1 || bail_out "cutover setup failed"
 is "$(psql_app dst -c "select count(*) from pg_attribute where attrelid = 'cutover.heartbeat'::regclass and attname = 'seq'")" 1 \
