@@ -167,7 +167,8 @@ direction_states(struct monitor_model *mm)
 	if (mm->direction == REPL_FORWARD)
 		return;
 	state = mm->direction == REPL_REVERSE && mm->reverse.status != NULL &&
-	    strcmp(mm->reverse.status, "running") == 0 ? "reverse" : "stopped";
+	    (strcmp(mm->reverse.status, "running") == 0 ||
+	    strcmp(mm->reverse.status, "starting") == 0) ? "reverse" : "stopped";
 	for (i = 0; i < mm->tables.n; i++)
 		set_table_state(&mm->tables.v[i], state);
 }
