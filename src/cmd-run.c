@@ -195,8 +195,12 @@ static void
 on_refreshed(struct monitor *m, void *arg)
 {
 	struct headless *h = arg;
+	const struct state *st = h->orch != NULL ? orch_state(h->orch) : NULL;
 
 	h->view.mon = monitor_model(m);
+	/* The next refresh reads the way the changes go now. */
+	if (st != NULL)
+		monitor_set_direction(m, st->replication, st->switched);
 }
 
 /* Brings the view up to date from the orchestrator for each page. */

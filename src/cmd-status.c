@@ -37,12 +37,42 @@ fmt_lag(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.1f s", v);
 }
 
+/* The way back: reverse replication, its lag and slot on the target,
+ * and the forward slot it leaves on the source. */
+static void
+print_reverse(const struct monitor_model *m)
+{
+	const struct repl_status *r = &m->reverse, *f = &m->repl;
+	char lag[32];
+
+	printf("reverse      %s", r->status != NULL ? r->status : "unknown");
+	if (r->stop_reason != NULL)
+		printf(" (%s)", r->stop_reason);
+	fmt_lag(lag, sizeof lag, m->lag_reverse);
+	printf("  end-to-end %s%s\n", lag, m->heartbeat_writer ? "" :
+	    " (no heartbeat writer on the target)");
+	if (r->last_failure != NULL)
+		printf("rev failure  %s\n", r->last_failure);
+	if (r->error != NULL)
+		printf("rev error    %s\n", r->error);
+	if (r->slot_name != NULL)
+		printf("target slot  %s %s, WAL retained %lld bytes\n",
+		    r->slot_name, r->slot_active ? "active" : "INACTIVE",
+		    (long long)r->wal_retained_bytes);
+	if (f->slot_name != NULL)
+		printf("source slot  %s %s, WAL retained %lld bytes%s\n",
+		    f->slot_name, f->slot_active ? "active" : "inactive",
+		    (long long)f->wal_retained_bytes, m->switched ? " (the forward "
+		    "slot: drop it once the migration is final)" : "");
+}
+
 static void
 print_text(const struct ctx *ctx, const struct state *st, bool have_state,
     const struct lock_holder *driver, const struct monitor_model *m)
 {
 	const struct repl_status *r = &m->repl;
-	char a[32], b[32], c[32], d[32];
+	char a[32], b[32], c[32], d[32], verdict[256];
+	bool lossless;
 	size_t i;
 
 	printf("environment  %s%s\n", ctx->environment,
@@ -57,7 +87,7 @@ print_text(const struct ctx *ctx, const struct state *st, bool have_state,
 	    r->status != NULL ? r->status : "unknown");
 	if (r->stop_reason != NULL)
 		printf(" (%s)", r->stop_reason);
-	printf("\n");
+	printf("  direction %s\n", repl_direction_name(m->direction));
 	if (r->last_failure != NULL)
 		printf("last failure %s\n", r->last_failure);
 	if (!isnan(r->full_load_percent))
@@ -69,10 +99,14 @@ print_text(const struct ctx *ctx, const struct state *st, bool have_state,
 	fmt_lag(c, sizeof c, m->lag_e2e);
 	printf("lag          source %s  target %s  end-to-end %s%s\n", a, b, c,
 	    m->heartbeat_writer ? "" : " (no heartbeat writer)");
-	if (r->slot_name != NULL)
+	if (r->slot_name != NULL && !monitor_watch_reverse(m))
 		printf("slot         %s %s, WAL retained %lld bytes\n", r->slot_name,
 		    r->slot_active ? "active" : "INACTIVE",
 		    (long long)r->wal_retained_bytes);
+	if (monitor_watch_reverse(m))
+		print_reverse(m);
+	if (monitor_rollback_verdict(m, verdict, sizeof verdict, &lossless))
+		printf("%s\n", verdict);
 	if (driver->pid != 0)
 		printf("driver       pid %ld %s@%s since %s\n", driver->pid,
 		    driver->user, driver->host, driver->since);
@@ -147,6 +181,8 @@ cmd_status(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		return report_error(&e, cmd);
 	}
 	mon = monitor_new(loop, &ctx->cfg, prov);
+	if (have_state)
+		monitor_set_direction(mon, st.replication, st.switched);
 	monitor_refresh(mon, on_refreshed, &done);
 	while (!done)
 		loop_run_once(loop, 1000);

@@ -64,7 +64,8 @@ struct console {
 	struct provider *prov;
 	struct monitor *mon;
 	struct orch *orch;
-	struct pg *hb_pg;
+	struct pg *hb_pg;          /* the heartbeat on the source ... */
+	struct pg *hb_dst;         /* ... and, once the way back runs, the target */
 	struct heartbeat *hb;
 	struct feed_server *feed;
 	struct hooks *hooks;
@@ -274,6 +275,24 @@ start_validation(struct console *c, bool full)
 
 /* ------------------------------------------------------- the orchestrator */
 
+/* The monitor reads, and the heartbeat is written, the way the changes
+ * go: on the source while replication runs forward, on the target (where
+ * the application writes, read arriving on the source) once reverse
+ * replication may run. */
+static void
+follow_direction(struct console *c)
+{
+	const struct state *st = c->view.state;
+	bool back;
+
+	if (st == NULL || c->mon == NULL)
+		return;
+	back = st->switched || st->replication == REPL_REVERSE;
+	monitor_set_direction(c->mon, st->replication, st->switched);
+	if (c->hb != NULL)
+		heartbeat_move(c->hb, back ? c->hb_dst : c->hb_pg);
+}
+
 static void
 from_orch(struct console *c)
 {
@@ -284,6 +303,7 @@ from_orch(struct console *c)
 	if (c->orch == NULL)
 		return;
 	v->state = orch_state(c->orch);
+	follow_direction(c);
 	v->busy = orch_busy(c->orch);
 	view_set(&v->step, orch_step(c->orch));
 	if (!v->busy)
@@ -921,7 +941,11 @@ setup_driver(struct console *c, struct err *e)
 	po.label = "source (heartbeat)";
 	po.statement_timeout_ms = 5000;
 	c->hb_pg = pg_new(c->loop, &po);
-	c->hb = heartbeat_start(c->loop, c->hb_pg, 1000);
+	po.conninfo = cfg->target_conninfo;
+	po.label = "target (heartbeat)";
+	c->hb_dst = pg_new(c->loop, &po);
+	c->hb = heartbeat_start(c->loop, c->hb_pg, HEARTBEAT_INTERVAL_MS);
+	follow_direction(c);
 	path = xasprintf("%s/%s", c->ctx->state_dir, EVENTLOG_FILE);
 	eventlog_reader_open(&c->reader, path);
 	free(path);
@@ -1004,6 +1028,8 @@ out:
 		heartbeat_stop(c->hb);
 	if (c->hb_pg != NULL)
 		pg_free(c->hb_pg);
+	if (c->hb_dst != NULL)
+		pg_free(c->hb_dst);
 	metrics_server_free(c->metrics);
 	feed_server_free(c->feed);
 	feed_client_free(c->client);

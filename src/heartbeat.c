@@ -22,6 +22,10 @@ static const char *const ddl_both[] = {
 	" run_id text NOT NULL,"
 	" created_at timestamptz NOT NULL DEFAULT now(),"
 	" note text)"),
+	/* seq and prev_ms: the reader finds the beat after the one the
+	 * applying side has, and how long it has waited there. */
+	"ALTER TABLE cutover.heartbeat ADD COLUMN IF NOT EXISTS seq bigint NOT NULL DEFAULT 0",
+	"ALTER TABLE cutover.heartbeat ADD COLUMN IF NOT EXISTS prev_ms bigint NOT NULL DEFAULT 0",
 	("COMMENT ON SCHEMA cutover IS 'cutover: heartbeat and sentinel tables;"
 	" drop after the migration (see cutover(1))'"),
 };
@@ -253,7 +257,12 @@ heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
     size_t whylen, struct err *e)
 {
 	static const char sql[] =
-	    "SELECT count(*) FROM pg_class c JOIN pg_namespace n"
+	    "SELECT count(*) + (SELECT count(*) FROM pg_attribute a"
+	    "  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n"
+	    "  ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
+	    "  AND c.relname = 'heartbeat' AND a.attname IN ('seq', 'prev_ms')"
+	    "  AND NOT a.attisdropped)"
+	    " FROM pg_class c JOIN pg_namespace n"
 	    " ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
 	    " AND c.relname IN ('heartbeat', 'sentinel') AND c.relkind = 'r'";
 	struct pg *sides[2] = { source, target };
@@ -263,9 +272,10 @@ heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
 	for (i = 0; i < 2; i++) {
 		if ((res = pg_exec(sides[i], sql, 0, NULL, e)) == NULL)
 			return -1;
-		if (pgr_int64(res, 0, 0, 0) != 2) {
-			snprintf(why, whylen, "the cutover schema is missing on the %s;"
-			    " run `cutover setup`", pg_label(sides[i]));
+		if (pgr_int64(res, 0, 0, 0) != 4) {
+			snprintf(why, whylen, "the cutover schema is missing on the %s,"
+			    " or older than this cutover; run `cutover setup`",
+			    pg_label(sides[i]));
 			PQclear(res);
 			return 0;
 		}
@@ -276,7 +286,8 @@ heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
 
 struct heartbeat {
 	struct loop *loop;
-	struct pg *source;
+	struct pg *side;
+	struct pg *own;            /* heartbeat_start_conn's connection */
 	int interval_ms;
 	struct loop_timer *timer;
 	bool in_flight;
@@ -286,51 +297,86 @@ struct heartbeat {
 
 static void beat(struct loop_timer *t, void *arg);
 
+/* A column a reader or writer names is missing: the schema predates it. */
+static char *
+schema_error(const char *error)
+{
+	if (error != NULL && strstr(error, "column") != NULL &&
+	    strstr(error, "does not exist") != NULL)
+		return xasprintf("%s (the cutover schema is older than this "
+		    "cutover: run `cutover setup`)", error);
+	return xstrdup(error);
+}
+
 static void
 beat_done(struct pg *c, PGresult *res, const char *error, void *arg)
 {
 	struct heartbeat *hb = arg;
 
-	(void)c;
 	hb->in_flight = false;
 	free(hb->error);
 	hb->error = NULL;
 	if (res == NULL)
-		hb->error = xstrdup(error);
+		hb->error = schema_error(error);
 	else if (PQntuples(res) == 1)
 		hb->last_written = pgr_int64(res, 0, 0, 0);
 	else
-		hb->error = xstrdup("source: the heartbeat row is missing; run `cutover setup`");
+		hb->error = xasprintf("%s: the heartbeat row is missing; run "
+		    "`cutover setup`", pg_label(c));
 }
 
 static void
 beat(struct loop_timer *t, void *arg)
 {
 	struct heartbeat *hb = arg;
-	char ms[32];
-	const char *params[2] = { ms, actor() };
+	const char *params[1] = { actor() };
 
 	(void)t;
 	hb->timer = loop_timer_add(hb->loop, hb->interval_ms, beat, hb);
 	if (hb->in_flight)
 		return;		/* the last one has not come back: no pile-up */
-	snprintf(ms, sizeof ms, "%lld", (long long)now_ms());
 	hb->in_flight = true;
-	pg_query(hb->source, "UPDATE cutover.heartbeat SET beat_ms = $1,"
-	    " ts = now(), driver = $2 WHERE id = 1 RETURNING beat_ms", 2, params,
-	    beat_done, hb);
+	pg_query(hb->side, HEARTBEAT_WRITE_SQL, 1, params, beat_done, hb);
 }
 
 struct heartbeat *
-heartbeat_start(struct loop *loop, struct pg *source, int interval_ms)
+heartbeat_start(struct loop *loop, struct pg *side, int interval_ms)
 {
 	struct heartbeat *hb = xcalloc(1, sizeof *hb);
 
 	hb->loop = loop;
-	hb->source = source;
+	hb->side = side;
 	hb->interval_ms = interval_ms;
 	hb->timer = loop_timer_add(loop, 0, beat, hb);
 	return hb;
+}
+
+struct heartbeat *
+heartbeat_start_conn(struct loop *loop, const char *conninfo,
+    const char *label, int interval_ms)
+{
+	struct pg_opts po;
+	struct heartbeat *hb;
+
+	memset(&po, 0, sizeof po);
+	po.conninfo = conninfo;
+	po.label = label;
+	po.statement_timeout_ms = 5000;
+	hb = heartbeat_start(loop, pg_new(loop, &po), interval_ms);
+	hb->own = hb->side;
+	return hb;
+}
+
+void
+heartbeat_move(struct heartbeat *hb, struct pg *side)
+{
+	if (hb->side == side)
+		return;
+	pg_forget(hb->side, hb);
+	hb->in_flight = false;
+	hb->side = side;
+	free(hb->error);
+	hb->error = NULL;
 }
 
 void
@@ -340,7 +386,8 @@ heartbeat_stop(struct heartbeat *hb)
 		return;
 	if (hb->timer != NULL)
 		loop_timer_cancel(hb->timer);
-	pg_forget(hb->source, hb);
+	pg_forget(hb->side, hb);
+	pg_free(hb->own);
 	free(hb->error);
 	free(hb);
 }
@@ -357,6 +404,43 @@ heartbeat_error(const struct heartbeat *hb)
 	return hb->error;
 }
 
+/* The lag from one look at both sides; every time is the writing
+ * server's clock (the applier's beat was written there too). */
+void
+heartbeat_lag(struct heartbeat_reading *r)
+{
+	int64_t next;
+
+	r->lag_seconds = NAN;
+	r->writer_active = r->writer_beat_ms > 0 &&
+	    r->writer_now_ms - r->writer_beat_ms < HEARTBEAT_STALE_MS;
+	if (r->applied_beat_ms <= 0 || r->writer_beat_ms <= 0)
+		return;		/* nothing was replicated yet */
+	if (r->applied_seq >= r->writer_seq) {
+		/* Everything up to the newest beat is applied. Only a writer
+		 * that still writes makes that a lag of 0: else nothing says
+		 * what was written since. */
+		if (r->writer_active)
+			r->lag_seconds = 0;
+		return;
+	}
+	/* The applier waits for the beat after its own: the newest when it
+	 * is one behind; else, further back, the one an interval after its
+	 * own (no later than the one before the newest). */
+	if (r->applied_seq + 1 >= r->writer_seq)
+		next = r->writer_beat_ms;
+	else {
+		next = r->applied_beat_ms + (r->writer_beat_ms - r->writer_prev_ms);
+		if (next > r->writer_prev_ms)
+			next = r->writer_prev_ms;
+		if (next < r->applied_beat_ms)
+			next = r->applied_beat_ms;
+	}
+	r->lag_seconds = (double)(r->writer_now_ms - next) / 1000.0;
+	if (r->lag_seconds < 0)
+		r->lag_seconds = 0;
+}
+
 struct reading {
 	heartbeat_read_fn fn;
 	void *arg;
@@ -368,27 +452,23 @@ reading_done(struct pg_batch *b, void *arg)
 	struct reading *rd = arg;
 	struct heartbeat_reading r;
 	const char *err = pg_batch_error(b);
-	int64_t now = now_ms();
+	const PGresult *w, *a;
 
 	memset(&r, 0, sizeof r);
 	r.lag_seconds = NAN;
 	if (err != NULL) {
-		r.error = xstrdup(err);
-	} else if (PQntuples(pg_batch_result(b, 0)) != 1 ||
-	    PQntuples(pg_batch_result(b, 1)) != 1) {
+		r.error = schema_error(err);
+	} else if (PQntuples(w = pg_batch_result(b, 0)) != 1 ||
+	    PQntuples(a = pg_batch_result(b, 1)) != 1) {
 		r.error = xstrdup("the heartbeat row is missing; run `cutover setup`");
 	} else {
-		r.source_beat_ms = pgr_int64(pg_batch_result(b, 0), 0, 0, 0);
-		r.target_beat_ms = pgr_int64(pg_batch_result(b, 1), 0, 0, 0);
-		r.writer_active = r.source_beat_ms > 0 &&
-		    now - r.source_beat_ms < 5000;
-		if (r.target_beat_ms > 0 && r.writer_active)
-			r.lag_seconds = (double)(now - r.target_beat_ms) / 1000.0;
-		else if (r.target_beat_ms > 0)
-			r.lag_seconds = r.source_beat_ms > r.target_beat_ms ?
-			    (double)(r.source_beat_ms - r.target_beat_ms) / 1000.0 : 0;
-		if (!isnan(r.lag_seconds) && r.lag_seconds < 0)
-			r.lag_seconds = 0;
+		r.writer_beat_ms = pgr_int64(w, 0, 0, 0);
+		r.writer_prev_ms = pgr_int64(w, 0, 1, 0);
+		r.writer_seq = pgr_int64(w, 0, 2, 0);
+		r.writer_now_ms = pgr_int64(w, 0, 3, 0);
+		r.applied_beat_ms = pgr_int64(a, 0, 0, 0);
+		r.applied_seq = pgr_int64(a, 0, 1, 0);
+		heartbeat_lag(&r);
 	}
 	rd->fn(&r, rd->arg);
 	free(r.error);
@@ -397,19 +477,22 @@ reading_done(struct pg_batch *b, void *arg)
 }
 
 void
-heartbeat_read(struct pg *source, struct pg *target, heartbeat_read_fn fn,
+heartbeat_read(struct pg *writer, struct pg *applier, heartbeat_read_fn fn,
     void *arg)
 {
-	static const char sql[] =
-	    "SELECT beat_ms FROM cutover.heartbeat WHERE id = 1";
+	static const char wsql[] =
+	    "SELECT beat_ms, prev_ms, seq, " HEARTBEAT_NOW_MS
+	    " FROM cutover.heartbeat WHERE id = 1";
+	static const char asql[] =
+	    "SELECT beat_ms, seq FROM cutover.heartbeat WHERE id = 1";
 	struct reading *rd = xcalloc(1, sizeof *rd);
 	struct pg_batch *b;
 
 	rd->fn = fn;
 	rd->arg = arg;
 	b = pg_batch_new(reading_done, rd);
-	pg_batch_add(b, source, sql, 0, NULL);
-	pg_batch_add(b, target, sql, 0, NULL);
+	pg_batch_add(b, writer, wsql, 0, NULL);
+	pg_batch_add(b, applier, asql, 0, NULL);
 	pg_batch_seal(b);
 }
 

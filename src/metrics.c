@@ -226,8 +226,10 @@ render_replication(const struct view *v, struct strbuf *sb, int64_t now)
 {
 	static const char *const dirs[] = { "forward", "stopped", "reverse" };
 	const struct monitor_model *m = v->mon;
-	const struct repl_status *r;
+	const struct repl_status *r, *back;
 	const char *dir;
+	char verdict[256];
+	bool lossless;
 	struct fam f;
 	size_t i;
 
@@ -242,17 +244,43 @@ render_replication(const struct view *v, struct strbuf *sb, int64_t now)
 	if (m == NULL)
 		return;
 	r = &m->repl;
+	/* The forward replication is labelled "forward" whatever the run's
+	 * direction; the reverse one "reverse", once the way back is watched
+	 * (reverse replication started or the switch made). */
+	back = monitor_watch_reverse(m) && m->reverse.status != NULL ?
+	    &m->reverse : NULL;
 	fam_begin(&f, sb, "cutover_replication", "info",
-	    "The replication as its provider reports it.");
-	sample_start(&f, "_info", L("direction", dir, "provider", r->provider,
-	    "status", r->status != NULL ? r->status : "unknown"));
+	    "The replication as its provider reports it, each direction.");
+	sample_start(&f, "_info", L("direction", "forward", "provider",
+	    r->provider, "status", r->status != NULL ? r->status : "unknown"));
 	sb_puts(sb, " 1\n");
+	if (back != NULL) {
+		sample_start(&f, "_info", L("direction", "reverse", "provider",
+		    back->provider, "status", back->status));
+		sb_puts(sb, " 1\n");
+	}
 	fam_begin(&f, sb, "cutover_replication_lag_seconds", "gauge",
-	    "Replication lag: the provider's (source and target side) and end "
-	    "to end (the heartbeat).");
-	sample(&f, L("direction", dir, "measure", "provider_source"), r->lag_source);
-	sample(&f, L("direction", dir, "measure", "provider_target"), r->lag_target);
-	sample(&f, L("direction", dir, "measure", "end_to_end"), m->lag_e2e);
+	    "Replication lag, both directions: the provider's (source and "
+	    "target side) and end to end (the heartbeat).");
+	sample(&f, L("direction", "forward", "measure", "provider_source"),
+	    r->lag_source);
+	sample(&f, L("direction", "forward", "measure", "provider_target"),
+	    r->lag_target);
+	sample(&f, L("direction", "forward", "measure", "end_to_end"),
+	    m->lag_e2e);
+	if (back != NULL) {
+		sample(&f, L("direction", "reverse", "measure", "provider_source"),
+		    back->lag_source);
+		sample(&f, L("direction", "reverse", "measure", "provider_target"),
+		    back->lag_target);
+		sample(&f, L("direction", "reverse", "measure", "end_to_end"),
+		    m->lag_reverse);
+	}
+	if (monitor_rollback_verdict(m, verdict, sizeof verdict, &lossless))
+		gauge(sb, "cutover_rollback_lossless", "1 while a rollback would "
+		    "lose no write made on the target (reverse replication runs), "
+		    "0 when it would; only once the way back is watched.",
+		    lossless);
 	gauge(sb, "cutover_replication_full_load_percent",
 	    "The provider's full load progress.", r->full_load_percent);
 	fam_begin(&f, sb, "cutover_replication_tables", "gauge",
@@ -261,15 +289,23 @@ render_replication(const struct view *v, struct strbuf *sb, int64_t now)
 	sample(&f, L("state", "loading"), count_or_nan(r->tables_loading));
 	sample(&f, L("state", "queued"), count_or_nan(r->tables_queued));
 	sample(&f, L("state", "errored"), count_or_nan(r->tables_errored));
-	if (r->slot_name != NULL) {
-		fam_begin(&f, sb, "cutover_replication_slot_wal_retained_bytes",
-		    "gauge", "WAL the replication slot holds back.");
-		sample(&f, L("slot", r->slot_name, "direction", dir),
+	fam_begin(&f, sb, "cutover_replication_slot_wal_retained_bytes",
+	    "gauge", "WAL the replication slot holds back (forward: on the "
+	    "source; reverse: on the target).");
+	if (r->slot_name != NULL)
+		sample(&f, L("slot", r->slot_name, "direction", "forward"),
 		    count_or_nan(r->wal_retained_bytes));
-		fam_begin(&f, sb, "cutover_replication_slot_active", "gauge",
-		    "1 while a consumer is connected to the slot.");
-		sample(&f, L("slot", r->slot_name, "direction", dir), r->slot_active);
-	}
+	if (back != NULL && back->slot_name != NULL)
+		sample(&f, L("slot", back->slot_name, "direction", "reverse"),
+		    count_or_nan(back->wal_retained_bytes));
+	fam_begin(&f, sb, "cutover_replication_slot_active", "gauge",
+	    "1 while a consumer is connected to the slot.");
+	if (r->slot_name != NULL)
+		sample(&f, L("slot", r->slot_name, "direction", "forward"),
+		    r->slot_active);
+	if (back != NULL && back->slot_name != NULL)
+		sample(&f, L("slot", back->slot_name, "direction", "reverse"),
+		    back->slot_active);
 	fam_begin(&f, sb, "cutover_database_transactions_per_second", "gauge",
 	    "Committed transactions per second.");
 	sample(&f, L("side", "source"), series_last(&m->series[SERIES_SRC_TPS]));

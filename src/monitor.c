@@ -21,6 +21,7 @@ static const char *const series_names[SERIES_COUNT][2] = {
 	{ "source WAL", "bytes/s" },
 	{ "target transactions/s", "count/s" },
 	{ "target connections", "count" },
+	{ "lag reverse end to end", "s" },
 };
 
 /* Row estimates of every user table, cheap enough for 10,000 tables;
@@ -73,6 +74,9 @@ struct monitor {
 	bool trim_due;
 	unsigned refreshes;
 	struct heartbeat_reading reading;
+	enum repl_direction direction;
+	bool switched;
+	bool reversed;             /* this refresh read the way back */
 	int prov_rc;
 	char *prov_error;
 };
@@ -131,6 +135,81 @@ copy_repl(struct repl_status *dst, const struct repl_status *src)
 	DUP(confirmed_flush_lsn);
 	DUP(error);
 #undef DUP
+}
+
+bool
+monitor_watch_reverse(const struct monitor_model *m)
+{
+	return m->direction == REPL_REVERSE || m->switched;
+}
+
+/* Once forward replication has stopped its tables' states say so: the
+ * forward provider's own word ("replicating") is no longer true. */
+static void
+set_table_state(struct table_stat *t, const char *state)
+{
+	size_t i;
+
+	if (t->state == NULL || strcmp(t->state, state) != 0) {
+		free(t->state);
+		t->state = xstrdup(state);
+	}
+	for (i = 0; i < t->nparts; i++)
+		set_table_state(&t->parts[i], state);
+}
+
+static void
+direction_states(struct monitor_model *mm)
+{
+	const char *state;
+	size_t i;
+
+	if (mm->direction == REPL_FORWARD)
+		return;
+	state = mm->direction == REPL_REVERSE && mm->reverse.status != NULL &&
+	    (strcmp(mm->reverse.status, "running") == 0 ||
+	    strcmp(mm->reverse.status, "starting") == 0) ? "reverse" : "stopped";
+	for (i = 0; i < mm->tables.n; i++)
+		set_table_state(&mm->tables.v[i], state);
+}
+
+bool
+monitor_rollback_verdict(const struct monitor_model *m, char *buf,
+    size_t len, bool *lossless)
+{
+	const struct repl_status *r = &m->reverse;
+	char when[32], why[160];
+
+	if (!monitor_watch_reverse(m))
+		return false;
+	*lossless = r->status != NULL && (strcmp(r->status, "running") == 0 ||
+	    strcmp(r->status, "starting") == 0);
+	if (*lossless && strcmp(r->status, "starting") == 0)
+		snprintf(buf, len, "rollback: lossless (reverse replication "
+		    "starting)");
+	else if (*lossless && !isnan(m->lag_reverse))
+		snprintf(buf, len, "rollback: lossless (reverse replication "
+		    "%.1f s behind)", m->lag_reverse);
+	else if (*lossless)
+		snprintf(buf, len, "rollback: lossless (reverse replication "
+		    "running; its lag is unknown: %s)", m->lag_error != NULL ?
+		    m->lag_error : "no heartbeat writer on the target");
+	else {
+		if (m->reverse_applied_ms > 0) {
+			time_local(m->reverse_applied_ms, when, sizeof when);
+			memmove(when, when + 11, strlen(when + 11) + 1);
+		} else {
+			snprintf(when, sizeof when, "the switch");
+		}
+		if (r->stop_reason != NULL)
+			snprintf(why, sizeof why, "%s", r->stop_reason);
+		else
+			snprintf(why, sizeof why, "reverse replication %s",
+			    r->status != NULL ? r->status : "unknown");
+		snprintf(buf, len, "rollback: would lose writes since %s (%s)",
+		    when, why);
+	}
+	return true;
 }
 
 /* A partition and its root, from one side's estimates (strings in the
@@ -415,9 +494,27 @@ complete(struct monitor *m)
 	if (m->with_tables)
 		m->trim_due = true;
 	push_figures(m, now);
-	mm->lag_e2e = m->reading.lag_seconds;
+	mm->direction = m->direction;
+	mm->switched = m->switched;
 	mm->heartbeat_writer = m->reading.writer_active;
 	set_error(&mm->lag_error, m->reading.error);
+	if (m->reversed) {
+		copy_repl(&mm->reverse, &m->prov->reverse);
+		mm->lag_e2e = NAN;
+		mm->lag_reverse = m->reading.lag_seconds;
+		mm->reverse_applied_ms = m->reading.applied_beat_ms;
+		if (!isnan(mm->lag_reverse))
+			series_push(&mm->series[SERIES_LAG_REVERSE], now,
+			    mm->lag_reverse);
+	} else {
+		repl_status_clear(&mm->reverse);
+		mm->lag_reverse = NAN;
+		mm->reverse_applied_ms = 0;
+		/* Stopped: no heartbeat crosses, so no lag is true. */
+		mm->lag_e2e = m->direction == REPL_FORWARD ?
+		    m->reading.lag_seconds : NAN;
+	}
+	direction_states(mm);
 	if (!isnan(mm->repl.lag_source))
 		series_push(&mm->series[SERIES_LAG_SOURCE], now, mm->repl.lag_source);
 	if (!isnan(mm->repl.lag_target))
@@ -468,9 +565,22 @@ start_refresh(struct monitor *m)
 	m->with_tables = m->refreshes++ % MONITOR_TABLES_EVERY == 0 ||
 	    m->tables_now;
 	m->tables_now = false;
+	m->reversed = m->direction == REPL_REVERSE || m->switched;
 	m->prov->want_tables = m->with_tables;
+	m->prov->want_reverse = m->reversed;
 	m->prov->ops->refresh(m->prov, on_provider, m);
-	heartbeat_read(m->src, m->dst, on_reading, m);
+	/* The heartbeat of the way the changes go: written where the
+	 * application writes, read where they arrive. */
+	if (m->reversed) {
+		heartbeat_read(m->dst, m->src, on_reading, m);
+	} else if (m->direction == REPL_FORWARD) {
+		heartbeat_read(m->src, m->dst, on_reading, m);
+	} else {
+		free(m->reading.error);
+		memset(&m->reading, 0, sizeof m->reading);
+		m->reading.lag_seconds = NAN;
+		m->parts--;
+	}
 	b = pg_batch_new(on_batch, m);
 	pg_batch_add(b, m->src, m->with_tables ? estimates_sql : none_sql, 0, NULL);
 	pg_batch_add(b, m->dst, m->with_tables ? estimates_sql : none_sql, 0, NULL);
@@ -483,6 +593,18 @@ void
 monitor_tables_now(struct monitor *m)
 {
 	m->tables_now = true;
+}
+
+void
+monitor_set_direction(struct monitor *m, enum repl_direction d,
+    bool switched)
+{
+	/* The tables' states follow at once (the provider's come back with
+	 * a forward direction). */
+	if (d != m->direction)
+		m->tables_now = true;
+	m->direction = d;
+	m->switched = switched;
 }
 
 void
@@ -551,7 +673,9 @@ monitor_new(struct loop *loop, const struct config *cfg,
 	m->src = pg_new(loop, &so);
 	m->dst = pg_new(loop, &to);
 	repl_status_init(&m->model.repl);
+	repl_status_init(&m->model.reverse);
 	m->model.lag_e2e = NAN;
+	m->model.lag_reverse = NAN;
 	m->reading.lag_seconds = NAN;
 	for (i = 0; i < SERIES_COUNT; i++)
 		series_init(&m->model.series[i], series_names[i][0],
@@ -572,6 +696,7 @@ monitor_free(struct monitor *m)
 	pg_free(m->src);
 	pg_free(m->dst);
 	repl_status_clear(&m->model.repl);
+	repl_status_clear(&m->model.reverse);
 	table_list_clear(&m->model.tables);
 	for (i = 0; i < SERIES_COUNT; i++)
 		series_clear(&m->model.series[i]);
@@ -583,12 +708,49 @@ monitor_free(struct monitor *m)
 	free(m);
 }
 
+/* One direction's replication, as status --json has it (the forward
+ * one and "reverse" share the keys). */
+static void
+repl_json(cJSON *rep, const char *provider, const struct repl_status *r,
+    double e2e, const char *error, const char *warning)
+{
+	cJSON *lag;
+
+	cJSON_AddStringToObject(rep, "provider", provider);
+	json_add_string(rep, "status", r->status);
+	json_add_string(rep, "stop_reason", r->stop_reason);
+	json_add_number(rep, "full_load_percent", r->full_load_percent);
+	json_add_count(rep, "tables_loaded", r->tables_loaded);
+	json_add_count(rep, "tables_loading", r->tables_loading);
+	json_add_count(rep, "tables_queued", r->tables_queued);
+	json_add_count(rep, "tables_errored", r->tables_errored);
+	lag = cJSON_AddObjectToObject(rep, "lag_seconds");
+	json_add_number(lag, "source", r->lag_source);
+	json_add_number(lag, "target", r->lag_target);
+	json_add_number(lag, "end_to_end", e2e);
+	json_add_string(rep, "last_failure", r->last_failure);
+	if (r->slot_name != NULL) {
+		cJSON *slot = cJSON_AddObjectToObject(rep, "slot");
+
+		cJSON_AddStringToObject(slot, "name", r->slot_name);
+		cJSON_AddBoolToObject(slot, "active", r->slot_active);
+		json_add_string(slot, "confirmed_flush_lsn", r->confirmed_flush_lsn);
+		json_add_count(slot, "wal_retained_bytes", r->wal_retained_bytes);
+	}
+	json_add_string(rep, "error", error);
+	/* What could not be refreshed this time (dms: the table statistics or
+	 * the metrics), shown from before; not an error of the status. */
+	json_add_string(rep, "warning", warning);
+}
+
 cJSON *
 status_json(const struct config *cfg, const struct state *state,
     const struct lock_holder *driver, const struct monitor_model *m)
 {
-	cJSON *o = cJSON_CreateObject(), *ph, *rep, *lag, *tabs, *t, *d;
+	cJSON *o = cJSON_CreateObject(), *ph, *rep, *tabs, *t, *d;
 	const struct repl_status *r = &m->repl;
+	char verdict[256];
+	bool lossless;
 	size_t i;
 
 	cJSON_AddStringToObject(o, "environment", cfg->environment);
@@ -603,31 +765,22 @@ status_json(const struct config *cfg, const struct state *state,
 		cJSON_AddStringToObject(ph, "status", "pending");
 	}
 	rep = cJSON_AddObjectToObject(o, "replication");
-	cJSON_AddStringToObject(rep, "provider", provider_name(cfg->provider));
-	json_add_string(rep, "status", r->status);
-	json_add_string(rep, "stop_reason", r->stop_reason);
-	json_add_number(rep, "full_load_percent", r->full_load_percent);
-	json_add_count(rep, "tables_loaded", r->tables_loaded);
-	json_add_count(rep, "tables_loading", r->tables_loading);
-	json_add_count(rep, "tables_queued", r->tables_queued);
-	json_add_count(rep, "tables_errored", r->tables_errored);
-	lag = cJSON_AddObjectToObject(rep, "lag_seconds");
-	json_add_number(lag, "source", r->lag_source);
-	json_add_number(lag, "target", r->lag_target);
-	json_add_number(lag, "end_to_end", m->lag_e2e);
-	json_add_string(rep, "last_failure", r->last_failure);
-	if (r->slot_name != NULL) {
-		cJSON *slot = cJSON_AddObjectToObject(rep, "slot");
-
-		cJSON_AddStringToObject(slot, "name", r->slot_name);
-		cJSON_AddBoolToObject(slot, "active", r->slot_active);
-		json_add_string(slot, "confirmed_flush_lsn", r->confirmed_flush_lsn);
-		json_add_count(slot, "wal_retained_bytes", r->wal_retained_bytes);
+	repl_json(rep, provider_name(cfg->provider), r, m->lag_e2e, m->error,
+	    m->error == NULL ? r->error : NULL);
+	/* The direction is the run's (forward before any run). */
+	cJSON_AddStringToObject(rep, "direction", repl_direction_name(
+	    state != NULL ? state->replication : REPL_FORWARD));
+	if (monitor_watch_reverse(m) && m->reverse.status != NULL) {
+		repl_json(cJSON_AddObjectToObject(rep, "reverse"),
+		    provider_name(cfg->provider), &m->reverse, m->lag_reverse,
+		    m->reverse.error, NULL);
+	} else {
+		cJSON_AddNullToObject(rep, "reverse");
 	}
-	json_add_string(rep, "error", m->error);
-	/* What could not be refreshed this time (dms: the table statistics or
-	 * the metrics), shown from before; not an error of the status. */
-	json_add_string(rep, "warning", m->error == NULL ? r->error : NULL);
+	if (monitor_rollback_verdict(m, verdict, sizeof verdict, &lossless))
+		cJSON_AddStringToObject(rep, "rollback", verdict);
+	else
+		cJSON_AddNullToObject(rep, "rollback");
 	tabs = cJSON_AddArrayToObject(o, "tables");
 	for (i = 0; i < m->tables.n; i++) {
 		const struct table_stat *s = &m->tables.v[i];

@@ -540,7 +540,8 @@ void
 orch_heartbeat(struct orch *o, bool on)
 {
 	if (on && o->hb == NULL && !o->opts.dry_run)
-		o->hb = heartbeat_start(o->loop, o->src, 1000);
+		o->hb = heartbeat_start_conn(o->loop, o->cfg->source_conninfo,
+		    "source (heartbeat)", HEARTBEAT_INTERVAL_MS);
 	if (!on && o->hb != NULL) {
 		heartbeat_stop(o->hb);
 		o->hb = NULL;

@@ -80,10 +80,12 @@ static const struct metric_def {
 };
 #define NMETRICS ARRAY_SIZE(metric_defs)
 
-enum api { API_TASK, API_TABLES, API_METRICS, API_COUNT };
+/* API_REVERSE: the reverse task's status, only while p->want_reverse. */
+enum api { API_TASK, API_TABLES, API_METRICS, API_REVERSE, API_COUNT };
 
 static const char *const api_what[API_COUNT] = {
-	"the task's status", "the table statistics", "the CloudWatch metrics"
+	"the task's status", "the table statistics", "the CloudWatch metrics",
+	"the reverse task's status"
 };
 
 /* When an API is called next, and how its last call went. Times in
@@ -157,6 +159,8 @@ struct dms_impl {
 	struct series series[NMETRICS];
 	struct dms_task task;
 	bool have_task;
+	struct dms_task rtask;     /* the reverse task, when described */
+	bool have_rtask;
 	struct dms_table *tables;  /* the last DescribeTableStatistics */
 	size_t ntables;
 	struct cadence cad[API_COUNT];
@@ -175,6 +179,7 @@ struct dms_impl {
 	 * minutes in thirty seconds. */
 	double factor;
 	int64_t t0;
+	bool want_reverse;         /* p->want_reverse, as the cadence sees it */
 };
 
 static struct dms_impl *
@@ -376,6 +381,8 @@ api_due(const struct dms_impl *d, enum api a, int64_t v)
 	if (a == API_METRICS)
 		return d->cloudwatch && v >= c->next &&
 		    v / ((int64_t)d->period * 1000) > c->period_done;
+	if (a == API_REVERSE)
+		return d->want_reverse && d->reverse_arn != NULL && v >= c->next;
 	return v >= c->next;
 }
 
@@ -487,6 +494,41 @@ fresh_last(const struct dms_impl *d, const struct series *s)
 	return t >= now_ms() - window ? series_last(s) : NAN;
 }
 
+/* The reverse task's status into p->reverse while it is wanted (the
+ * reverse task names no CloudWatch series here: its lag is the
+ * heartbeat's). */
+static void
+reverse_from_cache(struct provider *p)
+{
+	struct dms_impl *d = impl(p);
+	struct repl_status *s = &p->reverse;
+	const struct cadence *c = &d->cad[API_REVERSE];
+
+	repl_status_clear(s);
+	if (!p->want_reverse)
+		return;
+	s->provider = xstrdup("dms");
+	if (d->reverse_arn == NULL) {
+		s->status = xstrdup("missing");
+		s->stop_reason = xstrdup("no reverse task is configured "
+		    "([replication] reverse_task_arn)");
+		return;
+	}
+	if (!d->have_rtask) {
+		s->status = xstrdup("unknown");
+		set_str(&s->error, c->error);
+		return;
+	}
+	s->status = xstrdup(d->rtask.status != NULL ? d->rtask.status :
+	    "unknown");
+	set_str(&s->stop_reason, d->rtask.stop_reason != NULL &&
+	    *d->rtask.stop_reason != '\0' ? d->rtask.stop_reason : NULL);
+	set_str(&s->last_failure, d->rtask.last_failure != NULL &&
+	    *d->rtask.last_failure != '\0' ? d->rtask.last_failure : NULL);
+	s->updated_at = api_fresh(d, API_REVERSE) ? now_ms() : c->ok_at;
+	set_str(&s->error, c->error);
+}
+
 /* The model from what the last calls brought. Fresh parts are stamped
  * now; what could not be refreshed keeps the time of its last answer and
  * ages. Only a task that could not be described fails the refresh; the
@@ -502,6 +544,7 @@ model_from_cache(struct provider *p, struct err *e)
 
 	if (d->have_task)
 		status_from_task(p, &d->task);
+	reverse_from_cache(p);
 	if (p->want_tables && d->cad[API_TABLES].ok_at > 0)
 		tables_from_cache(p);
 	p->status.lag_source = fresh_last(d, &d->series[0]);
@@ -519,7 +562,7 @@ model_from_cache(struct provider *p, struct err *e)
 	for (a = API_TABLES; a < API_COUNT; a++) {
 		const struct cadence *c = &d->cad[a];
 
-		if (c->error == NULL)
+		if (c->error == NULL || a == API_REVERSE)
 			continue;
 		if (c->ok_at > 0)
 			sb_printf(&sb, "%s%s (%s from %lld s ago)", sb.len ? "; " :
@@ -571,6 +614,25 @@ on_poll_task(const struct dms_task *t, const struct err *e, void *arg)
 		cadence_ok(d, API_TASK, vnow(d));
 	} else {
 		cadence_fail(d, API_TASK, vnow(d), e);
+	}
+	poll_step(op);
+}
+
+static void
+on_poll_reverse(const struct dms_task *t, const struct err *e, void *arg)
+{
+	struct pop *op = arg;
+	struct dms_impl *d = impl(op->p);
+
+	op->dop = NULL;
+	if (t != NULL) {
+		if (d->have_rtask)
+			dms_task_free(&d->rtask);
+		dms_task_copy(&d->rtask, t);
+		d->have_rtask = true;
+		cadence_ok(d, API_REVERSE, vnow(d));
+	} else {
+		cadence_fail(d, API_REVERSE, vnow(d), e);
 	}
 	poll_step(op);
 }
@@ -706,6 +768,16 @@ poll_step(struct pop *op)
 		}
 		return;
 	}
+	if (op->due[API_REVERSE]) {
+		op->due[API_REVERSE] = false;
+		op->dop = dms_describe_task(d->client, d->reverse_arn,
+		    on_poll_reverse, op, &e);
+		if (op->dop == NULL) {
+			cadence_fail(d, API_REVERSE, vnow(d), &e);
+			poll_step(op);
+		}
+		return;
+	}
 	if (op->due[API_TABLES]) {
 		op->due[API_TABLES] = false;
 		op->dop = dms_describe_tables(d->client, d->task_arn,
@@ -791,6 +863,8 @@ schedule(struct provider *p)
 	for (a = 0; a < API_COUNT; a++) {
 		if (a == API_METRICS && !d->cloudwatch)
 			continue;
+		if (a == API_REVERSE && (!d->want_reverse || d->reverse_arn == NULL))
+			continue;
 		if ((t = api_next(d, (enum api)a)) < next)
 			next = t;
 	}
@@ -820,6 +894,16 @@ dms_refresh(struct provider *p, provider_done_fn done, void *arg)
 	struct dms_impl *d = impl(p);
 	struct pop *op;
 
+	if (p->want_reverse && !d->want_reverse) {
+		/* Now wanted: described at once, then on the task's cadence. */
+		d->want_reverse = true;
+		d->cad[API_REVERSE].next = 0;
+		if (d->primed && d->poller == NULL) {
+			schedule(p);
+			start_poll(p);
+		}
+	}
+	d->want_reverse = p->want_reverse;
 	if (!d->primed) {
 		d->waiters = xreallocarray(d->waiters, d->nwaiters + 1,
 		    sizeof *d->waiters);
@@ -1431,6 +1515,8 @@ dms_destroy(struct provider *p)
 		free(d->cad[i].error);
 	if (d->have_task)
 		dms_task_free(&d->task);
+	if (d->have_rtask)
+		dms_task_free(&d->rtask);
 	dms_tables_free(d->tables, d->ntables);
 	free(d->task_arn);
 	free(d->reverse_arn);
@@ -1563,6 +1649,7 @@ provider_dms_new(struct loop *loop, const struct config *cfg, struct err *e)
 	p->metrics = d->series;
 	p->nmetrics = NMETRICS;
 	repl_status_init(&p->status);
+	repl_status_init(&p->reverse);
 	p->status.provider = xstrdup("dms");
 	d->client = client;
 	d->task_arn = xstrdup(cfg->task_arn);
@@ -1583,6 +1670,7 @@ provider_dms_new(struct loop *loop, const struct config *cfg, struct err *e)
 	    cfg->table_poll_seconds : 30) * 1000;
 	d->cad[API_METRICS].interval = (int64_t)d->period * 1000;
 	d->cad[API_METRICS].period_done = -1;
+	d->cad[API_REVERSE].interval = d->cad[API_TASK].interval;
 	for (i = 0; i < NMETRICS; i++)
 		series_init(&d->series[i], metric_defs[i].metric,
 		    metric_defs[i].unit);

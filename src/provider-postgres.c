@@ -192,6 +192,43 @@ fill_slot(struct repl_status *st, const PGresult *slots, const char *name)
 	}
 }
 
+/* The reverse replication: its subscription on the source (sub, with
+ * sub_sql's columns) and its slot on the target (slots). */
+static void
+fill_reverse(struct provider *p, const PGresult *sub, const PGresult *slots,
+    const char *error)
+{
+	struct repl_status *st = &p->reverse;
+	char buf[256];
+
+	repl_status_clear(st);
+	st->provider = xstrdup("postgres");
+	if (error != NULL) {
+		st->status = xstrdup("unknown");
+		st->error = xstrdup(error);
+		return;
+	}
+	st->updated_at = now_ms();
+	if (PQntuples(sub) != 1) {
+		st->status = xstrdup("missing");
+		snprintf(buf, sizeof buf, "subscription %s does not exist on the "
+		    "source", p->cfg->reverse_subscription);
+		st->stop_reason = xstrdup(buf);
+		return;
+	}
+	st->status = xstrdup(!pgr_bool(sub, 0, 0) ? "stopped" :
+	    pgr_value(sub, 0, 2) != NULL ? "running" : "starting");
+	if (!pgr_bool(sub, 0, 0))
+		st->stop_reason = xstrdup("reverse subscription disabled");
+	if (pgr_int64(sub, 0, 3, 0) > 0 || pgr_int64(sub, 0, 4, 0) > 0) {
+		snprintf(buf, sizeof buf, "%lld apply errors so far (see the "
+		    "source's server log)", (long long)(pgr_int64(sub, 0, 3, 0) +
+		    pgr_int64(sub, 0, 4, 0)));
+		st->last_failure = xstrdup(buf);
+	}
+	fill_slot(st, slots, pgr_value(sub, 0, 1));
+}
+
 static void
 refresh_done(struct pg_batch *b, void *arg)
 {
@@ -199,11 +236,22 @@ refresh_done(struct pg_batch *b, void *arg)
 	struct provider *p = r->p;
 	struct repl_status *st = &p->status;
 	const PGresult *sub = pg_batch_result(b, 0);
-	const char *error = pg_batch_error(b);
+	const char *error = pg_batch_error_of(b, 0);
 	struct err e = { 0, "" };
 	char buf[256];
-	int rc = 0;
+	int rc = 0, i;
 
+	/* The forward part's first error (the reverse part's is its own). */
+	for (i = 1; error == NULL && i < 3; i++)
+		error = pg_batch_error_of(b, i);
+	if (p->want_reverse) {
+		const char *rerr = pg_batch_error_of(b, 3);
+
+		fill_reverse(p, pg_batch_result(b, 3), pg_batch_result(b, 4),
+		    rerr != NULL ? rerr : pg_batch_error_of(b, 4));
+	} else {
+		repl_status_clear(&p->reverse);
+	}
 	repl_status_clear(st);
 	st->provider = xstrdup("postgres");
 	if (error != NULL) {
@@ -246,6 +294,7 @@ pg_refresh(struct provider *p, provider_done_fn done, void *arg)
 {
 	struct refresh *r = xcalloc(1, sizeof *r);
 	const char *sub[] = { p->cfg->subscription };
+	const char *rsub[] = { p->cfg->reverse_subscription };
 	struct pg_batch *b;
 
 	r->p = p;
@@ -256,6 +305,10 @@ pg_refresh(struct provider *p, provider_done_fn done, void *arg)
 	pg_batch_add(b, impl(p)->dst, p->want_tables ? rel_sql : rel_count_sql,
 	    1, sub);
 	pg_batch_add(b, impl(p)->src, slot_sql, 0, NULL);
+	if (p->want_reverse) {
+		pg_batch_add(b, impl(p)->src, sub_sql, 1, rsub);
+		pg_batch_add(b, impl(p)->dst, slot_sql, 0, NULL);
+	}
 	pg_batch_seal(b);
 }
 
@@ -644,6 +697,7 @@ provider_postgres_new(struct loop *loop, const struct config *cfg,
 	p->cfg = cfg;
 	p->want_tables = true;
 	repl_status_init(&p->status);
+	repl_status_init(&p->reverse);
 	pp->p = p;
 	pp->src = pg_new(loop, &so);
 	pp->dst = pg_new(loop, &to);

@@ -28,6 +28,7 @@ provider_free(struct provider *p)
 	if (p->ops != NULL && p->ops->destroy != NULL)
 		p->ops->destroy(p);
 	repl_status_clear(&p->status);
+	repl_status_clear(&p->reverse);
 	table_list_clear(&p->tables);
 	free(p->resume_from.lsn);
 	free(p);

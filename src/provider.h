@@ -96,6 +96,12 @@ struct provider {
 	 * for them every few refreshes). The status's table counts are kept
 	 * fresh either way where the provider can count cheaply. */
 	bool want_tables;
+	/* refresh() reads the reverse replication into p->reverse too (its
+	 * status, the slot on the target, its WAL) while this is set: from
+	 * the moment it may run (the monitor sets it by the run's direction).
+	 * reverse.status stays NULL while it is not read. */
+	bool want_reverse;
+	struct repl_status reverse;
 	/* CloudWatch series (dms) for the console's metrics pane; none for
 	 * postgres, whose figures the monitor collects from the databases. */
 	struct series *metrics;

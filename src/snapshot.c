@@ -119,15 +119,39 @@ jseries(struct strbuf *sb, const struct series *s)
 	sb_puts(sb, "]}");
 }
 
+/* One direction's object, left open for the caller's keys. */
+static void jrepl_one(struct strbuf *sb, const char *provider,
+    const struct repl_status *r, double e2e);
+
+/* The replication with status --json's keys: the forward one, its
+ * direction, and the way back ("reverse", null until it is watched). */
 static void
 jrepl(struct strbuf *sb, const struct view *v, const struct monitor_model *m)
 {
-	const struct repl_status *r = &m->repl;
+	jrepl_one(sb, v->provider, &m->repl, m->lag_e2e);
+	sb_puts(sb, ",\"direction\":");
+	jstr(sb, repl_direction_name(m->direction));
+	sb_printf(sb, ",\"switched\":%s,\"reverse\":", m->switched ? "true" :
+	    "false");
+	if (monitor_watch_reverse(m) && m->reverse.status != NULL) {
+		jrepl_one(sb, v->provider, &m->reverse, m->lag_reverse);
+		sb_printf(sb, ",\"reverse_applied_ms\":%lld}",
+		    (long long)m->reverse_applied_ms);
+	} else {
+		sb_puts(sb, "null");
+	}
+	sb_putc(sb, '}');
+}
+
+static void
+jrepl_one(struct strbuf *sb, const char *provider,
+    const struct repl_status *r, double e2e)
+{
 	bool f = true;
 
 	sb_putc(sb, '{');
 	key(sb, "provider", &f);
-	jstr(sb, v->provider);
+	jstr(sb, provider);
 	key(sb, "status", &f);
 	jstr(sb, r->status);
 	key(sb, "stop_reason", &f);
@@ -148,7 +172,7 @@ jrepl(struct strbuf *sb, const struct view *v, const struct monitor_model *m)
 	sb_puts(sb, ",\"target\":");
 	jnum(sb, r->lag_target);
 	sb_puts(sb, ",\"end_to_end\":");
-	jnum(sb, m->lag_e2e);
+	jnum(sb, e2e);
 	sb_putc(sb, '}');
 	key(sb, "last_failure", &f);
 	jstr(sb, r->last_failure);
@@ -167,7 +191,6 @@ jrepl(struct strbuf *sb, const struct view *v, const struct monitor_model *m)
 	jstr(sb, r->error);
 	key(sb, "updated_ms", &f);
 	sb_printf(sb, "%lld", (long long)r->updated_at);
-	sb_putc(sb, '}');
 }
 
 static void
@@ -394,7 +417,9 @@ snapshot_init(struct snapshot *s)
 
 	memset(s, 0, sizeof *s);
 	repl_status_init(&s->mon.repl);
+	repl_status_init(&s->mon.reverse);
 	s->mon.lag_e2e = NAN;
+	s->mon.lag_reverse = NAN;
 	for (i = 0; i < SERIES_COUNT; i++)
 		series_init(&s->mon.series[i], "", "");
 }
@@ -417,6 +442,7 @@ snapshot_clear(struct snapshot *s)
 	int i;
 
 	repl_status_clear(&s->mon.repl);
+	repl_status_clear(&s->mon.reverse);
 	table_list_clear(&s->mon.tables);
 	for (i = 0; i < SERIES_COUNT; i++)
 		series_clear(&s->mon.series[i]);
@@ -638,8 +664,24 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		    gstr(x, "since") != NULL ? gstr(x, "since") : "?");
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "replication");
-	if (cJSON_IsObject(x))
+	if (cJSON_IsObject(x)) {
+		const char *dir = gstr(x, "direction");
+
 		read_repl(&s->mon.repl, &s->mon.lag_e2e, x);
+		s->mon.direction = dir != NULL && strcmp(dir, "reverse") == 0 ?
+		    REPL_REVERSE : dir != NULL && strcmp(dir, "stopped") == 0 ?
+		    REPL_STOPPED : REPL_FORWARD;
+		s->mon.switched = gbool(x, "switched");
+		y = cJSON_GetObjectItemCaseSensitive(x, "reverse");
+		if (cJSON_IsObject(y)) {
+			read_repl(&s->mon.reverse, &s->mon.lag_reverse, y);
+			s->mon.reverse_applied_ms = gtime(y, "reverse_applied_ms");
+		} else {
+			repl_status_clear(&s->mon.reverse);
+			s->mon.lag_reverse = NAN;
+			s->mon.reverse_applied_ms = 0;
+		}
+	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "tables");
 	if (cJSON_IsArray(x))
 		read_tables(&s->mon.tables, x);

@@ -89,8 +89,15 @@ const struct step step_config_check = { "config.check", NULL,
 
 /* ------------------------------------------------------- schema.check */
 
+/* 2 tables and the heartbeat's seq and prev_ms columns (a schema set up
+ * by an earlier version lacks them): 4. */
 static const char cutover_tables_sql[] =
-    "SELECT count(*) FROM pg_class c JOIN pg_namespace n"
+    "SELECT count(*) + (SELECT count(*) FROM pg_attribute a"
+    "  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n"
+    "  ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
+    "  AND c.relname = 'heartbeat' AND a.attname IN ('seq', 'prev_ms')"
+    "  AND NOT a.attisdropped)"
+    " FROM pg_class c JOIN pg_namespace n"
     " ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
     " AND c.relname IN ('heartbeat', 'sentinel') AND c.relkind = 'r'";
 
@@ -104,18 +111,18 @@ schema_src(struct flow *f, PGresult *prev)
 static int
 schema_dst(struct flow *f, PGresult *prev)
 {
-	if (pgr_int64(prev, 0, 0, 0) != 2)
+	if (pgr_int64(prev, 0, 0, 0) != 4)
 		return flow_fail(f, EXIT_CHECK, "the cutover schema is missing on "
-		    "the source: run `cutover setup`");
+		    "the source, or older than this cutover: run `cutover setup`");
 	return flow_query(f, O(f)->dst, cutover_tables_sql, 0, NULL);
 }
 
 static int
 schema_done(struct flow *f, PGresult *prev)
 {
-	if (pgr_int64(prev, 0, 0, 0) != 2)
+	if (pgr_int64(prev, 0, 0, 0) != 4)
 		return flow_fail(f, EXIT_CHECK, "the cutover schema is missing on "
-		    "the target: run `cutover setup`");
+		    "the target, or older than this cutover: run `cutover setup`");
 	return FLOW_NEXT;
 }
 

@@ -90,7 +90,8 @@ struct validation {
 
 	double lag_e2e, lag_provider;
 	char *lag_note;
-	int64_t probe_beat;
+	int64_t probe_beat;         /* the probe beat, source clock ms */
+	int64_t probe_started;      /* mono ms the probe was written */
 	struct loop_timer *probe_timer;
 
 	int64_t started_at, finished_at;
@@ -255,7 +256,7 @@ static void
 probe_seen(struct pg *c, PGresult *res, const char *error, void *arg)
 {
 	struct validation *v = arg;
-	int64_t waited = now_ms() - v->probe_beat;
+	int64_t waited = mono_ms() - v->probe_started;
 	/* Past the threshold the check fails anyway: no need to wait more. */
 	int64_t limit = (int64_t)(v->cfg->max_lag_seconds * 1200) + 500;
 
@@ -298,6 +299,8 @@ probe_written(struct pg *c, PGresult *res, const char *error, void *arg)
 		    "no heartbeat row on the source (run `cutover setup`)");
 		return;
 	}
+	/* The beat is in the source's clock, as the target will show it. */
+	v->probe_beat = pgr_int64(res, 0, 0, 0);
 	probe_poll(NULL, v);
 }
 
@@ -313,19 +316,15 @@ on_reading(const struct heartbeat_reading *r, void *arg)
 static void
 start_lag(struct validation *v)
 {
-	char ms[32];
-	const char *params[2] = { ms, actor() };
+	const char *params[1] = { actor() };
 
 	v->pending++;
 	if (!v->opts.probe_lag) {
 		heartbeat_read(v->src_meta, v->dst_meta, on_reading, v);
 		return;
 	}
-	v->probe_beat = now_ms();
-	snprintf(ms, sizeof ms, "%lld", (long long)v->probe_beat);
-	pg_query(v->src_meta, "UPDATE cutover.heartbeat SET beat_ms = $1,"
-	    " ts = now(), driver = $2 WHERE id = 1 RETURNING beat_ms", 2, params,
-	    probe_written, v);
+	v->probe_started = mono_ms();
+	pg_query(v->src_meta, HEARTBEAT_WRITE_SQL, 1, params, probe_written, v);
 }
 
 static void

@@ -1,6 +1,7 @@
 /* pane-lag.c - the lag now (the provider's source and target side, and
  * the heartbeat's end to end), and a chart of the last minutes with the
- * max_lag_seconds threshold drawn across it. */
+ * max_lag_seconds threshold drawn across it. Once the way back is
+ * watched, reverse replication's (target to source). */
 #include "config.h"
 
 #include <math.h>
@@ -28,9 +29,12 @@ static void
 draw(struct pane *p, const struct view *v)
 {
 	const struct monitor_model *m = v->mon;
+	const struct repl_status *r;
 	const struct series *s;
+	const char *now_label;
 	char buf[96], thr[32];
 	int x, w = p->w - 2, ch;
+	bool back;
 
 	snprintf(buf, sizeof buf, "last %dm", WINDOW_S / 60);
 	pane_title(p, v, "Lag", buf, m != NULL ? m->refreshed_at : 0);
@@ -38,16 +42,27 @@ draw(struct pane *p, const struct view *v)
 		put(p->win, 1, 1, w, theme(TH_DIM), "no figures yet");
 		return;
 	}
-	x = lag_value(p->win, 1, 1, w, "e2e ", m->lag_e2e, v->max_lag_seconds);
+	back = monitor_watch_reverse(m);
+	r = back ? &m->reverse : &m->repl;
+	x = lag_value(p->win, 1, 1, w, back ? "back " : "e2e ", back ?
+	    m->lag_reverse : m->lag_e2e, v->max_lag_seconds);
 	x += lag_value(p->win, 1, 1 + x, w - x, w >= 36 ? "  src " : " src ",
-	    m->repl.lag_source, v->max_lag_seconds);
+	    r->lag_source, v->max_lag_seconds);
 	lag_value(p->win, 1, 1 + x, w - x, w >= 36 ? "  tgt " : " tgt ",
-	    m->repl.lag_target, v->max_lag_seconds);
+	    r->lag_target, v->max_lag_seconds);
 	if (p->h < 4)
 		return;
-	s = &m->series[SERIES_LAG_E2E];
-	if (s->n == 0 && m->series[SERIES_LAG_TARGET].n > 0)
-		s = &m->series[SERIES_LAG_TARGET];
+	if (back) {
+		s = &m->series[SERIES_LAG_REVERSE];
+		now_label = "back now";
+	} else {
+		s = &m->series[SERIES_LAG_E2E];
+		now_label = "e2e now";
+		if (s->n == 0 && m->series[SERIES_LAG_TARGET].n > 0) {
+			s = &m->series[SERIES_LAG_TARGET];
+			now_label = "tgt now";
+		}
+	}
 	ch = p->h - 3;
 	if (v->have_gate && ch > 2) {
 		snprintf(buf, sizeof buf, "gate: below %.0f s for %.0f of %.0f s",
@@ -61,19 +76,31 @@ draw(struct pane *p, const struct view *v)
 		    WINDOW_S);
 	}
 	put(p->win, p->h - 1, 1, w, theme(TH_DIM), "-5m");
+	put_right(p->win, p->h - 1, 1, w, theme(TH_DIM), now_label);
 	if (!isnan(v->max_lag_seconds)) {
+		/* Between "-5m" and the right label, never over them: a narrow
+		 * pane (80 columns) drops the word, then the line. */
+		int left = 4, right = w - text_width(now_label) - 1, tw, cx;
+
 		fmt_seconds(thr, sizeof thr, v->max_lag_seconds);
 		snprintf(buf, sizeof buf, "%s limit %s", G.threshold, thr);
-		put(p->win, p->h - 1, 1 + (w - text_width(buf)) / 2, w,
-		    theme(TH_THRESHOLD), buf);
+		if ((tw = text_width(buf)) > right - left) {
+			snprintf(buf, sizeof buf, "%s %s", G.threshold, thr);
+			tw = text_width(buf);
+		}
+		cx = (w - tw) / 2;
+		if (cx < left)
+			cx = left;
+		if (cx + tw > right)
+			cx = right - tw;
+		if (cx >= left)
+			put(p->win, p->h - 1, 1 + cx, tw, theme(TH_THRESHOLD), buf);
 	}
-	put_right(p->win, p->h - 1, 1, w, theme(TH_DIM), s == &m->series[
-	    SERIES_LAG_E2E] ? "e2e now" : "tgt now");
 	if (m->lag_error != NULL && !v->have_gate && p->h > 5)
 		put(p->win, 2, 1, w, theme(TH_WARN), m->lag_error);
-	else if (!m->heartbeat_writer && m->series[SERIES_LAG_E2E].n > 0 &&
-	    !v->have_gate && p->h > 5)
-		put(p->win, 2, 1, w, theme(TH_WARN), "no heartbeat writer");
+	else if (!m->heartbeat_writer && s->n > 0 && !v->have_gate && p->h > 5)
+		put(p->win, 2, 1, w, theme(TH_WARN), back ? "stale: no heartbeat "
+		    "writer on the target" : "stale: no heartbeat writer");
 }
 
 const struct pane_ops pane_lag_ops = {

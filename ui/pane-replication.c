@@ -1,6 +1,9 @@
 /* pane-replication.c - what the provider says: status, stop reason and
  * last failure, full load with a bar, the tables' load states, and the
- * replication slot's WAL retained on the source. */
+ * replication slot's WAL retained on the source. Once the way back may
+ * run (reverse replication started, or the switch made), the way back
+ * instead: the rollback verdict, reverse replication's status and lag,
+ * its slot on the target, and the forward slot left on the source. */
 #include "config.h"
 
 #include <math.h>
@@ -21,6 +24,107 @@ status_role(const char *s)
 	return TH_WARN;
 }
 
+/* Puts text from row *y on, broken at spaces to the pane's width, at most
+ * max rows (the last one cut). */
+static void
+wrapped(struct pane *p, int *y, int w, attr_t attr, const char *text,
+    int max)
+{
+	const char *s = text, *brk, *q;
+	char line[256];
+	int rows = 0;
+	size_t n;
+
+	while (*s != '\0' && *y < p->h && rows < max) {
+		n = strlen(s);
+		if ((int)n > w && rows + 1 < max) {
+			brk = NULL;
+			for (q = s; q < s + w && *q != '\0'; q++)
+				if (*q == ' ')
+					brk = q;
+			n = brk != NULL && brk > s ? (size_t)(brk - s) : (size_t)w;
+		}
+		if (n >= sizeof line)
+			n = sizeof line - 1;
+		memcpy(line, s, n);
+		line[n] = '\0';
+		put(p->win, (*y)++, 1, w, attr, line);
+		rows++;
+		s += n;
+		while (*s == ' ')
+			s++;
+	}
+}
+
+/* "target slot NAME active, WAL 48.0 KiB"; in a narrow pane without the
+ * name (status shows it): "target WAL 48.0 KiB". */
+static void
+slot_text(char *buf, size_t len, int w, const char *side,
+    const struct repl_status *r, bool drop)
+{
+	char a[32];
+
+	fmt_bytes(a, sizeof a, (double)r->wal_retained_bytes);
+	snprintf(buf, len, "%s slot %s %s, WAL %s%s", side, r->slot_name,
+	    r->slot_active ? "active" : "inactive", a, drop ?
+	    ": drop once final" : "");
+	if (w < 40 && (int)strlen(buf) > w)
+		snprintf(buf, len, "%s WAL %s%s%s", side, a, r->slot_active ||
+		    drop ? "" : " (inactive)", drop ? ": drop once final" : "");
+}
+
+static void
+draw_reverse(struct pane *p, const struct view *v)
+{
+	const struct monitor_model *m = v->mon;
+	const struct repl_status *r = &m->reverse, *f = &m->repl;
+	char buf[256], lag[32];
+	bool lossless = false;
+	int y = 1, w = p->w - 2;
+
+	/* What matters first, each line wrapped in a narrow pane: the
+	 * verdict, the way back, then what the forward side left. */
+	if (monitor_rollback_verdict(m, buf, sizeof buf, &lossless)) {
+		/* A narrow pane keeps the verdict's words; its reason is the
+		 * next line's. */
+		if (w < 50 && strstr(buf, " (") != NULL)
+			*strstr(buf, " (") = '\0';
+		wrapped(p, &y, w, theme(lossless ? TH_OK : TH_BAD) | A_BOLD, buf,
+		    3);
+	}
+	fmt_seconds(lag, sizeof lag, m->lag_reverse);
+	snprintf(buf, sizeof buf, "reverse %s%s%s%s, lag %s", r->status != NULL ?
+	    r->status : "unknown", r->stop_reason != NULL ? " (" : "",
+	    r->stop_reason != NULL ? r->stop_reason : "",
+	    r->stop_reason != NULL ? ")" : "", lag);
+	if ((int)strlen(buf) > w && r->stop_reason == NULL)
+		snprintf(buf, sizeof buf, "reverse %s %s", r->status != NULL ?
+		    r->status : "unknown", lag);
+	wrapped(p, &y, w, theme(status_role(r->status)), buf, 2);
+	if (r->last_failure != NULL) {
+		snprintf(buf, sizeof buf, "failure %s", r->last_failure);
+		wrapped(p, &y, w, theme(TH_BAD), buf, 2);
+	}
+	if (r->slot_name != NULL) {
+		slot_text(buf, sizeof buf, w, "target", r, false);
+		wrapped(p, &y, w, theme(r->slot_active ? TH_NORMAL : TH_WARN), buf,
+		    2);
+	}
+	if (f->slot_name != NULL) {
+		slot_text(buf, sizeof buf, w, "source", f, m->switched);
+		wrapped(p, &y, w, theme(f->wal_retained_bytes > ((int64_t)1 << 30) ?
+		    TH_WARN : TH_DIM), buf, 2);
+	}
+	snprintf(buf, sizeof buf, "forward %s%s%s%s", f->status != NULL ?
+	    f->status : "unknown", f->stop_reason != NULL ? " (" : "",
+	    f->stop_reason != NULL ? f->stop_reason : "",
+	    f->stop_reason != NULL ? ")" : "");
+	wrapped(p, &y, w, theme(TH_DIM), buf, 1);
+	if (m->error != NULL || r->error != NULL)
+		wrapped(p, &y, w, theme(TH_BAD), m->error != NULL ? m->error :
+		    r->error, 2);
+}
+
 static void
 draw(struct pane *p, const struct view *v)
 {
@@ -29,10 +133,16 @@ draw(struct pane *p, const struct view *v)
 	char buf[256], a[32], b[32], c[32], d[32];
 	int y = 1, x, w = p->w - 2;
 
-	pane_title(p, v, "Replication", v->provider, m != NULL ?
+	snprintf(buf, sizeof buf, "%s%s", v->provider != NULL ? v->provider :
+	    "", m != NULL && monitor_watch_reverse(m) ? ", the way back" : "");
+	pane_title(p, v, "Replication", buf, m != NULL ?
 	    m->repl.updated_at : 0);
 	if (m == NULL) {
 		put(p->win, y, 1, w, theme(TH_DIM), "no figures yet");
+		return;
+	}
+	if (monitor_watch_reverse(m)) {
+		draw_reverse(p, v);
 		return;
 	}
 	r = &m->repl;

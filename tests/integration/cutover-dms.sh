@@ -127,6 +127,12 @@ is "$(req_last StartReplicationTask)" \
 	"the reverse task started with start-replication from that LSN, on the target's WAL"
 like "$("$CUTOVER" "${C[@]}" log)" 'DMS settings: usable, with warnings' "pre_validation read the DMS settings"
 judge "cutover"
+# After the switch status follows the direction: the reverse task.
+J=$("$CUTOVER" "${C[@]}" status --json 2>/dev/null)
+is "$(printf '%s' "$J" | python3 -c 'import json,sys; r=json.load(sys.stdin)["replication"]; print(r["direction"], r["reverse"]["provider"], r["reverse"]["status"])')" \
+	"reverse dms running" "status --json after the switch: direction reverse, the reverse task running"
+like "$(printf '%s' "$J" | python3 -c 'import json,sys; print(json.load(sys.stdin)["replication"]["rollback"])')" \
+	'^rollback: lossless \(reverse replication running' "status --json: the rollback verdict from the reverse task"
 
 # -- 2. rollback after the switch ----------------------------------------------
 from=$(req_lines)

@@ -93,13 +93,15 @@ model(void)
 	static const char *const names[SERIES_COUNT] = { "lag source",
 	    "lag target", "lag end to end", "source transactions/s",
 	    "source connections", "source WAL", "target transactions/s",
-	    "target connections" };
+	    "target connections", "lag reverse end to end" };
 	static const char *const units[SERIES_COUNT] = { "s", "s", "s",
-	    "count/s", "count", "bytes/s", "count/s", "count" };
+	    "count/s", "count", "bytes/s", "count/s", "count", "s" };
 	int i, k;
 
 	memset(&mon, 0, sizeof mon);
 	repl_status_init(&mon.repl);
+	repl_status_init(&mon.reverse);
+	mon.lag_reverse = NAN;
 	mon.repl.provider = xstrdup("postgres");
 	mon.repl.status = xstrdup("running");
 	mon.repl.full_load_percent = 100;
@@ -129,6 +131,9 @@ model(void)
 		series_push(&mon.series[SERIES_SRC_CONNECTIONS], t, 42);
 		series_push(&mon.series[SERIES_DST_CONNECTIONS], t, 3);
 		series_push(&mon.series[SERIES_SRC_WAL_RATE], t, 2e6 * wave);
+		if (k > 240)
+			series_push(&mon.series[SERIES_LAG_REVERSE], t, k > 280 &&
+			    k < 290 ? 2.5 : 0.3 * wave);
 	}
 	add_table("public", "accounts", 1000000, 1000000, "replicating", 5123);
 	add_table("public", "transfers", 2500000, 2499990, "replicating", 90211);
@@ -281,6 +286,54 @@ answer(bool yes, const char *how, void *arg)
 	(void)arg;
 }
 
+/* After the switch (on) or before it (off): the run's state, the way
+ * back in the model, the tables' states as the monitor sets them. */
+static void
+switched(bool on)
+{
+	size_t i;
+
+	st.replication = on ? REPL_REVERSE : REPL_FORWARD;
+	st.switched = on;
+	st.phase = on ? PHASE_POST_VALIDATION : PHASE_SYNC_WAIT;
+	mon.direction = st.replication;
+	mon.switched = on;
+	view.have_gate = !on;
+	view.busy = !on;
+	mon.lag_e2e = on ? NAN : 1.3;
+	free(mon.repl.status);
+	mon.repl.status = xstrdup(on ? "stopped" : "running");
+	free(mon.repl.stop_reason);
+	mon.repl.stop_reason = on ? xstrdup("subscription disabled") : NULL;
+	mon.repl.slot_active = !on;
+	repl_status_clear(&mon.reverse);
+	mon.lag_reverse = on ? 0.3 : NAN;
+	if (on) {
+		mon.reverse.provider = xstrdup("postgres");
+		mon.reverse.status = xstrdup("running");
+		mon.reverse.slot_name = xstrdup("cutover_rev_sub");
+		mon.reverse.slot_active = true;
+		mon.reverse.wal_retained_bytes = 48 << 10;
+		mon.reverse.lag_source = 0.1;
+		mon.reverse.lag_target = 0.2;
+		mon.reverse.updated_at = T0 - 500;
+	}
+	for (i = 1; i < PHASE_COUNT; i++) {
+		st.phases[i].status = !on ? (i == 1 ? PS_RUNNING : PS_PENDING) :
+		    i + 1 < PHASE_COUNT ? PS_DONE : PS_RUNNING;
+		st.phases[i].started_at = on ? T0 - 40000 + (int64_t)i * 1000 :
+		    i == 1 ? T0 - 40000 : 0;
+		st.phases[i].finished_at = on && i + 1 < PHASE_COUNT ?
+		    st.phases[i].started_at + 500 : 0;
+	}
+	st.fenced = on;
+	for (i = 0; i < mon.tables.n; i++) {
+		free(mon.tables.v[i].state);
+		mon.tables.v[i].state = xstrdup(on ? "reverse" : i == 9 ?
+		    "syncing" : "replicating");
+	}
+}
+
 static void
 run(const struct ucase *uc)
 {
@@ -298,6 +351,8 @@ run(const struct ucase *uc)
 	setlocale(LC_ALL, uc->locale);
 	if (strcmp(uc->name, "tables-partitions") == 0)
 		add_partitioned();	/* the last case: the others do not see it */
+	if (strncmp(uc->name, "switched-", 9) == 0)
+		switched(true);
 	view.read_only = uc->read_only;
 	view.now = T0 + uc->now_shift;
 	view_set(&view.environment, uc->env != NULL ? uc->env : "staging");
@@ -347,6 +402,8 @@ run(const struct ucase *uc)
 	fclose(out);
 	compare(uc->name, buf, len);
 	free(buf);
+	if (strncmp(uc->name, "switched-", 9) == 0)
+		switched(false);
 }
 
 int
@@ -374,6 +431,11 @@ main(int argc, char **argv)
 		  "ssssS/acc\n", false, NULL, 0 },
 		{ "tables-zoom-mismatches", "C.UTF-8", 40, 120, true, false,
 		  "zm", false, NULL, 0 },
+		/* After the switch: the way back. */
+		{ "switched-120x40", "C.UTF-8", 40, 120, true, false, NULL, false,
+		  NULL, 0 },
+		{ "switched-80x24", "C.UTF-8", 24, 80, true, false, NULL, false,
+		  NULL, 0 },
 		/* A partitioned table is one row [+3]; p unfolds it. */
 		{ "tables-partitions", "C.UTF-8", 40, 120, true, false,
 		  "/events\njp", false, NULL, 0 },

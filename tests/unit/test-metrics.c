@@ -1,6 +1,7 @@
 /* test-metrics.c - the /metrics page from a fixed view: label values
- * escaped, unknowns left out, the tables bounded; and its HTTP server on
- * the loop (200, 404, 405, HEAD). The exposition of a real run is parsed
+ * escaped, unknowns left out, the tables bounded, both directions' lag
+ * and the rollback verdict after the switch; the heartbeat's lag from
+ * its readings; and its HTTP server on the loop (200, 404, 405, HEAD). The exposition of a real run is parsed
  * by prometheus_client in tests/integration/stack.sh. */
 #include "unit.h"
 
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "counters.h"
+#include "heartbeat.h"
 #include "httpserv.h"
 #include "metrics.h"
 #include "model.h"
@@ -52,6 +54,8 @@ fixture_init(struct fixture *f, size_t ntables)
 	f->m.repl.lag_source = 0.25;
 	f->m.repl.lag_target = NAN;          /* unknown: no sample */
 	f->m.lag_e2e = 1.5;
+	repl_status_init(&f->m.reverse);
+	f->m.lag_reverse = NAN;
 	f->m.repl.slot_name = xstrdup("cutover_sub");
 	f->m.repl.wal_retained_bytes = 123456789012;
 	for (s = 0; s < SERIES_COUNT; s++)
@@ -75,6 +79,7 @@ fixture_free(struct fixture *f)
 	view_clear(&f->v);
 	state_free(&f->st);
 	repl_status_clear(&f->m.repl);
+	repl_status_clear(&f->m.reverse);
 	table_list_clear(&f->m.tables);
 	for (s = 0; s < SERIES_COUNT; s++)
 		series_clear(&f->m.series[s]);
@@ -144,6 +149,135 @@ test_render(void **state)
 	sb_free(&sb);
 	counters_reset();
 	fixture_free(&f);
+}
+
+
+/* After the switch: the forward series stay "forward", the reverse ones
+ * come as "reverse", with the rollback verdict. */
+static void
+test_render_reverse(void **state)
+{
+	struct fixture f;
+	struct strbuf sb;
+	char verdict[256];
+	bool lossless = false;
+
+	(void)state;
+	fixture_init(&f, 1);
+	assert_false(monitor_rollback_verdict(&f.m, verdict, sizeof verdict,
+	    &lossless));
+	f.st.replication = REPL_REVERSE;
+	f.st.switched = true;
+	f.m.direction = REPL_REVERSE;
+	f.m.switched = true;
+	f.m.lag_e2e = NAN;
+	free(f.m.repl.status);
+	f.m.repl.status = xstrdup("stopped");
+	f.m.reverse.provider = xstrdup("postgres");
+	f.m.reverse.status = xstrdup("running");
+	f.m.reverse.slot_name = xstrdup("cutover_rev_sub");
+	f.m.reverse.slot_active = true;
+	f.m.reverse.wal_retained_bytes = 4096;
+	f.m.lag_reverse = 0.3;
+	sb_init(&sb);
+	metrics_render(&f.v, &sb);
+	assert_non_null(strstr(sb.buf,
+	    "cutover_replication_direction{direction=\"reverse\"} 1\n"));
+	assert_non_null(strstr(sb.buf, "cutover_replication_info{direction="
+	    "\"reverse\",provider=\"postgres\",status=\"running\"} 1\n"));
+	assert_non_null(strstr(sb.buf, "cutover_replication_info{direction="
+	    "\"forward\",provider=\"postgres\",status=\"stopped\"} 1\n"));
+	assert_non_null(strstr(sb.buf, "cutover_replication_lag_seconds{"
+	    "direction=\"reverse\",measure=\"end_to_end\"} 0.3\n"));
+	assert_null(strstr(sb.buf, "direction=\"forward\",measure=\"end_to_end\""));
+	assert_non_null(strstr(sb.buf, "cutover_replication_slot_wal_retained_"
+	    "bytes{slot=\"cutover_rev_sub\",direction=\"reverse\"} 4096\n"));
+	assert_non_null(strstr(sb.buf, "cutover_replication_slot_wal_retained_"
+	    "bytes{slot=\"cutover_sub\",direction=\"forward\"} 123456789012\n"));
+	assert_non_null(strstr(sb.buf, "\ncutover_rollback_lossless 1\n"));
+	assert_int_equal(count_lines(sb.buf,
+	    "# TYPE cutover_replication_lag_seconds "), 1);
+	assert_true(monitor_rollback_verdict(&f.m, verdict, sizeof verdict,
+	    &lossless));
+	assert_true(lossless);
+	assert_string_equal(verdict,
+	    "rollback: lossless (reverse replication 0.3 s behind)");
+	sb_free(&sb);
+
+	/* Disabled by hand: the writes since the last beat that came back
+	 * would be lost. */
+	free(f.m.reverse.status);
+	f.m.reverse.status = xstrdup("stopped");
+	f.m.reverse.stop_reason = xstrdup("reverse subscription disabled");
+	f.m.reverse_applied_ms = f.v.now - 4000;
+	sb_init(&sb);
+	metrics_render(&f.v, &sb);
+	assert_non_null(strstr(sb.buf, "\ncutover_rollback_lossless 0\n"));
+	sb_free(&sb);
+	assert_true(monitor_rollback_verdict(&f.m, verdict, sizeof verdict,
+	    &lossless));
+	assert_false(lossless);
+	assert_non_null(strstr(verdict, "rollback: would lose writes since "));
+	assert_non_null(strstr(verdict, " (reverse subscription disabled)"));
+	assert_int_equal(strlen(verdict), strlen("rollback: would lose writes "
+	    "since 12:34:56 (reverse subscription disabled)"));
+	fixture_free(&f);
+}
+
+/* The heartbeat's lag from one reading: the writing server's clock only,
+ * to one beat interval; a stopped writer is stale, not a lag of 0. */
+static void
+test_heartbeat_lag(void **state)
+{
+	struct heartbeat_reading r;
+	const int64_t t = 1796000000000;
+
+	(void)state;
+	memset(&r, 0, sizeof r);
+	/* Caught up: the applier has the newest beat, 40 ms old. */
+	r.writer_beat_ms = t;
+	r.writer_prev_ms = t - 100;
+	r.writer_seq = 500;
+	r.writer_now_ms = t + 40;
+	r.applied_beat_ms = t;
+	r.applied_seq = 500;
+	heartbeat_lag(&r);
+	assert_true(r.writer_active);
+	assert_true(r.lag_seconds < 0.1);
+	/* One beat behind, the newest written 30 ms ago. */
+	r.applied_beat_ms = t - 100;
+	r.applied_seq = 499;
+	r.writer_now_ms = t + 30;
+	heartbeat_lag(&r);
+	assert_true(fabs(r.lag_seconds - 0.03) < 1e-9);
+	/* Replication stopped 3 s ago: the applier has the beat written then,
+	 * the writer went on every 100 ms. */
+	r.writer_beat_ms = t + 3000;
+	r.writer_prev_ms = t + 2900;
+	r.writer_seq = 530;
+	r.writer_now_ms = t + 3050;
+	r.applied_beat_ms = t;
+	r.applied_seq = 500;
+	heartbeat_lag(&r);
+	assert_true(r.lag_seconds > 2.9 && r.lag_seconds <= 3.05);
+	/* The writer stopped 4 s ago with the applier caught up: stale. */
+	r.writer_beat_ms = t;
+	r.writer_prev_ms = t - 100;
+	r.writer_seq = 500;
+	r.writer_now_ms = t + 4000;
+	heartbeat_lag(&r);
+	assert_false(r.writer_active);
+	assert_true(isnan(r.lag_seconds));
+	/* ... and behind: the beat it lacks has waited that long. */
+	r.applied_beat_ms = t - 100;
+	r.applied_seq = 499;
+	heartbeat_lag(&r);
+	assert_true(fabs(r.lag_seconds - 4.0) < 1e-9);
+	/* Nothing replicated yet: unknown. */
+	r.applied_beat_ms = 0;
+	r.applied_seq = 0;
+	heartbeat_lag(&r);
+	assert_true(isnan(r.lag_seconds));
 }
 
 /* ------------------------------------------------------------ server */
@@ -272,6 +406,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_reverse),
+		cmocka_unit_test(test_heartbeat_lag),
 		cmocka_unit_test(test_server),
 	};
 
