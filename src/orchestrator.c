@@ -774,13 +774,40 @@ on_step_done(struct flow *f, int rc, const struct err *e, void *arg)
 	finish(o, EXIT_RUNTIME, why);
 }
 
+/* Once a rollback has begun letting the application in on the source,
+ * the steps before that (the target's fence, carrying its writes back,
+ * pointing the application back) are done: a resumed rollback goes on
+ * from there, or it would PAUSE and fence again what it just let in. */
+static bool
+behind_the_let_in(const struct orch *o, size_t i)
+{
+	size_t k;
+
+	if (o->steps != orch_rollback_steps || !o->st.rollback_source_let_in)
+		return false;
+	for (k = 0; orch_rollback_steps[k] != NULL; k++)
+		if (orch_rollback_steps[k] == &step_unfence_source)
+			return i < k;
+	return false;
+}
+
 static void
 next_step(struct orch *o)
 {
 	const struct step *s;
+	struct err se = { 0, "" };
 
-	while ((s = o->steps[o->step_index]) != NULL && !step_applies(o, s))
+	while ((s = o->steps[o->step_index]) != NULL &&
+	    (!step_applies(o, s) || behind_the_let_in(o, o->step_index)))
 		o->step_index++;
+	if (s == &step_unfence_source && o->steps == orch_rollback_steps &&
+	    !o->st.rollback_source_let_in) {
+		o->st.rollback_source_let_in = true;	/* before its first act */
+		if (save(o, &se) != 0) {
+			finish(o, EXIT_RUNTIME, se.msg);
+			return;
+		}
+	}
 	if (s == NULL) {
 		o->step = NULL;
 		if (o->rolling_back) {
@@ -907,6 +934,7 @@ rollback_finished(struct orch *o)
 		free(o->st.rollback_reason);
 		o->st.rollback_reason = NULL;
 		o->st.rollback_on_target = false;
+		o->st.rollback_source_let_in = false;
 		state_set(&o->st.target_fence_lsn, NULL);
 		save(o, &e);
 		orch_log(o, "rollback.failed", NULL, NULL, "%s", o->why);
@@ -938,6 +966,7 @@ rollback_finished(struct orch *o)
 	o->st.switch_begun_at = 0;
 	o->st.readonly_set = false;
 	o->st.rollback_on_target = false;
+	o->st.rollback_source_let_in = false;
 	state_clear_fenced_roles(&o->st);
 	state_set(&o->st.switch_command, NULL);
 	state_set(&o->st.target_fence_lsn, NULL);
@@ -1218,6 +1247,7 @@ new_attempt(struct orch *o)
 	o->st.phase_status = PS_PENDING;
 	o->st.fenced_at = o->st.switched_at = o->st.switch_begun_at = 0;
 	o->st.rollbacks = 0;
+	o->st.rollback_source_let_in = false;
 	free(o->st.sentinel_id);
 	free(o->st.sentinel_lsn);
 	o->st.sentinel_id = o->st.sentinel_lsn = NULL;

@@ -235,6 +235,8 @@ state_to_json(const struct state *s)
 	json_add_string(o, "forward_skip_lsn", s->forward_skip_lsn);
 	json_add_string(o, "alarm", s->alarm);
 	cJSON_AddBoolToObject(o, "rollback_on_target", s->rollback_on_target);
+	cJSON_AddBoolToObject(o, "rollback_source_let_in",
+	    s->rollback_source_let_in);
 	cJSON_AddNumberToObject(o, "rollbacks", s->rollbacks);
 	cJSON_AddNumberToObject(o, "log_seq", (double)s->log_seq);
 	json_add_string(o, "log_hash", s->log_seq > 0 ? s->log_hash : NULL);
@@ -470,6 +472,8 @@ state_from_json(struct state *s, const char *name, const char *text,
 	s->forward_skip_lsn = get_opt_string(&r, o, "forward_skip_lsn");
 	s->alarm = get_opt_string(&r, o, "alarm");
 	s->rollback_on_target = get_bool(&r, o, "rollback_on_target", true);
+	s->rollback_source_let_in = get_bool(&r, o, "rollback_source_let_in",
+	    true);
 	v = cJSON_GetObjectItemCaseSensitive(o, "rollbacks");
 	s->rollbacks = v != NULL && cJSON_IsNumber(v) && v->valuedouble >= 0 &&
 	    v->valuedouble < 1e6 ? (int)v->valuedouble : 0;

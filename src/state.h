@@ -98,6 +98,10 @@ struct state {
 	bool rollback_on_target;          /* decided when the rollback began:
 	                                     the application may have written on
 	                                     the target (kept when it resumes) */
+	bool rollback_source_let_in;      /* the rollback began letting the
+	                                     application in on the source: the
+	                                     target's fence and what came back
+	                                     are behind it, never done again */
 
 	/* The event log as it was when the state was saved: its last seq
 	 * and hash (`log --verify` finds a log cut short after it). */

@@ -74,7 +74,19 @@ run "$CUTOVER" "${C[@]}" validate --full
 rc_is 0 "source and target match at the end"
 run "$CUTOVER" "${C[@]}" log --verify
 rc_is 0 "the event log verifies after every kill"
-is "$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)" none "no action was taken twice"
+twice=$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)
+is "$twice" none "no action was taken twice"
+if [ "$twice" != none ]; then
+	# What led to it: the kills and every step event around them.
+	grep 'killed after' "$LAB_T/driver.log" | sed 's/^/# /'
+	"$CUTOVER" "${C[@]}" log --json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    d = e.get("data") or {}
+    if e["kind"] in ("action", "action.done", "check", "rollback.started", "lock.taken_over", "run.started", "phase.started"):
+        print("# %s %s %s %s %s" % (e["seq"], e["kind"], d.get("step", ""), (d.get("detail") or "")[:60], e["msg"][:80]))'
+fi
 like "$("$CUTOVER" "${C[@]}" log)" 'lock.taken_over' "restarts took over the dead drivers' locks, logged"
 if [ "$(grep -c 'killed after' "$LAB_T/driver.log")" -ge 2 ]; then
 	pass "the drivers were killed ($(grep -c 'killed after' "$LAB_T/driver.log") times)"

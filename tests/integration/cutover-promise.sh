@@ -178,6 +178,33 @@ case_3() {
 	load_judged "3"
 }
 
+# 6c: a rollback killed right after it let the application in on the
+# source (its RESUME): started again, it goes on from there; it does not
+# PAUSE or fence again what it let in.
+case_6c() {
+	local n again
+	case_begin
+	run "$CUTOVER" "${C[@]}" run --yes --until switch
+	rc_is 0 "6c: run --until switch"
+	sleep 1 # the application writes on the target
+	kill_at '"kind":"action.done".*resume the application' rollback --yes
+	is "$KILLED$LANDED" 11 "6c: the rollback was killed right after its RESUME"
+	n=$(last_seq)
+	run "$CUTOVER" "${C[@]}" rollback --yes
+	rc_is 5 "6c: the rollback started again completes (exit 5)"
+	again=$("$CUTOVER" "${C[@]}" log --json | python3 -c "
+import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    d = e.get('data') or {}
+    if e['seq'] > $n and e['kind'] == 'action' and (d.get('step', '').startswith('target.') or 'pause' in e['msg']):
+        print(d.get('step'), e['msg'][:60])")
+	is "$again" "" "6c: nothing before the source's unfence was done again"
+	end_state "6c (rollback resumed)" app
+	is "$END_SIDE" source "6c: the application is on the source"
+	load_judged "6c"
+}
+
 # 1: post_validation fails after the switch: nothing undoes itself. (The
 # target's fence of the rollback before gives back only what it took.)
 case_1() {
@@ -509,7 +536,7 @@ case_files() {
 	cp "$LAB_T/events.keep" "$EVENTS"
 }
 
-for c in ${PROMISE_CASES:-case_5a case_5b case_5c case_2 case_6a case_6b \
+for c in ${PROMISE_CASES:-case_5a case_5b case_5c case_2 case_6a case_6b case_6c \
 	case_3 case_1 case_3proof case_others case_prepared case_target_leak \
 	case_methods case_7 case_8 \
 	case_9a case_9b case_command case_files}; do
