@@ -10,6 +10,10 @@
 #   kill -9 the driver, then (a) resume, (b) roll back, (c) leave it down
 #   past the switch timeout and then start it;
 #
+#   for every step boundary of a rollback after the switch: kill -9 the
+#   rollback, start it again: it completes, taking no action twice
+#   (GAUNTLET_ROLLBACK=0 leaves this part out by hand);
+#
 #   and: post_validation failing after the switch; the target stopped
 #   during final_sync and at the start of switch; pgbouncer frozen
 #   (SIGSTOP, 20 s) at PAUSE and during the switch; the forward
@@ -160,6 +164,62 @@ for b in "${BOUNDARIES[@]}"; do
 done
 judge_batch "all boundaries"
 diag "kill matrix: $(($(date +%s) - T0)) s so far"
+
+# ------------------------------------------------- rollback boundaries
+# The same for the way back: every `action` and `action.done` of a
+# rollback after the switch (the application on the target), learned from
+# one clean rollback; kill -9 the rollback right after each, start it
+# again: it completes (exit 5), the application runs on the source with
+# every committed row, and no action of that rollback was taken twice
+# (a resumed rollback must not PAUSE or fence again what it let in).
+if [ "${GAUNTLET_ROLLBACK:-1}" = 1 ]; then
+	arm
+	run "$CUTOVER" "${C[@]}" run --yes --until switch
+	rc_is 0 "rollback boundaries: run --until switch"
+	n0=$(last_seq)
+	run "$CUTOVER" "${C[@]}" rollback --yes
+	rc_is 5 "the clean rollback to learn its boundaries (exit 5)"
+	end_state "clean rollback" app
+	cat >"$LAB_T/rb-boundaries.py" <<'PY'
+import json, sys
+n0, seen = int(sys.argv[1]), set()
+for line in sys.stdin:
+    e = json.loads(line)
+    if e["seq"] > n0 and e["kind"] in ("action", "action.done"):
+        key = (e["kind"], e["msg"])
+        if key not in seen:
+            seen.add(key)
+            print(e["kind"] + "\t" + e["msg"])
+PY
+	"$CUTOVER" "${C[@]}" log --json | python3 "$LAB_T/rb-boundaries.py" "$n0" >"$LAB_T/rb-boundaries"
+	mapfile -t RB <"$LAB_T/rb-boundaries"
+	ok "${#RB[@]}" -ge 10 "found ${#RB[@]} step boundaries in a rollback after the switch"
+	j=0
+	for b in "${RB[@]}"; do
+		j=$((j + 1))
+		kind=${b%%$'\t'*}
+		msg=${b#*$'\t'}
+		if [ -n "${GAUNTLET_ONLY:-}" ] && ! printf '%s %s' "$kind" "$msg" | grep -qE "$GAUNTLET_ONLY"; then
+			continue
+		fi
+		name="rollback #$j killed after $kind '$msg'"
+		arm
+		run "$CUTOVER" "${C[@]}" run --yes --until switch
+		rc_is 0 "$name: run --until switch"
+		# shellcheck disable=SC2016 # a sed expression, not a shell one
+		kill_at "\"kind\":\"$kind\",.*\"msg\":\"$(printf '%s' "$msg" | sed 's/[][\.*^$()+?{}|/]/\\&/g')\"" rollback --yes
+		is "$KILLED$LANDED" 11 "$name: killed right after it"
+		run "$CUTOVER" "${C[@]}" rollback --yes
+		rc_is 5 "$name: the rollback started again completes (exit 5)"
+		end_state "$name" app
+		is "$END_SIDE" source "$name: the application is on the source"
+		is "$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)" none \
+			"$name: no action was taken twice"
+		[ $((j % 5)) = 0 ] && judge_batch "rollback boundaries up to #$j"
+	done
+	judge_batch "all rollback boundaries"
+	diag "kill matrix with the rollback's: $(($(date +%s) - T0)) s so far"
+fi
 
 # --------------------------------------------------------- named faults
 conf_set switch timeout_seconds 60
