@@ -20,15 +20,6 @@ on_refreshed(struct monitor *m, void *arg)
 }
 
 static void
-fmt_count(char *buf, size_t len, int64_t v)
-{
-	if (v < 0)
-		snprintf(buf, len, "-");
-	else
-		snprintf(buf, len, "%lld", (long long)v);
-}
-
-static void
 fmt_lag(char *buf, size_t len, double v)
 {
 	if (isnan(v))

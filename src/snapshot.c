@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "jsonin.h"
 #include "snapshot.h"
 
 /* s escaped for a JSON string, without the quotes. */
@@ -454,14 +455,6 @@ snapshot_clear(struct snapshot *s)
 	memset(s, 0, sizeof *s);
 }
 
-static const char *
-gstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Numbers from a snapshot or a feed are range-checked before they are
  * used or converted: a hostile feed must not make the watcher convert NaN
  * or 1e300 to an integer. */
@@ -536,7 +529,7 @@ read_series(struct series *s, const cJSON *o)
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "t");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "v");
 	const cJSON *a, *b;
-	const char *name = gstr(o, "name"), *unit = gstr(o, "unit");
+	const char *name = json_str(o, "name"), *unit = json_str(o, "unit");
 
 	series_clear(s);
 	series_init(s, name != NULL ? name : "", unit != NULL ? unit : "");
@@ -559,11 +552,11 @@ read_repl(struct repl_status *r, double *e2e, const cJSON *o)
 	const cJSON *slot = cJSON_GetObjectItemCaseSensitive(o, "slot");
 
 	repl_status_clear(r);
-	r->provider = dupz(gstr(o, "provider"));
-	r->status = dupz(gstr(o, "status"));
-	r->stop_reason = dupz(gstr(o, "stop_reason"));
-	r->last_failure = dupz(gstr(o, "last_failure"));
-	r->error = dupz(gstr(o, "error"));
+	r->provider = dupz(json_str(o, "provider"));
+	r->status = dupz(json_str(o, "status"));
+	r->stop_reason = dupz(json_str(o, "stop_reason"));
+	r->last_failure = dupz(json_str(o, "last_failure"));
+	r->error = dupz(json_str(o, "error"));
 	r->full_load_percent = gnum_in(o, "full_load_percent", 0, 100);
 	r->tables_loaded = (int)gint(o, "tables_loaded", 0, INT_MAX, -1);
 	r->tables_loading = (int)gint(o, "tables_loading", 0, INT_MAX, -1);
@@ -573,9 +566,9 @@ read_repl(struct repl_status *r, double *e2e, const cJSON *o)
 	r->lag_target = gnum_in(lag, "target", 0, NUM_MAX);
 	*e2e = gnum_in(lag, "end_to_end", 0, NUM_MAX);
 	if (cJSON_IsObject(slot)) {
-		r->slot_name = dupz(gstr(slot, "name"));
+		r->slot_name = dupz(json_str(slot, "name"));
 		r->slot_active = gbool(slot, "active");
-		r->confirmed_flush_lsn = dupz(gstr(slot, "confirmed_flush_lsn"));
+		r->confirmed_flush_lsn = dupz(json_str(slot, "confirmed_flush_lsn"));
 		r->wal_retained_bytes = gcount(slot, "wal_retained_bytes");
 	}
 	r->updated_at = gtime(o, "updated_ms");
@@ -588,19 +581,19 @@ read_tables(struct table_list *l, const cJSON *arr)
 
 	table_list_clear(l);
 	cJSON_ArrayForEach(o, arr) {
-		const char *schema = gstr(o, "schema"), *name = gstr(o, "name");
+		const char *schema = json_str(o, "schema"), *name = json_str(o, "name");
 		struct table_stat *t;
 
 		if (schema == NULL || name == NULL)
 			continue;
 		t = table_list_get(l, schema, name);
-		t->state = dupz(gstr(o, "state"));
+		t->state = dupz(json_str(o, "state"));
 		t->source_rows = gcount(o, "source_rows");
 		t->target_rows = gcount(o, "target_rows");
 		t->inserts = gcount(o, "inserts");
 		t->updates = gcount(o, "updates");
 		t->deletes = gcount(o, "deletes");
-		t->check = status_from_name(gstr(o, "check"));
+		t->check = status_from_name(json_str(o, "check"));
 		if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(o, "parts"))) {
 			struct table_list parts;
 
@@ -644,9 +637,9 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		s->have_state = true;
 	}
 	v->state = s->have_state ? &s->state : NULL;
-	view_set(&v->environment, gstr(o, "environment"));
+	view_set(&v->environment, json_str(o, "environment"));
 	v->rehearsal = gbool(o, "rehearsal");
-	view_set(&v->provider, gstr(o, "provider"));
+	view_set(&v->provider, json_str(o, "provider"));
 	v->max_lag_seconds = gnum_in(o, "max_lag_seconds", 0, NUM_MAX);
 	if (gint(o, "period_ms", 1, 86400000, 0) > 0)
 		v->period_ms = (int)gint(o, "period_ms", 1, 86400000, 0);
@@ -657,15 +650,15 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 	if (cJSON_IsObject(x)) {
 		v->driver.pid = (long)gint(x, "pid", 0, INT_MAX, 0);
 		snprintf(v->driver.user, sizeof v->driver.user, "%s",
-		    gstr(x, "user") != NULL ? gstr(x, "user") : "?");
+		    json_str(x, "user") != NULL ? json_str(x, "user") : "?");
 		snprintf(v->driver.host, sizeof v->driver.host, "%s",
-		    gstr(x, "host") != NULL ? gstr(x, "host") : "?");
+		    json_str(x, "host") != NULL ? json_str(x, "host") : "?");
 		snprintf(v->driver.since, sizeof v->driver.since, "%s",
-		    gstr(x, "since") != NULL ? gstr(x, "since") : "?");
+		    json_str(x, "since") != NULL ? json_str(x, "since") : "?");
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "replication");
 	if (cJSON_IsObject(x)) {
-		const char *dir = gstr(x, "direction");
+		const char *dir = json_str(x, "direction");
 
 		read_repl(&s->mon.repl, &s->mon.lag_e2e, x);
 		s->mon.direction = dir != NULL && strcmp(dir, "reverse") == 0 ?
@@ -691,9 +684,9 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		s->mon.generation = (unsigned)gint(x, "generation", 0, UINT_MAX, 0);
 		s->mon.heartbeat_writer = gbool(x, "heartbeat_writer");
 		free(s->mon.error);
-		s->mon.error = dupz(gstr(x, "error"));
+		s->mon.error = dupz(json_str(x, "error"));
 		free(s->mon.lag_error);
-		s->mon.lag_error = dupz(gstr(x, "lag_error"));
+		s->mon.lag_error = dupz(json_str(x, "lag_error"));
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "series");
 	if (cJSON_IsArray(x)) {
@@ -719,12 +712,12 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 	v->nmetrics = s->nmetrics;
 	x = cJSON_GetObjectItemCaseSensitive(o, "orchestrator");
 	if (cJSON_IsObject(x)) {
-		const char *np = gstr(x, "next_phase");
+		const char *np = json_str(x, "next_phase");
 		double left = gnum(x, "switch_seconds_left");
 
 		v->busy = gbool(x, "busy");
-		view_set(&v->step, gstr(x, "step"));
-		view_set(&v->progress, gstr(x, "progress"));
+		view_set(&v->step, json_str(x, "step"));
+		view_set(&v->progress, json_str(x, "progress"));
 		v->next_phase = np != NULL && phase_from_name(np) >= 0 ?
 		    phase_from_name(np) : PHASE_COUNT;
 		v->switch_left = isnan(left) ? -1 : left;
@@ -740,15 +733,15 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		y = cJSON_GetObjectItemCaseSensitive(x, "checks");
 		view_checks_clear(v);
 		if (cJSON_IsObject(y)) {
-			view_set(&v->checks_title, gstr(y, "title"));
+			view_set(&v->checks_title, json_str(y, "title"));
 			v->checks_passed = gbool(y, "passed");
 			i = 0;
 			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(y,
 			    "list")) {
 				if (i >= CHK_COUNT)
 					break;
-				v->checks[i].status = status_from_name(gstr(it, "status"));
-				view_set(&v->checks[i].detail, gstr(it, "detail"));
+				v->checks[i].status = status_from_name(json_str(it, "status"));
+				view_set(&v->checks[i].detail, json_str(it, "detail"));
 				i++;
 			}
 		}

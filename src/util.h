@@ -58,6 +58,8 @@ char *sb_detach(struct strbuf *sb);
 
 /* Strings. */
 char *str_trim(char *s);
+/* A count for people: 1,234,567; a negative (unknown) one is "-". */
+void fmt_count(char *buf, size_t len, int64_t v);
 int str_startswith(const char *s, const char *prefix);
 int str_endswith(const char *s, const char *suffix);
 int streq(const char *a, const char *b);

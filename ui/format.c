@@ -8,25 +8,6 @@
 #include "ui-int.h"
 
 void
-fmt_count(char *buf, size_t len, int64_t v)
-{
-	char tmp[32];
-	size_t n, i, o = 0;
-
-	if (v < 0) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	n = (size_t)snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-	for (i = 0; i < n && o + 1 < len; i++) {
-		if (i > 0 && (n - i) % 3 == 0 && o + 2 < len)
-			buf[o++] = ',';
-		buf[o++] = tmp[i];
-	}
-	buf[o] = '\0';
-}
-
-void
 fmt_age(char *buf, size_t len, int64_t ms)
 {
 	int64_t s = ms / 1000;

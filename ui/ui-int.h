@@ -213,7 +213,6 @@ void spark_chart(WINDOW *win, int y, int x, int h, int w,
     const struct series *s, double threshold, int64_t now, int window_s);
 
 /* Formatting (format.c). */
-void fmt_count(char *buf, size_t len, int64_t v);      /* 1,234,567 or - */
 void fmt_age(char *buf, size_t len, int64_t ms);       /* 12s, 3m05s, 2h10m */
 void fmt_seconds(char *buf, size_t len, double s);     /* 0.8 s or - */
 void fmt_bytes(char *buf, size_t len, double b);       /* 1.2 GiB */

@@ -78,12 +78,31 @@ test_ring(void **state)
 	assert_int_equal(slot[ring_at(start, 2, 3)], 5);
 }
 
+/* Counts for people: thousands separated, unknown as "-", the same in
+ * the console and in `status`. */
+static void
+test_fmt_count(void **state)
+{
+	char b[32];
+
+	(void)state;
+	fmt_count(b, sizeof b, 0);
+	assert_string_equal(b, "0");
+	fmt_count(b, sizeof b, 999);
+	assert_string_equal(b, "999");
+	fmt_count(b, sizeof b, 1234567);
+	assert_string_equal(b, "1,234,567");
+	fmt_count(b, sizeof b, -1);
+	assert_string_equal(b, "-");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_secrets_scrubbed),
 		cmocka_unit_test(test_ring),
+		cmocka_unit_test(test_fmt_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
