@@ -252,38 +252,6 @@ out:
 	return rc;
 }
 
-int
-heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
-    size_t whylen, struct err *e)
-{
-	static const char sql[] =
-	    "SELECT count(*) + (SELECT count(*) FROM pg_attribute a"
-	    "  JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n"
-	    "  ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
-	    "  AND c.relname = 'heartbeat' AND a.attname IN ('seq', 'prev_ms')"
-	    "  AND NOT a.attisdropped)"
-	    " FROM pg_class c JOIN pg_namespace n"
-	    " ON n.oid = c.relnamespace WHERE n.nspname = 'cutover'"
-	    " AND c.relname IN ('heartbeat', 'sentinel') AND c.relkind = 'r'";
-	struct pg *sides[2] = { source, target };
-	PGresult *res;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if ((res = pg_exec(sides[i], sql, 0, NULL, e)) == NULL)
-			return -1;
-		if (pgr_int64(res, 0, 0, 0) != 4) {
-			snprintf(why, whylen, "the cutover schema is missing on the %s,"
-			    " or older than this cutover; run `cutover setup`",
-			    pg_label(sides[i]));
-			PQclear(res);
-			return 0;
-		}
-		PQclear(res);
-	}
-	return 1;
-}
-
 struct heartbeat {
 	struct loop *loop;
 	struct pg *side;
@@ -392,12 +360,6 @@ heartbeat_stop(struct heartbeat *hb)
 	free(hb);
 }
 
-int64_t
-heartbeat_last_written(const struct heartbeat *hb)
-{
-	return hb->last_written;
-}
-
 const char *
 heartbeat_error(const struct heartbeat *hb)
 {
@@ -494,23 +456,4 @@ heartbeat_read(struct pg *writer, struct pg *applier, heartbeat_read_fn fn,
 	pg_batch_add(b, writer, wsql, 0, NULL);
 	pg_batch_add(b, applier, asql, 0, NULL);
 	pg_batch_seal(b);
-}
-
-void
-sentinel_write(struct pg *side, const char *id, const char *run_id,
-    const char *note, pg_result_fn fn, void *arg)
-{
-	const char *params[3] = { id, run_id, note };
-
-	pg_query(side, "INSERT INTO cutover.sentinel (id, run_id, note)"
-	    " VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING", 3, params, fn, arg);
-}
-
-void
-sentinel_check(struct pg *side, const char *id, pg_result_fn fn, void *arg)
-{
-	const char *params[1] = { id };
-
-	pg_query(side, "SELECT EXISTS (SELECT 1 FROM cutover.sentinel"
-	    " WHERE id = $1) AS found", 1, params, fn, arg);
 }

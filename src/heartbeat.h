@@ -29,11 +29,6 @@
 int heartbeat_setup(struct loop *loop, const struct config *cfg,
     struct eventlog *log, bool dry_run, FILE *out, struct err *e);
 
-/* Whether the schema is in place on both sides: 1 yes, 0 no (why says
- * what is missing), -1 error. */
-int heartbeat_check_setup(struct pg *source, struct pg *target, char *why,
-    size_t whylen, struct err *e);
-
 /* The writer: every interval_ms, UPDATE the heartbeat row on side (the
  * side the application writes on: the source, after the switch the
  * target). Each beat carries that server's clock_timestamp() in ms, the
@@ -60,8 +55,6 @@ struct heartbeat *heartbeat_start_conn(struct loop *loop,
  * forgotten). */
 void heartbeat_move(struct heartbeat *hb, struct pg *side);
 void heartbeat_stop(struct heartbeat *hb);
-/* The writing server's ms of the last beat written (0 before the first). */
-int64_t heartbeat_last_written(const struct heartbeat *hb);
 /* The last write's error, or NULL. */
 const char *heartbeat_error(const struct heartbeat *hb);
 
@@ -90,12 +83,5 @@ void heartbeat_read(struct pg *writer, struct pg *applier,
     heartbeat_read_fn fn, void *arg);
 /* Fills lag_seconds and writer_active from the other fields. */
 void heartbeat_lag(struct heartbeat_reading *r);
-
-/* Sentinels: written on one side, waited for on the other. */
-void sentinel_write(struct pg *side, const char *id, const char *run_id,
-    const char *note, pg_result_fn fn, void *arg);
-/* Result: one row with column "found" true/false. */
-void sentinel_check(struct pg *side, const char *id, pg_result_fn fn,
-    void *arg);
 
 #endif

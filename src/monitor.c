@@ -590,12 +590,6 @@ start_refresh(struct monitor *m)
 }
 
 void
-monitor_tables_now(struct monitor *m)
-{
-	m->tables_now = true;
-}
-
-void
 monitor_set_direction(struct monitor *m, enum repl_direction d,
     bool switched)
 {

@@ -67,9 +67,6 @@ void monitor_free(struct monitor *m);
 /* One refresh; fn runs from the loop when it is complete. A refresh asked
  * for while one runs is merged into it. */
 void monitor_refresh(struct monitor *m, monitor_fn fn, void *arg);
-/* The next refresh reads the per-table figures too (they are read every
- * tenth refresh otherwise). */
-void monitor_tables_now(struct monitor *m);
 /* Refreshes every period_ms; fn runs after each. */
 void monitor_run(struct monitor *m, int period_ms, monitor_fn fn, void *arg);
 const struct monitor_model *monitor_model(const struct monitor *m);

@@ -39,15 +39,12 @@ struct pg {
 	struct loop_timer *kick;       /* starts queued work from the loop */
 	int backoff_ms;
 	char *last_error;
-	char state_text[512];
 	int server_version;
 
 	struct pg_query *head, *tail;  /* head is running when state is BUSY */
 	PGresult *delivering;          /* the result a callback may take */
 	int depth;                     /* callbacks running on the stack */
 	bool doomed;                   /* pg_free() was called from one */
-	pg_state_fn state_fn;
-	void *state_arg;
 };
 
 static void start_connect(struct pg *c);
@@ -72,25 +69,6 @@ static void
 set_state(struct pg *c, enum pg_state s)
 {
 	c->state = s;
-	switch (s) {
-	case PG_IDLE_DISCONNECTED:
-		snprintf(c->state_text, sizeof c->state_text, "not connected");
-		break;
-	case PG_CONNECTING:
-		snprintf(c->state_text, sizeof c->state_text, "connecting");
-		break;
-	case PG_READY:
-	case PG_BUSY:
-		snprintf(c->state_text, sizeof c->state_text, "connected");
-		break;
-	case PG_WAIT_RETRY:
-		snprintf(c->state_text, sizeof c->state_text,
-		    "lost: %s; retry in %d s", c->last_error != NULL ?
-		    c->last_error : "?", (c->backoff_ms + 999) / 1000);
-		break;
-	}
-	if (c->state_fn != NULL)
-		c->state_fn(c, c->state_arg);
 }
 
 static void
@@ -629,25 +607,6 @@ pg_forget(struct pg *c, void *arg)
 }
 
 void
-pg_on_state(struct pg *c, pg_state_fn fn, void *arg)
-{
-	c->state_fn = fn;
-	c->state_arg = arg;
-}
-
-enum pg_state
-pg_get_state(const struct pg *c)
-{
-	return c->state;
-}
-
-const char *
-pg_state_text(const struct pg *c)
-{
-	return c->state_text;
-}
-
-void
 pg_catalog_names(struct pg *c)
 {
 	c->catalog_names = true;
@@ -657,18 +616,6 @@ const char *
 pg_label(const struct pg *c)
 {
 	return c->label;
-}
-
-const char *
-pg_last_error(const struct pg *c)
-{
-	return c->last_error;
-}
-
-bool
-pg_idle(const struct pg *c)
-{
-	return c->head == NULL;
 }
 
 int

@@ -38,8 +38,6 @@ enum pg_state { PG_IDLE_DISCONNECTED, PG_CONNECTING, PG_READY, PG_BUSY,
  * connection's label). res is freed after the callback returns. */
 typedef void (*pg_result_fn)(struct pg *c, PGresult *res, const char *error,
     void *arg);
-/* Called whenever the connection's state changes (for the UI). */
-typedef void (*pg_state_fn)(struct pg *c, void *arg);
 
 struct pg *pg_new(struct loop *loop, const struct pg_opts *opts);
 /* Before the first query: the session runs with search_path = pg_catalog,
@@ -66,15 +64,7 @@ PGresult *pg_take_result(struct pg *c);
  * arg (the caller is going away); running ones finish unseen. */
 void pg_forget(struct pg *c, void *arg);
 
-void pg_on_state(struct pg *c, pg_state_fn fn, void *arg);
-enum pg_state pg_get_state(const struct pg *c);
-/* Human words: "connected", "connecting", "lost: ...; retry in 4 s". */
-const char *pg_state_text(const struct pg *c);
 const char *pg_label(const struct pg *c);
-/* The last error (connection or query), or NULL. */
-const char *pg_last_error(const struct pg *c);
-/* Whether no query is queued or running. */
-bool pg_idle(const struct pg *c);
 /* The server's version number (e.g. 150004), 0 before connecting. */
 int pg_server_version(const struct pg *c);
 

@@ -1772,13 +1772,6 @@ validation_check_detail(const struct validation *v, enum check_id c)
 	return v->detail[c];
 }
 
-void
-validation_counts(const struct validation *v, size_t *done, size_t *total)
-{
-	*done = v->tables_done;
-	*total = v->tables_total;
-}
-
 int
 validation_save(const struct validation *v, const char *state_dir,
     const char *path, char **saved, struct err *e)

@@ -74,9 +74,6 @@ enum check_status validation_check_status(const struct validation *v,
     enum check_id c);
 const char *validation_check_detail(const struct validation *v,
     enum check_id c);
-/* Progress while running: tables finished and in all. */
-void validation_counts(const struct validation *v, size_t *done,
-    size_t *total);
 
 /* Writes the JSON to <state_dir>/validation/<started_at>.json (0600) and,
  * when path is not NULL, to path too. *saved receives the first file. */

@@ -186,12 +186,6 @@ draw_bar(WINDOW *win, int y, int x, int w, double frac, attr_t attr)
 	fill(win, y, x + full, w - full, theme(TH_DIM), G.bar_empty);
 }
 
-void
-pane_dirty(struct pane *p)
-{
-	p->dirty = true;
-}
-
 const char *
 check_mark(int status)
 {

@@ -644,16 +644,6 @@ ui_draw(struct ui *ui)
 }
 
 void
-ui_resize_to(struct ui *ui, int lines, int cols)
-{
-	resize_term(lines, cols);
-	ui->lines = LINES;
-	ui->cols = COLS;
-	screen_layout(ui);
-	ui->redraw_all = true;
-}
-
-void
 ui_dump(struct ui *ui, FILE *out)
 {
 	char *buf = xmalloc((size_t)ui->cols * 8 + 1);

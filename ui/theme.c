@@ -71,12 +71,6 @@ theme(enum role r)
 	return attrs[r];
 }
 
-bool
-theme_color(void)
-{
-	return colored;
-}
-
 struct glyphs G;
 
 void

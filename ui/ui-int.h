@@ -48,7 +48,6 @@ enum role {
 
 void theme_init(bool color);
 attr_t theme(enum role r);
-bool theme_color(void);
 
 /* Unicode or ASCII glyphs, chosen once from the locale. */
 struct glyphs {
@@ -218,8 +217,6 @@ void fmt_seconds(char *buf, size_t len, double s);     /* 0.8 s or - */
 void fmt_bytes(char *buf, size_t len, double b);       /* 1.2 GiB */
 void fmt_rate(char *buf, size_t len, double v, const char *unit);
 
-/* Ask the screen to mark a pane dirty. */
-void pane_dirty(struct pane *p);
 const char *check_mark(int status);
 enum role check_role(int status);
 

@@ -75,7 +75,6 @@ void ui_message(struct ui *ui, bool bad, const char *fmt, ...)
 void ui_key(struct ui *ui, int key);
 void ui_draw(struct ui *ui);
 void ui_dump(struct ui *ui, FILE *out);
-void ui_resize_to(struct ui *ui, int lines, int cols);
 
 /* The terminal as it was, from anywhere (crash handlers, exit paths). */
 void ui_emergency_restore(void);

@@ -47,28 +47,6 @@ aj_int(const cJSON *o, const char *key, int64_t def)
 	return def;
 }
 
-double
-aj_num(const cJSON *o, const char *key, double def)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	double d;
-
-	if (cJSON_IsNumber(v))
-		return v->valuedouble;
-	if (cJSON_IsString(v) && v->valuestring != NULL &&
-	    parse_double(v->valuestring, &d) == 0)
-		return d;
-	return def;
-}
-
-bool
-aj_bool(const cJSON *o, const char *key, bool def)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
-}
-
 const cJSON *
 aj_array(const cJSON *o, const char *key)
 {

@@ -15,9 +15,6 @@ const char *aj_str(const cJSON *o, const char *key);
 /* A whole number member (a number, or a string of digits); def when
  * absent. */
 int64_t aj_int(const cJSON *o, const char *key, int64_t def);
-/* A number member; def when absent. */
-double aj_num(const cJSON *o, const char *key, double def);
-bool aj_bool(const cJSON *o, const char *key, bool def);
 /* A timestamp member in wall ms; 0 when absent or unreadable. */
 int64_t aj_time(const cJSON *o, const char *key);
 /* A timestamp value: epoch seconds, or ISO 8601 ("2026-11-24T16:00:00Z",
