@@ -11,7 +11,7 @@
  *     stopped, and its source endpoint names the slot)
  *   pgbouncer's admin console answers and has the database entry
  *   the switch command exists and is executable
- *   every [drain] role can log in on the target
+ *   every [drain] role that logs in on the source can log in on the target
  *
  * The checks run at once, each on its own query; the results go to
  * state.json (the phases pane shows them), the event log and `run`'s
@@ -53,6 +53,8 @@ struct ready {
 	int status[R_COUNT];
 	char *detail[R_COUNT];
 	char *dblink;             /* the schema of dblink on the source */
+	char **active;            /* [drain] roles that log in on the source */
+	size_t nactive;
 	struct provider_check pc;
 };
 
@@ -64,6 +66,7 @@ ready_free(struct ready *r)
 	for (i = 0; i < R_COUNT; i++)
 		free(r->detail[i]);
 	free(r->dblink);
+	state_roles_clear(&r->active, &r->nactive);
 	sb_free(&r->pc.fails);
 	sb_free(&r->pc.warns);
 	sb_free(&r->pc.facts);
@@ -424,18 +427,19 @@ check_command(struct ready *r)
 
 /* ---------------------------------------------------------- the roles */
 
+/* The roles and whether each exists and can log in, in [drain] order. */
 static const char roles_sql[] =
-    "SELECT u.r, c.rolcanlogin, c.rolname IS NOT NULL"
+    "SELECT u.r, coalesce(c.rolcanlogin, false), c.rolname IS NOT NULL"
     " FROM unnest($1::text[]) WITH ORDINALITY u(r, i)"
     " LEFT JOIN pg_roles c ON c.rolname = u.r ORDER BY u.i";
 
 static bool
-fenced_by_rollback(const struct state *st, const char *role)
+in_list(char *const *v, size_t n, const char *role)
 {
 	size_t i;
 
-	for (i = 0; i < st->ntarget_fenced_roles; i++)
-		if (strcmp(st->target_fenced_roles[i], role) == 0)
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], role) == 0)
 			return true;
 	return false;
 }
@@ -444,8 +448,9 @@ static void
 on_roles(struct pg *c, PGresult *res, const char *error, void *arg)
 {
 	struct ready *r = arg;
+	const struct state *st = &r->o->st;
 	struct strbuf bad;
-	int i;
+	int i, n = 0;
 
 	(void)c;
 	if (!answered(r))
@@ -460,20 +465,61 @@ on_roles(struct pg *c, PGresult *res, const char *error, void *arg)
 	for (i = 0; i < PQntuples(res); i++) {
 		const char *role = pgr_value(res, i, 0);
 
+		/* Roles the application does not log in as on the source
+		 * (NOLOGIN there, not by this run's fence) need not on the
+		 * target either. */
+		if (!in_list(r->active, r->nactive, role))
+			continue;
+		n++;
 		if (!pgr_bool(res, i, 2))
 			sb_printf(&bad, "%srole %s does not exist on the target "
 			    "(CREATE ROLE ... LOGIN there)", bad.len ? "; " : "", role);
 		else if (!pgr_bool(res, i, 1) &&
-		    !fenced_by_rollback(&r->o->st, role))
+		    !in_list(st->target_fenced_roles, st->ntarget_fenced_roles,
+		    role))
 			sb_printf(&bad, "%srole %s cannot log in on the target "
 			    "(ALTER ROLE ... LOGIN there)", bad.len ? "; " : "", role);
 	}
 	if (bad.len > 0)
 		set(r, R_ROLES, READY_FAILED, "%s", bad.buf);
 	else
-		set(r, R_ROLES, READY_OK, "%d role%s", PQntuples(res),
-		    PQntuples(res) == 1 ? "" : "s");
+		set(r, R_ROLES, READY_OK, "%d role%s that log in on the source",
+		    n, n == 1 ? "" : "s");
 	sb_free(&bad);
+	settle(r);
+}
+
+/* The source first: which roles the application logs in as. */
+static void
+on_roles_source(struct pg *c, PGresult *res, const char *error, void *arg)
+{
+	struct ready *r = arg;
+	const struct state *st = &r->o->st;
+	char *roles;
+	const char *params[1];
+	int i;
+
+	(void)c;
+	if (!answered(r))
+		return;
+	if (res == NULL) {
+		set(r, R_ROLES, READY_FAILED, "could not ask the source: %s",
+		    error != NULL ? error : "no answer");
+		settle(r);
+		return;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *role = pgr_value(res, i, 0);
+
+		if (pgr_bool(res, i, 1) || in_list(st->fenced_roles,
+		    st->nfenced_roles, role))
+			state_roles_add(&r->active, &r->nactive, role);
+	}
+	roles = roles_array(r->o->cfg);
+	params[0] = roles;
+	r->pending++;
+	pg_query(r->o->dst, roles_sql, 1, params, on_roles, r);
+	free(roles);
 	settle(r);
 }
 
@@ -589,7 +635,7 @@ ready_start(struct flow *f, PGresult *prev)
 		const char *params[1] = { roles };
 
 		r->pending++;
-		pg_query(o->dst, roles_sql, 1, params, on_roles, r);
+		pg_query(o->src, roles_sql, 1, params, on_roles_source, r);
 		free(roles);
 	}
 	r->starting = false;
