@@ -51,7 +51,7 @@ psql_on target -c 'alter role app_rw login' >/dev/null
 
 # 2. pgbouncer's admin console does not answer.
 admin=$(conf_get drain pgbouncer_admin)
-conf_set drain pgbouncer_admin "$(echo "$admin" | sed 's/port=[0-9]*/port=1/')"
+conf_set drain pgbouncer_admin "${admin/port=$(lab_port pgbouncer)/port=1}"
 arm
 rc_is 1 "pgbouncer's admin console down: arming refused"
 like "$OUT" "pgbouncer's admin console answers and has the database entry: pgbouncer's admin console does not answer" \

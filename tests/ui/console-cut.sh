@@ -29,7 +29,7 @@ confirm_phase() { # INDEX NAME
 	sleep 0.2
 	keys drv Enter
 	for _ in $(seq 1 900); do
-		[ "$(state_field "$ST" "d['phases'][$1]['status']")" = done ] && return 0
+		[ "$(state_field "$ST" "d['phases'][$1]['status']")" = "done" ] && return 0
 		if screen drv | grep -q '┌─ The .*warnings: go on'; then
 			keys drv Tab
 			sleep 0.2
@@ -131,10 +131,10 @@ n0=$(wc -l <"$ST/events.jsonl")
 approve_cut "$WAIT"
 ok $? = 0 "the operator approves the five phases and takes the fence (${WAIT} s before each answer)"
 for _ in $(seq 1 600); do
-	[ "$(state_field "$ST" 'd["phases"][6]["status"]')" = done ] && break
+	[ "$(state_field "$ST" 'd["phases"][6]["status"]')" = "done" ] && break
 	sleep 0.1
 done
-is "$(state_field "$ST" 'd["phases"][6]["status"]')" done "the five phases complete with no other dialog"
+is "$(state_field "$ST" 'd["phases"][6]["status"]')" "done" "the five phases complete with no other dialog"
 is "$(side_of_port "$(live_port)")" target "pgbouncer sends the application to the target"
 tail -n +"$((n0 + 1))" "$ST/events.jsonl" >"$LAB_T/cut.jsonl"
 check=$(python3 - "$LAB_T/cut.jsonl" <<'PY'

@@ -138,7 +138,7 @@ for _ in $(seq 1 600); do
 	[ "$(state_field "$ST" "d['phases'][6]['status']")" = "done" ] && break
 	sleep 0.1
 done
-is "$(state_field "$ST" "d['phases'][6]['status']")" done "the cut runs to the switch without another question"
+is "$(state_field "$ST" "d['phases'][6]['status']")" "done" "the cut runs to the switch without another question"
 wait_screen drv 'write pause was [0-9.]+ s' 5
 ok $? = 0 "the phases pane shows the write pause"
 
