@@ -1,7 +1,8 @@
 /* cmd-run.c - `cutover run` and `cutover rollback`: the orchestrator
  * headless. Without --yes every phase is confirmed on the terminal (in
- * prod by typing the environment's name); --dry-run prints every
- * statement and changes nothing. */
+ * prod by typing the environment's name), the cut's five phases before
+ * the fence (y or n to each, then the confirmation); --dry-run prints
+ * every statement and changes nothing. */
 #include "config.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@ struct headless {
 	/* the pending question */
 	bool asking;
 	bool type_name;
+	bool approve;             /* y/n approves a phase of the cut */
 	char *environment;
 	struct loop_io *stdin_io;
 	struct strbuf line;
@@ -97,6 +99,14 @@ on_stdin(struct loop_io *io, int fd, int revents, void *arg)
 	str_trim(h->line.buf);
 	yes = h->type_name ? strcmp(h->line.buf, h->environment) == 0 :
 	    strcmp(h->line.buf, "yes") == 0 || strcmp(h->line.buf, "y") == 0;
+	if (h->approve && !yes && strcmp(h->line.buf, "n") != 0 &&
+	    strcmp(h->line.buf, "no") != 0) {
+		/* Neither: asked again, nothing is decided by a typo. */
+		sb_reset(&h->line);
+		fprintf(stdout, "y approves, n cancels the cut: ");
+		fflush(stdout);
+		return;
+	}
 	loop_io_remove(h->stdin_io);
 	h->stdin_io = NULL;
 	h->asking = false;
@@ -116,22 +126,50 @@ ui_ask(struct orch *o, const struct orch_question *q, void *arg)
 	struct headless *h = arg;
 
 	(void)o;
-	fprintf(stdout, "\n%s\n", q->title);
-	fprintf(stdout, "%s", q->plan);
-	if (q->warnings != NULL)
-		fprintf(stdout, "WARNINGS:\n%s", q->warnings);
-	if (q->type_name)
-		fprintf(stdout, "Type the environment's name (%s) to go on: ",
-		    q->environment);
-	else
-		fprintf(stdout, "Go on? [yes/no] ");
+	if (q->kind == Q_APPROVE) {
+		/* The cut, approved phase by phase before the fence: its header
+		 * once, then each phase's actions. */
+		if (q->first)
+			fprintf(stdout, "\n%s", q->intro != NULL ? q->intro : "");
+		fprintf(stdout, "\n%s", q->detail != NULL ? q->detail : q->plan);
+		fprintf(stdout, "%s: y approves, n cancels the cut [y/n] ",
+		    q->title);
+	} else {
+		fprintf(stdout, "\n%s\n", q->title);
+		fprintf(stdout, "%s", q->plan);
+		if (q->warnings != NULL)
+			fprintf(stdout, "WARNINGS:\n%s", q->warnings);
+		if (q->type_name)
+			fprintf(stdout, "Type the environment's name (%s) to go on: ",
+			    q->environment);
+		else
+			fprintf(stdout, "Go on? [yes/no] ");
+	}
 	fflush(stdout);
 	free(h->environment);
 	h->environment = xstrdup(q->environment);
 	h->type_name = q->type_name;
+	h->approve = q->kind == Q_APPROVE;
 	h->asking = true;
 	sb_reset(&h->line);
 	h->stdin_io = loop_io_add(h->loop, STDIN_FILENO, POLLIN, on_stdin, h);
+}
+
+/* The question was withdrawn (the switch timeout decided). */
+static void
+ui_unask(struct orch *o, void *arg)
+{
+	struct headless *h = arg;
+
+	(void)o;
+	if (h->stdin_io != NULL) {
+		loop_io_remove(h->stdin_io);
+		h->stdin_io = NULL;
+	}
+	h->asking = false;
+	fprintf(stdout, "\n(the question is withdrawn: the switch timeout "
+	    "decided)\n");
+	fflush(stdout);
 }
 
 static void
@@ -251,7 +289,7 @@ drive(struct ctx *ctx, const struct command *cmd, bool rollback, bool yes,
 	struct eventlog *log = NULL;
 	struct provider *prov = NULL;
 	struct headless h;
-	struct orch_ui ui = { ui_ask, NULL, ui_progress, NULL };
+	struct orch_ui ui = { ui_ask, NULL, ui_unask, ui_progress, NULL };
 	struct orch_opts opts = { yes, dry_run, stdout };
 	struct err e = { 0, "" };
 	int rc;

@@ -114,6 +114,8 @@ static const struct key_def keys[] = {
 	  "run with CUTOVER_* variables in its environment (method command)", OPT, 0, 0 },
 	{ "switch", "timeout_seconds", T_DOUBLE, F(switch_timeout_seconds), "300",
 	  "from the fence until the switch is done; past it the run undoes itself", OPT, 1, 86400 },
+	{ "switch", "confirm", T_BOOL, F(switch_confirm), "false",
+	  "hold after sequence_sync and ask \"switch now?\" (the wait counts inside the write pause)", OPT, 0, 0 },
 	{ "switch", "pgbouncer_databases_file", T_STRING, F(pgbouncer_databases_file), "",
 	  "method pgbouncer: file %include'd by pgbouncer.ini holding the database entry", OPT, 0, 0 },
 	{ "switch", "pgbouncer_target", T_STRING, F(pgbouncer_target), "",

@@ -66,6 +66,7 @@ struct config {
 	enum switch_method switch_method;
 	char *switch_command;
 	double switch_timeout_seconds;
+	bool switch_confirm;            /* hold after sequence_sync and ask */
 	char *pgbouncer_databases_file;
 	char *pgbouncer_target;
 

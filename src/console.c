@@ -357,9 +357,28 @@ orch_ask(struct orch *o, const struct orch_question *q, void *arg)
 	uq.warnings = q->warnings;
 	uq.danger = danger(q->danger);
 	uq.type_name = q->type_name ? q->environment : NULL;
-	uq.yes_label = q->rollback ? "Roll back" : "Run";
+	uq.yes_label = q->yes_label != NULL ? q->yes_label : q->rollback ?
+	    "Roll back" : "Run";
+	uq.approve = q->kind == Q_APPROVE;
+	uq.deadline = q->kind == Q_HOLD ? q->deadline : 0;
 	c->asked = true;
 	ui_confirm(c->ui, &uq, on_answer, c);
+}
+
+/* The question was withdrawn (the switch timeout, an interruption). */
+static void
+orch_unask(struct orch *o, void *arg)
+{
+	struct console *c = arg;
+
+	(void)o;
+	c->asked = false;
+	if (c->ui != NULL) {
+		ui_confirm_close(c->ui);
+		ui_message(c->ui, true, "the question was withdrawn: the switch "
+		    "timeout decided");
+	}
+	changed(c, VIEW_CH_STATE);
 }
 
 static void
@@ -443,6 +462,14 @@ something_to_undo(const struct state *st)
 	return false;
 }
 
+/* The write pause is open and the switch not done. */
+static bool
+st_in_cut(const struct state *st)
+{
+	return st != NULL && st->fenced_at != 0 && !st->switched &&
+	    st->rollback_reason == NULL;
+}
+
 static bool
 req_enabled(enum request r, void *arg)
 {
@@ -481,7 +508,10 @@ req_label(enum request r, void *arg)
 	next = orch_next_phase(c->orch);
 	if (next >= PHASE_COUNT)
 		return NULL;
-	snprintf(c->label, sizeof c->label, "Run %s", phase_name(next));
+	if (orch_in_cut(next))
+		snprintf(c->label, sizeof c->label, "Run the cut");
+	else
+		snprintf(c->label, sizeof c->label, "Run %s", phase_name(next));
 	return c->label;
 }
 
@@ -541,16 +571,39 @@ on_request(enum request r, void *arg)
 	switch (r) {
 	case REQ_RUN:
 		next = orch_next_phase(c->orch);
-		snprintf(what, sizeof what, "run phase %d/%d %s", (int)next + 1,
-		    PHASE_COUNT, phase_name(next));
+		if (orch_in_cut(next))
+			snprintf(what, sizeof what, "run the cut: phases %d-%d "
+			    "(%s .. switch)", (int)next + 1, PHASE_SWITCH + 1,
+			    phase_name(next));
+		else
+			snprintf(what, sizeof what, "run phase %d/%d %s",
+			    (int)next + 1, PHASE_COUNT, phase_name(next));
 		log_key(c, "Enter", what);
 		c->running = true;
-		orch_run(c->orch, next, on_run_done, c);
+		/* The cut's phases run back to back, approved before the
+		 * fence; every other phase alone. */
+		orch_run(c->orch, orch_in_cut(next) ? PHASE_SWITCH : next,
+		    on_run_done, c);
 		from_orch(c);
 		changed(c, VIEW_CH_STATE);
 		break;
 	case REQ_ROLLBACK:
-		if (c->running) {
+		if (c->running && st_in_cut(c->view.state)) {
+			/* Inside the write pause no question: the cut stops at
+			 * once and the live world decides the way back (to the
+			 * writable source; after a switch done in the world, an
+			 * alarm). */
+			log_key(c, "R", "abort the cut back to the source");
+			if (orch_interrupt(c->orch, "the operator pressed R in the "
+			    "console", on_run_done, c))
+				ui_message(c->ui, false, "aborting the cut: back to the "
+				    "writable source");
+			else {
+				c->rollback_after = true;
+				ui_message(c->ui, false, "stopping the run after its "
+				    "current step, then the rollback asks");
+			}
+		} else if (c->running) {
 			log_key(c, "R", "stop the run and roll back");
 			c->rollback_after = true;
 			orch_abort(c->orch);
@@ -917,6 +970,7 @@ setup_driver(struct console *c, struct err *e)
 	c->mon = monitor_new(c->loop, cfg, c->prov);
 	memset(&oui, 0, sizeof oui);
 	oui.ask = orch_ask;
+	oui.unask = orch_unask;
 	oui.changed = orch_changed;
 	oui.progress = orch_progress;
 	oui.arg = c;

@@ -113,6 +113,13 @@ struct orch {
 	/* The pending question. */
 	bool asking;
 	char *q_title, *q_plan, *q_warnings;
+	enum orch_qkind q_kind;
+	enum phase_id q_phase;
+	/* The cut's approvals before the fence: from..to, the phase asked
+	 * now, and those approved so far (recorded in state.json with the
+	 * final confirmation only). */
+	enum phase_id cut_from, cut_to, cut_at;
+	unsigned cut_pending;
 	void (*on_answer)(struct orch *o, bool yes);
 
 	/* The switch timeout. */
@@ -197,6 +204,7 @@ extern const struct step step_config_check, step_schema_check,
     /* giving the application back to the target */
     step_target_unfence_giveback, step_pgbouncer_resume_giveback;
 extern const struct step step_matviews;	/* step-matviews.c */
+extern const struct step step_readiness;	/* step-ready.c */
 extern const struct step step_replication_settings, step_reverse_slot,
     step_reverse_slot_drop;	/* step-dms.c */
 extern const struct phase_def orch_phases[PHASE_COUNT];

@@ -446,6 +446,7 @@ abandon_step(struct orch *o)
 /* ----------------------------------------------------- switch timeout */
 
 static void automatic_undo(struct orch *o, const char *why, bool timeout);
+static void unask(struct orch *o);
 
 static void
 on_switch_timeout(struct loop_timer *t, void *arg)
@@ -463,9 +464,9 @@ on_switch_timeout(struct loop_timer *t, void *arg)
 	abandon_step(o);
 	connections_renew(o);
 	o->phase = NULL;
-	/* A question open between two phases gets no answer any more. */
-	o->asking = false;
-	o->on_answer = NULL;
+	/* A question open between two phases (the hold point) gets no
+	 * answer any more. */
+	unask(o);
 	automatic_undo(o, why, true);
 }
 
@@ -548,6 +549,38 @@ orch_heartbeat(struct orch *o, bool on)
 	}
 }
 
+/* Asks q (its title, plan and warnings are kept here: the UI may show
+ * them after this returns). */
+static void
+ask_q(struct orch *o, struct orch_question *q,
+    void (*on_answer)(struct orch *, bool))
+{
+	char *title = xstrdup(q->title), *plan = xstrdup(q->plan);
+	char *warnings = q->warnings != NULL ? xstrdup(q->warnings) : NULL;
+
+	free(o->q_title);
+	free(o->q_plan);
+	free(o->q_warnings);
+	o->q_title = title;
+	o->q_plan = plan;
+	o->q_warnings = warnings;
+	o->q_kind = q->kind;
+	o->q_phase = q->phase;
+	o->on_answer = on_answer;
+	if (o->opts.yes) {
+		orch_answer(o, true, "--yes");
+		return;
+	}
+	o->asking = true;
+	q->title = o->q_title;
+	q->plan = o->q_plan;
+	q->warnings = o->q_warnings;
+	q->type_name = q->kind != Q_APPROVE &&
+	    strcmp(o->cfg->environment, "prod") == 0;
+	q->environment = o->cfg->environment;
+	o->ui.ask(o, q, o->ui.arg);
+}
+
 static void
 ask(struct orch *o, const char *title, const char *plan, const char *warnings,
     enum danger danger, enum phase_id phase, bool rollback,
@@ -555,28 +588,28 @@ ask(struct orch *o, const char *title, const char *plan, const char *warnings,
 {
 	struct orch_question q;
 
-	free(o->q_title);
-	free(o->q_plan);
-	free(o->q_warnings);
-	o->q_title = xstrdup(title);
-	o->q_plan = xstrdup(plan);
-	o->q_warnings = warnings != NULL ? xstrdup(warnings) : NULL;
-	o->on_answer = on_answer;
-	if (o->opts.yes) {
-		orch_answer(o, true, "--yes");
-		return;
-	}
-	o->asking = true;
 	memset(&q, 0, sizeof q);
-	q.title = o->q_title;
-	q.plan = o->q_plan;
-	q.warnings = o->q_warnings;
+	q.kind = Q_CONFIRM;
+	q.title = title;
+	q.plan = plan;
+	q.warnings = warnings;
 	q.danger = danger;
-	q.type_name = strcmp(o->cfg->environment, "prod") == 0;
-	q.environment = o->cfg->environment;
 	q.phase = phase;
 	q.rollback = rollback;
-	o->ui.ask(o, &q, o->ui.arg);
+	q.yes_label = rollback ? "Roll back" : "Run";
+	ask_q(o, &q, on_answer);
+}
+
+/* The pending question gets no answer any more: the UI closes it. */
+static void
+unask(struct orch *o)
+{
+	bool was = o->asking;
+
+	o->asking = false;
+	o->on_answer = NULL;
+	if (was && o->ui.unask != NULL)
+		o->ui.unask(o, o->ui.arg);
 }
 
 void
@@ -597,11 +630,31 @@ orch_answer(struct orch *o, bool yes, const char *how)
 	o->on_answer = NULL;
 	cJSON_AddStringToObject(d, "question", o->q_title != NULL ? o->q_title : "");
 	cJSON_AddStringToObject(d, "how", how != NULL ? how : "");
+	if (o->q_kind == Q_APPROVE) {
+		/* One approval a phase of the cut, before the fence. */
+		cJSON_AddStringToObject(d, "approve", phase_name(o->q_phase));
+		cJSON_AddStringToObject(d, "cut", "approve");
+	} else if (o->q_kind == Q_HOLD) {
+		cJSON_AddStringToObject(d, "cut", "hold");
+	}
 	orch_log(o, yes ? "operator.confirm" : "operator.decline", d, NULL,
 	    "%s: %s (%s)", o->q_title != NULL ? o->q_title : "?",
 	    yes ? "yes" : "no", how != NULL ? how : "");
+	o->q_kind = Q_CONFIRM;
 	if (fn != NULL)
 		fn(o, yes);
+}
+
+bool
+orch_asking(const struct orch *o)
+{
+	return o->asking;
+}
+
+bool
+orch_in_cut(enum phase_id p)
+{
+	return p >= PHASE_DRAIN && p <= PHASE_SWITCH;
 }
 
 /* ------------------------------------------------------------- plans */
@@ -887,6 +940,218 @@ phase_answer(struct orch *o, bool yes)
 	next_step(o);
 }
 
+/* ------------------------------------------------------------ the cut */
+
+/* The five phases inside the write pause are approved one by one before
+ * the fence, then confirmed once (in prod by typing the environment's
+ * name); after that they run back to back without a question, so no
+ * operator's reading time falls inside the write pause. */
+
+static void cut_ask(struct orch *o);
+
+/* Every line of text indented. */
+static void
+indent(struct strbuf *out, const char *text, const char *pfx)
+{
+	const char *p = text, *nl;
+
+	while (p != NULL && *p != '\0') {
+		nl = strchr(p, '\n');
+		sb_printf(out, "%s%.*s\n", pfx, nl != NULL ? (int)(nl - p) :
+		    (int)strlen(p), p);
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
+static void
+cut_intro(struct orch *o, struct strbuf *out)
+{
+	sb_printf(out, "The cut: phases %d-%d (%s .. %s) run back to back "
+	    "inside the write pause, without another question.\n",
+	    (int)o->cut_from + 1, (int)o->cut_to + 1, phase_name(o->cut_from),
+	    phase_name(o->cut_to));
+	sb_printf(out, "Switch timeout: %.0f s from the fence; past it "
+	    "everything is undone back to the writable source.\n",
+	    o->cfg->switch_timeout_seconds);
+	sb_puts(out, "To abort: R (rollback) in the console, or Ctrl-C "
+	    "headless, at any moment of the cut: back to the writable source.\n");
+	if (o->cfg->switch_confirm && o->cut_to == PHASE_SWITCH)
+		sb_puts(out, "[switch] confirm: the run holds after sequence_sync "
+		    "and asks \"switch now?\"; that wait counts inside the write "
+		    "pause.\n");
+}
+
+static char *
+cut_plan(struct orch *o, enum phase_id at, char **intro, char **detail)
+{
+	struct strbuf sb, in, ph;
+	int p;
+
+	sb_init(&sb);
+	sb_init(&in);
+	cut_intro(o, &in);
+	sb_puts(&sb, in.buf);
+	sb_putc(&sb, '\n');
+	for (p = o->cut_from; p <= (int)o->cut_to; p++) {
+		bool done = (o->cut_pending & (1u << p)) != 0;
+		char *steps = orch_describe_phase(o, p);
+
+		sb_printf(&sb, "%s %d/8 %s — %s\n", done ? "[ approved ]" :
+		    p == (int)at ? "[y approve ]" : "[ to approve]", p + 1,
+		    phase_name(p), orch_phases[p].title);
+		indent(&sb, steps, "      ");
+		if (detail != NULL && p == (int)at) {
+			sb_init(&ph);
+			sb_printf(&ph, "%d/8 %s — %s\n", p + 1, phase_name(p),
+			    orch_phases[p].title);
+			indent(&ph, steps, "    ");
+			*detail = sb_detach(&ph);
+		}
+		free(steps);
+	}
+	if (intro != NULL)
+		*intro = sb_detach(&in);
+	else
+		sb_free(&in);
+	return sb_detach(&sb);
+}
+
+static void
+cut_cancelled(struct orch *o)
+{
+	o->cut_pending = 0;
+	finish(o, EXIT_ABORTED, o->st.fenced_at != 0 ? "the operator declined "
+	    "the rest of the cut: the write pause stays open and the switch "
+	    "timeout runs; R (or `cutover rollback`) goes back" : "the operator "
+	    "cancelled the cut before the fence: nothing changed (the run stays "
+	    "armed; a disarms)");
+}
+
+static void
+cut_confirmed(struct orch *o, bool yes)
+{
+	struct err e = { 0, "" };
+
+	if (!yes) {
+		cut_cancelled(o);
+		return;
+	}
+	/* Recorded before the first phase: a driver restarted inside the
+	 * cut runs these without asking, and only these. */
+	o->st.cut_approved |= o->cut_pending;
+	o->cut_pending = 0;
+	if (save(o, &e) != 0) {
+		finish(o, EXIT_RUNTIME, e.msg);
+		return;
+	}
+	o->st.phase = o->cut_from;
+	phase_answer(o, true);
+}
+
+static void
+cut_answer(struct orch *o, bool yes)
+{
+	if (!yes) {
+		cut_cancelled(o);
+		return;
+	}
+	o->cut_pending |= 1u << o->cut_at;
+	o->cut_at++;
+	cut_ask(o);
+}
+
+static void
+cut_ask(struct orch *o)
+{
+	struct orch_question q;
+	char title[160], *plan, *intro = NULL, *detail = NULL;
+
+	memset(&q, 0, sizeof q);
+	q.phase = o->cut_at;
+	if (o->cut_at <= o->cut_to) {
+		snprintf(title, sizeof title, "The cut: approve %d/8 %s (%d of %d)",
+		    (int)o->cut_at + 1, phase_name(o->cut_at),
+		    (int)(o->cut_at - o->cut_from) + 1,
+		    (int)(o->cut_to - o->cut_from) + 1);
+		plan = cut_plan(o, o->cut_at, &intro, &detail);
+		q.kind = Q_APPROVE;
+		q.danger = orch_phases[o->cut_at].danger;
+		q.yes_label = "Approve";
+		q.first = o->cut_at == o->cut_from;
+		q.intro = intro;
+		q.detail = detail;
+		q.title = title;
+		q.plan = plan;
+		ask_q(o, &q, cut_answer);
+	} else {
+		if (o->st.fenced_at != 0)
+			snprintf(title, sizeof title, "Run the rest of the cut: %s .. "
+			    "%s", phase_name(o->cut_from), phase_name(o->cut_to));
+		else
+			snprintf(title, sizeof title, "Take the fence: run the cut "
+			    "(%s .. %s)", phase_name(o->cut_from),
+			    phase_name(o->cut_to));
+		plan = cut_plan(o, PHASE_COUNT, NULL, NULL);
+		q.kind = Q_CONFIRM;
+		q.phase = o->cut_from;
+		q.danger = DANGER_HIGH;
+		q.yes_label = o->st.fenced_at != 0 ? "Run the cut" :
+		    "Take the fence";
+		q.title = title;
+		q.plan = plan;
+		ask_q(o, &q, cut_confirmed);
+	}
+	free(plan);
+	free(intro);
+	free(detail);
+}
+
+static void
+cut_begin(struct orch *o, enum phase_id p)
+{
+	o->cut_from = o->cut_at = p;
+	o->cut_to = o->until < PHASE_SWITCH ? o->until : PHASE_SWITCH;
+	o->cut_pending = 0;
+	cut_ask(o);
+}
+
+/* [switch] confirm: the hold point before the switch, inside the write
+ * pause, the switch timeout counting down. No goes back to the source. */
+static void
+hold_answer(struct orch *o, bool yes)
+{
+	if (yes) {
+		phase_answer(o, true);
+		return;
+	}
+	automatic_undo(o, "the operator declined the switch at the hold point",
+	    false);
+}
+
+static void
+hold_ask(struct orch *o, const char *plan)
+{
+	struct orch_question q;
+	char warn[400];
+	int64_t deadline = o->st.fenced_at +
+	    (int64_t)(o->cfg->switch_timeout_seconds * 1000);
+
+	snprintf(warn, sizeof warn, "The write pause is open: the application's "
+	    "writes are held while this question waits. The switch timeout ends "
+	    "in %.0f s; then everything is undone back to the source. No goes "
+	    "back to the source now.\n", (double)(deadline - now_ms()) / 1000.0);
+	memset(&q, 0, sizeof q);
+	q.kind = Q_HOLD;
+	q.title = "Switch now? (the hold point of [switch] confirm)";
+	q.plan = plan;
+	q.warnings = warn;
+	q.danger = DANGER_HIGH;
+	q.phase = PHASE_SWITCH;
+	q.yes_label = "Switch";
+	q.deadline = deadline;
+	ask_q(o, &q, hold_answer);
+}
+
 static void
 run_phase(struct orch *o, enum phase_id p)
 {
@@ -914,6 +1179,23 @@ run_phase(struct orch *o, enum phase_id p)
 			return;
 		}
 		run_phase(o, p + 1);
+		return;
+	}
+	if (orch_in_cut(p)) {
+		if ((o->st.cut_approved & (1u << p)) == 0) {
+			free(plan);
+			cut_begin(o, p);
+			return;
+		}
+		if (p == PHASE_SWITCH && o->cfg->switch_confirm &&
+		    o->st.switch_begun_at == 0 && !o->st.switched &&
+		    o->st.phases[p].status != PS_RUNNING) {
+			hold_ask(o, plan);
+			free(plan);
+			return;
+		}
+		free(plan);
+		phase_answer(o, true);
 		return;
 	}
 	ask(o, title, plan, NULL, orch_phases[p].danger, p, false, phase_answer);
@@ -958,6 +1240,7 @@ rollback_finished(struct orch *o)
 			o->st.phases[p].status = PS_ROLLED_BACK;
 	o->st.phase_status = PS_ROLLED_BACK;
 	o->st.armed = false;
+	o->st.cut_approved = 0;
 	o->st.completed = false;
 	o->st.fenced = false;
 	o->st.fenced_at = 0;
@@ -1248,6 +1531,7 @@ new_attempt(struct orch *o)
 	o->st.fenced_at = o->st.switched_at = o->st.switch_begun_at = 0;
 	o->st.rollbacks = 0;
 	o->st.rollback_source_let_in = false;
+	o->st.cut_approved = 0;
 	free(o->st.sentinel_id);
 	free(o->st.sentinel_lsn);
 	o->st.sentinel_id = o->st.sentinel_lsn = NULL;
@@ -1310,6 +1594,7 @@ orch_disarm(struct orch *o, struct err *e)
 	if (o->st.fenced || o->st.fenced_at != 0)
 		return err_set(e, EXIT_USAGE, "the fence is taken: roll back instead");
 	o->st.armed = false;
+	o->st.cut_approved = 0;
 	if (o->st.phase == PHASE_DRAIN && o->st.phase_status == PS_PENDING) {
 		o->st.phase = PHASE_SYNC_WAIT;
 		o->st.phases[PHASE_SYNC_WAIT].status = PS_PENDING;
@@ -1345,8 +1630,7 @@ orch_interrupt(struct orch *o, const char *why, orch_done_fn done,
 	abandon_step(o);
 	connections_renew(o);
 	o->phase = NULL;
-	o->asking = false;
-	o->on_answer = NULL;
+	unask(o);
 	o->done = done;
 	o->done_arg = arg;
 	automatic_undo(o, why, false);

@@ -24,9 +24,25 @@ struct orch;
 /* How dangerous what is asked is: the dialog's colour. */
 enum danger { DANGER_LOW, DANGER_MEDIUM, DANGER_HIGH };
 
+/* What a question is: a confirmation (starts on Cancel; in prod typing
+ * the environment's name), the approval of one phase of the cut before
+ * the fence (y approves, n or Escape cancels the cut), or the hold point
+ * before the switch ([switch] confirm), asked inside the write pause with
+ * the switch timeout counting down. */
+enum orch_qkind { Q_CONFIRM, Q_APPROVE, Q_HOLD };
+
 /* A question for the operator, before a phase or a rollback. Its text is
  * fixed when it is asked: it never changes under the operator. */
 struct orch_question {
+	enum orch_qkind kind;
+	const char *yes_label;     /* "Run", "Roll back", "Take the fence" */
+	/* Q_APPROVE: the cut's header and this phase's actions alone (the
+	 * plan has the whole cut, the phase approved marked). first: the
+	 * cut's first approval. */
+	const char *intro;
+	const char *detail;
+	bool first;
+	int64_t deadline;          /* Q_HOLD: the switch timeout's end (epoch ms) */
 	const char *title;         /* "Run phase 3/8: drain" */
 	const char *plan;          /* what will happen, one action a line, with
 	                              the exact SQL / admin / API calls */
@@ -44,6 +60,9 @@ struct orch_ui {
 	void (*ask)(struct orch *o, const struct orch_question *q, void *arg);
 	/* The state, the current step or the gate's figures changed. */
 	void (*changed)(struct orch *o, void *arg);
+	/* The pending question was withdrawn (the switch timeout or an
+	 * interruption decided): the UI closes it; may be NULL. */
+	void (*unask)(struct orch *o, void *arg);
 	/* One line of progress for people ("waiting for lag: 3.2 s ..."). */
 	void (*progress)(struct orch *o, const char *line, void *arg);
 	void *arg;
@@ -86,6 +105,11 @@ int orch_disarm(struct orch *o, struct err *e);
 /* The operator's answer to the pending question; how is logged
  * ("typed prod", "--yes", "key Enter"). */
 void orch_answer(struct orch *o, bool yes, const char *how);
+/* Whether a question waits for its answer. */
+bool orch_asking(const struct orch *o);
+/* Whether phase p is inside the cut (drain .. switch): the console runs
+ * them back to back, approved before the fence. */
+bool orch_in_cut(enum phase_id p);
 /* Asks a running orch_run/orch_rollback to stop after the current step
  * (quit in the console): done gets 5. */
 void orch_abort(struct orch *o);

@@ -10,7 +10,7 @@ static const struct step *const pre_validation[] = {
 	&step_quick_validation, NULL
 };
 static const struct step *const sync_wait[] = {
-	&step_matviews, &step_lag_gate, &step_arm, NULL
+	&step_matviews, &step_readiness, &step_lag_gate, &step_arm, NULL
 };
 /* PAUSE first (clients wait), then the database fence for every method,
  * then the proof slot. */

@@ -57,6 +57,11 @@ dms_judge_task(struct provider_check *out, const char *what,
 		sb_printf(&out->facts, "%s %s: MigrationType %s\n", what,
 		    t->identifier != NULL ? t->identifier : t->arn,
 		    t->migration_type);
+	if (reverse && t->status != NULL && strcmp(t->status, "stopped") != 0 &&
+	    strcmp(t->status, "ready") != 0 && strcmp(t->status, "failed") != 0)
+		sb_printf(&out->fails, "%s: Status is %s: the reverse task must be "
+		    "stopped before the cut (it starts at the switch, from the "
+		    "slot cutover creates): stop it\n", what, t->status);
 	if (reverse && (t->migration_type == NULL ||
 	    strcmp(t->migration_type, "cdc") != 0))
 		sb_printf(&out->fails, "%s: MigrationType is %s, not cdc: the "

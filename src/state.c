@@ -116,6 +116,43 @@ state_roles_clear(char ***v, size_t *n)
 	*n = 0;
 }
 
+static const char *const ready_names[] = { "ok", "failed", "unknown" };
+
+const char *
+ready_status_name(int status)
+{
+	return status >= 0 && status <= READY_UNKNOWN ? ready_names[status] :
+	    "unknown";
+}
+
+void
+state_readiness_clear(struct state *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nreadiness; i++) {
+		free(s->readiness[i].item);
+		free(s->readiness[i].detail);
+	}
+	free(s->readiness);
+	s->readiness = NULL;
+	s->nreadiness = 0;
+}
+
+void
+state_readiness_add(struct state *s, const char *item, int status,
+    const char *detail)
+{
+	struct readiness_item *r;
+
+	s->readiness = xreallocarray(s->readiness, s->nreadiness + 1,
+	    sizeof *s->readiness);
+	r = &s->readiness[s->nreadiness++];
+	r->item = xstrdup(item);
+	r->status = status;
+	r->detail = detail != NULL ? xstrdup(detail) : NULL;
+}
+
 void
 state_set(char **field, const char *value)
 {
@@ -154,6 +191,7 @@ state_free(struct state *s)
 	free(s->alarm);
 	state_clear_fenced_roles(s);
 	state_roles_clear(&s->target_fenced_roles, &s->ntarget_fenced_roles);
+	state_readiness_clear(s);
 	memset(s, 0, sizeof *s);
 }
 
@@ -238,6 +276,29 @@ state_to_json(const struct state *s)
 	cJSON_AddBoolToObject(o, "rollback_source_let_in",
 	    s->rollback_source_let_in);
 	cJSON_AddNumberToObject(o, "rollbacks", s->rollbacks);
+	{
+		cJSON *a = cJSON_AddArrayToObject(o, "cut_approved");
+
+		for (i = PHASE_DRAIN; i <= PHASE_SWITCH; i++)
+			if (s->cut_approved & (1u << i))
+				cJSON_AddItemToArray(a,
+				    cJSON_CreateString(phase_names[i]));
+	}
+	if (s->nreadiness > 0) {
+		cJSON *a = cJSON_AddArrayToObject(o, "readiness");
+		size_t k;
+
+		for (k = 0; k < s->nreadiness; k++) {
+			cJSON *it = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(it, "item", s->readiness[k].item);
+			cJSON_AddStringToObject(it, "status",
+			    ready_status_name(s->readiness[k].status));
+			json_add_string(it, "detail", s->readiness[k].detail);
+			cJSON_AddItemToArray(a, it);
+		}
+		json_add_time(o, "readiness_at", s->readiness_at);
+	}
 	cJSON_AddNumberToObject(o, "log_seq", (double)s->log_seq);
 	json_add_string(o, "log_hash", s->log_seq > 0 ? s->log_hash : NULL);
 
@@ -477,6 +538,36 @@ state_from_json(struct state *s, const char *name, const char *text,
 	v = cJSON_GetObjectItemCaseSensitive(o, "rollbacks");
 	s->rollbacks = v != NULL && cJSON_IsNumber(v) && v->valuedouble >= 0 &&
 	    v->valuedouble < 1e6 ? (int)v->valuedouble : 0;
+	v = cJSON_GetObjectItemCaseSensitive(o, "cut_approved");
+	if (v != NULL && cJSON_IsArray(v)) {
+		const cJSON *it;
+		int p;
+
+		cJSON_ArrayForEach(it, v)
+			if (cJSON_IsString(it) &&
+			    (p = phase_from_name(it->valuestring)) >= PHASE_DRAIN &&
+			    p <= PHASE_SWITCH)
+				s->cut_approved |= 1u << p;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(o, "readiness");
+	if (v != NULL && cJSON_IsArray(v)) {
+		const cJSON *it;
+
+		cJSON_ArrayForEach(it, v) {
+			const char *item = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(it, "item"));
+			const char *st = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(it, "status"));
+			const char *detail = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(it, "detail"));
+
+			if (item != NULL && st != NULL)
+				state_readiness_add(s, item, strcmp(st, "ok") == 0 ?
+				    READY_OK : strcmp(st, "failed") == 0 ?
+				    READY_FAILED : READY_UNKNOWN, detail);
+		}
+		s->readiness_at = get_time(&r, o, "readiness_at");
+	}
 	s->sentinel_id = get_opt_string(&r, o, "sentinel_id");
 	s->sentinel_lsn = get_opt_string(&r, o, "sentinel_lsn");
 	s->reverse_slot_lsn = get_opt_string(&r, o, "reverse_slot_lsn");

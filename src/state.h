@@ -103,11 +103,32 @@ struct state {
 	                                     target's fence and what came back
 	                                     are behind it, never done again */
 
+	/* The phases of the cut (drain .. switch) the operator approved
+	 * before the fence, one bit a phase: recorded with the final
+	 * confirmation, so a driver restarted inside the cut runs them
+	 * without asking again, and asks for any other. */
+	unsigned cut_approved;
+	/* The readiness check before arming: the way back and the switch's
+	 * means, each item ok, failed (blocks arming) or not checked. */
+	struct readiness_item {
+		char *item;
+		int status;               /* READY_OK, READY_FAILED, READY_UNKNOWN */
+		char *detail;
+	} *readiness;
+	size_t nreadiness;
+	int64_t readiness_at;
+
 	/* The event log as it was when the state was saved: its last seq
 	 * and hash (`log --verify` finds a log cut short after it). */
 	int64_t log_seq;
 	char log_hash[65];
 };
+
+enum { READY_OK, READY_FAILED, READY_UNKNOWN };
+const char *ready_status_name(int status);
+void state_readiness_clear(struct state *s);
+void state_readiness_add(struct state *s, const char *item, int status,
+    const char *detail);
 
 /* Adds a role to fenced_roles (once). */
 void state_add_fenced_role(struct state *s, const char *role);

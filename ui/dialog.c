@@ -18,6 +18,10 @@ struct dialog {
 	enum ui_danger danger;
 	ui_answer_fn fn;
 	void *arg;
+	bool approve;         /* y approves, n/Escape cancels */
+	int64_t deadline;     /* counting down, or 0 */
+	bool answered;
+	bool scrolled;        /* the plan was scrolled to "y approve" */
 	int focus;
 	char input[128];
 	char *error;
@@ -45,6 +49,8 @@ dialog_new(const struct ui_question *q, ui_answer_fn fn, void *arg)
 	d->type_name = dup_or_null(q->type_name);
 	d->yes_label = xstrdup(q->yes_label != NULL ? q->yes_label : "Yes");
 	d->danger = q->danger;
+	d->approve = q->approve;
+	d->deadline = q->deadline;
 	d->fn = fn;
 	d->arg = arg;
 	d->focus = F_CANCEL;
@@ -65,6 +71,12 @@ dialog_free(struct dialog *d)
 	free(d->yes_label);
 	free(d->error);
 	free(d);
+}
+
+bool
+dialog_answered(const struct dialog *d)
+{
+	return d->answered;
 }
 
 WINDOW *
@@ -150,6 +162,7 @@ dialog_draw(struct dialog *d, struct ui *ui)
 		warn = wrap(d->warnings, w - 6, &nwarn);
 	/* title, blank, [plan], blank, [warnings], [input, error], blank, buttons */
 	fixed = 2 + 1 + 1 + 1 + (nwarn > 0 ? nwarn + 1 : 0) +
+	    (d->deadline != 0 ? 1 : 0) +
 	    (d->type_name != NULL ? 2 : 0) + (d->error != NULL ? 1 : 0) + 1 + 1;
 	h = fixed + nplan;
 	if (h > ui->lines - 2)
@@ -159,6 +172,17 @@ dialog_draw(struct dialog *d, struct ui *ui)
 		rows = 1;
 	d->plan_rows = rows;
 	d->nlines = nplan;
+	if (d->approve && !d->scrolled) {
+		/* The phase being approved in view, with its actions below. */
+		for (i = 0; i < nplan; i++)
+			if (strstr(plan[i], "[y approve ]") != NULL) {
+				/* Where it would not show, it comes second. */
+				if (i >= rows - 2)
+					d->scroll = i - 1;
+				break;
+			}
+		d->scrolled = true;
+	}
 	if (d->scroll > nplan - rows)
 		d->scroll = nplan - rows > 0 ? nplan - rows : 0;
 	if (d->win == NULL || d->h != h || d->w != w) {
@@ -192,6 +216,13 @@ dialog_draw(struct dialog *d, struct ui *ui)
 			put(d->win, y, 4, w - 6, theme(TH_WARN), warn[i]);
 		y++;
 	}
+	if (d->deadline != 0 && y < h - 1) {
+		int64_t left = d->deadline - now_ms();
+
+		snprintf(buf, sizeof buf, "switch timeout in %.0f s (the write "
+		    "pause is open)", left > 0 ? (double)left / 1000.0 : 0.0);
+		put(d->win, y++, 2, w - 4, theme(TH_BAD) | A_BOLD, buf);
+	}
 	if (d->type_name != NULL && y < h - 1) {
 		snprintf(buf, sizeof buf, "Type %s to confirm: ", d->type_name);
 		x = put(d->win, y, 2, w - 4, A_BOLD, buf);
@@ -205,6 +236,11 @@ dialog_draw(struct dialog *d, struct ui *ui)
 	/* buttons */
 	y = h - 2;
 	bx = w / 2 - 14;
+	if (d->approve) {
+		put(d->win, y, 2, w - 4, border | A_BOLD, "y approve   "
+		    "n/Esc cancel the cut   Up/Down scroll");
+		goto out;
+	}
 	put(d->win, y, bx, 12, theme(d->focus == F_CANCEL ? TH_BUTTON_FOCUS :
 	    TH_BUTTON), "[ Cancel ]");
 	if (d->type_name == NULL) {
@@ -216,6 +252,7 @@ dialog_draw(struct dialog *d, struct ui *ui)
 		snprintf(buf, sizeof buf, "type the name, Enter: %s", d->yes_label);
 		put(d->win, y, bx + 16, w - bx - 18, theme(TH_DIM), buf);
 	}
+out:
 	free_lines(plan, nplan);
 	if (warn != NULL)
 		free_lines(warn, nwarn);
@@ -226,6 +263,7 @@ dialog_draw(struct dialog *d, struct ui *ui)
 static bool
 answer(struct dialog *d, bool yes, const char *how)
 {
+	d->answered = true;
 	d->fn(yes, how, d->arg);
 	return true;
 }
@@ -239,6 +277,10 @@ dialog_key(struct dialog *d, struct ui *ui, int key, bool wide)
 
 	if (wide && key == 27)
 		return answer(d, false, "key Esc");
+	if (d->approve && wide && (key == 'y' || key == 'Y'))
+		return answer(d, true, "key y");
+	if (d->approve && wide && (key == 'n' || key == 'N'))
+		return answer(d, false, "key n");
 	if (!wide && (key == KEY_UP || key == KEY_PPAGE)) {
 		d->scroll -= key == KEY_UP ? 1 : d->plan_rows;
 		if (d->scroll < 0)
@@ -252,6 +294,8 @@ dialog_key(struct dialog *d, struct ui *ui, int key, bool wide)
 			    d->nlines - d->plan_rows : 0;
 		return false;
 	}
+	if (d->approve)
+		return false;	/* only y, n, Escape and scrolling */
 	if ((wide && key == '\t') || (!wide && (key == KEY_RIGHT ||
 	    key == KEY_LEFT || key == KEY_BTAB))) {
 		d->focus = d->focus == F_CANCEL ? (d->type_name != NULL ? F_INPUT :

@@ -150,12 +150,36 @@ next_action(struct pane *p, const struct view *v, int *y)
 
 	if (*y >= p->h)
 		return;
-	if (st != NULL && st->armed && !st->fenced && *y < p->h) {
+	if (st != NULL && st->armed && !st->fenced && st->fenced_at == 0 &&
+	    *y < p->h) {
+		/* Armed: the next action is the cut (one line: the pane is
+		 * short, and the readiness list follows). */
+		const char *run = keys_first(REQ_RUN, v->read_only);
+
 		key = keys_first(REQ_DISARM, v->read_only);
-		snprintf(buf, sizeof buf, "ARMED: drain fences writes next%s%s%s",
-		    key != NULL ? " (" : "", key != NULL ? key : "",
-		    key != NULL ? " disarms)" : "");
+		if (run != NULL && !v->busy)
+			snprintf(buf, sizeof buf, "ARMED: %s opens the cut%s%s%s", run,
+			    key != NULL ? " (" : "", key != NULL ? key : "",
+			    key != NULL ? " disarms)" : "");
+		else
+			snprintf(buf, sizeof buf, "ARMED: drain fences writes next%s%s%s",
+			    key != NULL ? " (" : "", key != NULL ? key : "",
+			    key != NULL ? " disarms)" : "");
 		put(p->win, (*y)++, 1, w, theme(TH_BAD) | A_BOLD, buf);
+		if (run != NULL && !v->busy)
+			return;
+	}
+	if (st != NULL && st->fenced_at != 0 && *y < p->h) {
+		/* The write pause so far, live; once switched, what it was. */
+		int64_t end = st->switched_at != 0 ? st->switched_at : v->now;
+
+		if (st->switched_at == 0 || st->switched_at >= st->fenced_at) {
+			snprintf(buf, sizeof buf, "write pause %s%.1f s",
+			    st->switched_at != 0 ? "was " : "",
+			    (double)(end - st->fenced_at) / 1000.0);
+			put(p->win, (*y)++, 1, w, theme(st->switched_at != 0 ? TH_OK :
+			    TH_BAD) | A_BOLD, buf);
+		}
 	}
 	if (v->switch_left >= 0 && *y < p->h) {
 		fmt_age(t, sizeof t, (int64_t)(v->switch_left * 1000));
@@ -177,7 +201,16 @@ next_action(struct pane *p, const struct view *v, int *y)
 		return;
 	}
 	key = keys_first(REQ_RUN, v->read_only);
-	if (key != NULL && w < 34)
+	if (v->next_phase >= PHASE_DRAIN && v->next_phase <= PHASE_SWITCH) {
+		/* The cut: approved phase by phase before the fence. */
+		if (key != NULL)
+			snprintf(buf, sizeof buf, "next: %s opens the cut %d-%d "
+			    "(y approves each)", key, v->next_phase + 1,
+			    PHASE_SWITCH + 1);
+		else
+			snprintf(buf, sizeof buf, "next: the cut %d-%d (the driver "
+			    "runs it)", v->next_phase + 1, PHASE_SWITCH + 1);
+	} else if (key != NULL && w < 34)
 		snprintf(buf, sizeof buf, "%s: run %d %s", key, v->next_phase + 1,
 		    phase_name(v->next_phase));
 	else if (key != NULL)
@@ -189,6 +222,51 @@ next_action(struct pane *p, const struct view *v, int *y)
 	put(p->win, (*y)++, 1, w, A_BOLD, buf);
 }
 
+/* The readiness check before arming: a summary, and each item that is
+ * not ok with what to fix (every item when zoomed). Shown until the
+ * fence. */
+static void
+readiness(struct pane *p, const struct view *v, int *y, bool all)
+{
+	const struct state *st = v->state;
+	int nok = 0, nfail = 0, nunk = 0, x, w = p->w - 2;
+	size_t i;
+
+	if (st == NULL || st->nreadiness == 0 || st->fenced_at != 0 ||
+	    st->phase > PHASE_DRAIN || *y >= p->h)
+		return;
+	for (i = 0; i < st->nreadiness; i++) {
+		if (st->readiness[i].status == READY_OK)
+			nok++;
+		else if (st->readiness[i].status == READY_FAILED)
+			nfail++;
+		else
+			nunk++;
+	}
+	x = put(p->win, *y, 1, w, A_BOLD, "readiness ");
+	putf(p->win, (*y)++, 1 + x, w - x, theme(nfail > 0 ? TH_BAD : nunk > 0 ?
+	    TH_WARN : TH_OK) | A_BOLD, "%d ok, %d failed, %d not checked%s",
+	    nok, nfail, nunk, nfail > 0 ? ": arming blocked" : "");
+	for (i = 0; i < st->nreadiness && *y < p->h; i++) {
+		const struct readiness_item *it = &st->readiness[i];
+		enum role r = it->status == READY_OK ? TH_OK :
+		    it->status == READY_FAILED ? TH_BAD : TH_WARN;
+
+		if (!all && it->status != READY_FAILED)
+			continue;
+		x = put(p->win, *y, 2, w - 1, theme(r) | A_BOLD,
+		    it->status == READY_OK ? G.done : it->status == READY_FAILED ?
+		    G.failed : "?");
+		x += put(p->win, *y, 3 + x, w - 2 - x, A_NORMAL, it->item);
+		if (all && it->status != READY_OK && it->detail != NULL &&
+		    *y + 1 < p->h) {
+			(*y)++;
+			put(p->win, *y, 4, w - 3, theme(r), it->detail);
+		}
+		(*y)++;
+	}
+}
+
 static void
 draw(struct pane *p, const struct view *v)
 {
@@ -198,6 +276,7 @@ draw(struct pane *p, const struct view *v)
 	if (p->h - 1 >= PHASE_COUNT + 3) {
 		list(p, v, &y);
 		next_action(p, v, &y);
+		readiness(p, v, &y, p->zoomed);
 		checks(p, v, &y, p->zoomed);
 		if (p->zoomed && v->step != NULL && y < p->h)
 			putf(p->win, y++, 1, p->w - 2, theme(TH_DIM), "step: %s",
@@ -205,6 +284,7 @@ draw(struct pane *p, const struct view *v)
 	} else {
 		stepper(p, v, &y);
 		next_action(p, v, &y);
+		readiness(p, v, &y, false);
 		checks(p, v, &y, false);
 	}
 }

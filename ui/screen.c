@@ -605,11 +605,13 @@ void
 ui_confirm(struct ui *ui, const struct ui_question *q, ui_answer_fn fn,
     void *arg)
 {
-	if (ui->dialog != NULL) {
+	if (ui->dialog != NULL && !dialog_answered(ui->dialog)) {
 		/* One question at a time: the newer one is refused. */
 		fn(false, "another question was open", arg);
 		return;
 	}
+	/* A dialog answering now is freed by the key handler that answered
+	 * it: the next question (the cut's next phase) takes its place. */
 	ui->help = false;
 	ui->dialog = dialog_new(q, fn, arg);
 	ui->redraw_all = true;
@@ -619,6 +621,17 @@ bool
 ui_confirming(const struct ui *ui)
 {
 	return ui->dialog != NULL;
+}
+
+void
+ui_confirm_close(struct ui *ui)
+{
+	if (ui->dialog == NULL || dialog_answered(ui->dialog))
+		return;
+	dialog_free(ui->dialog);
+	ui->dialog = NULL;
+	ui->redraw_all = true;
+	touchwin(stdscr);
 }
 
 void

@@ -165,6 +165,7 @@ const char *keys_first(enum request r, bool read_only);
 
 /* ---------------------------------------------------------------- dialog */
 
+bool dialog_answered(const struct dialog *d);
 struct dialog *dialog_new(const struct ui_question *q, ui_answer_fn fn,
     void *arg);
 void dialog_free(struct dialog *d);

@@ -26,6 +26,11 @@ struct ui_question {
 	enum ui_danger danger;
 	const char *type_name;     /* the answer is typing this name, or NULL */
 	const char *yes_label;     /* "Run", "Roll back", "Quit" */
+	/* The approval of one phase of the cut: y approves, n or Escape
+	 * cancels, and the plan shows first the line with "y approve". */
+	bool approve;
+	/* A time limit shown counting down (epoch ms), or 0. */
+	int64_t deadline;
 };
 
 /* how: "key Enter", "typed prod", "key Esc" - for the event log. */
@@ -67,6 +72,8 @@ void ui_changed(struct ui *ui, unsigned what);
 void ui_confirm(struct ui *ui, const struct ui_question *q, ui_answer_fn fn,
     void *arg);
 bool ui_confirming(const struct ui *ui);
+/* Closes the open question without an answer (it was withdrawn). */
+void ui_confirm_close(struct ui *ui);
 /* A line in the function bar until the next key. */
 void ui_message(struct ui *ui, bool bad, const char *fmt, ...)
     PRINTF_LIKE(3, 4);

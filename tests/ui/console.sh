@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The console end to end, in tmux, on two real replicated clusters: the
-# panes and their figures, a phase through Enter and the confirmation, a
+# panes and their figures, a phase through Enter and the confirmation, the
+# cut approved phase by phase before the fence, a
 # cancelled dialog that changes nothing, prod refusing a wrong name, R
 # rolling back, the driver lock, resizing down to "too small" and back,
 # and the terminal given back by q, SIGTERM and a crash.
@@ -118,12 +119,30 @@ ok $? = 0 "Enter + confirm runs sync_wait through the lag gate"
 wait_screen drv 'ARMED' 5
 ok $? = 0 "after sync_wait the run is shown ARMED"
 like "$(last_line drv)" 'Disarm' "the function bar offers a to disarm"
-run_phase 2 drain
-ok $? = 0 "Enter + confirm runs drain"
-wait_screen drv 'FENCED' 5
-ok $? = 0 "the header shows the source FENCED"
+like "$(screen drv)" 'ARMED: Enter opens the cut' "armed, the next action is the cut"
 
-# R rolls back.
+# The cut: Enter opens it; y approves each of its five phases, then the
+# fence is confirmed like any dialog; the phases run back to back.
+keys drv Enter
+for p in 3:drain 4:final_sync 5:stop_replication 6:sequence_sync 7:switch; do
+	wait_screen drv "┌─ The cut: approve ${p%%:*}/8 ${p#*:}" 10 || break
+	keys drv y
+done
+wait_screen drv '┌─ Take the fence: run the cut' 10
+ok $? = 0 "after y to each of the cut's five phases the fence is asked for"
+like "$(screen drv)" '\[ Cancel \]' "the fence's confirmation starts like every dialog"
+keys drv Tab
+sleep 0.2
+keys drv Enter
+for _ in $(seq 1 600); do
+	[ "$(state_field "$ST" "d['phases'][6]['status']")" = "done" ] && break
+	sleep 0.1
+done
+is "$(state_field "$ST" "d['phases'][6]['status']")" "done" "the cut runs to the switch without another question"
+wait_screen drv 'write pause was [0-9.]+ s' 5
+ok $? = 0 "the phases pane shows the write pause"
+
+# R rolls back (after the switch: through reverse replication).
 nlines=$(wc -l <"$ST/events.jsonl")
 keys drv R
 wait_screen drv 'Roll back to the source' 10

@@ -25,7 +25,7 @@ test_reaps_only_its_child(void **state)
 	struct config cfg;
 	struct eventlog *log = NULL;
 	struct provider *prov;
-	struct orch_ui ui = { NULL, NULL, NULL, NULL };
+	struct orch_ui ui = { NULL, NULL, NULL, NULL, NULL };
 	struct orch_opts opts = { true, false, NULL };
 	struct err e = { 0, "" };
 	struct orch *o;

@@ -72,6 +72,12 @@ test_round_trip(void **state)
 	s.replication = REPL_STOPPED;
 	s.sentinel_id = xstrdup("abc");
 	s.reverse_slot_lsn = xstrdup("0/20DC640");
+	s.cut_approved = 1u << PHASE_DRAIN | 1u << PHASE_FINAL_SYNC;
+	state_readiness_add(&s, "target wal_level = logical", READY_OK,
+	    "wal_level = logical");
+	state_readiness_add(&s, "the source reaches the target", READY_UNKNOWN,
+	    "not checked: no dblink");
+	s.readiness_at = 1700000009000;
 	assert_int_equal(state_save(&s, dir, &e), 0);
 
 	path = xasprintf("%s/state.json", dir);
@@ -95,6 +101,14 @@ test_round_trip(void **state)
 	assert_null(t.sentinel_lsn);
 	/* A resumed run starts the reverse task from the same slot position. */
 	assert_string_equal(t.reverse_slot_lsn, "0/20DC640");
+	/* A driver restarted inside the cut runs what was approved, only. */
+	assert_int_equal(t.cut_approved, 1u << PHASE_DRAIN |
+	    1u << PHASE_FINAL_SYNC);
+	assert_int_equal(t.nreadiness, 2);
+	assert_string_equal(t.readiness[1].item, "the source reaches the target");
+	assert_int_equal(t.readiness[1].status, READY_UNKNOWN);
+	assert_string_equal(t.readiness[1].detail, "not checked: no dblink");
+	assert_int_equal(t.readiness_at, 1700000009000);
 	state_free(&s);
 	state_free(&t);
 
