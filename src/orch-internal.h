@@ -11,6 +11,7 @@
 #include "heartbeat.h"
 #include "orchestrator.h"
 #include "pg.h"
+#include "pgbouncer.h"
 
 /* Which database a step acts on: the fence and its undo exist for both
  * sides, as explicit variants (the target's in a rollback after the
@@ -230,19 +231,8 @@ void world_decide(const struct config *cfg, const struct state *st,
     struct world *w);
 const char *where_name(enum where w);
 
-/* Shared by steps: pgbouncer's entry for the target, and SQL builders
- * (used both to act and to describe, so the two cannot differ). */
-char *pgbouncer_target_entry(const struct config *cfg);
-/* Whether two entries ("host=... port=... dbname=...") name the same
- * server and database. */
-bool pgbouncer_entry_equal(const char *a, const char *b);
-/* The row of SHOW DATABASES for db, or -1; that row as an entry. */
-int pgbouncer_show_row(const PGresult *res, const char *db);
-char *pgbouncer_show_entry(const PGresult *res, int row);
-/* The value of "db = value" in a databases file's text (trimmed), and
- * the line's byte range; NULL when there is none. */
-char *pgbouncer_file_entry(const char *text, const char *db, size_t *start,
-    size_t *end);
+/* Shared by steps: SQL builders (used both to act and to describe, so
+ * the two cannot differ). */
 /* The proof: transactions other than cutover's (not only cutover.*
  * tables) in a logical slot ($1) that committed after $2 (pg_lsn). */
 extern const char SQL_PROOF_COUNT[];
@@ -273,8 +263,6 @@ bool lag_below_gate(double e2e, double provider, double threshold);
  * ("stopped: subscription disabled"), or NULL while it runs or starts. */
 const char *replication_halted(const struct repl_status *st);
 
-/* A PostgreSQL array literal of strings, for text[] parameters. */
-char *pg_array_literal(char *const *items, size_t n);
 /* conninfo without its password, for a child's environment. */
 char *conninfo_without_password(const char *conninfo);
 

@@ -925,3 +925,25 @@ pg_batch_free(struct pg_batch *b)
 	free(b->items);
 	free(b);
 }
+
+char *
+pg_array_literal(char *const *items, size_t n)
+{
+	struct strbuf sb;
+	const char *p;
+	size_t i;
+
+	sb_init(&sb);
+	sb_putc(&sb, '{');
+	for (i = 0; i < n; i++) {
+		sb_puts(&sb, i ? ",\"" : "\"");
+		for (p = items[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				sb_putc(&sb, '\\');
+			sb_putc(&sb, *p);
+		}
+		sb_putc(&sb, '"');
+	}
+	sb_putc(&sb, '}');
+	return sb_detach(&sb);
+}

@@ -109,4 +109,7 @@ int64_t pgr_int64(const PGresult *res, int row, int col, int64_t if_null);
 double pgr_double(const PGresult *res, int row, int col, double if_null);
 bool pgr_bool(const PGresult *res, int row, int col);
 
+/* A PostgreSQL array literal of strings, for text[] parameters. */
+char *pg_array_literal(char *const *items, size_t n);
+
 #endif

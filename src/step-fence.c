@@ -85,17 +85,6 @@ uses_readonly(struct orch *o)
 
 /* ---------------------------------------------------- pgbouncer PAUSE */
 
-int
-pgbouncer_show_row(const PGresult *res, const char *db)
-{
-	int r, c = PQfnumber(res, "name");
-
-	for (r = 0; c >= 0 && r < PQntuples(res); r++)
-		if (strcmp(PQgetvalue(res, r, c), db) == 0)
-			return r;
-	return -1;
-}
-
 static bool
 show_paused(const PGresult *res, const char *db)
 {

@@ -32,28 +32,6 @@ reader_side(struct orch *o)
 	return backwards(o) ? o->src : o->dst;
 }
 
-char *
-pg_array_literal(char *const *items, size_t n)
-{
-	struct strbuf sb;
-	const char *p;
-	size_t i;
-
-	sb_init(&sb);
-	sb_putc(&sb, '{');
-	for (i = 0; i < n; i++) {
-		sb_puts(&sb, i ? ",\"" : "\"");
-		for (p = items[i]; *p != '\0'; p++) {
-			if (*p == '"' || *p == '\\')
-				sb_putc(&sb, '\\');
-			sb_putc(&sb, *p);
-		}
-		sb_putc(&sb, '"');
-	}
-	sb_putc(&sb, '}');
-	return sb_detach(&sb);
-}
-
 const char *
 replication_halted(const struct repl_status *st)
 {
