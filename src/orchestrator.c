@@ -470,6 +470,15 @@ on_switch_timeout(struct loop_timer *t, void *arg)
 	automatic_undo(o, why, true);
 }
 
+/* When the switch must be done by: the fence's time plus [switch]
+ * timeout_seconds (the one place that adds them). */
+static int64_t
+switch_deadline(const struct orch *o)
+{
+	return o->st.fenced_at + (int64_t)(o->cfg->switch_timeout_seconds *
+	    1000);
+}
+
 static void
 arm_switch_timer(struct orch *o)
 {
@@ -481,8 +490,7 @@ arm_switch_timer(struct orch *o)
 	}
 	if (o->st.fenced_at == 0 || o->st.switched || o->opts.dry_run)
 		return;
-	left = o->st.fenced_at + (int64_t)(o->cfg->switch_timeout_seconds *
-	    1000) - now_ms();
+	left = switch_deadline(o) - now_ms();
 	o->switch_timer = loop_timer_add(o->loop, left > 0 ? left : 0,
 	    on_switch_timeout, o);
 }
@@ -1133,8 +1141,7 @@ hold_ask(struct orch *o, const char *plan)
 {
 	struct orch_question q;
 	char warn[400];
-	int64_t deadline = o->st.fenced_at +
-	    (int64_t)(o->cfg->switch_timeout_seconds * 1000);
+	int64_t deadline = switch_deadline(o);
 
 	snprintf(warn, sizeof warn, "The write pause is open: the application's "
 	    "writes are held while this question waits. The switch timeout ends "
@@ -1573,7 +1580,7 @@ orch_run(struct orch *o, enum phase_id until, orch_done_fn done, void *arg)
 	/* A driver that was down past the switch timeout: the live world
 	 * says whether the switch happened (then it is finished) or not
 	 * (then the run undoes itself). */
-	deadline = o->st.fenced_at + (int64_t)(o->cfg->switch_timeout_seconds * 1000);
+	deadline = switch_deadline(o);
 	if (o->st.fenced_at != 0 && !o->st.switched && now_ms() >= deadline &&
 	    !o->opts.dry_run) {
 		orch_log(o, "switch.timeout", NULL, NULL,
@@ -1669,8 +1676,7 @@ orch_switch_time_left(const struct orch *o)
 {
 	if (o->st.fenced_at == 0 || o->st.switched)
 		return -1;
-	return (double)(o->st.fenced_at - now_ms()) / 1000.0 +
-	    o->cfg->switch_timeout_seconds;
+	return (double)(switch_deadline(o) - now_ms()) / 1000.0;
 }
 
 const struct validation *
