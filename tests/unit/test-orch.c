@@ -166,6 +166,69 @@ test_world_decisions_exhaustive(void **state)
 	state_free(&st);
 }
 
+/* The rollback's plan over every combination of methods, providers and
+ * records: the target is fenced only when the application may have
+ * written there, and then before the source is let in; the source's
+ * fence is lifted exactly when one was begun; the last step always
+ * checks what the rollback claims; every step says what it does (the
+ * plan shown is the plan run). */
+static void
+test_rollback_plan(void **state)
+{
+	struct config cfg;
+	struct orch o;
+	int dm, sm, pv, rr, on_target, fenced, begun, rev, cases = 0;
+	size_t i, unfence = 0, last = 0;
+
+	(void)state;
+	for (i = 0; orch_rollback_steps[i] != NULL; i++) {
+		assert_non_null(orch_rollback_steps[i]->describe);
+		if (orch_rollback_steps[i] == &step_unfence_source)
+			unfence = i;
+		last = i;
+	}
+	assert_ptr_equal(orch_rollback_steps[last], &step_rollback_verify);
+	for (i = 0; orch_rollback_steps[i] != NULL; i++)
+		if (strncmp(orch_rollback_steps[i]->name, "target.", 7) == 0)
+			assert_true(i < unfence);
+	memset(&cfg, 0, sizeof cfg);
+	memset(&o, 0, sizeof o);
+	o.cfg = &cfg;
+	state_init(&o.st, "staging", false);
+	for (dm = 0; dm < 3; dm++)
+	for (sm = 0; sm < 2; sm++)
+	for (pv = 0; pv < 2; pv++)
+	for (rr = 0; rr < 2; rr++)
+	for (on_target = 0; on_target < 2; on_target++)
+	for (fenced = 0; fenced < 2; fenced++)
+	for (begun = 0; begun < 2; begun++)
+	for (rev = 0; rev < 2; rev++) {
+		cfg.drain_method = (enum drain_method)dm;
+		cfg.switch_method = sm ? SWITCH_COMMAND : SWITCH_PGBOUNCER;
+		cfg.provider = pv ? PROVIDER_DMS : PROVIDER_POSTGRES;
+		cfg.reverse_replication = rr;
+		o.st.rollback_on_target = on_target;
+		o.st.fenced_at = fenced ? 1700000000000 : 0;
+		o.st.switch_begun_at = begun ? 1700000000001 : 0;
+		o.st.reverse_begun = rev;
+		o.st.replication = rev ? REPL_REVERSE : REPL_FORWARD;
+		cases++;
+		for (i = 0; orch_rollback_steps[i] != NULL; i++) {
+			const struct step *st = orch_rollback_steps[i];
+			bool applies = st->applies == NULL || st->applies(&o);
+
+			if (strncmp(st->name, "target.", 7) == 0 && !on_target)
+				assert_false(applies);
+			if (st == &step_unfence_source)
+				assert_int_equal(applies, fenced);
+			if (st == &step_rollback_verify)
+				assert_true(applies);
+		}
+	}
+	assert_int_equal(cases, 3 * 2 * 2 * 2 * 2 * 2 * 2 * 2);
+	state_free(&o.st);
+}
+
 /* A hostile feed or snapshot: numbers out of range are unknown, never
  * converted to integers (UB). */
 static void
@@ -214,6 +277,7 @@ main(void)
 		cmocka_unit_test(test_gate_unknown_lag),
 		cmocka_unit_test(test_effects_from_records),
 		cmocka_unit_test(test_world_decisions_exhaustive),
+		cmocka_unit_test(test_rollback_plan),
 		cmocka_unit_test(test_snapshot_numbers_checked),
 	};
 
