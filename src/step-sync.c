@@ -388,6 +388,53 @@ reverse_stop_applies(struct orch *o)
 	return o->st.replication == REPL_REVERSE || o->st.reverse_begun;
 }
 
+/* Postgres: whether the reverse subscription (on the source) and its
+ * publication (on the target) are still there. A rollback killed after
+ * dropping them, before it recorded so, must not drop them again: it
+ * says so and goes on. (DMS: its stop describes the task first and sends
+ * nothing to a stopped one.) */
+static int
+rs_look_sub(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	const char *params[] = { o->cfg->reverse_subscription };
+
+	(void)prev;
+	if (o->cfg->provider != PROVIDER_POSTGRES) {
+		f->pc += 2;	/* to reverse_stop_act */
+		return FLOW_NEXT;
+	}
+	return flow_query(f, o->src, "SELECT count(*) FROM pg_subscription"
+	    " WHERE subname = $1 AND subdbid = (SELECT oid FROM pg_database"
+	    " WHERE datname = current_database())", 1, params);
+}
+
+static int
+rs_look_pub(struct flow *f, PGresult *prev)
+{
+	struct orch *o = O(f);
+	const char *params[] = { o->cfg->reverse_publication };
+
+	if (pgr_int64(prev, 0, 0, 1) > 0) {
+		f->pc += 1;	/* it is there: to reverse_stop_act */
+		return FLOW_NEXT;
+	}
+	return flow_query(f, o->dst, "SELECT count(*) FROM pg_publication"
+	    " WHERE pubname = $1", 1, params);
+}
+
+static int
+rs_judge(struct flow *f, PGresult *prev)
+{
+	if (pgr_int64(prev, 0, 0, 1) > 0)
+		return FLOW_NEXT;
+	if (orch_already(f, "reverse replication is gone (its subscription on "
+	    "the source and its publication on the target)") != 0)
+		return FLOW_FAIL;
+	f->pc += 1;	/* past reverse_stop_act, to reverse_stopped */
+	return FLOW_NEXT;
+}
+
 static int
 reverse_stop_act(struct flow *f, PGresult *prev)
 {
@@ -421,8 +468,8 @@ reverse_stop_describe(struct orch *o, struct strbuf *out)
 	o->prov->ops->describe(o->prov, "reverse_stop", out);
 }
 
-static const flow_step reverse_stop_flow[] = { reverse_stop_act,
-	reverse_stopped, NULL };
+static const flow_step reverse_stop_flow[] = { rs_look_sub, rs_look_pub,
+	rs_judge, reverse_stop_act, reverse_stopped, NULL };
 const struct step step_reverse_stop = { "replication.reverse_stop",
 	reverse_stop_applies, reverse_stop_describe, reverse_stop_flow,
 	SIDE_SOURCE, true };

@@ -28,8 +28,9 @@
 # pgbouncer, 0 lost, nothing applied twice. The lab is reused: every case
 # ends (or is rolled back to end) on a clean source, which is checked too.
 #
-# GAUNTLET_VARIANTS (default "resume rollback down") and GAUNTLET_ONLY (a
-# regex over the boundaries) narrow it down by hand; CI runs it whole.
+# GAUNTLET_VARIANTS (default "resume rollback down"), GAUNTLET_ONLY (a
+# regex over the boundaries, the rollback's too) and GAUNTLET_NAMED=0
+# (no named faults) narrow it down by hand; CI runs it whole.
 . "$TOP_SRCDIR/tests/lib/tap.sh"
 . "$TOP_SRCDIR/tests/lib/lab.sh"
 . "$TOP_SRCDIR/tests/lib/faults.sh"
@@ -203,6 +204,7 @@ PY
 			continue
 		fi
 		name="rollback #$j killed after $kind '$msg'"
+		twice_before=$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)
 		arm
 		run "$CUTOVER" "${C[@]}" run --yes --until switch
 		rc_is 0 "$name: run --until switch"
@@ -213,8 +215,9 @@ PY
 		rc_is 5 "$name: the rollback started again completes (exit 5)"
 		end_state "$name" app
 		is "$END_SIDE" source "$name: the application is on the source"
-		is "$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)" none \
-			"$name: no action was taken twice"
+		# Only this case's: one found earlier is reported there.
+		is "$("$CUTOVER" "${C[@]}" log --json | actions_done_twice)" \
+			"$twice_before" "$name: no action was taken twice"
 		[ $((j % 5)) = 0 ] && judge_batch "rollback boundaries up to #$j"
 	done
 	judge_batch "all rollback boundaries"
@@ -223,6 +226,7 @@ fi
 
 # --------------------------------------------------------- named faults
 conf_set switch timeout_seconds 60
+if [ "${GAUNTLET_NAMED:-1}" = 1 ]; then
 
 # post_validation failing after the switch: an alarm, no undo.
 arm
@@ -348,6 +352,7 @@ rm -f "$state/fill"
 end_state "state directory full" app
 cp -a "$state/." "$LAB_T/state.keep/" && umount "$state" && cp -a "$LAB_T/state.keep/." "$state/"
 chmod 700 "$state"
+fi	# GAUNTLET_NAMED
 
 writer_stop app
 load_judged "the last batch"
