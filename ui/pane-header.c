@@ -54,9 +54,13 @@ draw(struct pane *p, const struct view *v)
 		x += put(p->win, 0, x, p->w - x, A_NORMAL, " ");
 	}
 	if (st != NULL) {
-		snprintf(buf, sizeof buf, "run %s", st->run_id);
-		x += put(p->win, 0, x, p->w - x, theme(TH_DIM), buf);
-		snprintf(buf, sizeof buf, "  phase %d/%d %s: ", (int)st->phase + 1,
+		/* The run's id only where the state flags still fit after it
+		 * (ARMED, FENCED, SWITCHED are what an operator must see). */
+		if (p->w >= 100) {
+			snprintf(buf, sizeof buf, "run %s  ", st->run_id);
+			x += put(p->win, 0, x, p->w - x, theme(TH_DIM), buf);
+		}
+		snprintf(buf, sizeof buf, "phase %d/%d %s: ", (int)st->phase + 1,
 		    PHASE_COUNT, phase_name(st->phase));
 		x += put(p->win, 0, x, p->w - x, A_BOLD, buf);
 		switch (st->phase_status) {

@@ -300,6 +300,9 @@ switched(bool on)
 	mon.switched = on;
 	view.have_gate = !on;
 	view.busy = !on;
+	/* Switched with post_validation still to run (run --until switch). */
+	view.next_phase = on ? PHASE_POST_VALIDATION : PHASE_SYNC_WAIT;
+	st.phase_status = on ? PS_PENDING : PS_RUNNING;
 	mon.lag_e2e = on ? NAN : 1.3;
 	free(mon.repl.status);
 	mon.repl.status = xstrdup(on ? "stopped" : "running");
@@ -320,9 +323,9 @@ switched(bool on)
 	}
 	for (i = 1; i < PHASE_COUNT; i++) {
 		st.phases[i].status = !on ? (i == 1 ? PS_RUNNING : PS_PENDING) :
-		    i + 1 < PHASE_COUNT ? PS_DONE : PS_RUNNING;
-		st.phases[i].started_at = on ? T0 - 40000 + (int64_t)i * 1000 :
-		    i == 1 ? T0 - 40000 : 0;
+		    i + 1 < PHASE_COUNT ? PS_DONE : PS_PENDING;
+		st.phases[i].started_at = on && i + 1 < PHASE_COUNT ?
+		    T0 - 40000 + (int64_t)i * 1000 : !on && i == 1 ? T0 - 40000 : 0;
 		st.phases[i].finished_at = on && i + 1 < PHASE_COUNT ?
 		    st.phases[i].started_at + 500 : 0;
 	}
