@@ -215,16 +215,13 @@ client_handshake(struct feed_client *c)
 {
 	long vr;
 	char why[300];
-	short ev;
 
-	ERR_clear_error();
-	switch (tls_io_result(c->ssl, SSL_do_handshake(c->ssl), &ev)) {
+	switch (tls_handshake(c->ssl, c->io)) {
 	case TLS_IO_DONE:
 		c->st = CL_AUTH;
 		client_write(c);
 		return;
 	case TLS_IO_AGAIN:
-		loop_io_set_events(c->io, ev);
 		return;
 	case TLS_IO_CLOSED:
 	case TLS_IO_FAILED:

@@ -404,16 +404,13 @@ static void
 conn_handshake(struct feed_conn *c)
 {
 	char why[300];
-	short ev;
 
-	ERR_clear_error();
-	switch (tls_io_result(c->ssl, SSL_do_handshake(c->ssl), &ev)) {
+	switch (tls_handshake(c->ssl, c->io)) {
 	case TLS_IO_DONE:
 		c->st = CONN_AUTH;
 		conn_read(c);
 		return;
 	case TLS_IO_AGAIN:
-		loop_io_set_events(c->io, ev);
 		return;
 	case TLS_IO_CLOSED:
 	case TLS_IO_FAILED:

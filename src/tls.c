@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 
+#include "loop.h"
 #include "tls.h"
 
 enum tls_io
@@ -25,6 +26,18 @@ tls_io_result(SSL *ssl, int rc, short *events)
 	default:
 		return TLS_IO_FAILED;
 	}
+}
+
+enum tls_io
+tls_handshake(SSL *ssl, struct loop_io *io)
+{
+	enum tls_io r;
+	short ev;
+
+	ERR_clear_error();
+	if ((r = tls_io_result(ssl, SSL_do_handshake(ssl), &ev)) == TLS_IO_AGAIN)
+		loop_io_set_events(io, ev);
+	return r;
 }
 
 const char *

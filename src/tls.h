@@ -16,6 +16,12 @@ enum tls_io {
  * (call right after it, with the error queue cleared before it). */
 enum tls_io tls_io_result(SSL *ssl, int rc, short *events);
 
+struct loop_io;
+
+/* One step of the handshake: TLS_IO_DONE, TLS_IO_AGAIN (io then waits
+ * for what it needs), or how it failed. */
+enum tls_io tls_handshake(SSL *ssl, struct loop_io *io);
+
 /* OpenSSL's reason for the last failure, or "connection closed"; clears
  * the error queue. The string lives until the next call. */
 const char *tls_reason(void);
