@@ -11,24 +11,6 @@ lab_up 20000 || bail_out "the lab did not come up"
 C=(-c "$CONF")
 LAB_USER=$(stat -c %U "$LAB/source/data")
 
-set_key() { # SECTION KEY VALUE
-	python3 - "$CONF" "$1" "$2" "$3" <<'PY'
-import sys
-path, section, key, value = sys.argv[1:]
-out, cur, done = [], None, False
-for line in open(path):
-    s = line.strip()
-    if s.startswith("["):
-        cur = s.strip("[]")
-    elif cur == section and s.split("=")[0].strip() == key:
-        line = f"{key} = {value}\n"
-        done = True
-    out.append(line)
-assert done, (section, key)
-open(path, "w").write("".join(out))
-PY
-}
-
 # The outcome every scenario must end with.
 consistent() { # NAME
 	is "$(app_points_at)" source "$1: the application goes to the source"
@@ -52,14 +34,14 @@ cat >"$LAB_T/hang.sh" <<'SH'
 exec sleep 600
 SH
 chmod +x "$LAB_T/switch.sh" "$LAB_T/hang.sh"
-set_key switch timeout_seconds 8
+conf_set switch timeout_seconds 8
 
 lab_load 100 120 || bail_out "no load"
 sleep 1
 
 # 1. A switch command that fails.
-set_key switch method command
-set_key switch command "$LAB_T/switch.sh"
+conf_set switch method command
+conf_set switch command "$LAB_T/switch.sh"
 run "$CUTOVER" "${C[@]}" run --yes
 rc_is 5 "a failing switch command: exit 5"
 like "$("$CUTOVER" "${C[@]}" log)" 'switch.command: the switch command exited with status 3' \
@@ -69,13 +51,13 @@ like "$("$CUTOVER" "${C[@]}" log --json | grep '"action.output"')" 'switching fo
 consistent "failing command"
 
 # 2. A switch command that hangs past the timeout.
-set_key switch command "$LAB_T/hang.sh"
+conf_set switch command "$LAB_T/hang.sh"
 run "$CUTOVER" "${C[@]}" run --yes
 rc_is 5 "a hanging switch command: exit 5"
 like "$("$CUTOVER" "${C[@]}" log)" 'switch.timeout .*switch timeout: 8 s passed' "the timeout is in the log"
 ok -z "$(pgrep -f 'sleep 600')" "the hanging command was killed"
 consistent "hanging command"
-set_key switch method pgbouncer
+conf_set switch method pgbouncer
 
 # 3. The target goes down during the final sync.
 run "$CUTOVER" "${C[@]}" run --yes --until drain

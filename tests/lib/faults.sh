@@ -31,24 +31,6 @@ faults_teardown() {
 }
 trap faults_teardown EXIT
 
-conf_set() { # SECTION KEY VALUE
-	python3 - "$CONF" "$1" "$2" "$3" <<'PY'
-import sys
-path, section, key, value = sys.argv[1:]
-out, cur, done = [], None, False
-for line in open(path):
-    s = line.strip()
-    if s.startswith("["):
-        cur = s.strip("[]")
-    elif cur == section and s.split("=")[0].strip() == key:
-        line = f"{key} = {value}\n"
-        done = True
-    out.append(line)
-assert done, (section, key)
-open(path, "w").write("".join(out))
-PY
-}
-
 conf_get() { # SECTION KEY
 	sed -n "/^\[$1\]/,/^\[/s/^$2 = //p" "$CONF" | head -1
 }

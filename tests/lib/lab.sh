@@ -62,6 +62,25 @@ load_field() { # FIELD
 	lab_status_json | python3 -c "import json,sys; print(json.load(sys.stdin)['load']['$1'])"
 }
 
+# Sets KEY of [SECTION] in the lab's cutover.conf (the key must be there).
+conf_set() { # SECTION KEY VALUE
+	python3 - "$CONF" "$1" "$2" "$3" <<'PY'
+import sys
+path, section, key, value = sys.argv[1:]
+out, cur, done = [], None, False
+for line in open(path):
+    s = line.strip()
+    if s.startswith("["):
+        cur = s.strip("[]")
+    elif cur == section and s.split("=")[0].strip() == key:
+        line = f"{key} = {value}\n"
+        done = True
+    out.append(line)
+assert done, (section, key)
+open(path, "w").write("".join(out))
+PY
+}
+
 # Where pgbouncer sends the application now: "source" or "target"; when
 # pgbouncer cannot be asked, or routes "app" to neither, it says so (the
 # caller's comparison then fails with the reason) and returns 1.
