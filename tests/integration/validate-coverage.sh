@@ -78,6 +78,9 @@ jobs = 2
 $(printf '%s\n' "$@")
 [drain]
 roles = app_rw
+[switch]
+# Arming checks that the switch command exists (readiness).
+command = /bin/true
 CONF
 }
 
