@@ -516,3 +516,26 @@ aws_call(struct aws_client *c, const struct aws_service *s, const char *op,
 	attempt_start(call);
 	return call;
 }
+
+int
+aws_next_page(const char *operation, char **cursor, char *next, int *pages,
+    int max_pages, struct err *e)
+{
+	(*pages)++;
+	if (next != NULL && *cursor != NULL && strcmp(next, *cursor) == 0) {
+		free(next);
+		err_set(e, EXIT_RUNTIME, "%s: the same page token came back "
+		    "twice", operation);
+		return -1;
+	}
+	free(*cursor);
+	*cursor = next;
+	if (next == NULL)
+		return 0;
+	if (*pages >= max_pages) {
+		err_set(e, EXIT_RUNTIME, "%s: more than %d pages", operation,
+		    max_pages);
+		return -1;
+	}
+	return 1;
+}

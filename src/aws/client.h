@@ -84,4 +84,13 @@ bool aws_error_is_expired_credentials(const char *code);
  * [0, min(cap, base * 2^(attempt-1))]. */
 int64_t aws_backoff_ms(const struct aws_client_opts *o, int attempt);
 
+/* Paging (Marker, NextToken): after a page whose answer named next
+ * (NULL: the last page), *cursor (the token this page was asked with)
+ * becomes next and *pages counts it. Returns 1 when another page is to
+ * be asked for with *cursor, 0 when the list is complete, -1 (e set,
+ * naming operation) when the service loops: the same token twice, or
+ * more than max_pages pages. A partial list is never passed off as whole. */
+int aws_next_page(const char *operation, char **cursor, char *next,
+    int *pages, int max_pages, struct err *e);
+
 #endif

@@ -220,22 +220,23 @@ on_page(cJSON *resp, const struct err *ce, void *arg)
 		return;
 	}
 	merge(op, page, n);
-	op->pages++;
-	if (token != NULL && op->pages < CW_MAX_PAGES &&
-	    (op->token == NULL || strcmp(token, op->token) != 0)) {
-		free(op->token);
-		op->token = token;
+	switch (aws_next_page("GetMetricData", &op->token, token, &op->pages,
+	    CW_MAX_PAGES, &e)) {
+	case 1:
 		op->call = aws_call(op->c, &aws_service_cloudwatch,
 		    "GetMetricData", cw_req_get_metric_data(op->q, op->nq,
-		    op->start_ms, op->end_ms, op->period, token), true, on_page,
-		    op, &e);
+		    op->start_ms, op->end_ms, op->period, op->token), true,
+		    on_page, op, &e);
 		if (op->call == NULL) {
 			op->fn(NULL, 0, &e, op->arg);
 			cw_op_cancel(op);
 		}
 		return;
+	case -1:
+		op->fn(NULL, 0, &e, op->arg);
+		cw_op_cancel(op);
+		return;
 	}
-	free(token);
 	op->fn(op->res, op->nres, NULL, op->arg);
 	cw_op_cancel(op);
 }

@@ -674,27 +674,15 @@ on_answer(cJSON *resp, const struct err *ce, void *arg)
 			memcpy(op->tables + op->ntables, page, n * sizeof *page);
 		op->ntables += n;
 		free(page);             /* its strings moved to op->tables */
-		op->pages++;
-		if (marker != NULL && op->marker != NULL &&
-		    strcmp(marker, op->marker) == 0) {
-			free(marker);
-			err_set(&e, EXIT_RUNTIME, "DescribeTableStatistics: the "
-			    "same Marker came back twice");
-			op_fail(op, &e);
-			return;
-		}
-		free(op->marker);
-		op->marker = marker;
-		if (marker != NULL) {
-			if (op->pages >= DMS_MAX_PAGES) {
-				err_set(&e, EXIT_RUNTIME, "DescribeTableStatistics: "
-				    "more than %d pages", DMS_MAX_PAGES);
-				op_fail(op, &e);
-				return;
-			}
+		switch (aws_next_page("DescribeTableStatistics", &op->marker,
+		    marker, &op->pages, DMS_MAX_PAGES, &e)) {
+		case 1:
 			if (op_call(op, "DescribeTableStatistics",
-			    dms_req_tables(op->arn, marker), true, &e) != 0)
+			    dms_req_tables(op->arn, op->marker), true, &e) != 0)
 				op_fail(op, &e);
+			return;
+		case -1:
+			op_fail(op, &e);
 			return;
 		}
 		op->tables_fn(op->tables, op->ntables, NULL, op->arg);

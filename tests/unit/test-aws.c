@@ -459,6 +459,36 @@ test_container_url(void **state)
 			fail_msg("allowed %s", bad[i]);
 }
 
+/* Paging never passes a partial list off as whole. */
+static void
+test_paging(void **state)
+{
+	char *cursor = NULL;
+	int pages = 0;
+	struct err e;
+
+	(void)state;
+	assert_int_equal(aws_next_page("Op", &cursor, xstrdup("a"), &pages, 3,
+	    &e), 1);
+	assert_string_equal(cursor, "a");
+	assert_int_equal(aws_next_page("Op", &cursor, xstrdup("b"), &pages, 3,
+	    &e), 1);
+	/* The same token again: the service loops. */
+	assert_int_equal(aws_next_page("Op", &cursor, xstrdup("b"), &pages, 3,
+	    &e), -1);
+	assert_non_null(strstr(e.msg, "Op: the same page token"));
+	/* The page limit reached with more to come is an error too. */
+	assert_int_equal(aws_next_page("Op", &cursor, xstrdup("c"), &pages, 3,
+	    &e), -1);
+	assert_non_null(strstr(e.msg, "more than 3 pages"));
+	free(cursor);
+	cursor = NULL;
+	pages = 0;
+	/* The last page: done, whatever the count. */
+	assert_int_equal(aws_next_page("Op", &cursor, NULL, &pages, 1, &e), 0);
+	assert_null(cursor);
+}
+
 int
 main(void)
 {
@@ -475,6 +505,7 @@ main(void)
 		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_container_url),
+		cmocka_unit_test(test_paging),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
