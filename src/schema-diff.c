@@ -464,6 +464,29 @@ trigger_state(const char *e)
 }
 
 /* Attributes of a pair that was found on both sides. */
+/* Attribute i differs: "<label> X on the source, Y on the target". */
+static void
+attr_differs(struct diff *d, const struct schema_obj *s,
+    const struct schema_obj *t, int i, const char *attribute,
+    enum check_status st, const char *label)
+{
+	if (!same(s->a[i], t->a[i]))
+		add_item(d, s, SP_DIFFERS, attribute, s->a[i], t->a[i], st,
+		    "%s %s on the source, %s on the target", label,
+		    or_none(s->a[i]), or_none(t->a[i]));
+}
+
+/* Attribute i differs, said in a fixed sentence. */
+static void
+attr_differs_say(struct diff *d, const struct schema_obj *s,
+    const struct schema_obj *t, int i, const char *attribute,
+    enum check_status st, const char *sentence)
+{
+	if (!same(s->a[i], t->a[i]))
+		add_item(d, s, SP_DIFFERS, attribute, s->a[i], t->a[i], st,
+		    "%s", sentence);
+}
+
 static void
 compare_pair(struct diff *d, const struct schema_obj *s,
     const struct schema_obj *t)
@@ -492,10 +515,7 @@ compare_pair(struct diff *d, const struct schema_obj *s,
 			    "rows would be lost in a crash after the switch");
 		break;
 	case SK_COLUMN:
-		if (!same(s->a[0], t->a[0]))
-			add_item(d, s, SP_DIFFERS, "type", s->a[0], t->a[0],
-			    CHECK_FAIL, "type %s on the source, %s on the target",
-			    or_none(s->a[0]), or_none(t->a[0]));
+		attr_differs(d, s, t, 0, "type", CHECK_FAIL, "type");
 		if (!is_true(s->a[1]) && is_true(t->a[1]))
 			add_item(d, s, SP_DIFFERS, "not_null", "nullable",
 			    "not null", CHECK_FAIL, "NOT NULL on the target only: "
@@ -512,10 +532,7 @@ compare_pair(struct diff *d, const struct schema_obj *s,
 			add_item(d, s, SP_DIFFERS, "default", s->a[2], t->a[2],
 			    CHECK_WARN, "default %s on the source, %s on the target",
 			    or_none(s->a[2]), or_none(t->a[2]));
-		if (!same(s->a[3], t->a[3]))
-			add_item(d, s, SP_DIFFERS, "generated", s->a[3], t->a[3],
-			    CHECK_FAIL, "generated as %s on the source, %s on the "
-			    "target", or_none(s->a[3]), or_none(t->a[3]));
+		attr_differs(d, s, t, 3, "generated", CHECK_FAIL, "generated as");
 		if (!same(s->a[4], t->a[4]))
 			add_item(d, s, SP_DIFFERS, "collation", s->a[4], t->a[4],
 			    CHECK_WARN, "collation %s on the source, %s on the "
@@ -547,9 +564,8 @@ compare_pair(struct diff *d, const struct schema_obj *s,
 			    or_none(t->a[2]));
 		break;
 	case SK_TRIGGER:
-		if (!same(s->a[0], t->a[0]))
-			add_item(d, s, SP_DIFFERS, "definition", s->a[0], t->a[0],
-			    CHECK_WARN, "the trigger's definition differs");
+		attr_differs_say(d, s, t, 0, "definition", CHECK_WARN,
+		    "the trigger's definition differs");
 		if (s->a[1] != NULL && t->a[1] != NULL && s->a[1][0] != 'D' &&
 		    t->a[1][0] == 'D')
 			add_item(d, s, SP_DISABLED, "enabled", trigger_state(s->a[1]),
@@ -563,37 +579,22 @@ compare_pair(struct diff *d, const struct schema_obj *s,
 			    trigger_state(t->a[1]));
 		break;
 	case SK_ENUM:
-		if (!same(s->a[0], t->a[0]))
-			add_item(d, s, SP_DIFFERS, "labels", s->a[0], t->a[0],
-			    CHECK_FAIL, "labels %s on the source, %s on the target",
-			    or_none(s->a[0]), or_none(t->a[0]));
+		attr_differs(d, s, t, 0, "labels", CHECK_FAIL, "labels");
 		break;
 	case SK_DOMAIN:
-		if (!same(s->a[0], t->a[0]))
-			add_item(d, s, SP_DIFFERS, "base_type", s->a[0], t->a[0],
-			    CHECK_FAIL, "base type %s on the source, %s on the "
-			    "target", or_none(s->a[0]), or_none(t->a[0]));
-		if (!same(s->a[1], t->a[1]))
-			add_item(d, s, SP_DIFFERS, "not_null", s->a[1], t->a[1],
-			    CHECK_WARN, "NOT NULL differs");
-		if (!same(s->a[2], t->a[2]))
-			add_item(d, s, SP_DIFFERS, "default", s->a[2], t->a[2],
-			    CHECK_WARN, "default %s on the source, %s on the target",
-			    or_none(s->a[2]), or_none(t->a[2]));
-		if (!same(s->a[3], t->a[3]))
-			add_item(d, s, SP_DIFFERS, "constraints", s->a[3], t->a[3],
-			    CHECK_WARN, "constraints %s on the source, %s on the "
-			    "target", or_none(s->a[3]), or_none(t->a[3]));
+		attr_differs(d, s, t, 0, "base_type", CHECK_FAIL, "base type");
+		attr_differs_say(d, s, t, 1, "not_null", CHECK_WARN,
+		    "NOT NULL differs");
+		attr_differs(d, s, t, 2, "default", CHECK_WARN, "default");
+		attr_differs(d, s, t, 3, "constraints", CHECK_WARN, "constraints");
 		break;
 	case SK_VIEW:
-		if (!same(s->a[0], t->a[0]))
-			add_item(d, s, SP_DIFFERS, "definition", s->a[0], t->a[0],
-			    CHECK_WARN, "the view's definition differs");
+		attr_differs_say(d, s, t, 0, "definition", CHECK_WARN,
+		    "the view's definition differs");
 		break;
 	case SK_MATVIEW:
-		if (!same(s->a[0], t->a[0]))
-			add_item(d, s, SP_DIFFERS, "definition", s->a[0], t->a[0],
-			    CHECK_WARN, "the materialized view's definition differs");
+		attr_differs_say(d, s, t, 0, "definition", CHECK_WARN,
+		    "the materialized view's definition differs");
 		if (is_true(s->a[1]) && !is_true(t->a[1]))
 			add_item(d, s, SP_UNPOPULATED, "populated", "populated",
 			    "not populated", CHECK_FAIL, "not populated on the "
@@ -602,18 +603,9 @@ compare_pair(struct diff *d, const struct schema_obj *s,
 			    "now)");
 		break;
 	case SK_SEQUENCE:
-		if (!same(s->a[0], t->a[0]))
-			add_item(d, s, SP_DIFFERS, "type", s->a[0], t->a[0],
-			    CHECK_FAIL, "type %s on the source, %s on the target",
-			    or_none(s->a[0]), or_none(t->a[0]));
-		if (!same(s->a[1], t->a[1]))
-			add_item(d, s, SP_DIFFERS, "increment", s->a[1], t->a[1],
-			    CHECK_FAIL, "increment %s on the source, %s on the "
-			    "target", or_none(s->a[1]), or_none(t->a[1]));
-		if (!same(s->a[2], t->a[2]))
-			add_item(d, s, SP_DIFFERS, "owned_by", s->a[2], t->a[2],
-			    CHECK_WARN, "owned by %s on the source, %s on the target",
-			    or_none(s->a[2]), or_none(t->a[2]));
+		attr_differs(d, s, t, 0, "type", CHECK_FAIL, "type");
+		attr_differs(d, s, t, 1, "increment", CHECK_FAIL, "increment");
+		attr_differs(d, s, t, 2, "owned_by", CHECK_WARN, "owned by");
 		break;
 	case SK_FUNCTION:
 		if (!same(s->a[0], t->a[0]))
@@ -622,28 +614,17 @@ compare_pair(struct diff *d, const struct schema_obj *s,
 			    s->a[0] != NULL && s->a[0][0] == 'p' ? "procedure" :
 			    "function", t->a[0] != NULL && t->a[0][0] == 'p' ?
 			    "procedure" : "function");
-		if (!same(s->a[1], t->a[1]))
-			add_item(d, s, SP_DIFFERS, "result", s->a[1], t->a[1],
-			    CHECK_FAIL, "returns %s on the source, %s on the target",
-			    or_none(s->a[1]), or_none(t->a[1]));
-		if (!same(s->a[2], t->a[2]))
-			add_item(d, s, SP_DIFFERS, "language", s->a[2], t->a[2],
-			    CHECK_WARN, "language %s on the source, %s on the target",
-			    or_none(s->a[2]), or_none(t->a[2]));
+		attr_differs(d, s, t, 1, "result", CHECK_FAIL, "returns");
+		attr_differs(d, s, t, 2, "language", CHECK_WARN, "language");
 		if (!same(s->a[3], t->a[3]))
 			add_item(d, s, SP_DIFFERS, "body", s->a[3], t->a[3],
 			    CHECK_WARN, "the body differs (md5 %s on the source, %s "
 			    "on the target)", or_none(s->a[3]), or_none(t->a[3]));
-		if (!same(s->a[4], t->a[4]))
-			add_item(d, s, SP_DIFFERS, "volatility", s->a[4], t->a[4],
-			    CHECK_WARN, "volatility or security %s on the source, %s "
-			    "on the target", or_none(s->a[4]), or_none(t->a[4]));
+		attr_differs(d, s, t, 4, "volatility", CHECK_WARN,
+		    "volatility or security");
 		break;
 	case SK_EXTENSION:
-		if (!same(s->a[0], t->a[0]))
-			add_item(d, s, SP_DIFFERS, "version", s->a[0], t->a[0],
-			    CHECK_WARN, "version %s on the source, %s on the target",
-			    or_none(s->a[0]), or_none(t->a[0]));
+		attr_differs(d, s, t, 0, "version", CHECK_WARN, "version");
 		break;
 	case SK_GRANT:
 		if ((lack = privileges_lacking(s->a[0], t->a[0])) != NULL) {
