@@ -9,35 +9,24 @@
 #include "console.h"
 
 int
-cmd_console(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_console(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct console_opts o;
 	struct err e = { 0, "" };
+	const char *refresh = args_get(a, 'r');
 	double secs;
-	int opt;
 
 	memset(&o, 0, sizeof o);
 	o.refresh_ms = 1000;
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 'm':
-			o.mouse = true;
-			break;
-		case 'r':
-			if (parse_double(optarg, &secs) != 0 || secs < 0.2 ||
-			    secs > 60) {
-				err_set(&e, EXIT_USAGE, "usage: console: --refresh %s: "
-				    "expected 0.2 to 60 seconds", optarg);
-				return report_error(&e, cmd);
-			}
-			o.refresh_ms = (int)(secs * 1000);
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
+	o.mouse = args_has(a, 'm');
+	if (refresh != NULL) {
+		if (parse_double(refresh, &secs) != 0 || secs < 0.2 ||
+		    secs > 60) {
+			err_set(&e, EXIT_USAGE, "usage: console: --refresh %s: "
+			    "expected 0.2 to 60 seconds", refresh);
 			return report_error(&e, cmd);
 		}
+		o.refresh_ms = (int)(secs * 1000);
 	}
 	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
 		return report_error(&e, cmd);
@@ -45,40 +34,20 @@ cmd_console(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 }
 
 int
-cmd_watch(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_watch(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct console_opts o;
 	struct err e = { 0, "" };
 	enum config_need need;
-	int opt;
 
 	memset(&o, 0, sizeof o);
 	o.watch = true;
 	o.refresh_ms = 1000;
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 'C':
-			o.connect = optarg;
-			break;
-		case 'T':
-			o.token_file = optarg;
-			break;
-		case 'A':
-			o.ca_file = optarg;
-			break;
-		case 'm':
-			o.mouse = true;
-			break;
-		case 'H':
-			o.hooks = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
-	}
+	o.connect = args_get(a, 'C');
+	o.token_file = args_get(a, 'T');
+	o.ca_file = args_get(a, 'A');
+	o.mouse = args_has(a, 'm');
+	o.hooks = args_has(a, 'H');
 	if (o.connect != NULL && o.token_file == NULL) {
 		err_set(&e, EXIT_USAGE, "usage: watch: --connect needs "
 		    "--token-file");

@@ -41,38 +41,19 @@ read_input(const char *path, char **buf, size_t *len, struct err *e)
 }
 
 int
-cmd_init(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_init(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct err e = { 0, "" };
 	struct config check;
 	struct tf_values tf;
 	struct kv kv[TF_MAX_VALUES];
-	const char *from = NULL, *out = NULL;
-	bool force = false, explicit_path;
+	const char *from = args_get(a, 't'), *out = args_get(a, 'o');
+	bool force = args_has(a, 'f'), explicit_path;
 	char *text, *input = NULL;
 	size_t len = 0;
-	int opt, rc = EXIT_OK;
+	int rc = EXIT_OK;
 
 	memset(&tf, 0, sizeof tf);
-
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 't':
-			from = optarg;
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
-	}
 	if (out == NULL)
 		out = config_default_path(ctx->g.config, &explicit_path);
 	if (from != NULL) {

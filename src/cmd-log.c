@@ -98,34 +98,17 @@ log_verify(const char *dir, const char *path)
 }
 
 int
-cmd_log(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_log(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct eventlog_reader rd;
 	struct log_print lp = { false, false, 0 };
 	struct err e = { 0, "" };
-	bool follow = false, verify = false;
+	bool follow = args_has(a, 'f'), verify = args_has(a, 'v');
 	struct stat st;
 	char *path;
-	int opt, rc;
+	int rc;
 
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 'f':
-			follow = true;
-			break;
-		case 'j':
-			lp.json = true;
-			break;
-		case 'v':
-			verify = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
-	}
+	lp.json = args_has(a, 'j');
 	if (verify && (follow || lp.json)) {
 		err_set(&e, EXIT_USAGE, "usage: log: --verify cannot be combined with --follow or --json");
 		return report_error(&e, cmd);

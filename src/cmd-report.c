@@ -30,44 +30,23 @@ write_file(const char *path, const char *text, struct err *e)
 }
 
 int
-cmd_report(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_report(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct err e = { 0, "" };
 	struct report r;
-	const char *out = NULL, **compare = NULL, *svg_name;
+	const char *out = args_get(a, 'o'), **compare = NULL, *compare_arg;
+	const char *svg_name;
 	char *md = NULL, *svg = NULL, *json = NULL, *slash;
 	char *md_text = NULL, *svg_text = NULL, *json_text = NULL;
-	size_t ncompare = 0, i;
-	bool want_json = false, to_stdout;
-	int opt, rc = EXIT_OK;
+	size_t ncompare = 0, i = 0;
+	bool want_json = args_has(a, 'j'), to_stdout;
+	int rc = EXIT_OK;
 
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 'o':
-			out = optarg;
-			break;
-		case 'j':
-			want_json = true;
-			break;
-		case 'C':
-			compare = xreallocarray(compare, ncompare + 1, sizeof *compare);
-			compare[ncompare++] = optarg;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			free(compare);
-			return EXIT_OK;
-		default:
-			free(compare);
-			return report_error(&e, cmd);
-		}
+	while ((compare_arg = args_next(a, 'C', &i)) != NULL) {
+		compare = xreallocarray(compare, ncompare + 1, sizeof *compare);
+		compare[ncompare++] = compare_arg;
 	}
-	if (optind < argc) {
-		err_set(&e, EXIT_USAGE, "usage: report: unexpected argument '%s'",
-		    argv[optind]);
-		free(compare);
-		return report_error(&e, cmd);
-	}
+	i = 0;
 	/* The config gives the lag gate's line; the report reads the rest
 	 * from the state directory. */
 	if (ctx_setup(ctx, CONFIG_OPTIONAL, &e) != 0) {

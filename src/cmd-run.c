@@ -366,65 +366,32 @@ out:
 }
 
 int
-cmd_run(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_run(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct err e = { 0, "" };
-	bool yes = false, dry_run = false;
-	int opt, until = PHASE_POST_VALIDATION;
+	int until = PHASE_POST_VALIDATION;
 
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 'u':
-			if ((until = phase_from_name(optarg)) < 0) {
-				err_set(&e, EXIT_USAGE, "usage: run: --until %s: not a "
-				    "phase (pre_validation, sync_wait, drain, final_sync, "
-				    "stop_replication, sequence_sync, switch, "
-				    "post_validation)", optarg);
-				return report_error(&e, cmd);
-			}
-			break;
-		case 'y':
-			yes = true;
-			break;
-		case 'n':
-			dry_run = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
+	if (args_get(a, 'u') != NULL &&
+	    (until = phase_from_name(args_get(a, 'u'))) < 0) {
+		err_set(&e, EXIT_USAGE, "usage: run: --until %s: not a phase "
+		    "(pre_validation, sync_wait, drain, final_sync, "
+		    "stop_replication, sequence_sync, switch, post_validation)",
+		    args_get(a, 'u'));
+		return report_error(&e, cmd);
 	}
 	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
 		return report_error(&e, cmd);
-	return drive(ctx, cmd, false, yes, dry_run, (enum phase_id)until);
+	return drive(ctx, cmd, false, args_has(a, 'y'), args_has(a, 'n'),
+	    (enum phase_id)until);
 }
 
 int
-cmd_rollback(struct ctx *ctx, const struct command *cmd, int argc,
-    char **argv)
+cmd_rollback(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct err e = { 0, "" };
-	bool yes = false, dry_run = false;
-	int opt;
 
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 'y':
-			yes = true;
-			break;
-		case 'n':
-			dry_run = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
-	}
 	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
 		return report_error(&e, cmd);
-	return drive(ctx, cmd, true, yes, dry_run, PHASE_POST_VALIDATION);
+	return drive(ctx, cmd, true, args_has(a, 'y'), args_has(a, 'n'),
+	    PHASE_POST_VALIDATION);
 }

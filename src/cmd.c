@@ -108,34 +108,34 @@ static const struct cmd_opt lab_opts[] = {
 const struct command commands[] = {
 	{ "console", "[--refresh SECONDS] [--mouse]",
 	  "interactive driver console (takes the driver lock)",
-	  console_opts, NULL, cmd_console },
+	  console_opts, NULL, cmd_console, NULL },
 	{ "watch", "[--connect HOST:PORT --token-file F [--ca-file F]] [--hooks] [--mouse]",
 	  "read-only console: the local state directory, or a driver's feed",
-	  watch_opts, NULL, cmd_watch },
+	  watch_opts, NULL, cmd_watch, NULL },
 	{ "status", "[--json]",
 	  "one snapshot of replication, lag, tables and phase",
-	  status_opts, NULL, cmd_status },
+	  status_opts, NULL, NULL, cmd_status },
 	{ "validate", "[--quick|--full] [--output FILE] [--table SCHEMA.TABLE]... [--jobs N]",
 	  "run the validation checks headless (default --quick)",
-	  validate_opts, NULL, cmd_validate },
+	  validate_opts, NULL, NULL, cmd_validate },
 	{ "run", "[--until PHASE] [--yes] [--dry-run]",
 	  "drive the cutover headless from the current phase",
-	  run_opts, NULL, cmd_run },
+	  run_opts, NULL, cmd_run, NULL },
 	{ "rollback", "[--yes] [--dry-run]",
 	  "roll back from the current phase",
-	  rollback_opts, NULL, cmd_rollback },
+	  rollback_opts, NULL, cmd_rollback, NULL },
 	{ "report", "[--output FILE|-] [--json] [--compare DIR|FILE]...",
 	  "the run's report: timeline, phases, write pauses, validations, trend",
-	  report_opts, NULL, cmd_report },
+	  report_opts, NULL, cmd_report, NULL },
 	{ "setup", "[--dry-run]",
 	  "create the cutover schema (heartbeat, sentinel) on both sides",
-	  setup_opts, NULL, cmd_setup },
+	  setup_opts, NULL, NULL, cmd_setup },
 	{ "log", "[--follow] [--json] [--verify]",
 	  "print the event log; --verify checks the hash chain",
-	  log_opts, NULL, cmd_log },
+	  log_opts, NULL, cmd_log, NULL },
 	{ "init", "[--from-terraform FILE|-] [--output FILE|-] [--force]",
 	  "write a commented cutover.conf template",
-	  init_opts, NULL, cmd_init },
+	  init_opts, NULL, cmd_init, NULL },
 	{ "lab", "up [--dir D] [--rows N] [--provider postgres|dms] | load "
 	  "[--dir D] [--rate TPS] "
 	  "[--duration S]\n    [--clients N] [--stop] | status [--dir D] [--json] "
@@ -154,7 +154,7 @@ const struct command commands[] = {
 	  "          load: failed, lost and duplicated transactions, the longest\n"
 	  "          stall; --json for scripts; exit 1 when not all is well\n"
 	  "  down    stop everything the lab started and remove D\n",
-	  cmd_lab },
+	  NULL, cmd_lab },
 };
 const size_t ncommands = ARRAY_SIZE(commands);
 
@@ -397,6 +397,65 @@ cmd_getopt(struct ctx *ctx, const struct command *cmd, const char *only,
 			merged_for = NULL;
 		return opt;
 	}
+}
+
+int
+args_parse(struct ctx *ctx, const struct command *cmd, const char *only,
+    int argc, char **argv, struct args *a, struct err *e)
+{
+	int opt;
+
+	memset(a, 0, sizeof *a);
+	while ((opt = cmd_getopt(ctx, cmd, only, argc, argv, e)) != -1) {
+		if (opt == 'h' || opt == '?') {
+			args_free(a);
+			return opt == 'h' ? 1 : -1;
+		}
+		a->v = xreallocarray(a->v, a->n + 1, sizeof *a->v);
+		a->v[a->n].key = opt;
+		a->v[a->n].value = optarg;
+		a->n++;
+	}
+	return 0;
+}
+
+void
+args_free(struct args *a)
+{
+	free(a->v);
+	memset(a, 0, sizeof *a);
+}
+
+const char *
+args_next(const struct args *a, int key, size_t *i)
+{
+	for (; *i < a->n; (*i)++)
+		if (a->v[*i].key == key)
+			return a->v[(*i)++].value;
+	return NULL;
+}
+
+bool
+args_has(const struct args *a, int key)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].key == key)
+			return true;
+	return false;
+}
+
+const char *
+args_get(const struct args *a, int key)
+{
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].key == key)
+			v = a->v[i].value;
+	return v;
 }
 
 int

@@ -42,12 +42,31 @@ struct cmd_opt {
 	const char *help;          /* lines after the first follow a \n */
 };
 
+/* A command's options as given, in order (tmux's args): what the
+ * command's handler reads, after the dispatcher (main.c) has parsed them
+ * with the command's table, answered --help and refused what is not in
+ * it. */
+struct args {
+	struct arg {
+		int key;           /* the cmd_opt's key */
+		const char *value; /* its argument (in argv), NULL for a flag */
+	} *v;
+	size_t n;
+};
+
+struct command;
+typedef int (*cmd_exec_fn)(struct ctx *ctx, const struct command *cmd,
+    const struct args *a);
+
 struct command {
 	const char *name;
 	const char *synopsis;      /* the arguments, after the name */
 	const char *summary;       /* one line for `cutover --help` */
 	const struct cmd_opt *opts;   /* ends with a NULL name */
 	const char *notes;         /* before the options in its help, or NULL */
+	/* Takes its options parsed (a command with subcommands parses
+	 * its own: run). */
+	cmd_exec_fn exec;
 	int (*run)(struct ctx *ctx, const struct command *cmd, int argc,
 	    char **argv);
 };
@@ -70,6 +89,18 @@ int cli_parse_globals(struct globals *g, int argc, char **argv,
 int cmd_getopt(struct ctx *ctx, const struct command *cmd, const char *only,
     int argc, char **argv, struct err *e);
 
+/* All of argv's options with cmd_getopt() into a. Returns 0, 1 when
+ * --help was asked (nothing kept), or -1 with e set (nothing kept). */
+int args_parse(struct ctx *ctx, const struct command *cmd, const char *only,
+    int argc, char **argv, struct args *a, struct err *e);
+void args_free(struct args *a);
+bool args_has(const struct args *a, int key);
+/* The option's argument (the last one given), or NULL. */
+const char *args_get(const struct args *a, int key);
+/* A repeatable option's arguments in order: *i starts at 0; NULL at the
+ * end. */
+const char *args_next(const struct args *a, int key, size_t *i);
+
 /* Loads the config as the command needs it and resolves state_dir and
  * environment. */
 int ctx_setup(struct ctx *ctx, enum config_need need, struct err *e);
@@ -90,14 +121,14 @@ void print_usage(FILE *f);
 int report_error(const struct err *e, const struct command *cmd);
 
 /* The commands. */
-int cmd_console(struct ctx *, const struct command *, int, char **);
-int cmd_watch(struct ctx *, const struct command *, int, char **);
-int cmd_log(struct ctx *, const struct command *, int, char **);
-int cmd_init(struct ctx *, const struct command *, int, char **);
+int cmd_console(struct ctx *, const struct command *, const struct args *);
+int cmd_watch(struct ctx *, const struct command *, const struct args *);
+int cmd_log(struct ctx *, const struct command *, const struct args *);
+int cmd_init(struct ctx *, const struct command *, const struct args *);
 int cmd_lab(struct ctx *, const struct command *, int, char **);
-int cmd_report(struct ctx *, const struct command *, int, char **);
-int cmd_rollback(struct ctx *, const struct command *, int, char **);
-int cmd_run(struct ctx *, const struct command *, int, char **);
+int cmd_report(struct ctx *, const struct command *, const struct args *);
+int cmd_rollback(struct ctx *, const struct command *, const struct args *);
+int cmd_run(struct ctx *, const struct command *, const struct args *);
 int cmd_setup(struct ctx *, const struct command *, int, char **);
 int cmd_status(struct ctx *, const struct command *, int, char **);
 int cmd_validate(struct ctx *, const struct command *, int, char **);

@@ -53,7 +53,21 @@ main(int argc, char **argv)
 		print_command_help(stdout, cmd);
 		return EXIT_OK;
 	}
-	rc = cmd->run(&ctx, cmd, argc - idx, argv + idx);
+	if (cmd->exec != NULL) {
+		struct args a;
+
+		switch (args_parse(&ctx, cmd, NULL, argc - idx, argv + idx, &a,
+		    &e)) {
+		case 1:
+			print_command_help(stdout, cmd);
+			return EXIT_OK;
+		case -1:
+			return report_error(&e, cmd);
+		}
+		rc = cmd->exec(&ctx, cmd, &a);
+		args_free(&a);
+	} else
+		rc = cmd->run(&ctx, cmd, argc - idx, argv + idx);
 	ctx_free(&ctx);
 	return rc;
 }

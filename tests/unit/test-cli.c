@@ -77,10 +77,57 @@ test_command_table(void **state)
 	assert_non_null(command_find("init"));
 	assert_null(command_find("teleport"));
 	for (i = 0; i < ncommands; i++) {
-		assert_non_null(commands[i].run);
+		assert_true(commands[i].exec != NULL || commands[i].run != NULL);
 		assert_non_null(commands[i].summary);
 		assert_non_null(commands[i].synopsis);
 	}
+}
+
+/* The parsed options a handler reads: in order, the last one wins for
+ * args_get, all of a repeatable one for args_next; --help and errors keep
+ * nothing. */
+static void
+test_args(void **state)
+{
+	static const struct cmd_opt opts[] = {
+		{ 'j', 0, "json", NULL, "JSON" },
+		{ 'o', 'o', "output", "FILE", "where" },
+		{ 'C', 0, "compare", "DIR", "again and again" },
+		{ 0, 0, NULL, NULL, NULL },
+	};
+	static const struct command test_cmd = { "report", "", "a test", opts,
+	    NULL, NULL, NULL };
+	int n;
+	char **argv = test_argv(&n, "report", "-o", "a", "--compare", "x",
+	    "--output", "b", "--compare", "y", NULL);
+	int hn;
+	char **help = test_argv(&hn, "report", "--json", "--help", NULL);
+	int bn;
+	char **bad = test_argv(&bn, "report", "--json", "--nope", NULL);
+	struct ctx ctx;
+	struct args a;
+	struct err e = { 0, "" };
+	size_t i = 0;
+
+	(void)state;
+	memset(&ctx, 0, sizeof ctx);
+	assert_int_equal(args_parse(&ctx, &test_cmd, NULL, n, argv, &a, &e), 0);
+	assert_int_equal(a.n, 4);
+	assert_false(args_has(&a, 'j'));
+	assert_null(args_get(&a, 'j'));
+	assert_string_equal(args_get(&a, 'o'), "b");
+	assert_string_equal(args_next(&a, 'C', &i), "x");
+	assert_string_equal(args_next(&a, 'C', &i), "y");
+	assert_null(args_next(&a, 'C', &i));
+	args_free(&a);
+	assert_int_equal(args_parse(&ctx, &test_cmd, NULL, hn, help, &a, &e), 1);
+	assert_int_equal(a.n, 0);
+	assert_int_equal(args_parse(&ctx, &test_cmd, NULL, bn, bad, &a, &e), -1);
+	assert_int_equal(a.n, 0);
+	assert_non_null(strstr(e.msg, "--nope"));
+	test_argv_free(argv);
+	test_argv_free(help);
+	test_argv_free(bad);
 }
 
 static void
@@ -92,7 +139,7 @@ test_command_options(void **state)
 		{ 0, 0, NULL, NULL, NULL },
 	};
 	static const struct command test_cmd = { "status", "[--json] "
-	    "[--output FILE]", "a test", opts, NULL, NULL };
+	    "[--output FILE]", "a test", opts, NULL, NULL, NULL };
 	int argv_argc;
 	char **argv = test_argv(&argv_argc, "status", "--json", "-s", "dir", "-o", "f",
 	    "--no-color", NULL);
@@ -176,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_globals_errors),
 		cmocka_unit_test(test_command_table),
 		cmocka_unit_test(test_command_options),
+		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_environment_override),
 	};
 
