@@ -60,8 +60,18 @@ op_start(struct provider *p, const flow_step *steps, provider_done_fn done,
 	flow_start(p->loop, steps, op, op_done, op);
 }
 
-#define OP(f) ((struct op *)(f)->ctx)
-#define CFG(f) (OP(f)->pp->p->cfg)
+/* A provider flow's context is its operation; the config it reads. */
+static struct op *
+op_of(const struct flow *f)
+{
+	return f->ctx;
+}
+
+static const struct config *
+cfg_of(const struct flow *f)
+{
+	return op_of(f)->pp->p->cfg;
+}
 
 /* ---------------------------------------------------------------- refresh */
 
@@ -323,10 +333,10 @@ static const char worker_sql[] =
 static int
 sub_look(struct flow *f, PGresult *prev)
 {
-	const char *params[] = { CFG(f)->subscription };
+	const char *params[] = { cfg_of(f)->subscription };
 
 	(void)prev;
-	return flow_query(f, OP(f)->pp->dst, worker_sql, 1, params);
+	return flow_query(f, op_of(f)->pp->dst, worker_sql, 1, params);
 }
 
 static int
@@ -347,10 +357,11 @@ stop_disable(struct flow *f, PGresult *prev)
 {
 	if (PQntuples(prev) != 1)
 		return flow_fail(f, EXIT_RUNTIME, "target: subscription %s does "
-		    "not exist", CFG(f)->subscription);
+		    "not exist", cfg_of(f)->subscription);
 	if (!pgr_bool(prev, 0, 0))
 		return FLOW_NEXT;	/* already disabled */
-	return alter_sub(f, OP(f)->pp->dst, CFG(f)->subscription, "DISABLE");
+	return alter_sub(f, op_of(f)->pp->dst, cfg_of(f)->subscription,
+	    "DISABLE");
 }
 
 /* A disabled subscription's worker notices within about a second; the
@@ -358,10 +369,11 @@ stop_disable(struct flow *f, PGresult *prev)
 static int
 stop_worker_end(struct flow *f, PGresult *prev)
 {
-	const char *params[] = { CFG(f)->subscription };
+	const char *params[] = { cfg_of(f)->subscription };
 
 	(void)prev;
-	return flow_query(f, OP(f)->pp->dst, "SELECT count(pg_terminate_backend(w.pid))"
+	return flow_query(f, op_of(f)->pp->dst,
+	    "SELECT count(pg_terminate_backend(w.pid))"
 	    " FROM pg_stat_subscription w JOIN pg_subscription s ON s.oid = w.subid"
 	    " WHERE s.subname = $1 AND NOT s.subenabled AND w.pid IS NOT NULL",
 	    1, params);
@@ -374,7 +386,7 @@ stop_worker_gone(struct flow *f, PGresult *prev)
 		return FLOW_DONE;
 	if (flow_waited(f) > WORKER_WAIT_MS)
 		return flow_fail(f, EXIT_RUNTIME, "target: the apply worker of %s "
-		    "is still running %d s after DISABLE", CFG(f)->subscription,
+		    "is still running %d s after DISABLE", cfg_of(f)->subscription,
 		    WORKER_WAIT_MS / 1000);
 	return flow_back(f, 1, 10);
 }
@@ -395,12 +407,12 @@ pg_stop(struct provider *p, provider_done_fn done, void *arg)
 static int
 start_slot(struct flow *f, PGresult *prev)
 {
-	struct op *op = OP(f);
+	struct op *op = op_of(f);
 	const char *params[2];
 
 	if (PQntuples(prev) != 1)
 		return flow_fail(f, EXIT_RUNTIME, "target: subscription %s does "
-		    "not exist", CFG(f)->subscription);
+		    "not exist", cfg_of(f)->subscription);
 	if (pgr_bool(prev, 0, 0) || op->pp->p->resume_from.lsn == NULL ||
 	    pgr_value(prev, 0, 1) == NULL)
 		return FLOW_NEXT;
@@ -425,7 +437,7 @@ start_enable2(struct flow *f, PGresult *prev)
 {
 	if (pgr_bool(prev, 0, 0))
 		return FLOW_NEXT;	/* already enabled */
-	return alter_sub(f, OP(f)->pp->dst, CFG(f)->subscription, "ENABLE");
+	return alter_sub(f, op_of(f)->pp->dst, cfg_of(f)->subscription, "ENABLE");
 }
 
 static int
@@ -436,7 +448,7 @@ start_worker_up(struct flow *f, PGresult *prev)
 	if (flow_waited(f) > WORKER_WAIT_MS)
 		return flow_fail(f, EXIT_RUNTIME, "target: the apply worker of %s "
 		    "did not start within %d s of ENABLE (see the target's "
-		    "server log)", CFG(f)->subscription, WORKER_WAIT_MS / 1000);
+		    "server log)", cfg_of(f)->subscription, WORKER_WAIT_MS / 1000);
 	return flow_back(f, 1, 20);
 }
 
@@ -456,10 +468,10 @@ pg_start(struct provider *p, provider_done_fn done, void *arg)
 static int
 rev_tables(struct flow *f, PGresult *prev)
 {
-	const char *params[] = { CFG(f)->publication };
+	const char *params[] = { cfg_of(f)->publication };
 
 	(void)prev;
-	return flow_query(f, OP(f)->pp->src,
+	return flow_query(f, op_of(f)->pp->src,
 	    "SELECT schemaname, tablename FROM pg_publication_tables"
 	    " WHERE pubname = $1 ORDER BY 1, 2", 1, params);
 }
@@ -467,14 +479,14 @@ rev_tables(struct flow *f, PGresult *prev)
 static int
 rev_pub_look(struct flow *f, PGresult *prev)
 {
-	struct op *op = OP(f);
-	const char *params[] = { CFG(f)->reverse_publication };
+	struct op *op = op_of(f);
+	const char *params[] = { cfg_of(f)->reverse_publication };
 	struct strbuf sb;
 	int i;
 
 	if (PQntuples(prev) == 0)
 		return flow_fail(f, EXIT_RUNTIME, "source: publication %s holds "
-		    "no tables", CFG(f)->publication);
+		    "no tables", cfg_of(f)->publication);
 	sb_init(&sb);
 	for (i = 0; i < PQntuples(prev); i++) {
 		char *q = pg_quote_qualified(op->pp->dst, pgr_value(prev, i, 0),
@@ -491,13 +503,13 @@ rev_pub_look(struct flow *f, PGresult *prev)
 static int
 rev_pub_create(struct flow *f, PGresult *prev)
 {
-	struct op *op = OP(f);
+	struct op *op = op_of(f);
 	char *q, *sql;
 	int rc;
 
 	if (pgr_int64(prev, 0, 0, 0) > 0)
 		return FLOW_NEXT;
-	q = pg_quote_ident(op->pp->dst, CFG(f)->reverse_publication);
+	q = pg_quote_ident(op->pp->dst, cfg_of(f)->reverse_publication);
 	sql = xasprintf("CREATE PUBLICATION %s FOR TABLE %s", q, op->tables);
 	rc = flow_query_simple(f, op->pp->dst, sql);
 	free(q);
@@ -508,10 +520,10 @@ rev_pub_create(struct flow *f, PGresult *prev)
 static int
 rev_sub_look(struct flow *f, PGresult *prev)
 {
-	const char *params[] = { CFG(f)->reverse_subscription };
+	const char *params[] = { cfg_of(f)->reverse_subscription };
 
 	(void)prev;
-	return flow_query(f, OP(f)->pp->src,
+	return flow_query(f, op_of(f)->pp->src,
 	    "SELECT count(*) FROM pg_subscription WHERE subname = $1", 1, params);
 }
 
@@ -520,13 +532,13 @@ rev_sub_look(struct flow *f, PGresult *prev)
 static int
 rev_stale_slot(struct flow *f, PGresult *prev)
 {
-	const char *params[] = { CFG(f)->reverse_subscription };
+	const char *params[] = { cfg_of(f)->reverse_subscription };
 
 	if (pgr_int64(prev, 0, 0, 0) > 0) {
 		f->pc += 2;	/* the subscription exists: skip creating it */
 		return FLOW_NEXT;
 	}
-	return flow_query(f, OP(f)->pp->dst,
+	return flow_query(f, op_of(f)->pp->dst,
 	    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
 	    " WHERE slot_name = $1 AND NOT active", 1, params);
 }
@@ -534,8 +546,8 @@ rev_stale_slot(struct flow *f, PGresult *prev)
 static int
 rev_sub_create(struct flow *f, PGresult *prev)
 {
-	const struct config *cfg = CFG(f);
-	struct pg *src = OP(f)->pp->src;
+	const struct config *cfg = cfg_of(f);
+	struct pg *src = op_of(f)->pp->src;
 	char *s, *p, *c, *sql;
 	int rc;
 
@@ -585,12 +597,12 @@ pg_reverse_start(struct provider *p, const struct provider_position *pos,
 static int
 rev_drop_sub(struct flow *f, PGresult *prev)
 {
-	struct pg *src = OP(f)->pp->src;
+	struct pg *src = op_of(f)->pp->src;
 	char *q, *sql;
 	int rc;
 
 	(void)prev;
-	q = pg_quote_ident(src, CFG(f)->reverse_subscription);
+	q = pg_quote_ident(src, cfg_of(f)->reverse_subscription);
 	sql = xasprintf("DROP SUBSCRIPTION IF EXISTS %s", q);
 	rc = flow_query_simple(f, src, sql);
 	free(q);
@@ -601,12 +613,12 @@ rev_drop_sub(struct flow *f, PGresult *prev)
 static int
 rev_drop_pub(struct flow *f, PGresult *prev)
 {
-	struct pg *dst = OP(f)->pp->dst;
+	struct pg *dst = op_of(f)->pp->dst;
 	char *q, *sql;
 	int rc;
 
 	(void)prev;
-	q = pg_quote_ident(dst, CFG(f)->reverse_publication);
+	q = pg_quote_ident(dst, cfg_of(f)->reverse_publication);
 	sql = xasprintf("DROP PUBLICATION IF EXISTS %s", q);
 	rc = flow_query_simple(f, dst, sql);
 	free(q);
