@@ -11,27 +11,15 @@
 #include "lock.h"
 
 int
-cmd_setup(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_setup(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct driver_lock *lock = NULL;
 	struct eventlog *log = NULL;
 	struct err e = { 0, "" };
 	struct loop *loop;
-	bool dry_run = false;
-	int opt, rc = EXIT_OK;
+	bool dry_run = args_has(a, 'n');
+	int rc = EXIT_OK;
 
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 'n':
-			dry_run = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
-	}
 	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
 		return report_error(&e, cmd);
 	loop = loop_new();

@@ -134,7 +134,7 @@ print_text(const struct ctx *ctx, const struct state *st, bool have_state,
 }
 
 int
-cmd_status(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_status(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct err e = { 0, "" };
 	struct lock_holder driver;
@@ -142,21 +142,9 @@ cmd_status(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	struct monitor *mon;
 	struct state st;
 	struct loop *loop;
-	bool json = false, done = false, have_state = false;
-	int opt, rc = EXIT_OK, srk;
+	bool json = args_has(a, 'j'), done = false, have_state = false;
+	int rc = EXIT_OK, srk;
 
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
-	}
 	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)
 		return report_error(&e, cmd);
 	srk = state_load(&st, ctx->state_dir, &e);

@@ -250,7 +250,7 @@ log_result(const struct ctx *ctx, const struct validation *v, const char *file,
 }
 
 int
-cmd_validate(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+cmd_validate(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
 	struct validate_opts opts;
 	struct validation *v;
@@ -261,11 +261,13 @@ cmd_validate(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	size_t nonly = 0, i;
 	struct loop *loop;
 	int64_t jobs;
-	int opt, rc;
+	int rc;
 
 	memset(&opts, 0, sizeof opts);
-	while ((opt = cmd_getopt(ctx, cmd, NULL, argc, argv, &e)) != -1) {
-		switch (opt) {
+	for (i = 0; i < a->n; i++) {
+		const char *arg = a->v[i].value;
+
+		switch (a->v[i].key) {
 		case 'q':
 			opts.full = false;
 			break;
@@ -273,36 +275,30 @@ cmd_validate(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 			opts.full = true;
 			break;
 		case 'o':
-			output = optarg;
+			output = arg;
 			break;
 		case 't': {
 			struct table_pattern pat;
 			char why[256];
 
-			if (table_pattern_parse(&pat, optarg, why, sizeof why) != 0) {
+			if (table_pattern_parse(&pat, arg, why, sizeof why) != 0) {
 				err_set(&e, EXIT_USAGE, "usage: validate: --table %s: %s",
-				    optarg, why);
+				    arg, why);
 				goto usage;
 			}
 			table_pattern_free(&pat);
 		}
 			only = xreallocarray(only, nonly + 1, sizeof *only);
-			only[nonly++] = xstrdup(optarg);
+			only[nonly++] = xstrdup(arg);
 			break;
 		case 'j':
-			if (parse_int64(optarg, &jobs) != 0 || jobs < 1 || jobs > 64) {
+			if (parse_int64(arg, &jobs) != 0 || jobs < 1 || jobs > 64) {
 				err_set(&e, EXIT_USAGE, "usage: validate: --jobs %s: "
-				    "expected 1 to 64", optarg);
+				    "expected 1 to 64", arg);
 				goto usage;
 			}
 			opts.jobs = (int)jobs;
 			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			rc = EXIT_OK;
-			goto out;
-		default:
-			goto usage;
 		}
 	}
 	if (ctx_setup(ctx, CONFIG_REQUIRED, &e) != 0)

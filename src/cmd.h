@@ -129,8 +129,8 @@ int cmd_lab(struct ctx *, const struct command *, int, char **);
 int cmd_report(struct ctx *, const struct command *, const struct args *);
 int cmd_rollback(struct ctx *, const struct command *, const struct args *);
 int cmd_run(struct ctx *, const struct command *, const struct args *);
-int cmd_setup(struct ctx *, const struct command *, int, char **);
-int cmd_status(struct ctx *, const struct command *, int, char **);
-int cmd_validate(struct ctx *, const struct command *, int, char **);
+int cmd_setup(struct ctx *, const struct command *, const struct args *);
+int cmd_status(struct ctx *, const struct command *, const struct args *);
+int cmd_validate(struct ctx *, const struct command *, const struct args *);
 
 #endif
