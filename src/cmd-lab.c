@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "flow.h"
 #include "jsonout.h"
 #include "lab.h"
 #include "loop.h"
@@ -98,40 +99,44 @@ status_conn(struct loop *loop, const char *host, int port, const char *db,
 	return c;
 }
 
-static void
-side_status(struct loop *loop, const struct lab *lab, enum lab_side s,
-    struct side_status *st)
-{
-	static const char q_subs[] =
-	    "SELECT s.subname, s.subenabled,"
-	    " (SELECT count(*) FROM pg_subscription_rel r WHERE r.srsubid = s.oid),"
-	    " (SELECT count(*) FROM pg_subscription_rel r"
-	    "  WHERE r.srsubid = s.oid AND r.srsubstate = 'r'),"
-	    " EXISTS (SELECT 1 FROM pg_stat_subscription w WHERE w.subid = s.oid"
-	    "  AND w.pid IS NOT NULL AND w.relid IS NULL)"
-	    " FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid"
-	    " WHERE d.datname = current_database() ORDER BY 1";
-	static const char q_slots[] =
-	    "SELECT slot_name, active,"
-	    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
-	    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
-	    " FROM pg_replication_slots WHERE slot_type = 'logical'"
-	    " AND database = current_database() ORDER BY 1";
-	struct err e = { 0, "" };
+/* What a side runs: its subscriptions and its logical slots. */
+static const char q_subs[] =
+    "SELECT s.subname, s.subenabled,"
+    " (SELECT count(*) FROM pg_subscription_rel r WHERE r.srsubid = s.oid),"
+    " (SELECT count(*) FROM pg_subscription_rel r"
+    "  WHERE r.srsubid = s.oid AND r.srsubstate = 'r'),"
+    " EXISTS (SELECT 1 FROM pg_stat_subscription w WHERE w.subid = s.oid"
+    "  AND w.pid IS NOT NULL AND w.relid IS NULL)"
+    " FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid"
+    " WHERE d.datname = current_database() ORDER BY 1";
+static const char q_slots[] =
+    "SELECT slot_name, active,"
+    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
+    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
+    " FROM pg_replication_slots WHERE slot_type = 'logical'"
+    " AND database = current_database() ORDER BY 1";
+
+struct side_ask {
 	struct pg *c;
-	PGresult *res;
+	struct side_status *st;
+};
+
+static int
+side_ask_subs(struct flow *f, PGresult *prev)
+{
+	struct side_ask *a = f->ctx;
+
+	(void)prev;
+	return flow_query(f, a->c, q_subs, 0, NULL);
+}
+
+static int
+side_ask_slots(struct flow *f, PGresult *res)
+{
+	struct side_ask *a = f->ctx;
+	struct side_status *st = a->st;
 	int i;
 
-	st->port = lab_side_port(lab, s);
-	if ((st->pid = lab_server_pid(lab, s)) == 0)
-		return;
-	c = status_conn(loop, "127.0.0.1", st->port, LAB_DB, LAB_SUPERUSER,
-	    lab_side_name(s), false, 10000);
-	if ((res = pg_exec(c, q_subs, 0, NULL, &e)) == NULL) {
-		st->error = xstrdup(e.msg);
-		pg_free(c);
-		return;
-	}
 	for (i = 0; i < PQntuples(res) && (size_t)i < ARRAY_SIZE(st->subs); i++) {
 		struct sub_status *u = &st->subs[st->nsubs++];
 
@@ -141,12 +146,16 @@ side_status(struct loop *loop, const struct lab *lab, enum lab_side s,
 		u->ready = pgr_int64(res, i, 3, 0);
 		u->worker = pgr_bool(res, i, 4);
 	}
-	PQclear(res);
-	if ((res = pg_exec(c, q_slots, 0, NULL, &e)) == NULL) {
-		st->error = xstrdup(e.msg);
-		pg_free(c);
-		return;
-	}
+	return flow_query(f, a->c, q_slots, 0, NULL);
+}
+
+static int
+side_read_slots(struct flow *f, PGresult *res)
+{
+	struct side_ask *a = f->ctx;
+	struct side_status *st = a->st;
+	int i;
+
 	for (i = 0; i < PQntuples(res) && (size_t)i < ARRAY_SIZE(st->slots); i++) {
 		struct slot_status *l = &st->slots[st->nslots++];
 
@@ -155,8 +164,29 @@ side_status(struct loop *loop, const struct lab *lab, enum lab_side s,
 		l->retained = pgr_int64(res, i, 2, 0);
 		l->behind = pgr_int64(res, i, 3, 0);
 	}
-	PQclear(res);
-	pg_free(c);
+	return FLOW_NEXT;
+}
+
+static const flow_step side_steps[] = {
+	side_ask_subs, side_ask_slots, side_read_slots, NULL
+};
+
+static void
+side_status(struct loop *loop, const struct lab *lab, enum lab_side s,
+    struct side_status *st)
+{
+	struct err e = { 0, "" };
+	struct side_ask a;
+
+	st->port = lab_side_port(lab, s);
+	if ((st->pid = lab_server_pid(lab, s)) == 0)
+		return;
+	a.st = st;
+	a.c = status_conn(loop, "127.0.0.1", st->port, LAB_DB, LAB_SUPERUSER,
+	    lab_side_name(s), false, 10000);
+	if (flow_run(loop, side_steps, &a, &e) != 0)
+		st->error = xstrdup(e.msg);
+	pg_free(a.c);
 }
 
 static int64_t
@@ -175,54 +205,90 @@ col_str(const PGresult *res, int row, const char *name)
 	return col < 0 ? NULL : pgr_value(res, row, col);
 }
 
+/* pgbouncer's admin console: where the application's entry points, and
+ * its pools (whose failure is not worth an error of its own). */
+struct bouncer_ask {
+	struct pg *c;
+	struct bouncer_status *b;
+	bool listed;             /* SHOW DATABASES answered */
+};
+
+static int
+bouncer_ask_databases(struct flow *f, PGresult *prev)
+{
+	struct bouncer_ask *a = f->ctx;
+
+	(void)prev;
+	return flow_query_simple(f, a->c, "SHOW DATABASES");
+}
+
+static int
+bouncer_ask_pools(struct flow *f, PGresult *res)
+{
+	struct bouncer_ask *a = f->ctx;
+	struct bouncer_status *b = a->b;
+	int i;
+
+	a->listed = true;
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *name = col_str(res, i, "name");
+
+		if (name == NULL || strcmp(name, LAB_DB) != 0)
+			continue;
+		b->live = true;
+		b->host = xstrdup(col_str(res, i, "host") != NULL ?
+		    col_str(res, i, "host") : "127.0.0.1");
+		b->entry_port = (int)col_int(res, i, "port");
+		b->dbname = xstrdup(col_str(res, i, "database") != NULL ?
+		    col_str(res, i, "database") : LAB_DB);
+		b->paused = col_int(res, i, "paused") != 0;
+	}
+	return flow_query_simple(f, a->c, "SHOW POOLS");
+}
+
+static int
+bouncer_read_pools(struct flow *f, PGresult *res)
+{
+	struct bouncer_ask *a = f->ctx;
+	struct bouncer_status *b = a->b;
+	int i;
+
+	for (i = 0; i < PQntuples(res); i++) {
+		const char *db = col_str(res, i, "database");
+
+		if (db == NULL || strcmp(db, LAB_DB) != 0)
+			continue;
+		b->cl_active += col_int(res, i, "cl_active");
+		b->cl_waiting += col_int(res, i, "cl_waiting");
+		b->sv_active += col_int(res, i, "sv_active");
+	}
+	return FLOW_NEXT;
+}
+
+static const flow_step bouncer_steps[] = {
+	bouncer_ask_databases, bouncer_ask_pools, bouncer_read_pools, NULL
+};
+
 static void
 bouncer_status(struct loop *loop, const struct lab *lab,
     struct bouncer_status *b)
 {
 	struct err e = { 0, "" };
 	char *fhost = NULL, *fdb = NULL;
-	struct pg *c;
-	PGresult *res;
-	int fport = 0, i;
+	struct bouncer_ask a = { NULL, b, false };
+	int fport = 0;
 
 	b->port = lab->bouncer_port;
 	if (lab_bouncer_entry(lab, &fhost, &fport, &fdb, &e) != 0)
 		b->error = xstrdup(e.msg);
 	if ((b->pid = lab_bouncer_pid(lab)) != 0) {
-		c = status_conn(loop, "127.0.0.1", b->port, "pgbouncer",
+		a.c = status_conn(loop, "127.0.0.1", b->port, "pgbouncer",
 		    LAB_SUPERUSER, "pgbouncer", true, 5000);
-		if ((res = pg_exec_simple(c, "SHOW DATABASES", &e)) == NULL) {
+		if (flow_run(loop, bouncer_steps, &a, &e) != 0 && !a.listed) {
 			free(b->error);
 			b->error = xstrdup(e.msg);
-		} else {
-			for (i = 0; i < PQntuples(res); i++) {
-				const char *name = col_str(res, i, "name");
-
-				if (name == NULL || strcmp(name, LAB_DB) != 0)
-					continue;
-				b->live = true;
-				b->host = xstrdup(col_str(res, i, "host") != NULL ?
-				    col_str(res, i, "host") : "127.0.0.1");
-				b->entry_port = (int)col_int(res, i, "port");
-				b->dbname = xstrdup(col_str(res, i, "database") != NULL ?
-				    col_str(res, i, "database") : LAB_DB);
-				b->paused = col_int(res, i, "paused") != 0;
-			}
-			PQclear(res);
-			if ((res = pg_exec_simple(c, "SHOW POOLS", &e)) != NULL) {
-				for (i = 0; i < PQntuples(res); i++) {
-					const char *db = col_str(res, i, "database");
-
-					if (db == NULL || strcmp(db, LAB_DB) != 0)
-						continue;
-					b->cl_active += col_int(res, i, "cl_active");
-					b->cl_waiting += col_int(res, i, "cl_waiting");
-					b->sv_active += col_int(res, i, "sv_active");
-				}
-				PQclear(res);
-			}
 		}
-		pg_free(c);
+		pg_free(a.c);
 	}
 	if (!b->live && fhost != NULL) {
 		b->host = fhost;
@@ -275,7 +341,7 @@ judge_load(struct loop *loop, const struct lab *lab, struct status *st)
 		}
 		c = status_conn(loop, st->bouncer.host, st->bouncer.entry_port,
 		    st->bouncer.dbname, LAB_SUPERUSER, j->primary, false, 60000);
-		if (lab_judge_primary(c, lab, &st->load, j, &e) != 0)
+		if (lab_judge_primary(loop, c, lab, &st->load, j, &e) != 0)
 			st->judge_error = xstrdup(e.msg);
 		pg_free(c);
 	}
