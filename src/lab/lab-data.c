@@ -1,7 +1,6 @@
 /* lab-data.c - the lab's financial schema, its rows (generated inside the
  * database with generate_series, in chunks so progress can be shown), and
- * the pgbench script of one money movement; and the flow that runs a
- * lab script of statements.
+ * the pgbench script of one money movement.
  *
  * The tables give validation every kind of key it must handle: bigint
  * (accounts, account_statements), bigserial (transfers, ledger_entries),
@@ -345,45 +344,3 @@ const char lab_transfer_script[] =
     "UNION ALL\n"
     "SELECT id, to_account, amount, 'credit', created_at FROM t;\n"
     "END;\n";
-
-/* ------------------------------------------------------------ scripts */
-
-struct script {
-	struct pg *c;
-	const struct lab_sql *sql;
-	size_t n, i;
-};
-
-static int
-script_issue(struct flow *f, PGresult *prev)
-{
-	struct script *s = f->ctx;
-
-	(void)prev;
-	if (s->i == s->n)
-		return FLOW_DONE;
-	return flow_query_simple(f, s->c, s->sql[s->i].text);
-}
-
-static int
-script_next(struct flow *f, PGresult *prev)
-{
-	struct script *s = f->ctx;
-
-	(void)prev;
-	s->i++;
-	return flow_back(f, 1, 0);
-}
-
-static const flow_step script_steps[] = { script_issue, script_next, NULL };
-
-int
-lab_sql_run(struct loop *loop, struct pg *c, const struct lab_sql *sql,
-    size_t n, struct err *e)
-{
-	struct script s = { c, sql, n, 0 };
-
-	if (flow_run(loop, script_steps, &s, e) != 0)
-		return err_prefix(e, "%s", sql[s.i].what);
-	return 0;
-}
