@@ -43,6 +43,7 @@ struct setup {
 	FILE *out;
 	struct pg *src, *dst;
 	size_t i;                  /* the statement of a list being run */
+	bool ddl_on_source;        /* ddl_both: the target's done */
 	const char *what;          /* the statement in flight, for its log */
 	struct pg *on;             /* ... and its side */
 	bool skip;                 /* no publication/subscription to check */
@@ -99,54 +100,34 @@ first_bool(const PGresult *res)
 	return res != NULL && PQntuples(res) > 0 && pgr_bool(res, 0, 0);
 }
 
-/* Runs the steps' statement of list (n long) again for the next i. */
-static int
-next_of_list(struct flow *f, size_t n)
-{
-	struct setup *s = f->ctx;
-
-	if (statement_done(f) < 0)
-		return FLOW_FAIL;
-	if (++s->i < n)
-		return flow_back(f, 1, 0);
-	s->i = 0;
-	return FLOW_NEXT;
-}
-
 /* The target first: a change replicated for a table the target does not
  * have yet stops the apply worker with an error. */
 static int
-ddl_target(struct flow *f, PGresult *prev)
+ddl(struct flow *f, PGresult *prev)
 {
 	struct setup *s = f->ctx;
 
 	(void)prev;
-	return statement(f, s->dst, "create the cutover schema",
-	    ddl_both[s->i]);
+	return statement(f, s->ddl_on_source ? s->src : s->dst,
+	    "create the cutover schema", ddl_both[s->i]);
 }
 
+/* The next statement of ddl_both, on the target then on the source. */
 static int
-ddl_target_done(struct flow *f, PGresult *prev)
-{
-	(void)prev;
-	return next_of_list(f, ARRAY_SIZE(ddl_both));
-}
-
-static int
-ddl_source(struct flow *f, PGresult *prev)
+ddl_done(struct flow *f, PGresult *prev)
 {
 	struct setup *s = f->ctx;
 
 	(void)prev;
-	return statement(f, s->src, "create the cutover schema",
-	    ddl_both[s->i]);
-}
-
-static int
-ddl_source_done(struct flow *f, PGresult *prev)
-{
-	(void)prev;
-	return next_of_list(f, ARRAY_SIZE(ddl_both));
+	if (statement_done(f) < 0)
+		return FLOW_FAIL;
+	if (++s->i < ARRAY_SIZE(ddl_both))
+		return flow_back(f, 1, 0);
+	s->i = 0;
+	if (s->ddl_on_source)
+		return FLOW_NEXT;
+	s->ddl_on_source = true;
+	return flow_back(f, 1, 0);
 }
 
 static int
@@ -381,8 +362,7 @@ matview_refreshed(struct flow *f, PGresult *prev)
 }
 
 static const flow_step setup_steps[] = {
-	ddl_target, ddl_target_done,
-	ddl_source, ddl_source_done,
+	ddl, ddl_done,
 	source_row, logged_done,
 	publication_exists, publication_all, publication_tables,
 	publish, logged_done,
