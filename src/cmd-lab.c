@@ -1,5 +1,5 @@
-/* cmd-lab.c - `cutover lab up|load|status|down`: the local rehearsal lab;
- * see lab.h. */
+/* cmd-lab.c - `cutover lab up|load|status|down`: the local rehearsal lab
+ * (src/lab/, see lab.h): the options, the calls and the output. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,8 +13,7 @@
 #include "cmd.h"
 #include "jsonout.h"
 #include "lab.h"
-#include "loop.h"
-#include "pg.h"
+#include "lab-status.h"
 
 /* ------------------------------------------------------------- options */
 
@@ -33,324 +32,6 @@ parse_count(const char *opt, const char *arg, int64_t min, int64_t max,
 
 /* ------------------------------------------------------------- status */
 
-struct sub_status {
-	char *name;
-	bool enabled;
-	bool worker;
-	int64_t tables;
-	int64_t ready;
-};
-
-struct slot_status {
-	char *name;
-	bool active;
-	int64_t retained;     /* WAL kept for it, bytes */
-	int64_t behind;       /* not yet confirmed, bytes */
-};
-
-struct side_status {
-	int port;
-	pid_t pid;
-	char *error;          /* could not be asked */
-	struct sub_status subs[8];
-	size_t nsubs;
-	struct slot_status slots[8];
-	size_t nslots;
-};
-
-struct bouncer_status {
-	int port;
-	pid_t pid;
-	char *error;
-	bool live;            /* the entry below is pgbouncer's own */
-	char *host;
-	int entry_port;
-	char *dbname;
-	char *file_entry;     /* databases.ini's, when it differs */
-	bool paused;
-	int64_t cl_active, cl_waiting, sv_active;
-};
-
-struct status {
-	struct side_status side[2];
-	struct bouncer_status bouncer;
-	const char *points_to;   /* "source", "target", or NULL */
-	struct lab_load load;
-	bool have_load;
-	bool load_running;
-	struct lab_judgement judge;
-	char *judge_error;
-	bool all_running;
-	pid_t dms_pid;             /* the DMS emulator (--provider dms) */
-};
-
-static struct pg *
-status_conn(struct loop *loop, const char *host, int port, const char *db,
-    const char *user, const char *label, bool admin, int timeout_ms)
-{
-	char *ci = xasprintf("host=%s port=%d dbname=%s user=%s", host, port, db,
-	    user);
-	struct pg_opts o = { ci, label, admin ? 0 : timeout_ms, timeout_ms + 2000,
-		3000, admin, true };
-	struct pg *c = pg_new(loop, &o);
-
-	free(ci);
-	return c;
-}
-
-static void
-side_status(struct loop *loop, const struct lab *lab, enum lab_side s,
-    struct side_status *st)
-{
-	static const char q_subs[] =
-	    "SELECT s.subname, s.subenabled,"
-	    " (SELECT count(*) FROM pg_subscription_rel r WHERE r.srsubid = s.oid),"
-	    " (SELECT count(*) FROM pg_subscription_rel r"
-	    "  WHERE r.srsubid = s.oid AND r.srsubstate = 'r'),"
-	    " EXISTS (SELECT 1 FROM pg_stat_subscription w WHERE w.subid = s.oid"
-	    "  AND w.pid IS NOT NULL AND w.relid IS NULL)"
-	    " FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid"
-	    " WHERE d.datname = current_database() ORDER BY 1";
-	static const char q_slots[] =
-	    "SELECT slot_name, active,"
-	    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint,"
-	    " coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::bigint"
-	    " FROM pg_replication_slots WHERE slot_type = 'logical'"
-	    " AND database = current_database() ORDER BY 1";
-	struct err e = { 0, "" };
-	struct pg *c;
-	PGresult *res;
-	int i;
-
-	st->port = lab_side_port(lab, s);
-	if ((st->pid = lab_server_pid(lab, s)) == 0)
-		return;
-	c = status_conn(loop, "127.0.0.1", st->port, LAB_DB, LAB_SUPERUSER,
-	    lab_side_name(s), false, 10000);
-	if ((res = pg_exec(c, q_subs, 0, NULL, &e)) == NULL) {
-		st->error = xstrdup(e.msg);
-		pg_free(c);
-		return;
-	}
-	for (i = 0; i < PQntuples(res) && (size_t)i < ARRAY_SIZE(st->subs); i++) {
-		struct sub_status *u = &st->subs[st->nsubs++];
-
-		u->name = xstrdup(pgr_value(res, i, 0));
-		u->enabled = pgr_bool(res, i, 1);
-		u->tables = pgr_int64(res, i, 2, 0);
-		u->ready = pgr_int64(res, i, 3, 0);
-		u->worker = pgr_bool(res, i, 4);
-	}
-	PQclear(res);
-	if ((res = pg_exec(c, q_slots, 0, NULL, &e)) == NULL) {
-		st->error = xstrdup(e.msg);
-		pg_free(c);
-		return;
-	}
-	for (i = 0; i < PQntuples(res) && (size_t)i < ARRAY_SIZE(st->slots); i++) {
-		struct slot_status *l = &st->slots[st->nslots++];
-
-		l->name = xstrdup(pgr_value(res, i, 0));
-		l->active = pgr_bool(res, i, 1);
-		l->retained = pgr_int64(res, i, 2, 0);
-		l->behind = pgr_int64(res, i, 3, 0);
-	}
-	PQclear(res);
-	pg_free(c);
-}
-
-static int64_t
-col_int(const PGresult *res, int row, const char *name)
-{
-	int col = PQfnumber(res, name);
-
-	return col < 0 ? 0 : pgr_int64(res, row, col, 0);
-}
-
-static const char *
-col_str(const PGresult *res, int row, const char *name)
-{
-	int col = PQfnumber(res, name);
-
-	return col < 0 ? NULL : pgr_value(res, row, col);
-}
-
-static void
-bouncer_status(struct loop *loop, const struct lab *lab,
-    struct bouncer_status *b)
-{
-	struct err e = { 0, "" };
-	char *fhost = NULL, *fdb = NULL;
-	struct pg *c;
-	PGresult *res;
-	int fport = 0, i;
-
-	b->port = lab->bouncer_port;
-	if (lab_bouncer_entry(lab, &fhost, &fport, &fdb, &e) != 0)
-		b->error = xstrdup(e.msg);
-	if ((b->pid = lab_bouncer_pid(lab)) != 0) {
-		c = status_conn(loop, "127.0.0.1", b->port, "pgbouncer",
-		    LAB_SUPERUSER, "pgbouncer", true, 5000);
-		if ((res = pg_exec_simple(c, "SHOW DATABASES", &e)) == NULL) {
-			free(b->error);
-			b->error = xstrdup(e.msg);
-		} else {
-			for (i = 0; i < PQntuples(res); i++) {
-				const char *name = col_str(res, i, "name");
-
-				if (name == NULL || strcmp(name, LAB_DB) != 0)
-					continue;
-				b->live = true;
-				b->host = xstrdup(col_str(res, i, "host") != NULL ?
-				    col_str(res, i, "host") : "127.0.0.1");
-				b->entry_port = (int)col_int(res, i, "port");
-				b->dbname = xstrdup(col_str(res, i, "database") != NULL ?
-				    col_str(res, i, "database") : LAB_DB);
-				b->paused = col_int(res, i, "paused") != 0;
-			}
-			PQclear(res);
-			if ((res = pg_exec_simple(c, "SHOW POOLS", &e)) != NULL) {
-				for (i = 0; i < PQntuples(res); i++) {
-					const char *db = col_str(res, i, "database");
-
-					if (db == NULL || strcmp(db, LAB_DB) != 0)
-						continue;
-					b->cl_active += col_int(res, i, "cl_active");
-					b->cl_waiting += col_int(res, i, "cl_waiting");
-					b->sv_active += col_int(res, i, "sv_active");
-				}
-				PQclear(res);
-			}
-		}
-		pg_free(c);
-	}
-	if (!b->live && fhost != NULL) {
-		b->host = fhost;
-		b->entry_port = fport;
-		b->dbname = fdb;
-		fhost = fdb = NULL;
-	} else if (b->live && fhost != NULL && fport != b->entry_port) {
-		b->file_entry = xasprintf("host=%s port=%d dbname=%s", fhost, fport,
-		    fdb);
-	}
-	free(fhost);
-	free(fdb);
-}
-
-static const char *
-which_side(const struct lab *lab, const char *host, int port)
-{
-	if (host == NULL || (strcmp(host, "127.0.0.1") != 0 &&
-	    strcmp(host, "localhost") != 0))
-		return NULL;
-	if (port == lab->source_port)
-		return "source";
-	if (port == lab->target_port)
-		return "target";
-	return NULL;
-}
-
-static void
-judge_load(struct loop *loop, const struct lab *lab, struct status *st)
-{
-	struct err e = { 0, "" };
-	struct lab_judgement *j = &st->judge;
-	struct pg *c;
-
-	if (lab_judge_logs(lab, &st->load, j, &e) != 0) {
-		st->judge_error = xstrdup(e.msg);
-		lab_judge_finish(&st->load, j);
-		return;
-	}
-	if (st->bouncer.host == NULL) {
-		st->judge_error = xasprintf("cannot tell where the application "
-		    "points: %s", st->bouncer.error != NULL ? st->bouncer.error :
-		    "no app entry");
-	} else {
-		j->primary = xstrdup(st->points_to != NULL ? st->points_to : "");
-		if (st->points_to == NULL) {
-			free(j->primary);
-			j->primary = xasprintf("%s:%d", st->bouncer.host,
-			    st->bouncer.entry_port);
-		}
-		c = status_conn(loop, st->bouncer.host, st->bouncer.entry_port,
-		    st->bouncer.dbname, LAB_SUPERUSER, j->primary, false, 60000);
-		if (lab_judge_primary(c, lab, &st->load, j, &e) != 0)
-			st->judge_error = xstrdup(e.msg);
-		pg_free(c);
-	}
-	lab_judge_finish(&st->load, j);
-}
-
-static int
-gather(const struct lab *lab, struct status *st, struct err *e)
-{
-	struct loop *loop = loop_new();
-	int r, s;
-
-	memset(st, 0, sizeof *st);
-	for (s = 0; s < 2; s++)
-		side_status(loop, lab, (enum lab_side)s, &st->side[s]);
-	bouncer_status(loop, lab, &st->bouncer);
-	st->points_to = which_side(lab, st->bouncer.host, st->bouncer.entry_port);
-	st->dms_pid = lab_dms_pid(lab);
-	st->all_running = st->side[0].pid != 0 && st->side[1].pid != 0 &&
-	    st->bouncer.pid != 0 && (!lab_is_dms(lab) || st->dms_pid != 0);
-	if ((r = lab_load_latest(lab, &st->load, e)) < 0) {
-		loop_free(loop);
-		return -1;
-	}
-	if (r > 0) {
-		st->have_load = true;
-		st->load_running = lab_load_running(&st->load);
-		judge_load(loop, lab, st);
-	}
-	loop_free(loop);
-	return 0;
-}
-
-static void
-status_free(struct status *st)
-{
-	size_t s, i;
-
-	for (s = 0; s < 2; s++) {
-		free(st->side[s].error);
-		for (i = 0; i < st->side[s].nsubs; i++)
-			free(st->side[s].subs[i].name);
-		for (i = 0; i < st->side[s].nslots; i++)
-			free(st->side[s].slots[i].name);
-	}
-	free(st->bouncer.error);
-	free(st->bouncer.host);
-	free(st->bouncer.dbname);
-	free(st->bouncer.file_entry);
-	free(st->judge_error);
-	lab_judgement_free(&st->judge);
-}
-
-static const struct sub_status *
-forward_sub(const struct status *st)
-{
-	size_t i;
-
-	for (i = 0; i < st->side[LAB_TARGET].nsubs; i++)
-		if (strcmp(st->side[LAB_TARGET].subs[i].name, LAB_SUBSCRIPTION) == 0)
-			return &st->side[LAB_TARGET].subs[i];
-	return NULL;
-}
-
-static const struct slot_status *
-slot_named(const struct side_status *s, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < s->nslots; i++)
-		if (strcmp(s->slots[i].name, name) == 0)
-			return &s->slots[i];
-	return NULL;
-}
-
 static void
 json_refs(cJSON *o, const char *key, char **refs, size_t n)
 {
@@ -362,7 +43,7 @@ json_refs(cJSON *o, const char *key, char **refs, size_t n)
 }
 
 static cJSON *
-side_json(const struct side_status *s)
+side_json(const struct lab_side_status *s)
 {
 	cJSON *o = cJSON_CreateObject(), *a, *x;
 	size_t i;
@@ -399,7 +80,7 @@ side_json(const struct side_status *s)
 }
 
 static cJSON *
-load_json(const struct status *st)
+load_json(const struct lab_status *st)
 {
 	const struct lab_load *ld = &st->load;
 	const struct lab_judgement *j = &st->judge;
@@ -476,7 +157,7 @@ load_json(const struct status *st)
 /* The verdict on a load that has ended stays in load/N/judgement.json
  * (the shape of `lab status --json`'s load), for `cutover report`. */
 static void
-keep_judgement(const struct lab *lab, const struct status *st)
+keep_judgement(const struct lab *lab, const struct lab_status *st)
 {
 	struct err e = { 0, "" };
 	char *rel, *text;
@@ -497,11 +178,11 @@ keep_judgement(const struct lab *lab, const struct status *st)
 }
 
 static void
-print_json(const struct lab *lab, const struct status *st, bool ok)
+print_json(const struct lab *lab, const struct lab_status *st, bool ok)
 {
-	const struct sub_status *fw = forward_sub(st);
-	const struct slot_status *slot = slot_named(&st->side[LAB_SOURCE],
-	    LAB_SUBSCRIPTION);
+	const struct lab_sub_status *fw = lab_status_forward_sub(st);
+	const struct lab_slot_status *slot =
+	    lab_status_slot(&st->side[LAB_SOURCE], LAB_SUBSCRIPTION);
 	cJSON *o = cJSON_CreateObject(), *x;
 	char *text, *conf = lab_path(lab, "cutover.conf");
 
@@ -578,7 +259,8 @@ print_json(const struct lab *lab, const struct status *st, bool ok)
 }
 
 static void
-print_side(const struct lab *lab, enum lab_side s, const struct side_status *st)
+print_side(const struct lab *lab, enum lab_side s,
+    const struct lab_side_status *st)
 {
 	char b[32];
 	size_t i;
@@ -606,7 +288,7 @@ print_side(const struct lab *lab, enum lab_side s, const struct side_status *st)
 }
 
 static void
-print_load(const struct lab *lab, const struct status *st)
+print_load(const struct lab *lab, const struct lab_status *st)
 {
 	const struct lab_load *ld = &st->load;
 	const struct lab_judgement *j = &st->judge;
@@ -655,7 +337,7 @@ print_load(const struct lab *lab, const struct status *st)
 }
 
 static void
-print_dms(const struct lab *lab, const struct status *st)
+print_dms(const struct lab *lab, const struct lab_status *st)
 {
 	printf("  %-11s 127.0.0.1:%-5d ", "dms", lab->dms_port);
 	if (st->dms_pid == 0)
@@ -667,7 +349,7 @@ print_dms(const struct lab *lab, const struct status *st)
 }
 
 static void
-print_status(const struct lab *lab, const struct status *st)
+print_status(const struct lab *lab, const struct lab_status *st)
 {
 	char when[40];
 
@@ -740,7 +422,7 @@ lab_status_cmd(struct ctx *ctx, const struct command *cmd, int argc,
 {
 	const char *dir = LAB_DEFAULT_DIR;
 	struct err e = { 0, "" };
-	struct status st;
+	struct lab_status st;
 	struct lab lab;
 	bool json = false, ok;
 	int opt;
@@ -781,18 +463,17 @@ lab_status_cmd(struct ctx *ctx, const struct command *cmd, int argc,
 		lab_free(&lab);
 		return EXIT_CHECK;
 	}
-	if (gather(&lab, &st, &e) != 0) {
+	if (lab_status_gather(&lab, &st, &e) != 0) {
 		lab_free(&lab);
 		return report_error(&e, cmd);
 	}
-	ok = lab.state == LAB_UP && st.all_running && (!st.have_load ||
-	    (st.judge.passed && st.judge_error == NULL));
+	ok = lab_status_ok(&lab, &st);
 	keep_judgement(&lab, &st);
 	if (json)
 		print_json(&lab, &st, ok);
 	else
 		print_status(&lab, &st);
-	status_free(&st);
+	lab_status_free(&st);
 	lab_free(&lab);
 	return ok ? EXIT_OK : EXIT_CHECK;
 }

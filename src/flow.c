@@ -1,6 +1,9 @@
 /* flow.c - asynchronous step sequences; see flow.h. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,4 +181,48 @@ int64_t
 flow_waited(const struct flow *f)
 {
 	return f->poll_since == 0 ? 0 : mono_ms() - f->poll_since;
+}
+
+struct run_wait {
+	bool done;
+	int rc;
+	struct err *e;
+};
+
+static void
+run_done(struct flow *f, int rc, const struct err *e, void *arg)
+{
+	struct run_wait *w = arg;
+
+	(void)f;
+	w->done = true;
+	w->rc = rc;
+	if (rc != 0)
+		*w->e = *e;
+}
+
+int
+flow_run(struct loop *loop, const flow_step *steps, void *ctx, struct err *e)
+{
+	static bool running;
+	struct run_wait w = { false, 0, e };
+	struct flow *f;
+
+	/* A nested run would dispatch callbacks of the outer flow's loop
+	 * pass from inside one of them: a bug, not a condition to handle. */
+	if (running) {
+		fprintf(stderr, "cutover: internal error: flow_run nested\n");
+		abort();
+	}
+	running = true;
+	f = flow_start(loop, steps, ctx, run_done, &w);
+	while (!w.done)
+		if (loop_run_once(loop, 1000) < 0) {
+			flow_cancel(f);
+			running = false;
+			return err_set(e, EXIT_RUNTIME, "the event loop failed: %s",
+			    strerror(errno));
+		}
+	running = false;
+	return w.rc;
 }

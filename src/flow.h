@@ -79,4 +79,13 @@ int flow_fail(struct flow *f, int code, const char *fmt, ...)
  * step returning FLOW_NEXT ends the polling. */
 int64_t flow_waited(const struct flow *f);
 
+/* Runs steps to their end for a command's top level: starts the flow and
+ * runs the loop until its done callback fires. 0, or -1 with e set (the
+ * flow's error). Only for code that no loop callback is below on the
+ * stack (a command's main and the synchronous code it calls, such as the
+ * lab's); never from a flow step or any callback, where it would run the
+ * loop re-entrantly (it aborts when nested in itself). */
+int flow_run(struct loop *loop, const flow_step *steps, void *ctx,
+    struct err *e);
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "flow.h"
 #include "heartbeat.h"
 
 /* Idempotent DDL, run on both sides. The heartbeat's row is only inserted
@@ -33,174 +34,344 @@ static const char ddl_source_row[] =
     "INSERT INTO cutover.heartbeat (id, beat_ms, ts) VALUES (1, 0, now())"
     " ON CONFLICT (id) DO NOTHING";
 
+/* `setup` is a flow (flow.h): each statement is logged, issued, and its
+ * outcome logged by the step after it. */
 struct setup {
+	const struct config *cfg;
 	struct eventlog *log;
 	bool dry_run;
 	FILE *out;
-	struct err *e;
+	struct pg *src, *dst;
+	size_t i;                  /* the statement of a list being run */
+	bool ddl_on_source;        /* ddl_both: the target's done */
+	const char *what;          /* the statement in flight, for its log */
+	struct pg *on;             /* ... and its side */
+	bool skip;                 /* no publication/subscription to check */
+	bool published;            /* FOR ALL TABLES */
+	PGresult *populated;       /* matviews populated on the source */
+	char **refresh;            /* matviews to populate on the target */
+	size_t nrefresh;
 };
 
-/* Logs, then runs (or prints) one statement. */
+/* Logs, then issues (or prints) one statement. */
 static int
-step(struct setup *s, struct pg *c, const char *what, const char *sql,
-    int nparams, const char *const *params)
+statement(struct flow *f, struct pg *c, const char *what, const char *sql)
 {
-	PGresult *res;
+	struct setup *s = f->ctx;
 	cJSON *data;
 
 	if (s->dry_run) {
 		fprintf(s->out, "-- %s: %s\n%s;\n", pg_label(c), what, sql);
-		return 0;
+		return FLOW_NEXT;
 	}
 	if (s->log != NULL) {
 		data = cJSON_CreateObject();
 		cJSON_AddStringToObject(data, "side", pg_label(c));
 		cJSON_AddStringToObject(data, "sql", sql);
-		if (eventlog_append(s->log, "action", NULL, data, s->e,
+		if (eventlog_append(s->log, "action", NULL, data, &f->e,
 		    "setup: %s on the %s", what, pg_label(c)) < 0)
-			return -1;
+			return FLOW_FAIL;
 	}
-	res = pg_exec(c, sql, nparams, params, s->e);
-	if (res == NULL) {
-		if (s->log != NULL)
-			eventlog_append(s->log, "action.failed", NULL, NULL, NULL,
-			    "setup: %s on the %s failed: %s", what, pg_label(c),
-			    s->e->msg);
-		return -1;
-	}
-	PQclear(res);
+	s->what = what;
+	s->on = c;
+	return flow_query(f, c, sql, 0, NULL);
+}
+
+/* After statement(): logs that it is done (nothing when none ran). */
+static int
+statement_done(struct flow *f)
+{
+	struct setup *s = f->ctx;
+	const char *what = s->what;
+
+	if (what == NULL)
+		return 0;
+	s->what = NULL;
 	if (s->log != NULL &&
-	    eventlog_append(s->log, "action.done", NULL, NULL, s->e,
-	    "setup: %s on the %s: done", what, pg_label(c)) < 0)
+	    eventlog_append(s->log, "action.done", NULL, NULL, &f->e,
+	    "setup: %s on the %s: done", what, pg_label(s->on)) < 0)
 		return -1;
 	return 0;
 }
 
-static int
-query_bool(struct pg *c, const char *sql, int nparams,
-    const char *const *params, bool *out, struct err *e)
+static bool
+first_bool(const PGresult *res)
 {
-	PGresult *res = pg_exec(c, sql, nparams, params, e);
+	return res != NULL && PQntuples(res) > 0 && pgr_bool(res, 0, 0);
+}
 
-	if (res == NULL)
-		return -1;
-	*out = PQntuples(res) > 0 && pgr_bool(res, 0, 0);
-	PQclear(res);
-	return 0;
+/* The target first: a change replicated for a table the target does not
+ * have yet stops the apply worker with an error. */
+static int
+ddl(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+
+	(void)prev;
+	return statement(f, s->ddl_on_source ? s->src : s->dst,
+	    "create the cutover schema", ddl_both[s->i]);
+}
+
+/* The next statement of ddl_both, on the target then on the source. */
+static int
+ddl_done(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+
+	(void)prev;
+	if (statement_done(f) < 0)
+		return FLOW_FAIL;
+	if (++s->i < ARRAY_SIZE(ddl_both))
+		return flow_back(f, 1, 0);
+	s->i = 0;
+	if (s->ddl_on_source)
+		return FLOW_NEXT;
+	s->ddl_on_source = true;
+	return flow_back(f, 1, 0);
+}
+
+static int
+source_row(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+
+	(void)prev;
+	return statement(f, s->src, "create the heartbeat row", ddl_source_row);
+}
+
+static int
+logged_done(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	return statement_done(f) < 0 ? FLOW_FAIL : FLOW_NEXT;
 }
 
 /* The postgres provider: the cutover tables must be published and
  * subscribed, or the heartbeat never reaches the target. */
 static int
-setup_postgres_replication(struct setup *s, const struct config *cfg,
-    struct pg *src, struct pg *dst)
+publication_exists(struct flow *f, PGresult *prev)
 {
-	const char *pub[] = { cfg->publication };
-	const char *sub[] = { cfg->subscription };
-	bool exists, all, published, subscribed;
-	char *sql, *q;
+	struct setup *s = f->ctx;
+	const char *pub[] = { s->cfg->publication };
 
-	if (query_bool(src, "SELECT true FROM pg_publication WHERE pubname = $1",
-	    1, pub, &exists, s->e) != 0)
-		return -1;
-	if (!exists)
-		return err_set(s->e, EXIT_CHECK,
-		    "publication %s does not exist on the source ([replication] "
-		    "publication)", cfg->publication);
-	if (query_bool(src, "SELECT puballtables FROM pg_publication WHERE pubname = $1",
-	    1, pub, &all, s->e) != 0)
-		return -1;
-	if (!all) {
-		if (query_bool(src, "SELECT count(*) = 2 FROM pg_publication_tables"
-		    " WHERE pubname = $1 AND schemaname = 'cutover'"
-		    " AND tablename IN ('heartbeat', 'sentinel')", 1, pub,
-		    &published, s->e) != 0)
-			return -1;
-		if (!published) {
-			q = pg_quote_ident(src, cfg->publication);
-			sql = xasprintf("ALTER PUBLICATION %s ADD TABLE"
-			    " cutover.heartbeat, cutover.sentinel", q);
-			free(q);
-			if (step(s, src, "publish the cutover tables", sql, 0,
-			    NULL) != 0) {
-				free(sql);
-				return -1;
-			}
-			free(sql);
-		}
+	(void)prev;
+	if (s->cfg->provider != PROVIDER_POSTGRES) {
+		if (s->out != NULL)
+			fprintf(s->out, "cutover: the DMS task's table mappings "
+			    "must include the schema \"cutover\" (the Terraform dms "
+			    "module's do); reload the task's tables if the schema "
+			    "was created after the task started\n");
+		s->skip = true;
+		return FLOW_NEXT;
 	}
-	if (query_bool(dst, "SELECT true FROM pg_subscription WHERE subname = $1",
-	    1, sub, &exists, s->e) != 0)
-		return -1;
-	if (!exists)
-		return err_set(s->e, EXIT_CHECK,
-		    "subscription %s does not exist on the target ([replication] "
-		    "subscription)", cfg->subscription);
-	if (query_bool(dst, "SELECT count(*) = 2 FROM pg_subscription_rel r"
+	if (s->dry_run) {
+		fprintf(s->out, "-- source: publish cutover.heartbeat and "
+		    "cutover.sentinel in %s unless it is FOR ALL TABLES\n"
+		    "-- target: ALTER SUBSCRIPTION %s REFRESH PUBLICATION "
+		    "unless they are subscribed already\n",
+		    s->cfg->publication, s->cfg->subscription);
+		s->skip = true;
+		return FLOW_NEXT;
+	}
+	return flow_query(f, s->src,
+	    "SELECT true FROM pg_publication WHERE pubname = $1", 1, pub);
+}
+
+static int
+publication_all(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	const char *pub[] = { s->cfg->publication };
+
+	if (s->skip)
+		return FLOW_NEXT;
+	if (!first_bool(prev))
+		return flow_fail(f, EXIT_CHECK, "publication %s does not exist on "
+		    "the source ([replication] publication)", s->cfg->publication);
+	return flow_query(f, s->src,
+	    "SELECT puballtables FROM pg_publication WHERE pubname = $1", 1, pub);
+}
+
+static int
+publication_tables(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	const char *pub[] = { s->cfg->publication };
+
+	if (s->skip)
+		return FLOW_NEXT;
+	if (first_bool(prev)) {
+		s->published = true;
+		return FLOW_NEXT;
+	}
+	return flow_query(f, s->src, "SELECT count(*) = 2 FROM pg_publication_tables"
+	    " WHERE pubname = $1 AND schemaname = 'cutover'"
+	    " AND tablename IN ('heartbeat', 'sentinel')", 1, pub);
+}
+
+static int
+publish(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	char *q, *sql;
+	int rc;
+
+	if (s->skip || s->published || first_bool(prev))
+		return FLOW_NEXT;
+	q = pg_quote_ident(s->src, s->cfg->publication);
+	sql = xasprintf("ALTER PUBLICATION %s ADD TABLE"
+	    " cutover.heartbeat, cutover.sentinel", q);
+	free(q);
+	rc = statement(f, s->src, "publish the cutover tables", sql);
+	free(sql);
+	return rc;
+}
+
+static int
+subscription_exists(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	const char *sub[] = { s->cfg->subscription };
+
+	(void)prev;
+	if (s->skip)
+		return FLOW_NEXT;
+	return flow_query(f, s->dst,
+	    "SELECT true FROM pg_subscription WHERE subname = $1", 1, sub);
+}
+
+static int
+subscription_tables(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	const char *sub[] = { s->cfg->subscription };
+
+	if (s->skip)
+		return FLOW_NEXT;
+	if (!first_bool(prev))
+		return flow_fail(f, EXIT_CHECK, "subscription %s does not exist on "
+		    "the target ([replication] subscription)",
+		    s->cfg->subscription);
+	return flow_query(f, s->dst, "SELECT count(*) = 2 FROM pg_subscription_rel r"
 	    " JOIN pg_subscription s ON s.oid = r.srsubid"
 	    " JOIN pg_class c ON c.oid = r.srrelid"
 	    " JOIN pg_namespace n ON n.oid = c.relnamespace"
 	    " WHERE s.subname = $1 AND n.nspname = 'cutover'"
-	    " AND c.relname IN ('heartbeat', 'sentinel')", 1, sub, &subscribed,
-	    s->e) != 0)
-		return -1;
-	if (!subscribed || s->dry_run) {
-		q = pg_quote_ident(dst, cfg->subscription);
-		sql = xasprintf("ALTER SUBSCRIPTION %s REFRESH PUBLICATION", q);
-		free(q);
-		if (!subscribed && step(s, dst, "subscribe to the cutover tables",
-		    sql, 0, NULL) != 0) {
-			free(sql);
-			return -1;
-		}
-		free(sql);
-	}
-	return 0;
+	    " AND c.relname IN ('heartbeat', 'sentinel')", 1, sub);
+}
+
+static int
+subscribe(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	char *q, *sql;
+	int rc;
+
+	if (s->skip || first_bool(prev))
+		return FLOW_NEXT;
+	q = pg_quote_ident(s->dst, s->cfg->subscription);
+	sql = xasprintf("ALTER SUBSCRIPTION %s REFRESH PUBLICATION", q);
+	free(q);
+	rc = statement(f, s->dst, "subscribe to the cutover tables", sql);
+	free(sql);
+	return rc;
 }
 
 /* Materialized views the target holds without data (pg_dump
  * --schema-only creates them WITH NO DATA) fail the application's first
  * SELECT and the schema check: populate those the source has populated.
  * sync_wait refreshes them again before the fence. */
-static int
-setup_matviews(struct setup *s, struct pg *src, struct pg *dst)
-{
-	static const char list[] =
-	    "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
-	    " JOIN pg_namespace n ON n.oid = c.relnamespace"
-	    " WHERE c.relkind = 'm' AND c.relispopulated = $1"
-	    "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'cutover')"
-	    " ORDER BY 1";
-	const char *yes[] = { "true" }, *no[] = { "false" };
-	PGresult *populated, *empty;
-	int i, j, rc = 0;
+static const char matviews_sql[] =
+    "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE c.relkind = 'm' AND c.relispopulated = $1"
+    "   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'cutover')"
+    " ORDER BY 1";
 
+static int
+matviews_populated(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	const char *yes[] = { "true" };
+
+	(void)prev;
 	if (s->dry_run) {
 		fprintf(s->out, "-- target: REFRESH MATERIALIZED VIEW for each "
 		    "view populated on the source but not on the target\n");
-		return 0;
+		return FLOW_DONE;
 	}
-	if ((populated = pg_exec(src, list, 1, yes, s->e)) == NULL)
-		return -1;
-	if ((empty = pg_exec(dst, list, 1, no, s->e)) == NULL) {
-		PQclear(populated);
-		return -1;
-	}
-	for (i = 0; rc == 0 && i < PQntuples(empty); i++)
-		for (j = 0; rc == 0 && j < PQntuples(populated); j++)
-			if (strcmp(pgr_value(empty, i, 0), pgr_value(populated, j,
-			    0)) == 0) {
-				char *sql = xasprintf("REFRESH MATERIALIZED VIEW %s",
-				    pgr_value(empty, i, 0));
+	return flow_query(f, s->src, matviews_sql, 1, yes);
+}
 
-				rc = step(s, dst, "populate a materialized view", sql, 0,
-				    NULL);
-				free(sql);
+static int
+matviews_empty(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	const char *no[] = { "false" };
+
+	(void)prev;
+	s->populated = flow_keep(f);
+	return flow_query(f, s->dst, matviews_sql, 1, no);
+}
+
+static int
+matviews_pick(struct flow *f, PGresult *empty)
+{
+	struct setup *s = f->ctx;
+	int i, j;
+
+	for (i = 0; i < PQntuples(empty); i++)
+		for (j = 0; j < PQntuples(s->populated); j++)
+			if (strcmp(pgr_value(empty, i, 0), pgr_value(s->populated, j,
+			    0)) == 0) {
+				s->refresh = xreallocarray(s->refresh, s->nrefresh + 1,
+				    sizeof *s->refresh);
+				s->refresh[s->nrefresh++] = xstrdup(pgr_value(empty,
+				    i, 0));
 			}
-	PQclear(populated);
-	PQclear(empty);
+	s->i = 0;
+	return FLOW_NEXT;
+}
+
+static int
+matview_refresh(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+	char *sql;
+	int rc;
+
+	(void)prev;
+	if (s->i >= s->nrefresh)
+		return FLOW_DONE;
+	sql = xasprintf("REFRESH MATERIALIZED VIEW %s", s->refresh[s->i]);
+	rc = statement(f, s->dst, "populate a materialized view", sql);
+	free(sql);
 	return rc;
 }
+
+static int
+matview_refreshed(struct flow *f, PGresult *prev)
+{
+	struct setup *s = f->ctx;
+
+	(void)prev;
+	if (statement_done(f) < 0)
+		return FLOW_FAIL;
+	s->i++;
+	return flow_back(f, 1, 0);
+}
+
+static const flow_step setup_steps[] = {
+	ddl, ddl_done,
+	source_row, logged_done,
+	publication_exists, publication_all, publication_tables,
+	publish, logged_done,
+	subscription_exists, subscription_tables,
+	subscribe, logged_done,
+	matviews_populated, matviews_empty, matviews_pick,
+	matview_refresh, matview_refreshed,
+	NULL
+};
 
 int
 heartbeat_setup(struct loop *loop, const struct config *cfg,
@@ -210,45 +381,29 @@ heartbeat_setup(struct loop *loop, const struct config *cfg,
 	    false, true };
 	struct pg_opts to = { cfg->target_conninfo, "target", 60000, 0, 0,
 	    false, true };
-	struct setup s = { log, dry_run, out, e };
-	struct pg *src = pg_new(loop, &so), *dst = pg_new(loop, &to);
+	struct setup s;
 	size_t i;
-	int rc = -1;
+	int rc;
 
-	/* The target first: a change replicated for a table the target does
-	 * not have yet stops the apply worker with an error. */
-	for (i = 0; i < ARRAY_SIZE(ddl_both); i++)
-		if (step(&s, dst, "create the cutover schema", ddl_both[i], 0,
-		    NULL) != 0)
-			goto out;
-	for (i = 0; i < ARRAY_SIZE(ddl_both); i++)
-		if (step(&s, src, "create the cutover schema", ddl_both[i], 0,
-		    NULL) != 0)
-			goto out;
-	if (step(&s, src, "create the heartbeat row", ddl_source_row, 0,
-	    NULL) != 0)
-		goto out;
-	if (cfg->provider == PROVIDER_POSTGRES) {
-		if (!dry_run && setup_postgres_replication(&s, cfg, src, dst) != 0)
-			goto out;
-		if (dry_run)
-			fprintf(out, "-- source: publish cutover.heartbeat and "
-			    "cutover.sentinel in %s unless it is FOR ALL TABLES\n"
-			    "-- target: ALTER SUBSCRIPTION %s REFRESH PUBLICATION "
-			    "unless they are subscribed already\n",
-			    cfg->publication, cfg->subscription);
-	} else if (out != NULL) {
-		fprintf(out, "cutover: the DMS task's table mappings must include "
-		    "the schema \"cutover\" (the Terraform dms module's do); "
-		    "reload the task's tables if the schema was created after "
-		    "the task started\n");
-	}
-	if (setup_matviews(&s, src, dst) != 0)
-		goto out;
-	rc = 0;
-out:
-	pg_free(src);
-	pg_free(dst);
+	memset(&s, 0, sizeof s);
+	s.cfg = cfg;
+	s.log = log;
+	s.dry_run = dry_run;
+	s.out = out;
+	s.src = pg_new(loop, &so);
+	s.dst = pg_new(loop, &to);
+	rc = flow_run(loop, setup_steps, &s, e);
+	if (rc != 0 && s.what != NULL && s.log != NULL)
+		eventlog_append(s.log, "action.failed", NULL, NULL, NULL,
+		    "setup: %s on the %s failed: %s", s.what, pg_label(s.on),
+		    e->msg);
+	if (s.populated != NULL)
+		PQclear(s.populated);
+	for (i = 0; i < s.nrefresh; i++)
+		free(s.refresh[i]);
+	free(s.refresh);
+	pg_free(s.src);
+	pg_free(s.dst);
 	return rc;
 }
 

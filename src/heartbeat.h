@@ -25,7 +25,8 @@
  * for the postgres provider, adds them to the publication and refreshes
  * the subscription. Every statement is logged before it runs (when log is
  * not NULL); each is idempotent. With dry_run the statements are printed
- * to out and nothing changes. */
+ * to out and nothing changes. A flow run to its end with flow_run: for a
+ * command's top level only. */
 int heartbeat_setup(struct loop *loop, const struct config *cfg,
     struct eventlog *log, bool dry_run, FILE *out, struct err *e);
 

@@ -633,59 +633,6 @@ pg_take_result(struct pg *c)
 	return res;
 }
 
-struct exec_wait {
-	bool done;
-	PGresult *res;
-	char *error;
-};
-
-static void
-exec_done(struct pg *c, PGresult *res, const char *error, void *arg)
-{
-	struct exec_wait *w = arg;
-
-	w->done = true;
-	if (res != NULL) {
-		w->res = pg_take_result(c);
-	} else {
-		w->error = xstrdup(error != NULL ? error : "unknown error");
-	}
-}
-
-static PGresult *
-exec_wait(struct pg *c, struct exec_wait *w, struct err *e)
-{
-	while (!w->done)
-		if (loop_run_once(c->loop, 1000) < 0)
-			break;
-	if (w->res == NULL) {
-		err_set(e, EXIT_RUNTIME, "%s", w->error != NULL ? w->error :
-		    "the event loop failed");
-		free(w->error);
-		return NULL;
-	}
-	return w->res;
-}
-
-PGresult *
-pg_exec(struct pg *c, const char *sql, int nparams, const char *const *params,
-    struct err *e)
-{
-	struct exec_wait w = { false, NULL, NULL };
-
-	pg_query(c, sql, nparams, params, exec_done, &w);
-	return exec_wait(c, &w, e);
-}
-
-PGresult *
-pg_exec_simple(struct pg *c, const char *sql, struct err *e)
-{
-	struct exec_wait w = { false, NULL, NULL };
-
-	pg_query_simple(c, sql, exec_done, &w);
-	return exec_wait(c, &w, e);
-}
-
 static char *
 quote(const char *s, char q)
 {

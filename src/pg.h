@@ -68,12 +68,6 @@ const char *pg_label(const struct pg *c);
 /* The server's version number (e.g. 150004), 0 before connecting. */
 int pg_server_version(const struct pg *c);
 
-/* Headless helpers: run the loop until the query is done. The result is
- * the caller's (PQclear); NULL with e set (EXIT_RUNTIME) on failure. */
-PGresult *pg_exec(struct pg *c, const char *sql, int nparams,
-    const char *const *params, struct err *e);
-PGresult *pg_exec_simple(struct pg *c, const char *sql, struct err *e);
-
 /* Identifier quoting (PQescapeIdentifier when connected, the same rules
  * otherwise). The result is the caller's. */
 char *pg_quote_ident(struct pg *c, const char *name);

@@ -117,15 +117,13 @@ run_sql(struct loop *loop, int port, const char *label, const char *what,
 	char *ci = lab_conninfo(port, LAB_DB, LAB_SUPERUSER);
 	struct pg_opts o = { ci, label, 0, 600000, 10000, false, true };
 	struct pg *c = pg_new(loop, &o);
-	PGresult *res;
+	const struct lab_sql sql = { what, text };
+	int rc;
 
 	free(ci);
-	res = pg_exec_simple(c, text, e);
+	rc = lab_sql_run(loop, c, &sql, 1, e);
 	pg_free(c);
-	if (res == NULL)
-		return err_prefix(e, "%s", what);
-	PQclear(res);
-	return 0;
+	return rc;
 }
 
 /* The reverse task's publication on the target and its subscription on

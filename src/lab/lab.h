@@ -207,9 +207,21 @@ extern const char *const lab_tables[];
 extern const size_t lab_ntables;
 /* How many rows each table gets for a total of rows. */
 void lab_rows_split(int64_t rows, int64_t counts[]);
-/* Fills the source's tables, showing progress. */
-int lab_generate(struct pg *src, int64_t rows, int64_t *accounts,
-    struct err *e);
+/* Fills the source's tables, showing progress (flow_run: for a command's
+ * top level only). */
+int lab_generate(struct loop *loop, struct pg *src, int64_t rows,
+    int64_t *accounts, struct err *e);
+/* A statement of a lab script: what it does (for its error) and its text
+ * (several statements may share one, on the simple protocol). */
+struct lab_sql {
+	const char *what;
+	const char *text;
+};
+/* Runs n statements on c in order (a flow, run with flow_run: for a
+ * command's top level only), stopping at the first that fails; its error
+ * is prefixed with its what. */
+int lab_sql_run(struct loop *loop, struct pg *c, const struct lab_sql *sql,
+    size_t n, struct err *e);
 /* The pgbench script of one money movement. */
 extern const char lab_transfer_script[];
 
@@ -301,10 +313,12 @@ int lab_judge_logs(const struct lab *lab, const struct lab_load *ld,
     struct lab_judgement *j, struct err *e);
 /* Parses pgbench's output: failed count, aborted clients, first error. */
 void lab_judge_output(const char *text, struct lab_judgement *j);
-/* Compares with the transfers on the primary. primary_conninfo is where
- * the application points now (pgbouncer's entry). */
-int lab_judge_primary(struct pg *primary, const struct lab *lab,
-    const struct lab_load *ld, struct lab_judgement *j, struct err *e);
+/* Compares with the transfers on the primary (where the application
+ * points now: pgbouncer's entry). Runs the loop (flow_run): for a
+ * command's top level only. */
+int lab_judge_primary(struct loop *loop, struct pg *primary,
+    const struct lab *lab, const struct lab_load *ld, struct lab_judgement *j,
+    struct err *e);
 /* Sets passed and verdict. */
 void lab_judge_finish(const struct lab_load *ld, struct lab_judgement *j);
 void lab_judgement_free(struct lab_judgement *j);

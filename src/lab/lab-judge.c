@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "flow.h"
 #include "lab.h"
 #include "pg.h"
 
@@ -263,28 +264,48 @@ add_ref(char ***refs, size_t *n, int load, int client, int64_t txno)
 	(*refs)[(*n)++] = xasprintf("L%d-%d-%" PRId64, load, client, txno);
 }
 
-int
-lab_judge_primary(struct pg *primary, const struct lab *lab,
-    const struct lab_load *ld, struct lab_judgement *j, struct err *e)
+/* The primary's side of the judgement, a flow (flow.h): the load's
+ * transfers by client reference, then the balances' total. */
+struct judge_ask {
+	struct pg *primary;
+	const struct lab *lab;
+	const struct lab_load *ld;
+	struct lab_judgement *j;
+	char lo[32], hi[32];
+	bool summing;              /* the failing query is the sum */
+};
+
+static int
+ask_refs(struct flow *f, PGresult *prev)
 {
 	static const char q_refs[] =
 	    "SELECT client_ref, count(*) FROM transfers"
 	    " WHERE client_ref >= $1 AND client_ref < $2 GROUP BY client_ref";
-	char lo[32], hi[32], *end;
-	const char *params[2] = { lo, hi }, *ref;
+	struct judge_ask *q = f->ctx;
+	const char *params[2] = { q->lo, q->hi };
+
+	(void)prev;
+	/* L<N>- up to L<N>. ('.' follows '-'; client_ref sorts as "C") */
+	snprintf(q->lo, sizeof q->lo, "L%d-", q->ld->id);
+	snprintf(q->hi, sizeof q->hi, "L%d.", q->ld->id);
+	return flow_query(f, q->primary, q_refs, 2, params);
+}
+
+static int
+count_refs(struct flow *f, PGresult *res)
+{
+	struct judge_ask *q = f->ctx;
+	struct lab_judgement *j = q->j;
+	const struct lab_load *ld = q->ld;
+	const char *ref;
+	char *end;
 	int64_t count, txno;
 	struct lab_client *c;
 	struct lab_judge_acc *a;
 	long client;
-	PGresult *res;
 	size_t i, k;
 	int row;
 
-	/* L<N>- up to L<N>. ('.' follows '-'; client_ref sorts as "C") */
-	snprintf(lo, sizeof lo, "L%d-", ld->id);
-	snprintf(hi, sizeof hi, "L%d.", ld->id);
-	if ((res = pg_exec(primary, q_refs, 2, params, e)) == NULL)
-		return err_prefix(e, "reading the load's transfers");
 	for (i = 0; i < j->nclients; i++) {
 		a = &j->acc[i];
 		if (a->cap == 0)
@@ -292,7 +313,7 @@ lab_judge_primary(struct pg *primary, const struct lab *lab,
 		a->db = xcalloc(a->cap, sizeof *a->db);
 	}
 	for (row = 0; row < PQntuples(res); row++) {
-		ref = pgr_value(res, row, 0) + strlen(lo);
+		ref = pgr_value(res, row, 0) + strlen(q->lo);
 		count = pgr_int64(res, row, 1, 0);
 		client = strtol(ref, &end, 10);
 		txno = *end == '-' ? strtoll(end + 1, NULL, 10) : -1;
@@ -305,7 +326,6 @@ lab_judge_primary(struct pg *primary, const struct lab *lab,
 		grow(a, (size_t)txno);
 		a->db[txno] += (uint32_t)(count > UINT32_MAX ? UINT32_MAX : count);
 	}
-	PQclear(res);
 	for (i = 0; i < j->nclients; i++) {
 		a = &j->acc[i];
 		c = &j->clients[i];
@@ -330,19 +350,57 @@ lab_judge_primary(struct pg *primary, const struct lab *lab,
 		j->duplicated += c->duplicated;
 		j->unconfirmed += c->unconfirmed;
 	}
-	/* Money moves, it is never made or lost: the balances' total stays
-	 * what it was when the lab was built. */
-	if (lab->total_balance != NULL) {
-		if ((res = pg_exec(primary, "SELECT sum(balance)::text FROM accounts",
-		    0, NULL, e)) == NULL)
-			return err_prefix(e, "summing the balances");
-		j->balance_checked = true;
-		j->balance_total = xstrdup(pgr_value(res, 0, 0) != NULL ?
-		    pgr_value(res, 0, 0) : "NULL");
-		j->balance_expected = xstrdup(lab->total_balance);
-		j->balance_ok = strcmp(j->balance_total, lab->total_balance) == 0;
-		PQclear(res);
-	}
+	return FLOW_NEXT;
+}
+
+/* Money moves, it is never made or lost: the balances' total stays what
+ * it was when the lab was built. */
+static int
+ask_balance(struct flow *f, PGresult *prev)
+{
+	struct judge_ask *q = f->ctx;
+
+	(void)prev;
+	if (q->lab->total_balance == NULL)
+		return FLOW_DONE;
+	q->summing = true;
+	return flow_query(f, q->primary,
+	    "SELECT sum(balance)::text FROM accounts", 0, NULL);
+}
+
+static int
+check_balance(struct flow *f, PGresult *res)
+{
+	struct judge_ask *q = f->ctx;
+	struct lab_judgement *j = q->j;
+
+	j->balance_checked = true;
+	j->balance_total = xstrdup(pgr_value(res, 0, 0) != NULL ?
+	    pgr_value(res, 0, 0) : "NULL");
+	j->balance_expected = xstrdup(q->lab->total_balance);
+	j->balance_ok = strcmp(j->balance_total, q->lab->total_balance) == 0;
+	return FLOW_NEXT;
+}
+
+static const flow_step judge_steps[] = {
+	ask_refs, count_refs, ask_balance, check_balance, NULL
+};
+
+int
+lab_judge_primary(struct loop *loop, struct pg *primary,
+    const struct lab *lab, const struct lab_load *ld, struct lab_judgement *j,
+    struct err *e)
+{
+	struct judge_ask q;
+
+	memset(&q, 0, sizeof q);
+	q.primary = primary;
+	q.lab = lab;
+	q.ld = ld;
+	q.j = j;
+	if (flow_run(loop, judge_steps, &q, e) != 0)
+		return err_prefix(e, q.summing ? "summing the balances" :
+		    "reading the load's transfers");
 	j->compared = true;
 	return 0;
 }

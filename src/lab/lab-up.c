@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "eventlog.h"
 #include "fileio.h"
+#include "flow.h"
 #include "heartbeat.h"
 #include "lab.h"
 #include "loop.h"
@@ -377,16 +378,16 @@ bouncer_answers(struct lab *lab, struct loop *loop, int timeout_ms, char *why,
 	char *ci = lab_conninfo(lab->bouncer_port, "pgbouncer", LAB_SUPERUSER);
 	struct pg_opts o = { ci, "pgbouncer", 0, 5000, 2000, true, true };
 	int64_t end = mono_ms() + timeout_ms;
+	const struct lab_sql version = { "", "SHOW VERSION" };
 	struct err e = { 0, "" };
-	PGresult *res;
 	struct pg *c;
+	int rc;
 
 	for (;;) {
 		c = pg_new(loop, &o);
-		res = pg_exec_simple(c, "SHOW VERSION", &e);
+		rc = lab_sql_run(loop, c, &version, 1, &e);
 		pg_free(c);
-		if (res != NULL) {
-			PQclear(res);
+		if (rc == 0) {
 			free(ci);
 			return true;
 		}
@@ -473,14 +474,32 @@ connect_to(struct loop *loop, int port, const char *dbname, const char *label)
 	return c;
 }
 
-static int
-sql(struct pg *c, const char *what, const char *text, struct err *e)
-{
-	PGresult *res = pg_exec_simple(c, text, e);
+/* A conversation of the lab on one connection, as a flow (flow.h): each
+ * step says what it does, for the error when it fails. */
+struct talk {
+	struct lab *lab;
+	struct pg *c;              /* the source, or the target */
+	struct pg *src;            /* wait_replication's other side */
+	const char *what;          /* the step's, NULL when its own error */
+	int64_t start, expected, ready, total, copied, last_ready, last_copied,
+	    progress_at, baseline;
+};
 
-	if (res == NULL)
-		return err_prefix(e, "%s", what);
-	PQclear(res);
+static int
+talk(struct flow *f, const char *what, const char *text)
+{
+	struct talk *t = f->ctx;
+
+	t->what = what;
+	return flow_query_simple(f, t->c, text);
+}
+
+static int
+talk_run(struct loop *loop, const flow_step *steps, struct talk *t,
+    struct err *e)
+{
+	if (flow_run(loop, steps, t, e) != 0)
+		return t->what != NULL ? err_prefix(e, "%s", t->what) : -1;
 	return 0;
 }
 
@@ -488,80 +507,127 @@ static int
 create_role_and_db(struct loop *loop, struct lab *lab, enum lab_side side,
     struct err *e)
 {
+	static const struct lab_sql script[] = {
+		{ "creating the application role",
+		    "CREATE ROLE " LAB_APP_ROLE " LOGIN" },
+		{ "creating the database", "CREATE DATABASE " LAB_DB },
+	};
 	struct pg *c = connect_to(loop, lab_side_port(lab, side), "postgres",
 	    lab_side_name(side));
-	int rc = -1;
+	int rc;
 
-	if (sql(c, "creating the application role", "CREATE ROLE " LAB_APP_ROLE
-	    " LOGIN", e) == 0 &&
-	    sql(c, "creating the database", "CREATE DATABASE " LAB_DB, e) == 0)
-		rc = 0;
+	rc = lab_sql_run(loop, c, script, ARRAY_SIZE(script), e);
 	pg_free(c);
 	return rc;
 }
 
 static int
-fill_source(struct loop *loop, struct lab *lab, struct err *e)
+source_constraints(struct flow *f, PGresult *prev)
 {
-	struct pg *c = connect_to(loop, lab->source_port, LAB_DB, "source");
-	int64_t start;
-	PGresult *res;
-	int rc = -1;
+	struct talk *t = f->ctx;
 
-	if (set_step(lab, "the schema on the source", e) != 0 ||
-	    sql(c, "creating the tables on the source", lab_schema_tables_sql,
-	    e) != 0)
-		goto out;
-	if (set_step(lab, "the rows on the source", e) != 0 ||
-	    lab_generate(c, lab->rows, &lab->accounts, e) != 0)
-		goto out;
-	if (set_step(lab, "indexes and foreign keys on the source", e) != 0)
-		goto out;
-	start = mono_ms();
+	(void)prev;
+	t->start = mono_ms();
 	lab_progress("indexes, foreign keys and statistics on the source");
-	if (sql(c, "creating indexes and foreign keys on the source",
-	    lab_schema_constraints_sql, e) != 0 ||
-	    sql(c, "setting the sequences on the source",
+	return talk(f, "creating indexes and foreign keys on the source",
+	    lab_schema_constraints_sql);
+}
+
+static int
+source_sequences(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	return talk(f, "setting the sequences on the source",
 	    "SELECT setval('transfers_id_seq', coalesce(max(id), 0) + 1, false)"
 	    " FROM transfers;"
 	    "SELECT setval('ledger_entries_id_seq', coalesce(max(id), 0) + 1, false)"
-	    " FROM ledger_entries", e) != 0 ||
-	    sql(c, "analyzing the source", "ANALYZE", e) != 0)
-		goto out;
-	/* The money in the bank: every movement keeps the total. */
-	if ((res = pg_exec(c, "SELECT sum(balance)::text FROM accounts", 0, NULL,
-	    e)) == NULL) {
-		err_prefix(e, "summing the balances on the source");
-		goto out;
-	}
-	free(lab->total_balance);
-	lab->total_balance = xstrdup(pgr_value(res, 0, 0) != NULL ?
+	    " FROM ledger_entries");
+}
+
+static int
+source_analyze(struct flow *f, PGresult *prev)
+{
+	(void)prev;
+	return talk(f, "analyzing the source", "ANALYZE");
+}
+
+/* The money in the bank: every movement keeps the total. */
+static int
+source_sum(struct flow *f, PGresult *prev)
+{
+	struct talk *t = f->ctx;
+
+	(void)prev;
+	t->what = "summing the balances on the source";
+	return flow_query(f, t->c, "SELECT sum(balance)::text FROM accounts", 0,
+	    NULL);
+}
+
+static int
+source_total(struct flow *f, PGresult *res)
+{
+	struct talk *t = f->ctx;
+
+	free(t->lab->total_balance);
+	t->lab->total_balance = xstrdup(pgr_value(res, 0, 0) != NULL ?
 	    pgr_value(res, 0, 0) : "0");
-	PQclear(res);
 	lab_progress_done("indexes, foreign keys and statistics in %.1f s",
-	    (double)(mono_ms() - start) / 1000);
+	    (double)(mono_ms() - t->start) / 1000);
+	return FLOW_NEXT;
+}
+
+static const flow_step source_finish_steps[] = {
+	source_constraints, source_sequences, source_analyze, source_sum,
+	source_total, NULL
+};
+
+static int
+fill_source(struct loop *loop, struct lab *lab, struct err *e)
+{
+	static const struct lab_sql tables = {
+		"creating the tables on the source", lab_schema_tables_sql };
+	static const struct lab_sql publication = {
+		"creating the publication on the source",
+		"CREATE PUBLICATION " LAB_PUBLICATION " FOR ALL TABLES" };
+	struct talk t;
+	int rc = -1;
+
+	memset(&t, 0, sizeof t);
+	t.lab = lab;
+	t.c = connect_to(loop, lab->source_port, LAB_DB, "source");
+	if (set_step(lab, "the schema on the source", e) != 0 ||
+	    lab_sql_run(loop, t.c, &tables, 1, e) != 0)
+		goto out;
+	if (set_step(lab, "the rows on the source", e) != 0 ||
+	    lab_generate(loop, t.c, lab->rows, &lab->accounts, e) != 0)
+		goto out;
+	if (set_step(lab, "indexes and foreign keys on the source", e) != 0 ||
+	    talk_run(loop, source_finish_steps, &t, e) != 0)
+		goto out;
 	if (set_step(lab, "the publication on the source", e) != 0 ||
-	    sql(c, "creating the publication on the source",
-	    "CREATE PUBLICATION " LAB_PUBLICATION " FOR ALL TABLES", e) != 0)
+	    lab_sql_run(loop, t.c, &publication, 1, e) != 0)
 		goto out;
 	rc = 0;
 out:
-	pg_free(c);
+	pg_free(t.c);
 	return rc;
 }
 
 static int
 prepare_target(struct loop *loop, struct lab *lab, struct err *e)
 {
+	static const struct lab_sql schema[] = {
+		{ "creating the tables on the target", lab_schema_tables_sql },
+		{ "creating indexes and foreign keys on the target",
+		    lab_schema_constraints_sql },
+	};
 	struct pg *c = connect_to(loop, lab->target_port, LAB_DB, "target");
+	struct lab_sql subscription;
 	char *src, *lit, *text;
 	int rc = -1;
 
 	if (set_step(lab, "the schema on the target", e) != 0 ||
-	    sql(c, "creating the tables on the target", lab_schema_tables_sql,
-	    e) != 0 ||
-	    sql(c, "creating indexes and foreign keys on the target",
-	    lab_schema_constraints_sql, e) != 0)
+	    lab_sql_run(loop, c, schema, ARRAY_SIZE(schema), e) != 0)
 		goto out;
 	if (set_step(lab, "the subscription on the target", e) != 0)
 		goto out;
@@ -569,7 +635,9 @@ prepare_target(struct loop *loop, struct lab *lab, struct err *e)
 	lit = pg_quote_literal(c, src);
 	text = xasprintf("CREATE SUBSCRIPTION " LAB_SUBSCRIPTION " CONNECTION %s "
 	    "PUBLICATION " LAB_PUBLICATION, lit);
-	rc = sql(c, "creating the subscription on the target", text, e);
+	subscription.what = "creating the subscription on the target";
+	subscription.text = text;
+	rc = lab_sql_run(loop, c, &subscription, 1, e);
 	free(text);
 	free(lit);
 	free(src);
@@ -580,7 +648,20 @@ out:
 
 /* Waits until the subscription has every published table in state r. */
 static int
-wait_replication(struct loop *loop, struct lab *lab, struct err *e)
+count_published(struct flow *f, PGresult *prev)
+{
+	static const char q_source[] =
+	    "SELECT count(*) FROM pg_publication_tables WHERE pubname = $1";
+	struct talk *t = f->ctx;
+	const char *pub[] = { LAB_PUBLICATION };
+
+	(void)prev;
+	t->what = "counting the published tables";
+	return flow_query(f, t->src, q_source, 1, pub);
+}
+
+static int
+ask_subscription(struct flow *f, PGresult *res)
 {
 	static const char q_target[] =
 	    "SELECT count(*) FILTER (WHERE r.srsubstate = 'r'), count(*),"
@@ -589,77 +670,93 @@ wait_replication(struct loop *loop, struct lab *lab, struct err *e)
 	    "  FROM pg_stat_subscription_stats WHERE subname = $1)"
 	    " FROM pg_subscription_rel r JOIN pg_subscription s ON s.oid = r.srsubid"
 	    " WHERE s.subname = $1";
-	static const char q_source[] =
-	    "SELECT count(*) FROM pg_publication_tables WHERE pubname = $1";
-	const char *sub[] = { LAB_SUBSCRIPTION }, *pub[] = { LAB_PUBLICATION };
-	struct pg *dst = connect_to(loop, lab->target_port, LAB_DB, "target");
-	struct pg *src = connect_to(loop, lab->source_port, LAB_DB, "source");
-	int64_t start = mono_ms(), ready, total, expected, errors, copied = 0,
-	    last_ready = -1, last_copied = -1, progress_at = mono_ms(),
-	    baseline = -1;
-	char b[32], *tail;
-	PGresult *res;
-	int rc = -1;
+	struct talk *t = f->ctx;
+	const char *sub[] = { LAB_SUBSCRIPTION };
 
-	if ((res = pg_exec(src, q_source, 1, pub, e)) == NULL) {
-		err_prefix(e, "counting the published tables");
-		goto out;
+	if (res != NULL)
+		t->expected = pgr_int64(res, 0, 0, 0);
+	t->what = "reading the subscription's state";
+	return flow_query(f, t->c, q_target, 1, sub);
+}
+
+static int
+subscription_state(struct flow *f, PGresult *res)
+{
+	struct talk *t = f->ctx;
+	struct lab *lab = t->lab;
+	int64_t errors;
+	char b[32], *tail;
+
+	t->ready = pgr_int64(res, 0, 0, 0);
+	t->total = pgr_int64(res, 0, 1, 0);
+	t->copied = pgr_int64(res, 0, 2, 0) > t->copied ? pgr_int64(res, 0, 2, 0) :
+	    t->copied;
+	errors = pgr_int64(res, 0, 3, 0);
+	if (t->ready == t->total && t->total >= t->expected)
+		return FLOW_NEXT;
+	if (t->ready != t->last_ready || t->copied != t->last_copied) {
+		t->last_ready = t->ready;
+		t->last_copied = t->copied;
+		t->progress_at = mono_ms();
 	}
-	expected = pgr_int64(res, 0, 0, 0);
-	PQclear(res);
-	for (;;) {
-		if ((res = pg_exec(dst, q_target, 1, sub, e)) == NULL) {
-			err_prefix(e, "reading the subscription's state");
-			goto out;
-		}
-		ready = pgr_int64(res, 0, 0, 0);
-		total = pgr_int64(res, 0, 1, 0);
-		copied = pgr_int64(res, 0, 2, 0) > copied ? pgr_int64(res, 0, 2, 0) :
-		    copied;
-		errors = pgr_int64(res, 0, 3, 0);
-		PQclear(res);
-		if (ready == total && total >= expected)
-			break;
-		if (ready != last_ready || copied != last_copied) {
-			last_ready = ready;
-			last_copied = copied;
-			progress_at = mono_ms();
-		}
-		if (baseline < 0)
-			baseline = errors;
-		/* A worker that failed once is retried (a table created on the
-		 * source before the target has it does that); one that keeps
-		 * failing while nothing moves is a broken lab. */
-		if (errors > baseline && mono_ms() - progress_at > 30000) {
-			tail = lab_tail(lab, "target/server.log", 4);
-			err_set(e, EXIT_RUNTIME, "replication: %" PRId64 " of %" PRId64
-			    " tables ready and the subscription %s keeps failing (see "
-			    "%s/target/server.log):%s", ready, expected,
-			    LAB_SUBSCRIPTION, lab->dir, tail);
-			free(tail);
-			goto out;
-		}
-		if (mono_ms() - start > 3600 * 1000) {
-			err_set(e, EXIT_RUNTIME, "replication: only %" PRId64 " of %"
-			    PRId64 " tables ready after an hour; see "
-			    "%s/target/server.log", ready, expected, lab->dir);
-			goto out;
-		}
-		lab_progress("replication: %" PRId64 " of %" PRId64 " tables ready "
-		    "(state r), copying%s%s, %.0f s", ready, expected,
-		    copied > 0 ? " " : "", copied > 0 ?
-		    lab_bytes(copied, b, sizeof b) : "",
-		    (double)(mono_ms() - start) / 1000);
-		lab_sleep_ms(250);
+	if (t->baseline < 0)
+		t->baseline = errors;
+	/* A worker that failed once is retried (a table created on the
+	 * source before the target has it does that); one that keeps
+	 * failing while nothing moves is a broken lab. */
+	t->what = NULL;
+	if (errors > t->baseline && mono_ms() - t->progress_at > 30000) {
+		tail = lab_tail(lab, "target/server.log", 4);
+		flow_fail(f, EXIT_RUNTIME, "replication: %" PRId64 " of %" PRId64
+		    " tables ready and the subscription %s keeps failing (see "
+		    "%s/target/server.log):%s", t->ready, t->expected,
+		    LAB_SUBSCRIPTION, lab->dir, tail);
+		free(tail);
+		return FLOW_FAIL;
 	}
+	if (mono_ms() - t->start > 3600 * 1000)
+		return flow_fail(f, EXIT_RUNTIME, "replication: only %" PRId64
+		    " of %" PRId64 " tables ready after an hour; see "
+		    "%s/target/server.log", t->ready, t->expected, lab->dir);
+	lab_progress("replication: %" PRId64 " of %" PRId64 " tables ready "
+	    "(state r), copying%s%s, %.0f s", t->ready, t->expected,
+	    t->copied > 0 ? " " : "", t->copied > 0 ?
+	    lab_bytes(t->copied, b, sizeof b) : "",
+	    (double)(mono_ms() - t->start) / 1000);
+	return flow_back(f, 1, 250);
+}
+
+static int
+analyze_target(struct flow *f, PGresult *prev)
+{
+	struct talk *t = f->ctx;
+
+	(void)prev;
 	lab_progress_done("replication: all %" PRId64 " tables ready (state r) "
-	    "in %.1f s", total, (double)(mono_ms() - start) / 1000);
-	if (sql(dst, "analyzing the target", "ANALYZE", e) != 0)
-		goto out;
-	rc = 0;
-out:
-	pg_free(dst);
-	pg_free(src);
+	    "in %.1f s", t->total, (double)(mono_ms() - t->start) / 1000);
+	return talk(f, "analyzing the target", "ANALYZE");
+}
+
+static const flow_step replication_steps[] = {
+	count_published, ask_subscription, subscription_state, analyze_target,
+	NULL
+};
+
+static int
+wait_replication(struct loop *loop, struct lab *lab, struct err *e)
+{
+	struct talk t;
+	int rc;
+
+	memset(&t, 0, sizeof t);
+	t.lab = lab;
+	t.c = connect_to(loop, lab->target_port, LAB_DB, "target");
+	t.src = connect_to(loop, lab->source_port, LAB_DB, "source");
+	t.start = t.progress_at = mono_ms();
+	t.last_ready = t.last_copied = t.baseline = -1;
+	rc = talk_run(loop, replication_steps, &t, e);
+	pg_free(t.c);
+	pg_free(t.src);
 	return rc;
 }
 
@@ -672,15 +769,16 @@ check_app_endpoint(struct loop *loop, struct lab *lab, struct err *e)
 	char *ci = lab_conninfo(lab->bouncer_port, LAB_DB, LAB_APP_ROLE);
 	struct pg_opts o = { ci, "pgbouncer", 0, 10000, 5000, true, true };
 	struct pg *c = pg_new(loop, &o);
-	PGresult *res;
+	const struct lab_sql probe = { "",
+	    "SELECT current_user, count(*) FROM accounts" };
+	int rc;
 
-	res = pg_exec_simple(c, "SELECT current_user, count(*) FROM accounts", e);
+	rc = lab_sql_run(loop, c, &probe, 1, e);
 	pg_free(c);
 	free(ci);
-	if (res == NULL)
+	if (rc != 0)
 		return err_prefix(e, "the application's endpoint (pgbouncer, as "
 		    LAB_APP_ROLE "; see %s/pgbouncer/pgbouncer.log)", lab->dir);
-	PQclear(res);
 	return 0;
 }
 
