@@ -155,7 +155,7 @@ settings_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step settings_flow[] = { settings_check, NULL };
 const struct step step_replication_settings = { "replication.settings",
-	settings_applies, settings_describe, settings_flow, SIDE_SOURCE, false };
+	settings_applies, settings_describe, settings_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------- reverse_slot.create */
 
@@ -306,7 +306,7 @@ slot_describe(struct orch *o, struct strbuf *out)
 static const flow_step slot_flow[] = { slot_look, slot_decide, slot_create,
 	slot_keep, NULL };
 const struct step step_reverse_slot = { "reverse_slot.create",
-	reverse_slot_applies, slot_describe, slot_flow, SIDE_TARGET, false };
+	reverse_slot_applies, slot_describe, slot_flow, SIDE_TARGET, false, NULL };
 
 /* --------------------------------------------------- reverse_slot.drop */
 
@@ -414,4 +414,4 @@ drop_describe(struct orch *o, struct strbuf *out)
 static const flow_step drop_flow[] = { drop_stop_task, drop_look, drop_act,
 	drop_forget, NULL };
 const struct step step_reverse_slot_drop = { "reverse_slot.drop",
-	slot_drop_applies, drop_describe, drop_flow, SIDE_TARGET, true };
+	slot_drop_applies, drop_describe, drop_flow, SIDE_TARGET, true, NULL };

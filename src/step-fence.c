@@ -114,15 +114,18 @@ struct pause_clock {
 #define PAUSE_PROBE_MS 1000        /* slower than this: not answering */
 
 static void
-clock_free(void *arg)
+clock_cancel(void *arg)
 {
 	struct pause_clock *k = arg;
 
 	if (k->tick != NULL)
 		loop_timer_cancel(k->tick);
 	pg_free(k->probe);
-	free(k);
 }
+
+static const struct step_data_def pause_data = {
+	sizeof (struct pause_clock), clock_cancel, NULL
+};
 
 static void
 clock_terminated(struct pg *c, PGresult *res, const char *error, void *arg)
@@ -196,7 +199,7 @@ clock_tick(struct loop_timer *t, void *arg)
 static void
 clock_start(struct orch *o)
 {
-	struct pause_clock *k = orch_step_data(o, sizeof *k, clock_free);
+	struct pause_clock *k = orch_step_data(o);
 	struct pg_opts po = { o->cfg->pgbouncer_admin, "pgbouncer", 0,
 	    PAUSE_PROBE_MS + 1000, 2000, true, false };
 
@@ -266,7 +269,7 @@ pause_describe(struct orch *o, struct strbuf *out)
 static const flow_step pause_flow[] = { pause_look, pause_act, pause_paused,
 	NULL };
 const struct step step_pgbouncer_pause = { "pgbouncer.pause", uses_pgbouncer,
-	pause_describe, pause_flow, SIDE_SOURCE, false };
+	pause_describe, pause_flow, SIDE_SOURCE, false, &pause_data };
 
 /* ------------------------------------------------------------ NOLOGIN */
 
@@ -287,33 +290,52 @@ nologin_look(struct flow *f, PGresult *prev)
 	return rc;
 }
 
-/* Loops over the roles (o->k), one ALTER ROLE a time. */
+/* The roles as looked at (name, can log in, exists), and the one at. */
+struct nologin_walk {
+	PGresult *roles;
+	int k;
+};
+
+static void
+nologin_cancel(void *data)
+{
+	struct nologin_walk *w = data;
+
+	PQclear(w->roles);
+}
+
+static const struct step_data_def nologin_data = {
+	sizeof (struct nologin_walk), nologin_cancel, NULL
+};
+
+/* Loops over the roles (w->k), one ALTER ROLE a time. */
 static int
 nologin_next(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
+	struct nologin_walk *w = orch_step_data(o);
 	const char *role;
 	char *sql;
 
 	if (prev != NULL) {
-		if (o->saved != NULL)
-			PQclear(o->saved);
-		o->saved = flow_keep(f);
-		o->k = 0;
+		if (w->roles != NULL)
+			PQclear(w->roles);
+		w->roles = flow_keep(f);
+		w->k = 0;
 	}
-	for (; o->k < PQntuples(o->saved); o->k++) {
-		role = pgr_value(o->saved, o->k, 0);
-		if (!pgr_bool(o->saved, o->k, 2))
+	for (; w->k < PQntuples(w->roles); w->k++) {
+		role = pgr_value(w->roles, w->k, 0);
+		if (!pgr_bool(w->roles, w->k, 2))
 			return flow_fail(f, EXIT_CHECK, "role %s does not exist on the "
 			    "%s ([drain] roles)", role, orch_side_name(o));
-		if (pgr_bool(o->saved, o->k, 1))
+		if (pgr_bool(w->roles, w->k, 1))
 			break;
 		if (orch_already(f, role) != 0)
 			return FLOW_FAIL;
 	}
-	if (o->k >= PQntuples(o->saved))
+	if (w->k >= PQntuples(w->roles))
 		return FLOW_DONE;
-	role = pgr_value(o->saved, o->k, 0);
+	role = pgr_value(w->roles, w->k, 0);
 	/* Recorded before the change: the undo gives back exactly this. */
 	if (orch_on_target(o))
 		state_roles_add(&o->st.target_fenced_roles,
@@ -335,8 +357,10 @@ nologin_next(struct flow *f, PGresult *prev)
 static int
 nologin_again(struct flow *f, PGresult *prev)
 {
+	struct nologin_walk *w = orch_step_data(O(f));
+
 	(void)prev;
-	O(f)->k++;
+	w->k++;
 	f->pc -= 2;	/* back to nologin_next, with no new result */
 	return FLOW_NEXT;
 }
@@ -360,7 +384,7 @@ nologin_describe(struct orch *o, struct strbuf *out)
 static const flow_step nologin_flow[] = { nologin_look, nologin_next,
 	nologin_again, NULL };
 const struct step step_roles_nologin = { "roles.nologin", NULL,
-	nologin_describe, nologin_flow, SIDE_SOURCE, false };
+	nologin_describe, nologin_flow, SIDE_SOURCE, false, &nologin_data };
 
 /* ----------------------------------------------------------- readonly */
 
@@ -411,7 +435,7 @@ ro_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step ro_flow[] = { ro_look, ro_act, NULL };
 const struct step step_database_readonly = { "database.readonly",
-	uses_readonly, ro_describe, ro_flow, SIDE_SOURCE, false };
+	uses_readonly, ro_describe, ro_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------ in-flight and kill */
 
@@ -507,7 +531,7 @@ drain_describe(struct orch *o, struct strbuf *out)
 static const flow_step drain_flow[] = { drain_look, drain_wait, kill_look,
 	kill_act, kill_verify, kill_done, NULL };
 const struct step step_sessions_drain = { "sessions.terminate", NULL,
-	drain_describe, drain_flow, SIDE_SOURCE, false };
+	drain_describe, drain_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------------ other writers */
 
@@ -681,7 +705,7 @@ others_describe(struct orch *o, struct strbuf *out)
 static const flow_step others_flow[] = { others_prepared, others_look,
 	others_judge, others_gone, NULL };
 const struct step step_fence_others = { "fence.others", NULL,
-	others_describe, others_flow, SIDE_SOURCE, false };
+	others_describe, others_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------------ fence taken */
 
@@ -754,7 +778,7 @@ held(struct flow *f, PGresult *prev)
 static const flow_step fenced_flow[] = { held_look, held_bouncer, held,
 	NULL };
 const struct step step_fenced = { "fence.taken", NULL, NULL, fenced_flow,
-	SIDE_SOURCE, false };
+	SIDE_SOURCE, false, NULL };
 
 /* --------------------------------------------------- the window opens */
 
@@ -792,7 +816,7 @@ window_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step window_flow[] = { window_open, NULL };
 const struct step step_window_open = { "window.open", NULL, window_describe,
-	window_flow, SIDE_SOURCE, false };
+	window_flow, SIDE_SOURCE, false, NULL };
 
 /* ----------------------------------------------------------- RESUME */
 
@@ -849,14 +873,23 @@ resume_describe(struct orch *o, struct strbuf *out)
 static const flow_step resume_flow[] = { resume_look, resume_act,
 	resume_verify, resume_done, NULL };
 const struct step step_pgbouncer_resume = { "pgbouncer.resume",
-	uses_pgbouncer, resume_describe, resume_flow, SIDE_SOURCE, false };
+	uses_pgbouncer, resume_describe, resume_flow, SIDE_SOURCE, false, NULL };
 const struct step step_pgbouncer_resume_giveback = { "pgbouncer.resume",
-	uses_pgbouncer, resume_describe, resume_flow, SIDE_TARGET, false };
+	uses_pgbouncer, resume_describe, resume_flow, SIDE_TARGET, false, NULL };
 
 /* ----------------------------------------------------- login, again */
 
-/* The roles this run made NOLOGIN on a side (o->k loops over them), each
- * looked at first. */
+/* The role of fenced_roles() at. */
+struct login_walk {
+	size_t k;
+};
+
+static const struct step_data_def login_data = {
+	sizeof (struct login_walk), NULL, NULL
+};
+
+/* The roles this run made NOLOGIN on a side (login_walk loops over
+ * them), each looked at first. */
 static char **
 fenced_roles(struct orch *o, size_t *n)
 {
@@ -872,16 +905,17 @@ static int
 login_look(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
+	struct login_walk *w = orch_step_data(o);
 	const char *params[1];
 	size_t n;
 	char **roles = fenced_roles(o, &n);
 
 	(void)prev;
-	if ((size_t)o->k >= n) {
+	if (w->k >= n) {
 		f->pc += 2;	/* every role done: past login_next, login_again */
 		return FLOW_NEXT;
 	}
-	params[0] = roles[o->k];
+	params[0] = roles[w->k];
 	return flow_query(f, orch_side(o), "SELECT coalesce((SELECT rolcanlogin FROM"
 	    " pg_roles WHERE rolname = $1), true)", 1, params);
 }
@@ -890,16 +924,17 @@ static int
 login_next(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
+	struct login_walk *w = orch_step_data(o);
 	size_t n;
 	char **roles = fenced_roles(o, &n), *sql;
 	int rc;
 
 	if (pgr_bool(prev, 0, 0)) {
-		if (orch_already(f, roles[o->k]) != 0)
+		if (orch_already(f, roles[w->k]) != 0)
 			return FLOW_FAIL;
 		return FLOW_NEXT;
 	}
-	sql = sql_role_login(roles[o->k], true);
+	sql = sql_role_login(roles[w->k], true);
 	rc = orch_act_sql(f, orch_side(o), orch_on_target(o) ? "allow logins of an "
 	    "application role on the target again (a rollback had stopped them)"
 	    : "allow logins of an application role again", sql);
@@ -910,8 +945,10 @@ login_next(struct flow *f, PGresult *prev)
 static int
 login_again(struct flow *f, PGresult *prev)
 {
+	struct login_walk *w = orch_step_data(O(f));
+
 	(void)prev;
-	O(f)->k++;
+	w->k++;
 	return flow_back(f, 2, 0);	/* to login_look */
 }
 
@@ -1051,7 +1088,7 @@ static const flow_step unfence_flow[] = { login_look, login_next,
 	login_again, rw_look, rw_do, writable_look, writable_done,
 	unfence_resume, resume_act, resume_verify, resume_done, unfenced, NULL };
 const struct step step_unfence_source = { "source.unfence", fence_begun,
-	unfence_describe, unfence_flow, SIDE_SOURCE, false };
+	unfence_describe, unfence_flow, SIDE_SOURCE, false, &login_data };
 
 /* The target's fence from an earlier attempt's rollback, lifted exactly
  * (the roles it recorded) before the application goes there. */
@@ -1065,10 +1102,10 @@ static const flow_step tunfence_flow[] = { login_look, login_next,
 	login_again, rw_look, rw_do, writable_look, writable_done, NULL };
 const struct step step_unfence_target = { "target.unfence",
 	target_unfence_applies, unfence_describe, tunfence_flow, SIDE_TARGET,
-	false };
+	false, &login_data };
 const struct step step_target_unfence_giveback = { "target.unfence",
 	target_unfence_applies, unfence_describe, tunfence_flow, SIDE_TARGET,
-	false };
+	false, &login_data };
 
 /* ------------------------------------------- the target, in a rollback */
 
@@ -1092,10 +1129,11 @@ rollback_on_target_readonly(struct orch *o)
 
 const struct step step_target_pause = { "target.pause",
 	rollback_on_target_pgbouncer, pause_describe, pause_flow, SIDE_TARGET,
-	false };
+	false, &pause_data };
 const struct step step_target_nologin = { "target.nologin",
-	rollback_on_target, nologin_describe, nologin_flow, SIDE_TARGET, false };
+	rollback_on_target, nologin_describe, nologin_flow, SIDE_TARGET, false,
+	&nologin_data };
 const struct step step_target_readonly = { "target.readonly",
-	rollback_on_target_readonly, ro_describe, ro_flow, SIDE_TARGET, false };
+	rollback_on_target_readonly, ro_describe, ro_flow, SIDE_TARGET, false, NULL };
 const struct step step_target_drain = { "target.terminate",
-	rollback_on_target, drain_describe, drain_flow, SIDE_TARGET, false };
+	rollback_on_target, drain_describe, drain_flow, SIDE_TARGET, false, NULL };

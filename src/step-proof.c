@@ -145,7 +145,7 @@ slot_describe(struct orch *o, struct strbuf *out)
 static const flow_step slot_flow[] = { slot_look, slot_make, slot_made,
 	NULL };
 const struct step step_fence_slot = { "fence.slot", NULL, slot_describe,
-	slot_flow, SIDE_SOURCE, false };
+	slot_flow, SIDE_SOURCE, false, NULL };
 
 /* In a rollback after the application wrote on the target: the target's
  * slot (made now if the switch's is gone), and the target's WAL position
@@ -182,7 +182,7 @@ rollback_on_target(struct orch *o)
 static const flow_step tslot_flow[] = { slot_look, slot_make, tfence_lsn,
 	tfence_keep, NULL };
 const struct step step_target_slot = { "target.slot", rollback_on_target,
-	slot_describe, tslot_flow, SIDE_TARGET, false };
+	slot_describe, tslot_flow, SIDE_TARGET, false, NULL };
 
 /* ------------------------------------------- the switch: target first */
 
@@ -243,7 +243,7 @@ st_describe(struct orch *o, struct strbuf *out)
 static const flow_step st_flow[] = { st_look, st_judge, slot_look, slot_make,
 	slot_made, NULL };
 const struct step step_switch_target = { "switch.target", NULL, st_describe,
-	st_flow, SIDE_TARGET, false };
+	st_flow, SIDE_TARGET, false, NULL };
 
 /* ---------------------------------------------------------- the proof */
 
@@ -261,10 +261,29 @@ proof_peek(struct flow *f, PGresult *prev)
 	return flow_query(f, orch_side(o), SQL_PROOF_DETAIL, 2, params);
 }
 
+/* The transactions the proof found, kept for the message while the
+ * sessions are looked up. */
+struct proof_found {
+	PGresult *tx;
+};
+
+static void
+proof_cancel(void *data)
+{
+	struct proof_found *p = data;
+
+	PQclear(p->tx);
+}
+
+static const struct step_data_def proof_data = {
+	sizeof (struct proof_found), proof_cancel, NULL
+};
+
 static int
 proof_judge(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
+	struct proof_found *p;
 
 	if (PQntuples(prev) == 0) {
 		cJSON *d = cJSON_CreateObject();
@@ -277,9 +296,10 @@ proof_judge(struct flow *f, PGresult *prev)
 		return FLOW_DONE;
 	}
 	/* Kept for the message; the sessions are looked up next. */
-	if (o->saved != NULL)
-		PQclear(o->saved);
-	o->saved = flow_keep(f);
+	p = orch_step_data(o);
+	if (p->tx != NULL)
+		PQclear(p->tx);
+	p->tx = flow_keep(f);
 	return flow_query(f, orch_side(o), SQL_SESSIONS_NOW, 0, NULL);
 }
 
@@ -287,7 +307,8 @@ static int
 proof_failed(struct flow *f, PGresult *prev)
 {
 	struct orch *o = O(f);
-	const PGresult *tx = o->saved;
+	const struct proof_found *p = orch_step_data(o);
+	const PGresult *tx = p->tx;
 	struct strbuf tables, who;
 	cJSON *d = cJSON_CreateObject(), *arr, *it;
 	int r;
@@ -373,13 +394,13 @@ proof_before_resume_applies(struct orch *o)
 static const flow_step proof_flow[] = { proof_peek, proof_judge,
 	proof_failed, NULL };
 const struct step step_fence_proof = { "fence.proof", proof_applies,
-	proof_describe, proof_flow, SIDE_SOURCE, false };
+	proof_describe, proof_flow, SIDE_SOURCE, false, &proof_data };
 const struct step step_fence_proof_before_switch = { "fence.proof",
 	proof_before_switch_applies, proof_describe, proof_flow, SIDE_SOURCE,
-	false };
+	false, &proof_data };
 const struct step step_fence_proof_before_resume = { "fence.proof",
 	proof_before_resume_applies, proof_describe, proof_flow, SIDE_SOURCE,
-	false };
+	false, &proof_data };
 
 static bool
 target_proof_applies(struct orch *o)
@@ -388,7 +409,7 @@ target_proof_applies(struct orch *o)
 }
 
 const struct step step_target_proof = { "target.proof", target_proof_applies,
-	proof_describe, proof_flow, SIDE_TARGET, false };
+	proof_describe, proof_flow, SIDE_TARGET, false, &proof_data };
 
 /* ----------------------------------------------------- slots dropped */
 
@@ -528,6 +549,6 @@ drop_describe(struct orch *o, struct strbuf *out)
 static const flow_step drop_flow[] = { drop_source, drop_target, drop_saved,
 	NULL };
 const struct step step_proof_drop = { "proof.drop", drop_applies,
-	drop_describe, drop_flow, SIDE_SOURCE, true };
+	drop_describe, drop_flow, SIDE_SOURCE, true, NULL };
 const struct step step_proof_drop_back = { "proof.drop", drop_applies,
-	drop_describe, drop_flow, SIDE_SOURCE, true };
+	drop_describe, drop_flow, SIDE_SOURCE, true, NULL };

@@ -107,4 +107,4 @@ verify_describe(struct orch *o, struct strbuf *out)
 static const flow_step verify_flow[] = { verify_look, verify_roles,
 	verify_judge, NULL };
 const struct step step_rollback_verify = { "rollback.verify", NULL,
-	verify_describe, verify_flow, SIDE_SOURCE, false };
+	verify_describe, verify_flow, SIDE_SOURCE, false, NULL };
