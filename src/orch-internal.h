@@ -42,7 +42,7 @@ struct step {
 	bool (*applies)(struct orch *o);    /* NULL: always */
 	/* One line a statement: plain words, then the exact call. */
 	void (*describe)(struct orch *o, struct strbuf *out);
-	const flow_step *flow;     /* ctx = the orch */
+	const flow_step *flow;     /* f->ctx: the orch */
 	enum step_side side;
 	/* In a rollback: a failure (cleaning up on a dead target) is
 	 * reported at the end and the rollback goes on. */
@@ -183,8 +183,6 @@ bool orch_on_target(const struct orch *o);
 struct pg *orch_side(struct orch *o);
 const char *orch_side_name(const struct orch *o);
 void orch_changed(struct orch *o);
-
-#define O(f) ((struct orch *)(f)->ctx)
 
 /* The steps (step-*.c) and the lists they make (phases.c). */
 extern const struct step step_config_check, step_schema_check,

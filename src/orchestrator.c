@@ -127,7 +127,9 @@ forget_action(struct orch *o)
 static void
 on_flow_answer(struct flow *f)
 {
-	settle_action(O(f), NULL);
+	struct orch *o = f->ctx;
+
+	settle_action(o, NULL);
 }
 
 int
@@ -142,7 +144,7 @@ orch_intent(struct orch *o, const char *what, struct err *e)
 int
 orch_act(struct flow *f, const char *what, const char *detail)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	/* With the state directory full, nothing goes forward: the step
 	 * fails and the way back runs in the reserve's space. */
@@ -174,7 +176,7 @@ orch_act_sql(struct flow *f, struct pg *c, const char *what, const char *sql)
 int
 orch_already(struct flow *f, const char *what)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (orch_log(o, "check", step_data(o, NULL), &f->e, "already done: %s",
 	    what) != 0)
@@ -240,7 +242,9 @@ orch_state_save(struct orch *o, struct err *e)
 int
 orch_save(struct flow *f)
 {
-	return orch_state_save(O(f), &f->e) != 0 ? FLOW_FAIL : 0;
+	struct orch *o = f->ctx;
+
+	return orch_state_save(o, &f->e) != 0 ? FLOW_FAIL : 0;
 }
 
 bool

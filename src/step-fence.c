@@ -215,14 +215,16 @@ clock_start(struct orch *o)
 static int
 pause_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 pause_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *db = o->cfg->pgbouncer_database;
 	char *sql;
 
@@ -276,7 +278,7 @@ const struct step step_pgbouncer_pause = { "pgbouncer.pause", uses_pgbouncer,
 static int
 nologin_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles = roles_array(o->cfg);
 	const char *params[1] = { roles };
 	int rc;
@@ -312,7 +314,7 @@ static const struct step_data_def nologin_data = {
 static int
 nologin_next(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct nologin_walk *w = orch_step_data(o);
 	const char *role;
 	char *sql;
@@ -357,7 +359,8 @@ nologin_next(struct flow *f, PGresult *prev)
 static int
 nologin_again(struct flow *f, PGresult *prev)
 {
-	struct nologin_walk *w = orch_step_data(O(f));
+	struct orch *o = f->ctx;
+	struct nologin_walk *w = orch_step_data(o);
 
 	(void)prev;
 	w->k++;
@@ -391,8 +394,10 @@ const struct step step_roles_nologin = { "roles.nologin", NULL,
 static int
 ro_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, orch_side(O(f)), "SELECT current_database(), EXISTS ("
+	return flow_query(f, orch_side(o), "SELECT current_database(), EXISTS ("
 	    "SELECT 1 FROM pg_db_role_setting s JOIN pg_database d"
 	    " ON d.oid = s.setdatabase WHERE d.datname = current_database()"
 	    " AND s.setrole = 0"
@@ -403,7 +408,7 @@ ro_look(struct flow *f, PGresult *prev)
 static int
 ro_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *sql;
 
 	if (pgr_bool(prev, 0, 1)) {
@@ -442,7 +447,7 @@ const struct step step_database_readonly = { "database.readonly",
 static int
 drain_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles = roles_array(o->cfg);
 	const char *params[1] = { roles };
 	int rc;
@@ -456,7 +461,7 @@ drain_look(struct flow *f, PGresult *prev)
 static int
 drain_wait(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	/* In-flight transactions may finish for up to wait_seconds. */
 	if (pgr_int64(prev, 0, 1, 0) == 0 ||
@@ -478,7 +483,7 @@ kill_look(struct flow *f, PGresult *prev)
 static int
 kill_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles;
 	const char *params[1];
 	int rc;
@@ -505,12 +510,14 @@ kill_verify(struct flow *f, PGresult *prev)
 static int
 kill_done(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	if (pgr_int64(prev, 0, 0, 0) > 0) {
 		if (flow_waited(f) > 5000)
 			return flow_fail(f, EXIT_RUNTIME, "%lld sessions of the "
 			    "application roles are still on the %s after they were "
 			    "terminated", (long long)pgr_int64(prev, 0, 0, 0),
-			    orch_side_name(O(f)));
+			    orch_side_name(o));
 		return flow_back(f, 1, 20);
 	}
 	return FLOW_NEXT;
@@ -555,14 +562,16 @@ static const char SQL_PREPARED[] =
 static int
 others_prepared(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, O(f)->src, SQL_PREPARED, 0, NULL);
+	return flow_query(f, o->src, SQL_PREPARED, 0, NULL);
 }
 
 static int
 others_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles;
 	const char *params[1];
 	int rc;
@@ -623,7 +632,7 @@ count_writing(const PGresult *res)
 static int
 others_judge(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct strbuf sb;
 	int writing = count_writing(prev);
 	cJSON *d;
@@ -714,7 +723,7 @@ const struct step step_fence_others = { "fence.others", NULL,
 static int
 held_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles = roles_array(o->cfg);
 	const char *params[2] = { roles, o->st.fence_slot };
 	int rc;
@@ -734,7 +743,7 @@ held_look(struct flow *f, PGresult *prev)
 static int
 held_bouncer(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (pgr_int64(prev, 0, 0, 0) > 0)
 		return flow_fail(f, EXIT_RUNTIME, "the fence does not hold: %lld of "
@@ -755,7 +764,7 @@ held_bouncer(struct flow *f, PGresult *prev)
 static int
 held(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (prev != NULL && !show_paused(prev, o->cfg->pgbouncer_database))
 		return flow_fail(f, EXIT_RUNTIME, "the fence does not hold: "
@@ -785,7 +794,7 @@ const struct step step_fenced = { "fence.taken", NULL, NULL, fenced_flow,
 static int
 window_open(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (!o->st.armed && !o->st.fenced && o->st.fenced_at == 0)
@@ -823,14 +832,16 @@ const struct step step_window_open = { "window.open", NULL, window_describe,
 static int
 resume_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 resume_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *sql;
 	int rc;
 
@@ -850,16 +861,20 @@ resume_act(struct flow *f, PGresult *prev)
 static int
 resume_verify(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 resume_done(struct flow *f, PGresult *prev)
 {
-	if (show_paused(prev, O(f)->cfg->pgbouncer_database))
+	struct orch *o = f->ctx;
+
+	if (show_paused(prev, o->cfg->pgbouncer_database))
 		return flow_fail(f, EXIT_RUNTIME, "pgbouncer's %s is still paused "
-		    "after RESUME", O(f)->cfg->pgbouncer_database);
+		    "after RESUME", o->cfg->pgbouncer_database);
 	return FLOW_NEXT;
 }
 
@@ -904,7 +919,7 @@ fenced_roles(struct orch *o, size_t *n)
 static int
 login_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct login_walk *w = orch_step_data(o);
 	const char *params[1];
 	size_t n;
@@ -923,7 +938,7 @@ login_look(struct flow *f, PGresult *prev)
 static int
 login_next(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct login_walk *w = orch_step_data(o);
 	size_t n;
 	char **roles = fenced_roles(o, &n), *sql;
@@ -945,7 +960,8 @@ login_next(struct flow *f, PGresult *prev)
 static int
 login_again(struct flow *f, PGresult *prev)
 {
-	struct login_walk *w = orch_step_data(O(f));
+	struct orch *o = f->ctx;
+	struct login_walk *w = orch_step_data(o);
 
 	(void)prev;
 	w->k++;
@@ -955,7 +971,7 @@ login_again(struct flow *f, PGresult *prev)
 static int
 rw_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (!(orch_on_target(o) ? o->st.target_readonly_set : o->st.readonly_set)) {
@@ -968,7 +984,7 @@ rw_look(struct flow *f, PGresult *prev)
 static int
 rw_do(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *sql;
 	int rc;
 
@@ -988,7 +1004,7 @@ rw_do(struct flow *f, PGresult *prev)
 static int
 writable_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	size_t n;
 	char **roles = fenced_roles(o, &n);
 	char *arr = pg_array_literal(roles, n);
@@ -1005,7 +1021,7 @@ writable_look(struct flow *f, PGresult *prev)
 static int
 writable_done(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (pgr_int64(prev, 0, 0, 0) > 0)
 		return flow_fail(f, EXIT_RUNTIME, "%lld of the roles this run "
@@ -1029,7 +1045,7 @@ writable_done(struct flow *f, PGresult *prev)
 static int
 unfence_resume(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (!uses_pgbouncer(o)) {
@@ -1042,7 +1058,7 @@ unfence_resume(struct flow *f, PGresult *prev)
 static int
 unfenced(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	o->st.fenced_at = 0;

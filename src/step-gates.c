@@ -15,7 +15,8 @@
 static int
 config_problem(struct flow *f, const char *what)
 {
-	const struct config *c = O(f)->cfg;
+	struct orch *o = f->ctx;
+	const struct config *c = o->cfg;
 
 	return flow_fail(f, EXIT_CHECK, "%s: %s", c->path != NULL ? c->path :
 	    "cutover.conf", what);
@@ -34,7 +35,8 @@ simple_name(const char *s)
 static int
 config_check(struct flow *f, PGresult *prev)
 {
-	const struct config *c = O(f)->cfg;
+	struct orch *o = f->ctx;
+	const struct config *c = o->cfg;
 
 	(void)prev;
 	if ((c->drain_method == DRAIN_PGBOUNCER ||
@@ -104,17 +106,21 @@ static const char cutover_tables_sql[] =
 static int
 schema_src(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, O(f)->src, cutover_tables_sql, 0, NULL);
+	return flow_query(f, o->src, cutover_tables_sql, 0, NULL);
 }
 
 static int
 schema_dst(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	if (pgr_int64(prev, 0, 0, 0) != 4)
 		return flow_fail(f, EXIT_CHECK, "the cutover schema is missing on "
 		    "the source, or older than this cutover: run `cutover setup`");
-	return flow_query(f, O(f)->dst, cutover_tables_sql, 0, NULL);
+	return flow_query(f, o->dst, cutover_tables_sql, 0, NULL);
 }
 
 static int
@@ -235,7 +241,7 @@ validation_done(struct validation *v, void *arg)
 static int
 validate_start(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct validation_step *vs = orch_step_data(o);
 	struct validate_opts opts;
 
@@ -452,7 +458,7 @@ gate_schedule(struct orch *o)
 static int
 gate_start(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct lag_gate *d = orch_step_data(o);
 
 	(void)prev;
@@ -485,7 +491,7 @@ const struct step step_lag_gate = { "lag.gate", NULL, gate_describe,
 static int
 arm(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (o->st.armed)

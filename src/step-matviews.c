@@ -42,14 +42,17 @@ static const struct step_data_def mv_data = {
 static int
 mv_list(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, O(f)->src, matviews_sql, 0, NULL);
+	return flow_query(f, o->src, matviews_sql, 0, NULL);
 }
 
 static int
 mv_keep(struct flow *f, PGresult *prev)
 {
-	struct mv_walk *w = orch_step_data(O(f));
+	struct orch *o = f->ctx;
+	struct mv_walk *w = orch_step_data(o);
 
 	if (w->views != NULL)
 		PQclear(w->views);
@@ -63,7 +66,7 @@ mv_keep(struct flow *f, PGresult *prev)
 static int
 mv_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct mv_walk *w = orch_step_data(o);
 	const char *params[1];
 
@@ -78,10 +81,11 @@ mv_look(struct flow *f, PGresult *prev)
 static int
 mv_refresh(struct flow *f, const char *name)
 {
+	struct orch *o = f->ctx;
 	char *sql = xasprintf("REFRESH MATERIALIZED VIEW %s", name);
 	int rc;
 
-	rc = orch_act_sql(f, O(f)->dst, "refresh materialized views on the "
+	rc = orch_act_sql(f, o->dst, "refresh materialized views on the "
 	    "target", sql);
 	free(sql);
 	return rc;
@@ -90,7 +94,7 @@ mv_refresh(struct flow *f, const char *name)
 static int
 mv_decide(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct mv_walk *w = orch_step_data(o);
 	const char *name = pgr_value(w->views, w->k, 0);
 	char *sql;
@@ -115,7 +119,7 @@ mv_decide(struct flow *f, PGresult *prev)
 static int
 mv_compare(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct mv_walk *w = orch_step_data(o);
 	const char *params[2] = { pgr_value(prev, 0, 0), pgr_value(prev, 0, 1) };
 	char *sql = xasprintf("SELECT count(*) = $1::bigint AND coalesce(sum("
@@ -131,7 +135,7 @@ mv_compare(struct flow *f, PGresult *prev)
 static int
 mv_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct mv_walk *w = orch_step_data(o);
 	const char *name = pgr_value(w->views, w->k, 0);
 	char *what;
@@ -151,7 +155,8 @@ mv_act(struct flow *f, PGresult *prev)
 static int
 mv_next(struct flow *f, PGresult *prev)
 {
-	struct mv_walk *w = orch_step_data(O(f));
+	struct orch *o = f->ctx;
+	struct mv_walk *w = orch_step_data(o);
 
 	(void)prev;
 	w->k++;

@@ -79,7 +79,7 @@ create_sql(void)
 static int
 slot_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *name = *slot_field(o) != NULL ? xstrdup(*slot_field(o)) :
 	    slot_name(o);
 	const char *params[1] = { name };
@@ -95,7 +95,7 @@ slot_look(struct flow *f, PGresult *prev)
 static int
 slot_make(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *name, *detail;
 	const char *params[1];
 	int rc;
@@ -153,17 +153,19 @@ const struct step step_fence_slot = { "fence.slot", NULL, slot_describe,
 static int
 tfence_lsn(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	if (O(f)->st.target_fence_lsn != NULL)
+	if (o->st.target_fence_lsn != NULL)
 		return FLOW_DONE;	/* kept from before a crash */
-	return flow_query(f, O(f)->dst, "SELECT pg_current_wal_lsn()::text", 0,
+	return flow_query(f, o->dst, "SELECT pg_current_wal_lsn()::text", 0,
 	    NULL);
 }
 
 static int
 tfence_keep(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	state_set(&o->st.target_fence_lsn, pgr_value(prev, 0, 0));
 	if (orch_save(f) != 0)
@@ -193,7 +195,7 @@ const struct step step_target_slot = { "target.slot", rollback_on_target,
 static int
 st_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[1] = { o->st.target_slot != NULL ?
 	    o->st.target_slot : "" };
 
@@ -214,7 +216,7 @@ st_look(struct flow *f, PGresult *prev)
 static int
 st_judge(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (pgr_bool(prev, 0, 0))
 		return flow_fail(f, EXIT_RUNTIME, "the target is a standby (in "
@@ -250,7 +252,7 @@ const struct step step_switch_target = { "switch.target", NULL, st_describe,
 static int
 proof_peek(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[2] = { *slot_field(o), orch_on_target(o) &&
 	    o->st.target_fence_lsn != NULL ? o->st.target_fence_lsn : "0/0" };
 
@@ -282,7 +284,7 @@ static const struct step_data_def proof_data = {
 static int
 proof_judge(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct proof_found *p;
 
 	if (PQntuples(prev) == 0) {
@@ -306,7 +308,7 @@ proof_judge(struct flow *f, PGresult *prev)
 static int
 proof_failed(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const struct proof_found *p = orch_step_data(o);
 	const PGresult *tx = p->tx;
 	struct strbuf tables, who;
@@ -494,7 +496,7 @@ dropped(struct pg *c, PGresult *res, const char *error, void *arg)
 static int
 drop_one(struct flow *f, bool target)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *name = target ? o->st.target_slot : o->st.fence_slot;
 	struct drop *d;
 	const char *params[1] = { name };

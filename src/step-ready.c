@@ -604,7 +604,7 @@ ready_tick(struct loop_timer *t, void *arg)
 static int
 ready_start(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const struct config *cfg = o->cfg;
 	struct ready_ref *ref = orch_step_data(o);
 	struct ready *r = xcalloc(1, sizeof *r);

@@ -95,7 +95,7 @@ wanted_entry(struct orch *o)
 static int
 repoint(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *path = o->cfg->pgbouncer_databases_file;
 	const char *db = o->cfg->pgbouncer_database;
 	char *text, *cur, *want, *detail;
@@ -152,14 +152,16 @@ repoint(struct flow *f, PGresult *prev)
 static int
 reload_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 reload_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *want = wanted_entry(o);
 	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
@@ -180,14 +182,16 @@ reload_act(struct flow *f, PGresult *prev)
 static int
 reload_verify(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 reload_done(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *want = wanted_entry(o);
 	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
@@ -204,7 +208,7 @@ reload_done(struct flow *f, PGresult *prev)
 static int
 back_checked(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (!back(o))
@@ -489,7 +493,7 @@ cmd_check(struct cmd_child *c)
 static int
 cmd_run(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct cmd_child *c = orch_step_data(o);
 	char *src = conninfo_without_password(o->cfg->source_conninfo);
 	char *dst = conninfo_without_password(o->cfg->target_conninfo);
@@ -598,7 +602,7 @@ const struct step step_switch_command_back = { "switch.command",
 static int
 switched_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (o->cfg->switch_method != SWITCH_PGBOUNCER &&
@@ -610,7 +614,7 @@ switched_look(struct flow *f, PGresult *prev)
 static int
 switched(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *db = o->cfg->pgbouncer_database;
 
 	if (prev != NULL) {

@@ -60,7 +60,7 @@ sentinel_id(struct orch *o)
 static int
 sentinel_prepare(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *id;
 
 	(void)prev;
@@ -89,7 +89,7 @@ sentinel_prepare(struct flow *f, PGresult *prev)
 static int
 sentinel_lsn_keep(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[1];
 
 	if (o->st.sentinel_lsn == NULL && prev != NULL) {
@@ -105,7 +105,7 @@ sentinel_lsn_keep(struct flow *f, PGresult *prev)
 static int
 sentinel_write_step(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[3] = { sentinel_id(o), o->st.run_id,
 	    backwards(o) ? "rollback: the target's last writes" :
 	    "final sync: written after the fence" };
@@ -133,7 +133,7 @@ sentinel_write_step(struct flow *f, PGresult *prev)
 static int
 sentinel_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[3] = { sentinel_id(o), o->st.sentinel_lsn != NULL ?
 	    o->st.sentinel_lsn : "0/0", backwards(o) ?
 	    o->cfg->reverse_subscription : o->cfg->subscription };
@@ -178,7 +178,7 @@ provider_polled(struct provider *p, int rc, const struct err *e, void *arg)
 static int
 sentinel_seen(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct sync_wait *w = orch_step_data(o);
 	const char *sub = backwards(o) ? o->cfg->reverse_subscription :
 	    o->cfg->subscription;
@@ -297,7 +297,7 @@ pcall(struct flow *f, enum repl_direction now)
 {
 	struct pcall *c = xcalloc(1, sizeof *c);
 
-	c->o = O(f);
+	c->o = f->ctx;
 	c->f = f;
 	c->now = now;
 	return c;
@@ -306,7 +306,7 @@ pcall(struct flow *f, enum repl_direction now)
 static int
 stop_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct strbuf d;
 
 	(void)prev;
@@ -346,7 +346,7 @@ reverse_applies(struct orch *o)
 static int
 reverse_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct provider_position pos;
 	struct strbuf d;
 
@@ -400,7 +400,7 @@ reverse_stop_applies(struct orch *o)
 static int
 rs_look_sub(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[] = { o->cfg->reverse_subscription };
 
 	(void)prev;
@@ -416,7 +416,7 @@ rs_look_sub(struct flow *f, PGresult *prev)
 static int
 rs_look_pub(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[] = { o->cfg->reverse_publication };
 
 	if (pgr_int64(prev, 0, 0, 1) > 0) {
@@ -442,7 +442,7 @@ rs_judge(struct flow *f, PGresult *prev)
 static int
 reverse_stop_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct strbuf d;
 
 	(void)prev;
@@ -461,8 +461,10 @@ reverse_stop_act(struct flow *f, PGresult *prev)
 static int
 reverse_stopped(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	O(f)->st.reverse_begun = false;
+	o->st.reverse_begun = false;
 	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
 }
 
@@ -491,15 +493,17 @@ forward_skip_applies(struct orch *o)
 static int
 skip_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, O(f)->src, "SELECT pg_current_wal_lsn()::text", 0,
+	return flow_query(f, o->src, "SELECT pg_current_wal_lsn()::text", 0,
 	    NULL);
 }
 
 static int
 skip_keep(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	state_set(&o->st.forward_skip_lsn, pgr_value(prev, 0, 0));
 	if (orch_save(f) != 0)
@@ -548,7 +552,7 @@ forward_refreshed(struct provider *p, int rc, const struct err *e, void *arg)
 static int
 forward_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (o->st.replication == REPL_REVERSE || o->st.reverse_begun)
@@ -562,7 +566,7 @@ forward_look(struct flow *f, PGresult *prev)
 static int
 forward_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct strbuf d;
 
 	(void)prev;
@@ -583,7 +587,7 @@ forward_act(struct flow *f, PGresult *prev)
 static int
 forward_done(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	free(o->prov->resume_from.lsn);
@@ -640,14 +644,16 @@ static const struct step_data_def seq_data = {
 static int
 seq_read_from(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, seq_from(O(f)), CATALOG_SEQUENCES_SQL, 0, NULL);
+	return flow_query(f, seq_from(o), CATALOG_SEQUENCES_SQL, 0, NULL);
 }
 
 static int
 seq_read_to(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct seq_read *r = orch_step_data(o);
 
 	(void)prev;
@@ -663,7 +669,7 @@ seq_read_to(struct flow *f, PGresult *prev)
 static int
 seq_set(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const struct seq_read *r = orch_step_data(o);
 	struct catalog from = { 0 }, to = { 0 };
 	struct err e = { 0, "" };
