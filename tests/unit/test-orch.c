@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "eventlog.h"
-#include "orch-internal.h"
+#include "orch/orch-internal.h"
 #include "snapshot.h"
 #include "view.h"
 
