@@ -5,7 +5,6 @@
 #define CUTOVER_ORCH_INTERNAL_H
 
 #include <stdio.h>
-#include <sys/types.h>
 
 #include "flow.h"
 #include "heartbeat.h"
