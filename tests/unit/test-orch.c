@@ -1,5 +1,6 @@
 /* test-orch.c - the orchestrator's mechanics that need no database: the
- * SIGCHLD handler reaps only its own child, the lag gate never passes on
+ * SIGCHLD handler reaps only its own child, a step's own data lives as
+ * long as the step and gets SIGCHLD, the lag gate never passes on
  * an unknown lag, the write-ahead records say when there is something to
  * undo; and the watcher's side: absurd numbers in a snapshot are not
  * converted. */
@@ -11,52 +12,156 @@
 #include <unistd.h>
 
 #include "eventlog.h"
-#include "orch-internal.h"
+#include "orch/orch-internal.h"
 #include "snapshot.h"
 #include "view.h"
+
+/* An orchestrator with no database behind it (nothing is run). */
+struct fixture {
+	char *dir;
+	struct loop *loop;
+	struct config cfg;
+	struct eventlog *log;
+	struct provider *prov;
+	struct orch *o;
+};
+
+static void
+fixture_new(struct fixture *x)
+{
+	struct orch_ui ui = { NULL, NULL, NULL, NULL, NULL };
+	struct orch_opts opts = { true, false, NULL };
+	struct err e = { 0, "" };
+
+	memset(x, 0, sizeof *x);
+	x->dir = test_tmpdir();
+	x->loop = loop_new();
+	config_defaults(&x->cfg);
+	x->cfg.provider = PROVIDER_POSTGRES;
+	x->cfg.source_conninfo = xstrdup("host=127.0.0.1 port=1 dbname=none");
+	x->cfg.target_conninfo = xstrdup("host=127.0.0.1 port=1 dbname=none");
+	assert_int_equal(eventlog_open(&x->log, x->dir, x->cfg.environment, &e),
+	    0);
+	x->prov = provider_new(x->loop, &x->cfg, &e);
+	assert_non_null(x->prov);
+	x->o = orch_new(x->loop, &x->cfg, x->dir, x->log, x->prov, &ui, &opts,
+	    &e);
+	assert_non_null(x->o);
+}
+
+static void
+fixture_free(struct fixture *x)
+{
+	orch_free(x->o);
+	provider_free(x->prov);
+	eventlog_close(x->log);
+	loop_free(x->loop);
+	config_free(&x->cfg);
+	test_tmpdir_remove(x->dir);
+}
 
 /* A credential_process (or any child the driver did not start for the
  * switch) must still be there for its owner to reap. */
 static void
 test_reaps_only_its_child(void **state)
 {
-	char *dir = test_tmpdir();
-	struct loop *loop = loop_new();
-	struct config cfg;
-	struct eventlog *log = NULL;
-	struct provider *prov;
-	struct orch_ui ui = { NULL, NULL, NULL, NULL, NULL };
-	struct orch_opts opts = { true, false, NULL };
-	struct err e = { 0, "" };
-	struct orch *o;
+	struct fixture x;
 	pid_t child;
 	int i, status;
 
 	(void)state;
-	config_defaults(&cfg);
-	cfg.provider = PROVIDER_POSTGRES;
-	cfg.source_conninfo = xstrdup("host=127.0.0.1 port=1 dbname=none");
-	cfg.target_conninfo = xstrdup("host=127.0.0.1 port=1 dbname=none");
-	assert_int_equal(eventlog_open(&log, dir, cfg.environment, &e), 0);
-	prov = provider_new(loop, &cfg, &e);
-	assert_non_null(prov);
-	o = orch_new(loop, &cfg, dir, log, prov, &ui, &opts, &e);
-	assert_non_null(o);
+	fixture_new(&x);
 	child = fork();
 	if (child == 0)
 		_exit(7);
 	/* SIGCHLD arrives through the loop's self-pipe. */
 	for (i = 0; i < 20; i++)
-		loop_run_once(loop, 20);
+		loop_run_once(x.loop, 20);
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 7);
-	orch_free(o);
-	provider_free(prov);
-	eventlog_close(log);
-	loop_free(loop);
-	config_free(&cfg);
-	test_tmpdir_remove(dir);
+	fixture_free(&x);
+}
+
+/* A step that starts a child, as the switch command does. */
+struct fake_child {
+	pid_t pid;
+	int status;
+	bool reaped;
+};
+static int fake_cancels;
+
+static void
+fake_reap(void *data)
+{
+	struct fake_child *c = data;
+
+	if (!c->reaped && c->pid > 0 &&
+	    waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+		c->reaped = true;
+}
+
+static void
+fake_cancel(void *data)
+{
+	(void)data;
+	fake_cancels++;
+}
+
+static const struct step_data_def fake_data = {
+	sizeof (struct fake_child), fake_cancel, fake_reap
+};
+static const flow_step fake_flow[] = { NULL };
+static const struct step fake_step = { "test.child", NULL, NULL, fake_flow,
+	SIDE_SOURCE, false, &fake_data };
+
+/* The running step's own data: made (zeroed) when it starts, given
+ * SIGCHLD while it runs, cancelled once and freed when it ends. The
+ * switch command's steps reap their child so. */
+static void
+test_step_data_life(void **state)
+{
+	struct fixture x;
+	struct fake_child *c;
+	int i;
+
+	(void)state;
+	assert_non_null(step_switch_command.data);
+	assert_non_null(step_switch_command.data->on_child);
+	assert_non_null(step_switch_command.data->cancel);
+	assert_ptr_equal(step_switch_command_back.data,
+	    step_switch_command.data);
+	fixture_new(&x);
+	assert_null(orch_step_data(x.o));
+	fake_cancels = 0;
+	orch_step_begin(x.o, &fake_step);
+	assert_ptr_equal(x.o->step, &fake_step);
+	c = orch_step_data(x.o);
+	assert_non_null(c);
+	assert_int_equal(c->pid, 0);
+	assert_false(c->reaped);
+	c->pid = fork();
+	if (c->pid == 0)
+		_exit(3);
+	assert_true(c->pid > 0);
+	/* SIGCHLD arrives through the loop's self-pipe; a loaded machine
+	 * may take a while. */
+	for (i = 0; i < 500 && !c->reaped; i++)
+		loop_run_once(x.loop, 20);
+	assert_true(c->reaped);
+	assert_true(WIFEXITED(c->status));
+	assert_int_equal(WEXITSTATUS(c->status), 3);
+	assert_int_equal(fake_cancels, 0);
+	orch_step_end(x.o);
+	assert_int_equal(fake_cancels, 1);
+	assert_null(orch_step_data(x.o));
+	orch_step_end(x.o);
+	assert_int_equal(fake_cancels, 1);
+	/* Abandoned while running (orch_free): cancelled too. */
+	orch_step_begin(x.o, &fake_step);
+	assert_non_null(orch_step_data(x.o));
+	fixture_free(&x);
+	assert_int_equal(fake_cancels, 2);
 }
 
 static void
@@ -274,6 +379,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reaps_only_its_child),
+		cmocka_unit_test(test_step_data_life),
 		cmocka_unit_test(test_gate_unknown_lag),
 		cmocka_unit_test(test_effects_from_records),
 		cmocka_unit_test(test_world_decisions_exhaustive),

@@ -21,9 +21,9 @@
 `run --yes`, `rollback --yes`, `run --yes` in `cutover lab`, kept as it
 was.)
 
-The events are what the orchestrator logs (src/orchestrator.c,
-src/step-*.c) with the hash chain of INTERFACE.md; the lag samples are the
-one-second heartbeat's whole seconds, while phase.started carries the
+The events are what the orchestrator logs (src/orch/orchestrator.c,
+src/orch/step-*.c) with the hash chain of INTERFACE.md; the lag samples
+are the one-second heartbeat's whole seconds, while phase.started carries the
 driver's sub-second reading.
 """
 import datetime as dt

@@ -129,7 +129,7 @@ settings_applies(struct orch *o)
 static int
 settings_check(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct pcheck *c = xcalloc(1, sizeof *c);
 
 	(void)prev;
@@ -155,7 +155,7 @@ settings_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step settings_flow[] = { settings_check, NULL };
 const struct step step_replication_settings = { "replication.settings",
-	settings_applies, settings_describe, settings_flow, SIDE_SOURCE, false };
+	settings_applies, settings_describe, settings_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------- reverse_slot.create */
 
@@ -173,10 +173,11 @@ reverse_slot_applies(struct orch *o)
 static int
 slot_look(struct flow *f, PGresult *prev)
 {
-	const char *params[] = { O(f)->cfg->reverse_slot };
+	struct orch *o = f->ctx;
+	const char *params[] = { o->cfg->reverse_slot };
 
 	(void)prev;
-	return flow_query(f, O(f)->dst, slot_sql, 1, params);
+	return flow_query(f, o->dst, slot_sql, 1, params);
 }
 
 static char *
@@ -192,7 +193,7 @@ drop_sql(const struct config *cfg)
 static int
 slot_decide(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const struct config *cfg = o->cfg;
 	const char *params[] = { cfg->reverse_slot };
 	const char *plugin, *pid;
@@ -240,7 +241,7 @@ slot_decide(struct flow *f, PGresult *prev)
 static int
 slot_create(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const struct config *cfg = o->cfg;
 	const char *params[] = { cfg->reverse_slot, cfg->reverse_slot_plugin };
 	char *a, *b, *sql;
@@ -271,7 +272,7 @@ slot_create(struct flow *f, PGresult *prev)
 static int
 slot_keep(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *lsn = pgr_value(prev, 0, 0);
 	cJSON *data;
 
@@ -306,7 +307,7 @@ slot_describe(struct orch *o, struct strbuf *out)
 static const flow_step slot_flow[] = { slot_look, slot_decide, slot_create,
 	slot_keep, NULL };
 const struct step step_reverse_slot = { "reverse_slot.create",
-	reverse_slot_applies, slot_describe, slot_flow, SIDE_TARGET, false };
+	reverse_slot_applies, slot_describe, slot_flow, SIDE_TARGET, false, NULL };
 
 /* --------------------------------------------------- reverse_slot.drop */
 
@@ -340,7 +341,7 @@ slot_drop_applies(struct orch *o)
 static int
 drop_stop_task(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct rstop *r = xcalloc(1, sizeof *r);
 
 	(void)prev;
@@ -362,7 +363,7 @@ drop_look(struct flow *f, PGresult *prev)
 static int
 drop_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[] = { o->cfg->reverse_slot };
 	char *sql;
 	int rc;
@@ -395,7 +396,7 @@ drop_act(struct flow *f, PGresult *prev)
 static int
 drop_forget(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	free(o->st.reverse_slot_lsn);
@@ -414,4 +415,4 @@ drop_describe(struct orch *o, struct strbuf *out)
 static const flow_step drop_flow[] = { drop_stop_task, drop_look, drop_act,
 	drop_forget, NULL };
 const struct step step_reverse_slot_drop = { "reverse_slot.drop",
-	slot_drop_applies, drop_describe, drop_flow, SIDE_TARGET, true };
+	slot_drop_applies, drop_describe, drop_flow, SIDE_TARGET, true, NULL };

@@ -21,23 +21,44 @@ static const char matviews_sql[] =
 /* A view's rows in any order: their number and the sum of their hashes. */
 #define MV_HASH "count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text"
 
+/* The source's materialized views, and the one looked at. */
+struct mv_walk {
+	PGresult *views;
+	int k;
+};
+
+static void
+mv_cancel(void *data)
+{
+	struct mv_walk *w = data;
+
+	PQclear(w->views);
+}
+
+static const struct step_data_def mv_data = {
+	sizeof (struct mv_walk), mv_cancel, NULL
+};
+
 static int
 mv_list(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, O(f)->src, matviews_sql, 0, NULL);
+	return flow_query(f, o->src, matviews_sql, 0, NULL);
 }
 
 static int
 mv_keep(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct mv_walk *w = orch_step_data(o);
 
-	if (o->saved != NULL)
-		PQclear(o->saved);
-	o->saved = flow_keep(f);
+	if (w->views != NULL)
+		PQclear(w->views);
+	w->views = flow_keep(f);
 	(void)prev;
-	o->k = 0;
+	w->k = 0;
 	return FLOW_NEXT;
 }
 
@@ -45,13 +66,14 @@ mv_keep(struct flow *f, PGresult *prev)
 static int
 mv_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct mv_walk *w = orch_step_data(o);
 	const char *params[1];
 
 	(void)prev;
-	if (o->k >= PQntuples(o->saved))
+	if (w->k >= PQntuples(w->views))
 		return FLOW_DONE;
-	params[0] = pgr_value(o->saved, o->k, 0);
+	params[0] = pgr_value(w->views, w->k, 0);
 	return flow_query(f, o->dst, "SELECT c.relispopulated FROM pg_class c"
 	    " WHERE c.oid = to_regclass($1) AND c.relkind = 'm'", 1, params);
 }
@@ -59,10 +81,11 @@ mv_look(struct flow *f, PGresult *prev)
 static int
 mv_refresh(struct flow *f, const char *name)
 {
+	struct orch *o = f->ctx;
 	char *sql = xasprintf("REFRESH MATERIALIZED VIEW %s", name);
 	int rc;
 
-	rc = orch_act_sql(f, O(f)->dst, "refresh materialized views on the "
+	rc = orch_act_sql(f, o->dst, "refresh materialized views on the "
 	    "target", sql);
 	free(sql);
 	return rc;
@@ -71,8 +94,9 @@ mv_refresh(struct flow *f, const char *name)
 static int
 mv_decide(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
-	const char *name = pgr_value(o->saved, o->k, 0);
+	struct orch *o = f->ctx;
+	struct mv_walk *w = orch_step_data(o);
+	const char *name = pgr_value(w->views, w->k, 0);
 	char *sql;
 	int rc;
 
@@ -95,11 +119,12 @@ mv_decide(struct flow *f, PGresult *prev)
 static int
 mv_compare(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct mv_walk *w = orch_step_data(o);
 	const char *params[2] = { pgr_value(prev, 0, 0), pgr_value(prev, 0, 1) };
 	char *sql = xasprintf("SELECT count(*) = $1::bigint AND coalesce(sum("
 	    "hashtextextended(t::text, 0)), 0)::text = $2 FROM %s AS t",
-	    pgr_value(o->saved, o->k, 0));
+	    pgr_value(w->views, w->k, 0));
 	int rc;
 
 	rc = flow_query(f, o->dst, sql, 2, params);
@@ -110,8 +135,9 @@ mv_compare(struct flow *f, PGresult *prev)
 static int
 mv_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
-	const char *name = pgr_value(o->saved, o->k, 0);
+	struct orch *o = f->ctx;
+	struct mv_walk *w = orch_step_data(o);
+	const char *name = pgr_value(w->views, w->k, 0);
 	char *what;
 
 	if (!pgr_bool(prev, 0, 0))
@@ -129,8 +155,11 @@ mv_act(struct flow *f, PGresult *prev)
 static int
 mv_next(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+	struct mv_walk *w = orch_step_data(o);
+
 	(void)prev;
-	O(f)->k++;
+	w->k++;
 	return flow_back(f, 4, 0);	/* to mv_look */
 }
 
@@ -147,4 +176,4 @@ mv_describe(struct orch *o, struct strbuf *out)
 static const flow_step mv_flow[] = { mv_list, mv_keep, mv_look, mv_decide,
 	mv_compare, mv_act, mv_next, NULL };
 const struct step step_matviews = { "matviews.refresh", NULL, mv_describe,
-	mv_flow, SIDE_TARGET, false };
+	mv_flow, SIDE_TARGET, false, &mv_data };

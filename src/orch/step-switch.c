@@ -95,7 +95,7 @@ wanted_entry(struct orch *o)
 static int
 repoint(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *path = o->cfg->pgbouncer_databases_file;
 	const char *db = o->cfg->pgbouncer_database;
 	char *text, *cur, *want, *detail;
@@ -152,14 +152,16 @@ repoint(struct flow *f, PGresult *prev)
 static int
 reload_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 reload_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *want = wanted_entry(o);
 	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
@@ -180,14 +182,16 @@ reload_act(struct flow *f, PGresult *prev)
 static int
 reload_verify(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 reload_done(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *want = wanted_entry(o);
 	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
@@ -204,7 +208,7 @@ reload_done(struct flow *f, PGresult *prev)
 static int
 back_checked(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (!back(o))
@@ -246,10 +250,10 @@ switch_pgbouncer_back(struct orch *o)
 static const flow_step repoint_flow[] = { repoint, reload_look, reload_act,
 	reload_verify, reload_done, back_checked, NULL };
 const struct step step_pgbouncer_repoint = { "pgbouncer.repoint",
-	switch_pgbouncer, repoint_describe, repoint_flow, SIDE_SOURCE, false };
+	switch_pgbouncer, repoint_describe, repoint_flow, SIDE_SOURCE, false, NULL };
 const struct step step_pgbouncer_repoint_back = { "pgbouncer.repoint",
 	switch_pgbouncer_back, repoint_describe, repoint_flow, SIDE_TARGET,
-	false };
+	false, NULL };
 
 /* ------------------------------------------------------------ command */
 
@@ -327,12 +331,74 @@ child_env_free(char **env)
 	free(env);
 }
 
-static void cmd_check(struct orch *o);
+/* The switch command running: its process group, its output, and how
+ * it ended. */
+struct cmd_child {
+	struct orch *o;
+	pid_t pid;
+	struct loop_io *io;
+	struct strbuf out;
+	int status;
+	bool exited, eof;
+	struct loop_timer *poll;
+};
+
+/* SIGCHLD (through the loop): reaps this child only; hooks (proc.c) and
+ * a credential_process have children of their own. */
+static void
+cmd_reap(void *data)
+{
+	struct cmd_child *c = data;
+	int status;
+	pid_t pid;
+
+	if (c->pid <= 0 || c->exited)
+		return;
+	while ((pid = waitpid(c->pid, &status, WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (pid == c->pid) {
+		c->status = status;
+		c->exited = true;
+	}
+}
+
+/* The step ends (done, a timeout, the rollback hotkey): a command still
+ * running is killed, its group first, and reaped. */
+static void
+cmd_cancel(void *data)
+{
+	struct cmd_child *c = data;
+
+	if (c->pid > 0 && !c->exited) {
+		int status;
+
+		kill(-c->pid, SIGTERM);
+		kill(c->pid, SIGTERM);
+		usleep(100000);
+		kill(-c->pid, SIGKILL);
+		kill(c->pid, SIGKILL);
+		while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (c->io != NULL) {
+		close(loop_io_fd(c->io));
+		loop_io_remove(c->io);
+	}
+	if (c->poll != NULL)
+		loop_timer_cancel(c->poll);
+	sb_free(&c->out);
+}
+
+static const struct step_data_def cmd_data = {
+	sizeof (struct cmd_child), cmd_cancel, cmd_reap
+};
+
+static void cmd_check(struct cmd_child *c);
 
 static void
 on_child_output(struct loop_io *io, int fd, int revents, void *arg)
 {
-	struct orch *o = arg;
+	struct cmd_child *c = arg;
 	char buf[4096];
 	ssize_t n;
 
@@ -340,54 +406,57 @@ on_child_output(struct loop_io *io, int fd, int revents, void *arg)
 	(void)revents;
 	n = read(fd, buf, sizeof buf);
 	if (n > 0) {
-		if (o->child_out.len < CHILD_OUTPUT_MAX)
-			sb_add(&o->child_out, buf, (size_t)n);
+		if (c->out.len < CHILD_OUTPUT_MAX)
+			sb_add(&c->out, buf, (size_t)n);
 		return;
 	}
 	if (n < 0 && errno == EINTR)
 		return;
 	close(fd);
-	loop_io_remove(o->child_io);
-	o->child_io = NULL;
-	o->child_eof = true;
-	cmd_check(o);
+	loop_io_remove(c->io);
+	c->io = NULL;
+	c->eof = true;
+	cmd_check(c);
 }
 
 /* Called on output EOF and on SIGCHLD (via a short poll timer). */
 static void
 cmd_poll(struct loop_timer *t, void *arg)
 {
-	struct orch *o = arg;
+	struct cmd_child *c = arg;
 
 	(void)t;
-	o->child_timer = NULL;
-	orch_child_reap(o);
-	cmd_check(o);
+	c->poll = NULL;
+	cmd_reap(c);
+	cmd_check(c);
 }
 
+/* Ends the step once the command exited and its output is read: c is
+ * freed by then. */
 static void
-cmd_check(struct orch *o)
+cmd_check(struct cmd_child *c)
 {
+	struct orch *o = c->o;
 	struct err e = { 0, "" };
 	struct strbuf clean;
 	cJSON *d;
 	int status;
 
-	if (!o->child_exited || !o->child_eof) {
-		if (o->child_timer == NULL)
-			o->child_timer = loop_timer_add(o->loop, 50, cmd_poll, o);
+	if (!c->exited || !c->eof) {
+		if (c->poll == NULL)
+			c->poll = loop_timer_add(o->loop, 50, cmd_poll, c);
 		return;
 	}
-	status = o->child_status;
-	o->child = 0;
+	status = c->status;
+	c->pid = 0;
 	sb_init(&clean);
-	if (o->child_out.buf != NULL) {
+	if (c->out.buf != NULL) {
 		struct strbuf scrubbed;
 
 		/* What goes to the log (and to every watcher) has what looks
 		 * like a secret taken out. */
 		sb_init(&scrubbed);
-		secrets_scrub(&scrubbed, o->child_out.buf, o->child_out.len);
+		secrets_scrub(&scrubbed, c->out.buf, c->out.len);
 		if (scrubbed.buf != NULL)
 			utf8_sanitize(&clean, scrubbed.buf, scrubbed.len);
 		sb_free(&scrubbed);
@@ -424,7 +493,8 @@ cmd_check(struct orch *o)
 static int
 cmd_run(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct cmd_child *c = orch_step_data(o);
 	char *src = conninfo_without_password(o->cfg->source_conninfo);
 	char *dst = conninfo_without_password(o->cfg->target_conninfo);
 	int fds[2];
@@ -486,10 +556,9 @@ cmd_run(struct flow *f, PGresult *prev)
 	free(dst);
 	close(fds[1]);
 	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	o->child = pid;
-	o->child_exited = o->child_eof = false;
-	sb_reset(&o->child_out);
-	o->child_io = loop_io_add(o->loop, fds[0], POLLIN, on_child_output, o);
+	c->o = o;
+	c->pid = pid;
+	c->io = loop_io_add(o->loop, fds[0], POLLIN, on_child_output, c);
 	return flow_wait_external(f);
 }
 
@@ -521,9 +590,10 @@ switch_command_back(struct orch *o)
 
 static const flow_step cmd_flow[] = { cmd_run, NULL };
 const struct step step_switch_command = { "switch.command", switch_command,
-	cmd_describe, cmd_flow, SIDE_SOURCE, false };
+	cmd_describe, cmd_flow, SIDE_SOURCE, false, &cmd_data };
 const struct step step_switch_command_back = { "switch.command",
-	switch_command_back, cmd_describe, cmd_flow, SIDE_TARGET, false };
+	switch_command_back, cmd_describe, cmd_flow, SIDE_TARGET, false,
+	&cmd_data };
 
 /* ----------------------------------------------------------- switched */
 
@@ -532,7 +602,7 @@ const struct step step_switch_command_back = { "switch.command",
 static int
 switched_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (o->cfg->switch_method != SWITCH_PGBOUNCER &&
@@ -544,7 +614,7 @@ switched_look(struct flow *f, PGresult *prev)
 static int
 switched(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *db = o->cfg->pgbouncer_database;
 
 	if (prev != NULL) {
@@ -586,4 +656,4 @@ switched(struct flow *f, PGresult *prev)
 
 static const flow_step switched_flow[] = { switched_look, switched, NULL };
 const struct step step_switched = { "switch.done", NULL, NULL,
-	switched_flow, SIDE_SOURCE, false };
+	switched_flow, SIDE_SOURCE, false, NULL };

@@ -25,15 +25,17 @@ verify_looked(struct orch *o)
 static int
 verify_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	world_look(O(f), verify_looked);
+	world_look(o, verify_looked);
 	return flow_wait_external(f);
 }
 
 static int
 verify_roles(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles = pg_array_literal(o->st.fenced_roles, o->st.nfenced_roles);
 	const char *params[1] = { roles };
 	int rc;
@@ -48,7 +50,7 @@ verify_roles(struct flow *f, PGresult *prev)
 static int
 verify_judge(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const struct world *w = &o->world;
 	const struct repl_status *rs = &o->prov->status;
 	bool pgb_drain = o->cfg->drain_method == DRAIN_PGBOUNCER;
@@ -107,4 +109,4 @@ verify_describe(struct orch *o, struct strbuf *out)
 static const flow_step verify_flow[] = { verify_look, verify_roles,
 	verify_judge, NULL };
 const struct step step_rollback_verify = { "rollback.verify", NULL,
-	verify_describe, verify_flow, SIDE_SOURCE, false };
+	verify_describe, verify_flow, SIDE_SOURCE, false, NULL };

@@ -114,15 +114,18 @@ struct pause_clock {
 #define PAUSE_PROBE_MS 1000        /* slower than this: not answering */
 
 static void
-clock_free(void *arg)
+clock_cancel(void *arg)
 {
 	struct pause_clock *k = arg;
 
 	if (k->tick != NULL)
 		loop_timer_cancel(k->tick);
 	pg_free(k->probe);
-	free(k);
 }
+
+static const struct step_data_def pause_data = {
+	sizeof (struct pause_clock), clock_cancel, NULL
+};
 
 static void
 clock_terminated(struct pg *c, PGresult *res, const char *error, void *arg)
@@ -196,7 +199,7 @@ clock_tick(struct loop_timer *t, void *arg)
 static void
 clock_start(struct orch *o)
 {
-	struct pause_clock *k = orch_step_data(o, sizeof *k, clock_free);
+	struct pause_clock *k = orch_step_data(o);
 	struct pg_opts po = { o->cfg->pgbouncer_admin, "pgbouncer", 0,
 	    PAUSE_PROBE_MS + 1000, 2000, true, false };
 
@@ -212,14 +215,16 @@ clock_start(struct orch *o)
 static int
 pause_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 pause_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *db = o->cfg->pgbouncer_database;
 	char *sql;
 
@@ -266,14 +271,14 @@ pause_describe(struct orch *o, struct strbuf *out)
 static const flow_step pause_flow[] = { pause_look, pause_act, pause_paused,
 	NULL };
 const struct step step_pgbouncer_pause = { "pgbouncer.pause", uses_pgbouncer,
-	pause_describe, pause_flow, SIDE_SOURCE, false };
+	pause_describe, pause_flow, SIDE_SOURCE, false, &pause_data };
 
 /* ------------------------------------------------------------ NOLOGIN */
 
 static int
 nologin_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles = roles_array(o->cfg);
 	const char *params[1] = { roles };
 	int rc;
@@ -287,33 +292,52 @@ nologin_look(struct flow *f, PGresult *prev)
 	return rc;
 }
 
-/* Loops over the roles (o->k), one ALTER ROLE a time. */
+/* The roles as looked at (name, can log in, exists), and the one at. */
+struct nologin_walk {
+	PGresult *roles;
+	int k;
+};
+
+static void
+nologin_cancel(void *data)
+{
+	struct nologin_walk *w = data;
+
+	PQclear(w->roles);
+}
+
+static const struct step_data_def nologin_data = {
+	sizeof (struct nologin_walk), nologin_cancel, NULL
+};
+
+/* Loops over the roles (w->k), one ALTER ROLE a time. */
 static int
 nologin_next(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct nologin_walk *w = orch_step_data(o);
 	const char *role;
 	char *sql;
 
 	if (prev != NULL) {
-		if (o->saved != NULL)
-			PQclear(o->saved);
-		o->saved = flow_keep(f);
-		o->k = 0;
+		if (w->roles != NULL)
+			PQclear(w->roles);
+		w->roles = flow_keep(f);
+		w->k = 0;
 	}
-	for (; o->k < PQntuples(o->saved); o->k++) {
-		role = pgr_value(o->saved, o->k, 0);
-		if (!pgr_bool(o->saved, o->k, 2))
+	for (; w->k < PQntuples(w->roles); w->k++) {
+		role = pgr_value(w->roles, w->k, 0);
+		if (!pgr_bool(w->roles, w->k, 2))
 			return flow_fail(f, EXIT_CHECK, "role %s does not exist on the "
 			    "%s ([drain] roles)", role, orch_side_name(o));
-		if (pgr_bool(o->saved, o->k, 1))
+		if (pgr_bool(w->roles, w->k, 1))
 			break;
 		if (orch_already(f, role) != 0)
 			return FLOW_FAIL;
 	}
-	if (o->k >= PQntuples(o->saved))
+	if (w->k >= PQntuples(w->roles))
 		return FLOW_DONE;
-	role = pgr_value(o->saved, o->k, 0);
+	role = pgr_value(w->roles, w->k, 0);
 	/* Recorded before the change: the undo gives back exactly this. */
 	if (orch_on_target(o))
 		state_roles_add(&o->st.target_fenced_roles,
@@ -335,8 +359,11 @@ nologin_next(struct flow *f, PGresult *prev)
 static int
 nologin_again(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+	struct nologin_walk *w = orch_step_data(o);
+
 	(void)prev;
-	O(f)->k++;
+	w->k++;
 	f->pc -= 2;	/* back to nologin_next, with no new result */
 	return FLOW_NEXT;
 }
@@ -360,15 +387,17 @@ nologin_describe(struct orch *o, struct strbuf *out)
 static const flow_step nologin_flow[] = { nologin_look, nologin_next,
 	nologin_again, NULL };
 const struct step step_roles_nologin = { "roles.nologin", NULL,
-	nologin_describe, nologin_flow, SIDE_SOURCE, false };
+	nologin_describe, nologin_flow, SIDE_SOURCE, false, &nologin_data };
 
 /* ----------------------------------------------------------- readonly */
 
 static int
 ro_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, orch_side(O(f)), "SELECT current_database(), EXISTS ("
+	return flow_query(f, orch_side(o), "SELECT current_database(), EXISTS ("
 	    "SELECT 1 FROM pg_db_role_setting s JOIN pg_database d"
 	    " ON d.oid = s.setdatabase WHERE d.datname = current_database()"
 	    " AND s.setrole = 0"
@@ -379,7 +408,7 @@ ro_look(struct flow *f, PGresult *prev)
 static int
 ro_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *sql;
 
 	if (pgr_bool(prev, 0, 1)) {
@@ -411,14 +440,14 @@ ro_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step ro_flow[] = { ro_look, ro_act, NULL };
 const struct step step_database_readonly = { "database.readonly",
-	uses_readonly, ro_describe, ro_flow, SIDE_SOURCE, false };
+	uses_readonly, ro_describe, ro_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------ in-flight and kill */
 
 static int
 drain_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles = roles_array(o->cfg);
 	const char *params[1] = { roles };
 	int rc;
@@ -432,7 +461,7 @@ drain_look(struct flow *f, PGresult *prev)
 static int
 drain_wait(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	/* In-flight transactions may finish for up to wait_seconds. */
 	if (pgr_int64(prev, 0, 1, 0) == 0 ||
@@ -454,7 +483,7 @@ kill_look(struct flow *f, PGresult *prev)
 static int
 kill_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles;
 	const char *params[1];
 	int rc;
@@ -481,12 +510,14 @@ kill_verify(struct flow *f, PGresult *prev)
 static int
 kill_done(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	if (pgr_int64(prev, 0, 0, 0) > 0) {
 		if (flow_waited(f) > 5000)
 			return flow_fail(f, EXIT_RUNTIME, "%lld sessions of the "
 			    "application roles are still on the %s after they were "
 			    "terminated", (long long)pgr_int64(prev, 0, 0, 0),
-			    orch_side_name(O(f)));
+			    orch_side_name(o));
 		return flow_back(f, 1, 20);
 	}
 	return FLOW_NEXT;
@@ -507,7 +538,7 @@ drain_describe(struct orch *o, struct strbuf *out)
 static const flow_step drain_flow[] = { drain_look, drain_wait, kill_look,
 	kill_act, kill_verify, kill_done, NULL };
 const struct step step_sessions_drain = { "sessions.terminate", NULL,
-	drain_describe, drain_flow, SIDE_SOURCE, false };
+	drain_describe, drain_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------------ other writers */
 
@@ -531,14 +562,16 @@ static const char SQL_PREPARED[] =
 static int
 others_prepared(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, O(f)->src, SQL_PREPARED, 0, NULL);
+	return flow_query(f, o->src, SQL_PREPARED, 0, NULL);
 }
 
 static int
 others_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles;
 	const char *params[1];
 	int rc;
@@ -599,7 +632,7 @@ count_writing(const PGresult *res)
 static int
 others_judge(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct strbuf sb;
 	int writing = count_writing(prev);
 	cJSON *d;
@@ -681,7 +714,7 @@ others_describe(struct orch *o, struct strbuf *out)
 static const flow_step others_flow[] = { others_prepared, others_look,
 	others_judge, others_gone, NULL };
 const struct step step_fence_others = { "fence.others", NULL,
-	others_describe, others_flow, SIDE_SOURCE, false };
+	others_describe, others_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------------ fence taken */
 
@@ -690,7 +723,7 @@ const struct step step_fence_others = { "fence.others", NULL,
 static int
 held_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *roles = roles_array(o->cfg);
 	const char *params[2] = { roles, o->st.fence_slot };
 	int rc;
@@ -710,7 +743,7 @@ held_look(struct flow *f, PGresult *prev)
 static int
 held_bouncer(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (pgr_int64(prev, 0, 0, 0) > 0)
 		return flow_fail(f, EXIT_RUNTIME, "the fence does not hold: %lld of "
@@ -731,7 +764,7 @@ held_bouncer(struct flow *f, PGresult *prev)
 static int
 held(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (prev != NULL && !show_paused(prev, o->cfg->pgbouncer_database))
 		return flow_fail(f, EXIT_RUNTIME, "the fence does not hold: "
@@ -754,14 +787,14 @@ held(struct flow *f, PGresult *prev)
 static const flow_step fenced_flow[] = { held_look, held_bouncer, held,
 	NULL };
 const struct step step_fenced = { "fence.taken", NULL, NULL, fenced_flow,
-	SIDE_SOURCE, false };
+	SIDE_SOURCE, false, NULL };
 
 /* --------------------------------------------------- the window opens */
 
 static int
 window_open(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (!o->st.armed && !o->st.fenced && o->st.fenced_at == 0)
@@ -792,21 +825,23 @@ window_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step window_flow[] = { window_open, NULL };
 const struct step step_window_open = { "window.open", NULL, window_describe,
-	window_flow, SIDE_SOURCE, false };
+	window_flow, SIDE_SOURCE, false, NULL };
 
 /* ----------------------------------------------------------- RESUME */
 
 static int
 resume_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 resume_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *sql;
 	int rc;
 
@@ -826,16 +861,20 @@ resume_act(struct flow *f, PGresult *prev)
 static int
 resume_verify(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query_simple(f, O(f)->bouncer, "SHOW DATABASES");
+	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
 static int
 resume_done(struct flow *f, PGresult *prev)
 {
-	if (show_paused(prev, O(f)->cfg->pgbouncer_database))
+	struct orch *o = f->ctx;
+
+	if (show_paused(prev, o->cfg->pgbouncer_database))
 		return flow_fail(f, EXIT_RUNTIME, "pgbouncer's %s is still paused "
-		    "after RESUME", O(f)->cfg->pgbouncer_database);
+		    "after RESUME", o->cfg->pgbouncer_database);
 	return FLOW_NEXT;
 }
 
@@ -849,14 +888,23 @@ resume_describe(struct orch *o, struct strbuf *out)
 static const flow_step resume_flow[] = { resume_look, resume_act,
 	resume_verify, resume_done, NULL };
 const struct step step_pgbouncer_resume = { "pgbouncer.resume",
-	uses_pgbouncer, resume_describe, resume_flow, SIDE_SOURCE, false };
+	uses_pgbouncer, resume_describe, resume_flow, SIDE_SOURCE, false, NULL };
 const struct step step_pgbouncer_resume_giveback = { "pgbouncer.resume",
-	uses_pgbouncer, resume_describe, resume_flow, SIDE_TARGET, false };
+	uses_pgbouncer, resume_describe, resume_flow, SIDE_TARGET, false, NULL };
 
 /* ----------------------------------------------------- login, again */
 
-/* The roles this run made NOLOGIN on a side (o->k loops over them), each
- * looked at first. */
+/* The role of fenced_roles() at. */
+struct login_walk {
+	size_t k;
+};
+
+static const struct step_data_def login_data = {
+	sizeof (struct login_walk), NULL, NULL
+};
+
+/* The roles this run made NOLOGIN on a side (login_walk loops over
+ * them), each looked at first. */
 static char **
 fenced_roles(struct orch *o, size_t *n)
 {
@@ -871,17 +919,18 @@ fenced_roles(struct orch *o, size_t *n)
 static int
 login_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct login_walk *w = orch_step_data(o);
 	const char *params[1];
 	size_t n;
 	char **roles = fenced_roles(o, &n);
 
 	(void)prev;
-	if ((size_t)o->k >= n) {
+	if (w->k >= n) {
 		f->pc += 2;	/* every role done: past login_next, login_again */
 		return FLOW_NEXT;
 	}
-	params[0] = roles[o->k];
+	params[0] = roles[w->k];
 	return flow_query(f, orch_side(o), "SELECT coalesce((SELECT rolcanlogin FROM"
 	    " pg_roles WHERE rolname = $1), true)", 1, params);
 }
@@ -889,17 +938,18 @@ login_look(struct flow *f, PGresult *prev)
 static int
 login_next(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct login_walk *w = orch_step_data(o);
 	size_t n;
 	char **roles = fenced_roles(o, &n), *sql;
 	int rc;
 
 	if (pgr_bool(prev, 0, 0)) {
-		if (orch_already(f, roles[o->k]) != 0)
+		if (orch_already(f, roles[w->k]) != 0)
 			return FLOW_FAIL;
 		return FLOW_NEXT;
 	}
-	sql = sql_role_login(roles[o->k], true);
+	sql = sql_role_login(roles[w->k], true);
 	rc = orch_act_sql(f, orch_side(o), orch_on_target(o) ? "allow logins of an "
 	    "application role on the target again (a rollback had stopped them)"
 	    : "allow logins of an application role again", sql);
@@ -910,15 +960,18 @@ login_next(struct flow *f, PGresult *prev)
 static int
 login_again(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+	struct login_walk *w = orch_step_data(o);
+
 	(void)prev;
-	O(f)->k++;
+	w->k++;
 	return flow_back(f, 2, 0);	/* to login_look */
 }
 
 static int
 rw_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (!(orch_on_target(o) ? o->st.target_readonly_set : o->st.readonly_set)) {
@@ -931,7 +984,7 @@ rw_look(struct flow *f, PGresult *prev)
 static int
 rw_do(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *sql;
 	int rc;
 
@@ -951,7 +1004,7 @@ rw_do(struct flow *f, PGresult *prev)
 static int
 writable_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	size_t n;
 	char **roles = fenced_roles(o, &n);
 	char *arr = pg_array_literal(roles, n);
@@ -968,7 +1021,7 @@ writable_look(struct flow *f, PGresult *prev)
 static int
 writable_done(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (pgr_int64(prev, 0, 0, 0) > 0)
 		return flow_fail(f, EXIT_RUNTIME, "%lld of the roles this run "
@@ -992,7 +1045,7 @@ writable_done(struct flow *f, PGresult *prev)
 static int
 unfence_resume(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (!uses_pgbouncer(o)) {
@@ -1005,7 +1058,7 @@ unfence_resume(struct flow *f, PGresult *prev)
 static int
 unfenced(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	o->st.fenced_at = 0;
@@ -1051,7 +1104,7 @@ static const flow_step unfence_flow[] = { login_look, login_next,
 	login_again, rw_look, rw_do, writable_look, writable_done,
 	unfence_resume, resume_act, resume_verify, resume_done, unfenced, NULL };
 const struct step step_unfence_source = { "source.unfence", fence_begun,
-	unfence_describe, unfence_flow, SIDE_SOURCE, false };
+	unfence_describe, unfence_flow, SIDE_SOURCE, false, &login_data };
 
 /* The target's fence from an earlier attempt's rollback, lifted exactly
  * (the roles it recorded) before the application goes there. */
@@ -1065,10 +1118,10 @@ static const flow_step tunfence_flow[] = { login_look, login_next,
 	login_again, rw_look, rw_do, writable_look, writable_done, NULL };
 const struct step step_unfence_target = { "target.unfence",
 	target_unfence_applies, unfence_describe, tunfence_flow, SIDE_TARGET,
-	false };
+	false, &login_data };
 const struct step step_target_unfence_giveback = { "target.unfence",
 	target_unfence_applies, unfence_describe, tunfence_flow, SIDE_TARGET,
-	false };
+	false, &login_data };
 
 /* ------------------------------------------- the target, in a rollback */
 
@@ -1092,10 +1145,11 @@ rollback_on_target_readonly(struct orch *o)
 
 const struct step step_target_pause = { "target.pause",
 	rollback_on_target_pgbouncer, pause_describe, pause_flow, SIDE_TARGET,
-	false };
+	false, &pause_data };
 const struct step step_target_nologin = { "target.nologin",
-	rollback_on_target, nologin_describe, nologin_flow, SIDE_TARGET, false };
+	rollback_on_target, nologin_describe, nologin_flow, SIDE_TARGET, false,
+	&nologin_data };
 const struct step step_target_readonly = { "target.readonly",
-	rollback_on_target_readonly, ro_describe, ro_flow, SIDE_TARGET, false };
+	rollback_on_target_readonly, ro_describe, ro_flow, SIDE_TARGET, false, NULL };
 const struct step step_target_drain = { "target.terminate",
-	rollback_on_target, drain_describe, drain_flow, SIDE_TARGET, false };
+	rollback_on_target, drain_describe, drain_flow, SIDE_TARGET, false, NULL };

@@ -5,7 +5,6 @@
 #define CUTOVER_ORCH_INTERNAL_H
 
 #include <stdio.h>
-#include <sys/types.h>
 
 #include "flow.h"
 #include "heartbeat.h"
@@ -18,6 +17,20 @@
  * application wrote there). */
 enum step_side { SIDE_SOURCE, SIDE_TARGET };
 
+/* What a step keeps while it runs, as tmux's modes keep theirs: size
+ * bytes, zeroed, made when the step starts (orch_step_data() returns
+ * them) and freed when it ends, done or abandoned. Nothing a step keeps
+ * lives in struct orch. */
+struct step_data_def {
+	size_t size;
+	/* Before the free: cancels what is pending (timers, queries, a
+	 * validation; a child is killed and reaped). NULL: nothing. */
+	void (*cancel)(void *data);
+	/* SIGCHLD arrived (through the loop) while the step runs: it reaps
+	 * its own child, and only that. NULL: it starts none. */
+	void (*on_child)(void *data);
+};
+
 /* A step: one idempotent action of a phase or of the rollback. Its flow
  * first looks whether the action already happened (then it logs a
  * `check` and ends), else logs the `action` (fsync) and records in
@@ -28,11 +41,12 @@ struct step {
 	bool (*applies)(struct orch *o);    /* NULL: always */
 	/* One line a statement: plain words, then the exact call. */
 	void (*describe)(struct orch *o, struct strbuf *out);
-	const flow_step *flow;     /* ctx = the orch */
+	const flow_step *flow;     /* f->ctx: the orch */
 	enum step_side side;
 	/* In a rollback: a failure (cleaning up on a dead target) is
 	 * reported at the end and the rollback goes on. */
 	bool best_effort;
+	const struct step_data_def *data;   /* NULL: it keeps nothing */
 };
 
 /* Where pgbouncer's entry points. */
@@ -129,32 +143,20 @@ struct orch {
 	struct loop_timer *sampler;
 	bool sampling;
 
-	/* The running step's own data: made when it starts, freed (with
-	 * sd_free) when it ends. New steps keep their state here. */
+	/* The running step's own data, or NULL, and what it is (the
+	 * step's data: it ends with it even once o->step is gone). */
 	void *sd;
-	void (*sd_free)(void *);
+	const struct step_data_def *sd_def;
 	/* Failures of best-effort rollback steps, reported at the end. */
 	struct strbuf not_done;
 
-	/* Step scratch, reset when a step starts. */
-	int k;                     /* an index a step loops with */
-	int64_t t0;                /* a step's own clock (mono ms) */
-	PGresult *saved;           /* a result kept across flow steps */
-	struct validation *validation;
+	/* What outlives the step that sets it. The last validation: the
+	 * console and `run` show it after its step ended, until the next. */
 	struct validation *last_validation;
-	bool validation_done;
-	struct loop_timer *aux_timer;
-	/* The lag gate. */
+	/* The lag figures: the gate step sets its threshold and hold, the
+	 * sampler the end-to-end lag between gates; phase.started logs it
+	 * and the console shows it (orch_gate()). */
 	struct orch_gate gate;
-	bool gate_active;
-	int64_t held_since;        /* mono ms; 0 = not below the threshold */
-	/* A child process (switch command). */
-	pid_t child;
-	struct loop_io *child_io;
-	struct strbuf child_out;
-	int child_status;
-	bool child_exited, child_eof;
-	struct loop_timer *child_timer;
 };
 
 /* Logging: every event carries the current phase. Return -1 (with e set)
@@ -180,8 +182,6 @@ bool orch_on_target(const struct orch *o);
 struct pg *orch_side(struct orch *o);
 const char *orch_side_name(const struct orch *o);
 void orch_changed(struct orch *o);
-
-#define O(f) ((struct orch *)(f)->ctx)
 
 /* The steps (step-*.c) and the lists they make (phases.c). */
 extern const struct step step_config_check, step_schema_check,
@@ -212,9 +212,16 @@ extern const struct phase_def orch_phases[PHASE_COUNT];
 extern const struct step *const orch_rollback_steps[];
 extern const struct step *const orch_giveback_steps[];
 
-/* The step's private data: allocated (zeroed) on first use in a step,
- * freed when the step ends. */
-void *orch_step_data(struct orch *o, size_t size, void (*free_fn)(void *));
+/* The running step's own data (made from its step->data when it
+ * started). */
+void *orch_step_data(struct orch *o);
+/* The engine's step life (next_step() and the abandon paths; the unit
+ * test): orch_step_begin() makes s's data and makes it the running step,
+ * orch_step_end() cancels and frees that data. */
+void orch_step_begin(struct orch *o, const struct step *s);
+void orch_step_end(struct orch *o);
+/* The lag gate step is running and waiting (step-gates.c). */
+bool lag_gate_waiting(const struct orch *o);
 
 /* Records in state.json, before an effect, that it begins (write-ahead):
  * the step and the statement. orch_act() does it for every action. */
@@ -244,7 +251,7 @@ extern const char SQL_TERMINATE_APP_SESSIONS[];
 /* The roles of [drain] roles as a PostgreSQL text[] literal parameter. */
 char *roles_array(const struct config *cfg);
 
-/* Child processes: SIGCHLD is delivered through the loop. */
+/* SIGCHLD, delivered through the loop: the running step's on_child. */
 void orch_child_reap(struct orch *o);
 
 /* Asks the operator from inside a step (a warning to override). */

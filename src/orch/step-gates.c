@@ -15,7 +15,8 @@
 static int
 config_problem(struct flow *f, const char *what)
 {
-	const struct config *c = O(f)->cfg;
+	struct orch *o = f->ctx;
+	const struct config *c = o->cfg;
 
 	return flow_fail(f, EXIT_CHECK, "%s: %s", c->path != NULL ? c->path :
 	    "cutover.conf", what);
@@ -34,7 +35,8 @@ simple_name(const char *s)
 static int
 config_check(struct flow *f, PGresult *prev)
 {
-	const struct config *c = O(f)->cfg;
+	struct orch *o = f->ctx;
+	const struct config *c = o->cfg;
 
 	(void)prev;
 	if ((c->drain_method == DRAIN_PGBOUNCER ||
@@ -85,7 +87,7 @@ config_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step config_flow[] = { config_check, NULL };
 const struct step step_config_check = { "config.check", NULL,
-	config_describe, config_flow, SIDE_SOURCE, false };
+	config_describe, config_flow, SIDE_SOURCE, false, NULL };
 
 /* ------------------------------------------------------- schema.check */
 
@@ -104,17 +106,21 @@ static const char cutover_tables_sql[] =
 static int
 schema_src(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, O(f)->src, cutover_tables_sql, 0, NULL);
+	return flow_query(f, o->src, cutover_tables_sql, 0, NULL);
 }
 
 static int
 schema_dst(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	if (pgr_int64(prev, 0, 0, 0) != 4)
 		return flow_fail(f, EXIT_CHECK, "the cutover schema is missing on "
 		    "the source, or older than this cutover: run `cutover setup`");
-	return flow_query(f, O(f)->dst, cutover_tables_sql, 0, NULL);
+	return flow_query(f, o->dst, cutover_tables_sql, 0, NULL);
 }
 
 static int
@@ -137,13 +143,26 @@ schema_describe(struct orch *o, struct strbuf *out)
 static const flow_step schema_flow[] = { schema_src, schema_dst, schema_done,
 	NULL };
 const struct step step_schema_check = { "schema.check", NULL,
-	schema_describe, schema_flow, SIDE_SOURCE, false };
+	schema_describe, schema_flow, SIDE_SOURCE, false, NULL };
 
 /* --------------------------------------------------------- validation */
 
-struct vwait {
-	struct orch *o;
-	struct flow *f;
+/* The validation running, until it reports (then it is the orch's
+ * last_validation). */
+struct validation_step {
+	struct validation *v;
+};
+
+static void
+validation_cancel(void *data)
+{
+	struct validation_step *d = data;
+
+	validation_free(d->v);
+}
+
+static const struct step_data_def validation_data = {
+	sizeof (struct validation_step), validation_cancel, NULL
 };
 
 static void
@@ -172,9 +191,11 @@ validation_done(struct validation *v, void *arg)
 	cJSON *data = cJSON_CreateObject(), *checks;
 	bool full = o->st.phase == PHASE_POST_VALIDATION;
 
+	struct validation_step *vs = orch_step_data(o);
+
 	validation_free(o->last_validation);
 	o->last_validation = v;
-	o->validation = NULL;	/* kept as last_validation */
+	vs->v = NULL;	/* kept as last_validation */
 	sb_init(&bad);
 	sb_init(&warn);
 	checks = cJSON_AddObjectToObject(data, "checks");
@@ -220,7 +241,8 @@ validation_done(struct validation *v, void *arg)
 static int
 validate_start(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct validation_step *vs = orch_step_data(o);
 	struct validate_opts opts;
 
 	(void)prev;
@@ -232,7 +254,7 @@ validate_start(struct flow *f, PGresult *prev)
 	 * after it, a probe is the only way to see lag (and none is needed). */
 	opts.probe_lag = false;
 	orch_progress(o, "%s validation running", opts.full ? "full" : "quick");
-	o->validation = validation_start(o->loop, o->cfg, o->prov, &opts,
+	vs->v = validation_start(o->loop, o->cfg, o->prov, &opts,
 	    validation_done, o);
 	return flow_wait_external(f);
 }
@@ -257,12 +279,43 @@ full_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step validate_flow[] = { validate_start, NULL };
 const struct step step_quick_validation = { "validation.quick", NULL,
-	quick_describe, validate_flow, SIDE_SOURCE, false };
+	quick_describe, validate_flow, SIDE_SOURCE, false, &validation_data };
 const struct step step_full_validation = { "validation.full", NULL,
-	full_describe, validate_flow, SIDE_SOURCE, false };
+	full_describe, validate_flow, SIDE_SOURCE, false, &validation_data };
 
 /* ----------------------------------------------------------- lag gate */
 
+/* The gate waiting: since when the lag is below it, and its next look.
+ * The figures it shows are the orch's (o->gate: they outlive it). */
+struct lag_gate {
+	bool waiting;
+	int64_t started;           /* mono ms */
+	int64_t held_since;        /* mono ms; 0 = not below the threshold */
+	struct loop_timer *tick;
+};
+
+static void
+gate_cancel(void *data)
+{
+	struct lag_gate *d = data;
+
+	if (d->tick != NULL)
+		loop_timer_cancel(d->tick);
+}
+
+static const struct step_data_def gate_data = {
+	sizeof (struct lag_gate), gate_cancel, NULL
+};
+
+bool
+lag_gate_waiting(const struct orch *o)
+{
+	return o->step == &step_lag_gate && o->sd != NULL &&
+	    ((const struct lag_gate *)o->sd)->waiting;
+}
+
+/* One look (the heartbeat and the provider); it outlives the step if
+ * the step is abandoned meanwhile. */
 struct gate_tick {
 	struct orch *o;
 	struct flow *f;
@@ -284,6 +337,7 @@ static void
 gate_evaluate(struct orch *o)
 {
 	struct orch_gate *g = &o->gate;
+	struct lag_gate *lg = orch_step_data(o);
 	struct err e = { 0, "" };
 	int64_t now = mono_ms();
 	const char *halted = replication_halted(&o->prov->status);
@@ -292,7 +346,7 @@ gate_evaluate(struct orch *o)
 	/* Stopped replication cannot catch up: fail now, not after
 	 * lag_wait_seconds. */
 	if (halted != NULL) {
-		o->gate_active = false;
+		lg->waiting = false;
 		err_set(&e, EXIT_CHECK, "forward replication is not running (%s): "
 		    "the lag gate cannot pass", halted);
 		flow_continue(o->flow, -1, &e);
@@ -301,11 +355,11 @@ gate_evaluate(struct orch *o)
 	below = lag_below_gate(g->lag_e2e, g->lag_provider,
 	    g->threshold_seconds);
 	if (!below)
-		o->held_since = 0;
-	else if (o->held_since == 0)
-		o->held_since = now;
-	g->held_seconds = o->held_since != 0 ?
-	    (double)(now - o->held_since) / 1000.0 : 0;
+		lg->held_since = 0;
+	else if (lg->held_since == 0)
+		lg->held_since = now;
+	g->held_seconds = lg->held_since != 0 ?
+	    (double)(now - lg->held_since) / 1000.0 : 0;
 	orch_changed(o);
 	if (g->held_seconds >= g->hold_seconds && below) {
 		cJSON *d = cJSON_CreateObject();
@@ -317,12 +371,12 @@ gate_evaluate(struct orch *o)
 		cJSON_AddNumberToObject(d, "held_seconds", g->held_seconds);
 		orch_log(o, "check", d, NULL, "lag gate passed: %.2f s below %.1f s "
 		    "for %.0f s", g->lag_e2e, g->threshold_seconds, g->held_seconds);
-		o->gate_active = false;
+		lg->waiting = false;
 		flow_continue(o->flow, 0, &e);
 		return;
 	}
-	if (now - o->t0 > (int64_t)(o->cfg->lag_wait_seconds * 1000)) {
-		o->gate_active = false;
+	if (now - lg->started > (int64_t)(o->cfg->lag_wait_seconds * 1000)) {
+		lg->waiting = false;
 		err_set(&e, EXIT_CHECK, "the lag did not stay below %.1f s for %.0f s "
 		    "within %.0f s (now: end to end %.2f s)", g->threshold_seconds,
 		    g->hold_seconds, o->cfg->lag_wait_seconds, g->lag_e2e);
@@ -349,7 +403,7 @@ gate_part(struct gate_tick *t)
 	if (--t->parts > 0)
 		return;
 	/* A step abandoned meanwhile: its flow is gone. */
-	if (o->flow == t->f && o->gate_active)
+	if (o->flow == t->f && lag_gate_waiting(o))
 		gate_evaluate(o);
 	free(t);
 }
@@ -381,10 +435,11 @@ static void
 gate_tick(struct loop_timer *tm, void *arg)
 {
 	struct orch *o = arg;
+	struct lag_gate *d = orch_step_data(o);
 	struct gate_tick *t = xcalloc(1, sizeof *t);
 
 	(void)tm;
-	o->aux_timer = NULL;
+	d->tick = NULL;
 	t->o = o;
 	t->f = o->flow;
 	t->parts = 2;
@@ -395,21 +450,25 @@ gate_tick(struct loop_timer *tm, void *arg)
 static void
 gate_schedule(struct orch *o)
 {
-	o->aux_timer = loop_timer_add(o->loop, 500, gate_tick, o);
+	struct lag_gate *d = orch_step_data(o);
+
+	d->tick = loop_timer_add(o->loop, 500, gate_tick, o);
 }
 
 static int
 gate_start(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct lag_gate *d = orch_step_data(o);
 
 	(void)prev;
 	o->gate.threshold_seconds = o->cfg->max_lag_seconds;
 	o->gate.hold_seconds = o->cfg->lag_hold_seconds;
 	o->gate.held_seconds = 0;
-	o->held_since = 0;
-	o->gate_active = true;
-	o->aux_timer = loop_timer_add(o->loop, 0, gate_tick, o);
+	d->started = mono_ms();
+	d->held_since = 0;
+	d->waiting = true;
+	d->tick = loop_timer_add(o->loop, 0, gate_tick, o);
 	return flow_wait_external(f);
 }
 
@@ -425,14 +484,14 @@ gate_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step gate_flow[] = { gate_start, NULL };
 const struct step step_lag_gate = { "lag.gate", NULL, gate_describe,
-	gate_flow, SIDE_SOURCE, false };
+	gate_flow, SIDE_SOURCE, false, &gate_data };
 
 /* ---------------------------------------------------------------- arm */
 
 static int
 arm(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (o->st.armed)
@@ -455,4 +514,4 @@ arm_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step arm_flow[] = { arm, NULL };
 const struct step step_arm = { "run.arm", NULL, arm_describe, arm_flow,
-	SIDE_SOURCE, false };
+	SIDE_SOURCE, false, NULL };

@@ -7,8 +7,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "fileio.h"
 #include "orch-internal.h"
@@ -127,7 +125,9 @@ forget_action(struct orch *o)
 static void
 on_flow_answer(struct flow *f)
 {
-	settle_action(O(f), NULL);
+	struct orch *o = f->ctx;
+
+	settle_action(o, NULL);
 }
 
 int
@@ -142,7 +142,7 @@ orch_intent(struct orch *o, const char *what, struct err *e)
 int
 orch_act(struct flow *f, const char *what, const char *detail)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	/* With the state directory full, nothing goes forward: the step
 	 * fails and the way back runs in the reserve's space. */
@@ -174,7 +174,7 @@ orch_act_sql(struct flow *f, struct pg *c, const char *what, const char *sql)
 int
 orch_already(struct flow *f, const char *what)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (orch_log(o, "check", step_data(o, NULL), &f->e, "already done: %s",
 	    what) != 0)
@@ -240,7 +240,9 @@ orch_state_save(struct orch *o, struct err *e)
 int
 orch_save(struct flow *f)
 {
-	return orch_state_save(O(f), &f->e) != 0 ? FLOW_FAIL : 0;
+	struct orch *o = f->ctx;
+
+	return orch_state_save(o, &f->e) != 0 ? FLOW_FAIL : 0;
 }
 
 bool
@@ -338,23 +340,14 @@ connections_renew(struct orch *o)
 
 /* ------------------------------------------------------ child process */
 
-/* Reaps the switch command only: other children (a credential_process,
- * the lab's helpers) belong to whoever started them. */
+/* SIGCHLD goes to the running step (the switch command's reaps its own
+ * child): other children (a credential_process, hooks, the lab's
+ * helpers) belong to whoever started them. */
 void
 orch_child_reap(struct orch *o)
 {
-	int status;
-	pid_t pid;
-
-	/* Only our own child: hooks (proc.c) have children of their own. */
-	if (o->child <= 0 || o->child_exited)
-		return;
-	while ((pid = waitpid(o->child, &status, WNOHANG)) < 0 && errno == EINTR)
-		;
-	if (pid == o->child) {
-		o->child_status = status;
-		o->child_exited = true;
-	}
+	if (o->sd != NULL && o->sd_def->on_child != NULL)
+		o->sd_def->on_child(o->sd);
 }
 
 static void
@@ -364,70 +357,39 @@ on_sigchld(int signo, void *arg)
 	orch_child_reap(arg);
 }
 
-static void
-kill_child(struct orch *o)
-{
-	if (o->child > 0 && !o->child_exited) {
-		int status;
-
-		kill(-o->child, SIGTERM);
-		kill(o->child, SIGTERM);
-		usleep(100000);
-		kill(-o->child, SIGKILL);
-		kill(o->child, SIGKILL);
-		while (waitpid(o->child, &status, 0) < 0 && errno == EINTR)
-			;
-	}
-	if (o->child_io != NULL) {
-		close(loop_io_fd(o->child_io));
-		loop_io_remove(o->child_io);
-		o->child_io = NULL;
-	}
-	if (o->child_timer != NULL) {
-		loop_timer_cancel(o->child_timer);
-		o->child_timer = NULL;
-	}
-	o->child = 0;
-}
-
-/* ------------------------------------------------------ step scratch */
+/* ------------------------------------------------------ a step's data */
 
 void *
-orch_step_data(struct orch *o, size_t size, void (*free_fn)(void *))
+orch_step_data(struct orch *o)
 {
-	if (o->sd == NULL) {
-		o->sd = xcalloc(1, size);
-		o->sd_free = free_fn;
-	}
 	return o->sd;
 }
 
-static void
-scratch_reset(struct orch *o)
+void
+orch_step_begin(struct orch *o, const struct step *s)
 {
-	if (o->sd != NULL) {
-		o->sd_free(o->sd);
-		o->sd = NULL;
-		o->sd_free = NULL;
+	orch_step_end(o);
+	o->step = s;
+	if (s->data != NULL) {
+		o->sd = xcalloc(1, s->data->size);
+		o->sd_def = s->data;
 	}
-	o->k = 0;
-	o->t0 = mono_ms();
-	if (o->saved != NULL) {
-		PQclear(o->saved);
-		o->saved = NULL;
-	}
-	if (o->aux_timer != NULL) {
-		loop_timer_cancel(o->aux_timer);
-		o->aux_timer = NULL;
-	}
-	if (o->validation != NULL) {
-		validation_free(o->validation);
-		o->validation = NULL;
-	}
-	o->gate_active = false;
-	kill_child(o);
-	sb_free(&o->child_out);
-	o->child_exited = o->child_eof = false;
+}
+
+/* Its cancel kills a child still running: a timeout or the rollback
+ * hotkey does not leave the switch command behind. */
+void
+orch_step_end(struct orch *o)
+{
+	void *sd = o->sd;
+
+	if (sd == NULL)
+		return;
+	o->sd = NULL;
+	if (o->sd_def->cancel != NULL)
+		o->sd_def->cancel(sd);
+	o->sd_def = NULL;
+	free(sd);
 }
 
 /* Abandons the running step (timeout, rollback hotkey). */
@@ -439,7 +401,7 @@ abandon_step(struct orch *o)
 		flow_cancel(o->flow);
 		o->flow = NULL;
 	}
-	scratch_reset(o);
+	orch_step_end(o);
 	o->step = NULL;
 }
 
@@ -518,7 +480,7 @@ on_sample(const struct heartbeat_reading *r, void *arg)
 	if (!isnan(e2e) || o->st.replication != REPL_FORWARD)
 		lag_sample_append(o->state_dir, now_ms(), e2e,
 		    o->prov->status.lag_target, &e);
-	if (!isnan(r->lag_seconds) && !o->gate_active)
+	if (!isnan(r->lag_seconds) && !lag_gate_waiting(o))
 		o->gate.lag_e2e = e2e;
 }
 
@@ -750,7 +712,7 @@ on_step_done(struct flow *f, int rc, const struct err *e, void *arg)
 
 	(void)f;
 	o->flow = NULL;
-	scratch_reset(o);
+	orch_step_end(o);
 	if (rc == 0)
 		settle_action(o, NULL);
 	else
@@ -909,8 +871,7 @@ next_step(struct orch *o)
 		}
 		return;
 	}
-	o->step = s;
-	scratch_reset(o);
+	orch_step_begin(o, s);
 	orch_changed(o);
 	o->flow = flow_start(o->loop, s->flow, o, on_step_done, o);
 	o->flow->on_answer = on_flow_answer;
@@ -1668,7 +1629,7 @@ bool
 orch_gate(const struct orch *o, struct orch_gate *g)
 {
 	*g = o->gate;
-	return o->gate_active;
+	return lag_gate_waiting(o);
 }
 
 double
@@ -1713,7 +1674,6 @@ orch_new(struct loop *loop, const struct config *cfg, const char *state_dir,
 	o->ui = *ui;
 	o->opts = *opts;
 	o->gate.lag_e2e = o->gate.lag_provider = NAN;
-	sb_init(&o->child_out);
 	sb_init(&o->not_done);
 	rc = state_load(&o->st, state_dir, e);
 	if (rc < 0) {

@@ -77,20 +77,26 @@ ready_free(struct ready *r)
  * is in flight (its callback frees it then). */
 struct ready_ref {
 	struct ready *r;
+	struct loop_timer *tick;   /* ends it from the loop */
 };
 
 static void
-ref_free(void *p)
+ref_cancel(void *p)
 {
 	struct ready_ref *ref = p;
 
+	if (ref->tick != NULL)
+		loop_timer_cancel(ref->tick);
 	if (ref->r != NULL) {
 		ref->r->abandoned = true;
 		if (ref->r->pending == 0)
 			ready_free(ref->r);
 	}
-	free(ref);
 }
+
+static const struct step_data_def ready_data = {
+	sizeof (struct ready_ref), ref_cancel, NULL
+};
 
 static void
 set(struct ready *r, int i, int status, const char *fmt, ...)
@@ -587,10 +593,10 @@ static void
 ready_tick(struct loop_timer *t, void *arg)
 {
 	struct orch *o = arg;
-	struct ready_ref *ref = o->sd;
+	struct ready_ref *ref = orch_step_data(o);
 
 	(void)t;
-	o->aux_timer = NULL;
+	ref->tick = NULL;
 	if (ref != NULL && ref->r != NULL)
 		finished(ref->r);
 }
@@ -598,9 +604,9 @@ ready_tick(struct loop_timer *t, void *arg)
 static int
 ready_start(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const struct config *cfg = o->cfg;
-	struct ready_ref *ref = orch_step_data(o, sizeof *ref, ref_free);
+	struct ready_ref *ref = orch_step_data(o);
 	struct ready *r = xcalloc(1, sizeof *r);
 
 	(void)prev;
@@ -640,7 +646,7 @@ ready_start(struct flow *f, PGresult *prev)
 	}
 	r->starting = false;
 	if (r->pending == 0)
-		o->aux_timer = loop_timer_add(o->loop, 0, ready_tick, o);
+		ref->tick = loop_timer_add(o->loop, 0, ready_tick, o);
 	return flow_wait_external(f);
 }
 
@@ -679,4 +685,4 @@ ready_applies(struct orch *o)
 
 static const flow_step ready_flow[] = { ready_start, NULL };
 const struct step step_readiness = { "readiness", ready_applies,
-	ready_describe, ready_flow, SIDE_SOURCE, false };
+	ready_describe, ready_flow, SIDE_SOURCE, false, &ready_data };

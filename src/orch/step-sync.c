@@ -60,7 +60,7 @@ sentinel_id(struct orch *o)
 static int
 sentinel_prepare(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *id;
 
 	(void)prev;
@@ -89,7 +89,7 @@ sentinel_prepare(struct flow *f, PGresult *prev)
 static int
 sentinel_lsn_keep(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[1];
 
 	if (o->st.sentinel_lsn == NULL && prev != NULL) {
@@ -105,7 +105,7 @@ sentinel_lsn_keep(struct flow *f, PGresult *prev)
 static int
 sentinel_write_step(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[3] = { sentinel_id(o), o->st.run_id,
 	    backwards(o) ? "rollback: the target's last writes" :
 	    "final sync: written after the fence" };
@@ -133,7 +133,7 @@ sentinel_write_step(struct flow *f, PGresult *prev)
 static int
 sentinel_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[3] = { sentinel_id(o), o->st.sentinel_lsn != NULL ?
 	    o->st.sentinel_lsn : "0/0", backwards(o) ?
 	    o->cfg->reverse_subscription : o->cfg->subscription };
@@ -162,6 +162,10 @@ struct sync_wait {
 	int64_t refreshed_at;      /* dms: the provider's status */
 };
 
+static const struct step_data_def sync_wait_data = {
+	sizeof (struct sync_wait), NULL, NULL
+};
+
 static void
 provider_polled(struct provider *p, int rc, const struct err *e, void *arg)
 {
@@ -174,8 +178,8 @@ provider_polled(struct provider *p, int rc, const struct err *e, void *arg)
 static int
 sentinel_seen(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
-	struct sync_wait *w = orch_step_data(o, sizeof *w, free);
+	struct orch *o = f->ctx;
+	struct sync_wait *w = orch_step_data(o);
 	const char *sub = backwards(o) ? o->cfg->reverse_subscription :
 	    o->cfg->subscription;
 	const char *halted;
@@ -243,7 +247,7 @@ final_describe(struct orch *o, struct strbuf *out)
 static const flow_step final_flow[] = { sentinel_prepare, sentinel_lsn_keep,
 	sentinel_write_step, sentinel_look, sentinel_seen, NULL };
 const struct step step_final_sync = { "sentinel.sync", NULL, final_describe,
-	final_flow, SIDE_SOURCE, false };
+	final_flow, SIDE_SOURCE, false, &sync_wait_data };
 
 static bool
 reverse_catchup_applies(struct orch *o)
@@ -253,7 +257,7 @@ reverse_catchup_applies(struct orch *o)
 
 const struct step step_reverse_catchup = { "sentinel.back",
 	reverse_catchup_applies, final_describe, final_flow, SIDE_TARGET,
-	false };
+	false, &sync_wait_data };
 
 /* ------------------------------------------------ provider operations */
 
@@ -293,7 +297,7 @@ pcall(struct flow *f, enum repl_direction now)
 {
 	struct pcall *c = xcalloc(1, sizeof *c);
 
-	c->o = O(f);
+	c->o = f->ctx;
 	c->f = f;
 	c->now = now;
 	return c;
@@ -302,7 +306,7 @@ pcall(struct flow *f, enum repl_direction now)
 static int
 stop_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct strbuf d;
 
 	(void)prev;
@@ -331,7 +335,7 @@ stop_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step stop_flow[] = { stop_act, NULL };
 const struct step step_replication_stop = { "replication.stop", NULL,
-	stop_describe, stop_flow, SIDE_SOURCE, false };
+	stop_describe, stop_flow, SIDE_SOURCE, false, NULL };
 
 static bool
 reverse_applies(struct orch *o)
@@ -342,7 +346,7 @@ reverse_applies(struct orch *o)
 static int
 reverse_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct provider_position pos;
 	struct strbuf d;
 
@@ -378,7 +382,7 @@ reverse_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step reverse_flow[] = { reverse_act, NULL };
 const struct step step_replication_reverse = { "replication.reverse",
-	reverse_applies, reverse_describe, reverse_flow, SIDE_SOURCE, false };
+	reverse_applies, reverse_describe, reverse_flow, SIDE_SOURCE, false, NULL };
 
 /* Rollback: the reverse replication goes (whatever a crash left of its
  * start), then forward starts again if it does not run. */
@@ -396,7 +400,7 @@ reverse_stop_applies(struct orch *o)
 static int
 rs_look_sub(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[] = { o->cfg->reverse_subscription };
 
 	(void)prev;
@@ -412,7 +416,7 @@ rs_look_sub(struct flow *f, PGresult *prev)
 static int
 rs_look_pub(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[] = { o->cfg->reverse_publication };
 
 	if (pgr_int64(prev, 0, 0, 1) > 0) {
@@ -438,7 +442,7 @@ rs_judge(struct flow *f, PGresult *prev)
 static int
 reverse_stop_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct strbuf d;
 
 	(void)prev;
@@ -457,8 +461,10 @@ reverse_stop_act(struct flow *f, PGresult *prev)
 static int
 reverse_stopped(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	O(f)->st.reverse_begun = false;
+	o->st.reverse_begun = false;
 	return orch_save(f) != 0 ? FLOW_FAIL : FLOW_NEXT;
 }
 
@@ -472,7 +478,7 @@ static const flow_step reverse_stop_flow[] = { rs_look_sub, rs_look_pub,
 	rs_judge, reverse_stop_act, reverse_stopped, NULL };
 const struct step step_reverse_stop = { "replication.reverse_stop",
 	reverse_stop_applies, reverse_stop_describe, reverse_stop_flow,
-	SIDE_SOURCE, true };
+	SIDE_SOURCE, true, NULL };
 
 /* After writes came back through reverse replication, forward
  * replication must skip them (they are on the target already): the
@@ -487,15 +493,17 @@ forward_skip_applies(struct orch *o)
 static int
 skip_look(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, O(f)->src, "SELECT pg_current_wal_lsn()::text", 0,
+	return flow_query(f, o->src, "SELECT pg_current_wal_lsn()::text", 0,
 	    NULL);
 }
 
 static int
 skip_keep(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	state_set(&o->st.forward_skip_lsn, pgr_value(prev, 0, 0));
 	if (orch_save(f) != 0)
@@ -516,7 +524,7 @@ skip_describe(struct orch *o, struct strbuf *out)
 
 static const flow_step skip_flow[] = { skip_look, skip_keep, NULL };
 const struct step step_forward_skip = { "replication.skip",
-	forward_skip_applies, skip_describe, skip_flow, SIDE_SOURCE, false };
+	forward_skip_applies, skip_describe, skip_flow, SIDE_SOURCE, false, NULL };
 
 /* Forward replication runs at the end of every rollback: the step looks
  * at it first and starts it only if it does not run. With the reverse
@@ -544,7 +552,7 @@ forward_refreshed(struct provider *p, int rc, const struct err *e, void *arg)
 static int
 forward_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	if (o->st.replication == REPL_REVERSE || o->st.reverse_begun)
@@ -558,7 +566,7 @@ forward_look(struct flow *f, PGresult *prev)
 static int
 forward_act(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	struct strbuf d;
 
 	(void)prev;
@@ -579,7 +587,7 @@ forward_act(struct flow *f, PGresult *prev)
 static int
 forward_done(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	(void)prev;
 	free(o->prov->resume_from.lsn);
@@ -600,7 +608,7 @@ forward_describe(struct orch *o, struct strbuf *out)
 static const flow_step forward_flow[] = { forward_look, forward_act,
 	forward_done, NULL };
 const struct step step_forward_start = { "replication.start", NULL,
-	forward_describe, forward_flow, SIDE_SOURCE, true };
+	forward_describe, forward_flow, SIDE_SOURCE, true, NULL };
 
 /* ---------------------------------------------------------- sequences */
 
@@ -616,22 +624,42 @@ seq_to(struct orch *o)
 	return backwards(o) ? o->src : o->dst;
 }
 
+/* The sequences of the side read first, while the other is read. */
+struct seq_read {
+	PGresult *from;
+};
+
+static void
+seq_cancel(void *data)
+{
+	struct seq_read *r = data;
+
+	PQclear(r->from);
+}
+
+static const struct step_data_def seq_data = {
+	sizeof (struct seq_read), seq_cancel, NULL
+};
+
 static int
 seq_read_from(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	return flow_query(f, seq_from(O(f)), CATALOG_SEQUENCES_SQL, 0, NULL);
+	return flow_query(f, seq_from(o), CATALOG_SEQUENCES_SQL, 0, NULL);
 }
 
 static int
 seq_read_to(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct seq_read *r = orch_step_data(o);
 
 	(void)prev;
-	if (o->saved != NULL)
-		PQclear(o->saved);
-	o->saved = flow_keep(f);
+	if (r->from != NULL)
+		PQclear(r->from);
+	r->from = flow_keep(f);
 	return flow_query(f, seq_to(o), CATALOG_SEQUENCES_SQL, 0, NULL);
 }
 
@@ -641,7 +669,8 @@ seq_read_to(struct flow *f, PGresult *prev)
 static int
 seq_set(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	const struct seq_read *r = orch_step_data(o);
 	struct catalog from = { 0 }, to = { 0 };
 	struct err e = { 0, "" };
 	char **schemas = NULL, **names = NULL, **values = NULL;
@@ -650,7 +679,7 @@ seq_set(struct flow *f, PGresult *prev)
 	size_t i, n = 0;
 	int rc;
 
-	catalog_load_sequences(&from, o->saved, &e);
+	catalog_load_sequences(&from, r->from, &e);
 	catalog_load_sequences(&to, prev, &e);
 	/* A value we may not read is unknown, not "never used": refuse to
 	 * guess rather than set a sequence below what the source handed out. */
@@ -737,7 +766,7 @@ seq_describe(struct orch *o, struct strbuf *out)
 static const flow_step seq_flow[] = { seq_read_from, seq_read_to, seq_set,
 	NULL };
 const struct step step_sequences = { "sequences.sync", NULL, seq_describe,
-	seq_flow, SIDE_SOURCE, false };
+	seq_flow, SIDE_SOURCE, false, &seq_data };
 
 static bool
 seq_back_applies(struct orch *o)
@@ -746,4 +775,4 @@ seq_back_applies(struct orch *o)
 }
 
 const struct step step_sequences_back = { "sequences.back", seq_back_applies,
-	seq_describe, seq_flow, SIDE_TARGET, false };
+	seq_describe, seq_flow, SIDE_TARGET, false, &seq_data };

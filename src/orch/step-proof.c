@@ -79,7 +79,7 @@ create_sql(void)
 static int
 slot_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *name = *slot_field(o) != NULL ? xstrdup(*slot_field(o)) :
 	    slot_name(o);
 	const char *params[1] = { name };
@@ -95,7 +95,7 @@ slot_look(struct flow *f, PGresult *prev)
 static int
 slot_make(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *name, *detail;
 	const char *params[1];
 	int rc;
@@ -145,7 +145,7 @@ slot_describe(struct orch *o, struct strbuf *out)
 static const flow_step slot_flow[] = { slot_look, slot_make, slot_made,
 	NULL };
 const struct step step_fence_slot = { "fence.slot", NULL, slot_describe,
-	slot_flow, SIDE_SOURCE, false };
+	slot_flow, SIDE_SOURCE, false, NULL };
 
 /* In a rollback after the application wrote on the target: the target's
  * slot (made now if the switch's is gone), and the target's WAL position
@@ -153,17 +153,19 @@ const struct step step_fence_slot = { "fence.slot", NULL, slot_describe,
 static int
 tfence_lsn(struct flow *f, PGresult *prev)
 {
+	struct orch *o = f->ctx;
+
 	(void)prev;
-	if (O(f)->st.target_fence_lsn != NULL)
+	if (o->st.target_fence_lsn != NULL)
 		return FLOW_DONE;	/* kept from before a crash */
-	return flow_query(f, O(f)->dst, "SELECT pg_current_wal_lsn()::text", 0,
+	return flow_query(f, o->dst, "SELECT pg_current_wal_lsn()::text", 0,
 	    NULL);
 }
 
 static int
 tfence_keep(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	state_set(&o->st.target_fence_lsn, pgr_value(prev, 0, 0));
 	if (orch_save(f) != 0)
@@ -182,7 +184,7 @@ rollback_on_target(struct orch *o)
 static const flow_step tslot_flow[] = { slot_look, slot_make, tfence_lsn,
 	tfence_keep, NULL };
 const struct step step_target_slot = { "target.slot", rollback_on_target,
-	slot_describe, tslot_flow, SIDE_TARGET, false };
+	slot_describe, tslot_flow, SIDE_TARGET, false, NULL };
 
 /* ------------------------------------------- the switch: target first */
 
@@ -193,7 +195,7 @@ const struct step step_target_slot = { "target.slot", rollback_on_target,
 static int
 st_look(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[1] = { o->st.target_slot != NULL ?
 	    o->st.target_slot : "" };
 
@@ -214,7 +216,7 @@ st_look(struct flow *f, PGresult *prev)
 static int
 st_judge(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 
 	if (pgr_bool(prev, 0, 0))
 		return flow_fail(f, EXIT_RUNTIME, "the target is a standby (in "
@@ -243,14 +245,14 @@ st_describe(struct orch *o, struct strbuf *out)
 static const flow_step st_flow[] = { st_look, st_judge, slot_look, slot_make,
 	slot_made, NULL };
 const struct step step_switch_target = { "switch.target", NULL, st_describe,
-	st_flow, SIDE_TARGET, false };
+	st_flow, SIDE_TARGET, false, NULL };
 
 /* ---------------------------------------------------------- the proof */
 
 static int
 proof_peek(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	const char *params[2] = { *slot_field(o), orch_on_target(o) &&
 	    o->st.target_fence_lsn != NULL ? o->st.target_fence_lsn : "0/0" };
 
@@ -261,10 +263,29 @@ proof_peek(struct flow *f, PGresult *prev)
 	return flow_query(f, orch_side(o), SQL_PROOF_DETAIL, 2, params);
 }
 
+/* The transactions the proof found, kept for the message while the
+ * sessions are looked up. */
+struct proof_found {
+	PGresult *tx;
+};
+
+static void
+proof_cancel(void *data)
+{
+	struct proof_found *p = data;
+
+	PQclear(p->tx);
+}
+
+static const struct step_data_def proof_data = {
+	sizeof (struct proof_found), proof_cancel, NULL
+};
+
 static int
 proof_judge(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
+	struct proof_found *p;
 
 	if (PQntuples(prev) == 0) {
 		cJSON *d = cJSON_CreateObject();
@@ -277,17 +298,19 @@ proof_judge(struct flow *f, PGresult *prev)
 		return FLOW_DONE;
 	}
 	/* Kept for the message; the sessions are looked up next. */
-	if (o->saved != NULL)
-		PQclear(o->saved);
-	o->saved = flow_keep(f);
+	p = orch_step_data(o);
+	if (p->tx != NULL)
+		PQclear(p->tx);
+	p->tx = flow_keep(f);
 	return flow_query(f, orch_side(o), SQL_SESSIONS_NOW, 0, NULL);
 }
 
 static int
 proof_failed(struct flow *f, PGresult *prev)
 {
-	struct orch *o = O(f);
-	const PGresult *tx = o->saved;
+	struct orch *o = f->ctx;
+	const struct proof_found *p = orch_step_data(o);
+	const PGresult *tx = p->tx;
 	struct strbuf tables, who;
 	cJSON *d = cJSON_CreateObject(), *arr, *it;
 	int r;
@@ -373,13 +396,13 @@ proof_before_resume_applies(struct orch *o)
 static const flow_step proof_flow[] = { proof_peek, proof_judge,
 	proof_failed, NULL };
 const struct step step_fence_proof = { "fence.proof", proof_applies,
-	proof_describe, proof_flow, SIDE_SOURCE, false };
+	proof_describe, proof_flow, SIDE_SOURCE, false, &proof_data };
 const struct step step_fence_proof_before_switch = { "fence.proof",
 	proof_before_switch_applies, proof_describe, proof_flow, SIDE_SOURCE,
-	false };
+	false, &proof_data };
 const struct step step_fence_proof_before_resume = { "fence.proof",
 	proof_before_resume_applies, proof_describe, proof_flow, SIDE_SOURCE,
-	false };
+	false, &proof_data };
 
 static bool
 target_proof_applies(struct orch *o)
@@ -388,7 +411,7 @@ target_proof_applies(struct orch *o)
 }
 
 const struct step step_target_proof = { "target.proof", target_proof_applies,
-	proof_describe, proof_flow, SIDE_TARGET, false };
+	proof_describe, proof_flow, SIDE_TARGET, false, &proof_data };
 
 /* ----------------------------------------------------- slots dropped */
 
@@ -473,7 +496,7 @@ dropped(struct pg *c, PGresult *res, const char *error, void *arg)
 static int
 drop_one(struct flow *f, bool target)
 {
-	struct orch *o = O(f);
+	struct orch *o = f->ctx;
 	char *name = target ? o->st.target_slot : o->st.fence_slot;
 	struct drop *d;
 	const char *params[1] = { name };
@@ -528,6 +551,6 @@ drop_describe(struct orch *o, struct strbuf *out)
 static const flow_step drop_flow[] = { drop_source, drop_target, drop_saved,
 	NULL };
 const struct step step_proof_drop = { "proof.drop", drop_applies,
-	drop_describe, drop_flow, SIDE_SOURCE, true };
+	drop_describe, drop_flow, SIDE_SOURCE, true, NULL };
 const struct step step_proof_drop_back = { "proof.drop", drop_applies,
-	drop_describe, drop_flow, SIDE_SOURCE, true };
+	drop_describe, drop_flow, SIDE_SOURCE, true, NULL };
