@@ -76,31 +76,28 @@ print_key(FILE *f, const cJSON *key)
 /* Under a failing table check: the tables that failed, each with up to
  * SHOW_KEYS differing keys and their kind. */
 static void
-print_tables(FILE *f, const cJSON *check)
+print_tables(FILE *f, const struct check_result *r)
 {
-	const cJSON *t, *k;
-	size_t shown = 0, bad = 0;
+	const cJSON *k;
+	size_t i, shown = 0, bad = 0;
 
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check, "tables")) {
-		const char *st = json_str(t, "status");
-		const cJSON *keys;
+	for (i = 0; i < r->ntables; i++) {
+		const struct table_result *t = &r->tables[i];
 		int n = 0, total;
 
-		if (st == NULL || (strcmp(st, "fail") != 0 &&
-		    strcmp(st, "error") != 0))
+		if (t->status != CHECK_FAIL && t->status != CHECK_ERROR)
 			continue;
 		if (++bad > SHOW_TABLES)
 			continue;
 		shown++;
-		fprintf(f, "      %s %s", st, json_str(t, "table"));
-		if (json_str(t, "detail") != NULL) {
+		fprintf(f, "      %s %s", check_status_name(t->status), t->table);
+		if (t->detail != NULL) {
 			fputs(": ", f);
-			print_lines(f, json_str(t, "detail"), "        ");
+			print_lines(f, t->detail, "        ");
 		}
 		fputc('\n', f);
-		keys = cJSON_GetObjectItemCaseSensitive(t, "mismatched_keys");
-		total = cJSON_GetArraySize(keys);
-		cJSON_ArrayForEach(k, keys) {
+		total = cJSON_GetArraySize(t->mismatched_keys);
+		cJSON_ArrayForEach(k, t->mismatched_keys) {
 			if (n++ >= SHOW_KEYS)
 				break;
 			fprintf(f, "        %-18s ", diff_words(json_str(k, "diff")));
@@ -215,7 +212,7 @@ print_summary(FILE *f, const struct validation *v, bool full)
 		fputc('\n', f);
 		if ((c == CHK_ROW_COUNTS || c == CHK_CHECKSUMS) &&
 		    (st == CHECK_FAIL || st == CHECK_ERROR))
-			print_tables(f, check);
+			print_tables(f, validation_result(v, c));
 		if (c == CHK_SEQUENCES)
 			print_sequences(f, check);
 		if (c == CHK_SCHEMA)

@@ -50,6 +50,40 @@ struct validate_opts {
 	void *progress_arg;
 };
 
+/* Where a source table ends up in a table check. */
+enum table_coverage {
+	COVERAGE_COMPARED,
+	COVERAGE_EXCLUDED,         /* by [validation] exclude_tables */
+	COVERAGE_NOT_REPLICATED
+};
+
+/* One table's result in row_counts or checksums: what the console's CHECK
+ * column, `validate`'s summary and the JSON read. Unknown numbers are -1
+ * (null in the JSON). */
+struct table_result {
+	char *table;               /* schema.name */
+	enum check_status status;
+	char *detail;              /* NULL: none */
+	enum table_coverage coverage;
+	int64_t source, target;    /* row_counts: the two counts */
+	int64_t rows;              /* checksums: the source's rows */
+	int chunks, mismatched_chunks;
+	cJSON *mismatched_keys;    /* checksums: [{"key", "diff"}], owned;
+	                              NULL: none */
+	bool keys_truncated;
+	int64_t partitions;        /* a partitioned table's leaves, -1 not one */
+};
+
+/* One check's result, owned by its validation. */
+struct check_result {
+	enum check_status status;
+	char *detail;              /* NULL: none */
+	size_t compared, excluded, not_replicated;
+	bool listed;               /* row_counts, checksums: "tables" is given */
+	struct table_result *tables;
+	size_t ntables, cap;
+};
+
 struct validation;
 typedef void (*validation_done_fn)(struct validation *v, void *arg);
 
@@ -61,8 +95,9 @@ struct validation *validation_start(struct loop *loop,
 /* Stops a running validation (done is not called) or frees a finished one. */
 void validation_free(struct validation *v);
 
-/* After done: the JSON of INTERFACE.md (the caller's to delete, but it
- * refers to v's results: use it before validation_free), whether it passed,
+/* After done: the JSON of INTERFACE.md, written from the typed results
+ * by this one writer (the caller's to delete, but it refers to v's
+ * results: use it before validation_free), whether it passed,
  * and the exit code: 0 passed, 1 a check failed, 2 a --table pattern
  * matched no table (validation_usage_error() says which), 3 a check could
  * not run. */
@@ -74,6 +109,11 @@ enum check_status validation_check_status(const struct validation *v,
     enum check_id c);
 const char *validation_check_detail(const struct validation *v,
     enum check_id c);
+/* The typed result of check c (valid until validation_free). */
+const struct check_result *validation_result(const struct validation *v,
+    enum check_id c);
+/* "full" or "quick". */
+const char *validation_mode(const struct validation *v);
 
 /* Writes the JSON to <state_dir>/validation/<started_at>.json (0600) and,
  * when path is not NULL, to path too. *saved receives the first file. */
