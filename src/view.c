@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "eventlog.h"
+#include "validate.h"
 #include "view.h"
 #include "ring.h"
 
