@@ -79,8 +79,6 @@ struct validation {
 	struct check_result unchecked; /* tables that could not be compared */
 
 	struct check_result res[CHK_COUNT];
-	cJSON *json[CHK_COUNT];        /* a check's other members (lists of
-	                                  sequences, schema differences, ...) */
 
 	double lag_e2e, lag_provider;
 	char *lag_note;
@@ -140,18 +138,20 @@ check_result_free(struct check_result *r)
 		cJSON_Delete(r->tables[i].mismatched_keys);
 	}
 	free(r->tables);
+	for (i = 0; i < r->nsequences; i++) {
+		free(r->sequences[i].sequence);
+		free(r->sequences[i].detail);
+	}
+	free(r->sequences);
+	if (r->schema != NULL) {
+		schema_result_free(r->schema);
+		free(r->schema);
+	}
 	free(r->detail);
 	memset(r, 0, sizeof *r);
-}
-
-static cJSON *
-check_object(struct validation *v, enum check_id c)
-{
-	if (v->json[c] == NULL) {
-		v->json[c] = cJSON_CreateObject();
-		cJSON_AddStringToObject(v->json[c], "name", check_name(c));
-	}
-	return v->json[c];
+	r->wal_retained_bytes = -1;
+	r->sample_percent = r->value_seconds = r->threshold_seconds =
+	    r->end_to_end_seconds = r->provider_seconds = NAN;
 }
 
 static struct pg *
@@ -215,10 +215,9 @@ on_provider(struct provider *p, int rc, const struct err *e, void *arg)
 		v->lag_provider = st->lag_target;
 		if (isnan(v->lag_provider))
 			v->lag_provider = st->lag_source;
-		cJSON *o = check_object(v, CHK_REPLICATION_STATUS);
 		if (st->wal_retained_bytes >= 0)
-			cJSON_AddNumberToObject(o, "wal_retained_bytes",
-			    (double)st->wal_retained_bytes);
+			v->res[CHK_REPLICATION_STATUS].wal_retained_bytes =
+			    st->wal_retained_bytes;
 	}
 	v->pending--;
 	maybe_finish(v);
@@ -240,7 +239,6 @@ on_reverse(struct pg *c, PGresult *res, const char *error, void *arg)
 		set_check(v, CHK_REPLICATION_STATUS, CHECK_WARN, "reverse replication "
 		    "is not running: a rollback would lose the writes made since the "
 		    "switch");
-	check_object(v, CHK_REPLICATION_STATUS);
 	v->pending--;
 	maybe_finish(v);
 }
@@ -258,7 +256,6 @@ start_after_switch(struct validation *v)
 		    "replication is stopped by design; the reverse one is the "
 		    "provider's to report" : "after the switch: forward replication "
 		    "is stopped by design; reverse replication is off");
-		check_object(v, CHK_REPLICATION_STATUS);
 		return;
 	}
 	v->pending++;
@@ -360,7 +357,7 @@ start_lag(struct validation *v)
 static void
 finish_lag(struct validation *v)
 {
-	cJSON *o = check_object(v, CHK_REPLICATION_LAG);
+	struct check_result *r = &v->res[CHK_REPLICATION_LAG];
 	double value = v->lag_e2e;
 	char buf[256];
 
@@ -369,7 +366,6 @@ finish_lag(struct validation *v)
 	if (isnan(value)) {
 		set_check(v, CHK_REPLICATION_LAG, CHECK_ERROR, v->lag_note != NULL ?
 		    v->lag_note : "no lag measurement");
-		cJSON_AddNullToObject(o, "value_seconds");
 	} else {
 		snprintf(buf, sizeof buf, "%.3f s (end to end %s, provider %s)%s%s",
 		    value, isnan(v->lag_e2e) ? "unknown" : "measured",
@@ -378,17 +374,12 @@ finish_lag(struct validation *v)
 		    v->lag_note != NULL ? v->lag_note : "");
 		set_check(v, CHK_REPLICATION_LAG, value < v->cfg->max_lag_seconds ?
 		    CHECK_PASS : CHECK_FAIL, buf);
-		cJSON_AddNumberToObject(o, "value_seconds", value);
 	}
-	cJSON_AddNumberToObject(o, "threshold_seconds", v->cfg->max_lag_seconds);
-	if (!isnan(v->lag_e2e))
-		cJSON_AddNumberToObject(o, "end_to_end_seconds", v->lag_e2e);
-	else
-		cJSON_AddNullToObject(o, "end_to_end_seconds");
-	if (!isnan(v->lag_provider))
-		cJSON_AddNumberToObject(o, "provider_seconds", v->lag_provider);
-	else
-		cJSON_AddNullToObject(o, "provider_seconds");
+	r->lag_given = r->lag_measured = true;
+	r->value_seconds = value;
+	r->threshold_seconds = v->cfg->max_lag_seconds;
+	r->end_to_end_seconds = v->lag_e2e;
+	r->provider_seconds = v->lag_provider;
 }
 
 /* ------------------------------------------------------------ coverage */
@@ -745,12 +736,12 @@ replident_name(char r)
 static void
 check_primary_keys(struct validation *v)
 {
-	cJSON *o = check_object(v, CHK_PRIMARY_KEYS), *arr, *e;
+	struct check_result *r = &v->res[CHK_PRIMARY_KEYS];
 	enum check_status s = CHECK_PASS;
 	size_t i, n = 0;
 	char buf[256];
 
-	arr = cJSON_AddArrayToObject(o, "tables_without_pk");
+	r->listed = true;
 	for (i = 0; i < v->scat.ntables; i++) {
 		const struct table_info *t = &v->scat.tables[i];
 		char *name;
@@ -759,10 +750,8 @@ check_primary_keys(struct validation *v)
 			continue;
 		n++;
 		name = cov_name(t);
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "table", name);
-		cJSON_AddStringToObject(e, "replica_identity", replident_name(t->replident));
-		cJSON_AddItemToArray(arr, e);
+		table_result_add(r, name, CHECK_WARN, NULL)->replica_identity =
+		    replident_name(t->replident);
 		free(name);
 		/* Listed with its replica identity: with FULL or an index its
 		 * updates and deletes replicate; with the default they cannot
@@ -794,12 +783,13 @@ seq_effective(const struct sequence_info *s)
 static void
 check_sequences(struct validation *v)
 {
-	cJSON *o = check_object(v, CHK_SEQUENCES), *arr, *e;
+	struct check_result *r = &v->res[CHK_SEQUENCES];
+	struct sequence_result *e;
 	enum check_status s = CHECK_PASS;
 	size_t i, bad = 0, unreadable = 0, compared = 0, excluded = 0;
 	char buf[256];
 
-	arr = cJSON_AddArrayToObject(o, "sequences");
+	r->listed = true;
 	for (i = 0; i < v->scat.nseqs; i++) {
 		const struct sequence_info *a = &v->scat.seqs[i];
 		const struct sequence_info *b = catalog_find_sequence(&v->dcat,
@@ -831,22 +821,23 @@ check_sequences(struct validation *v)
 		 * run, behind is expected. */
 		if (st == CHECK_FAIL && b != NULL && !v->opts.sequences_synced)
 			st = CHECK_WARN;
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "sequence", name);
-		if (a->used)
-			cJSON_AddNumberToObject(e, "source", (double)a->last_value);
-		else
-			cJSON_AddNullToObject(e, "source");
-		if (b != NULL && b->used)
-			cJSON_AddNumberToObject(e, "target", (double)b->last_value);
-		else
-			cJSON_AddNullToObject(e, "target");
-		cJSON_AddStringToObject(e, "status", check_status_name(st));
+		if (r->nsequences == r->seq_cap) {
+			r->seq_cap = r->seq_cap == 0 ? 16 : 2 * r->seq_cap;
+			r->sequences = xreallocarray(r->sequences, r->seq_cap,
+			    sizeof *r->sequences);
+		}
+		e = &r->sequences[r->nsequences++];
+		memset(e, 0, sizeof *e);
+		e->sequence = xstrdup(name);
+		e->has_source = a->used;
+		e->source = a->last_value;
+		e->has_target = b != NULL && b->used;
+		e->target = b != NULL ? b->last_value : 0;
+		e->status = st;
 		if (why != NULL)
-			cJSON_AddStringToObject(e, "detail", why);
+			e->detail = xstrdup(why);
 		else if (b == NULL)
-			cJSON_AddStringToObject(e, "detail", "missing on the target");
-		cJSON_AddItemToArray(arr, e);
+			e->detail = xstrdup("missing on the target");
 		if (st != CHECK_PASS && st != CHECK_ERROR)
 			bad++;
 		s = check_worse(s, st);
@@ -896,58 +887,17 @@ schema_scope(const char *tschema, const char *tname, void *arg)
 }
 
 static void
-json_str_or_null(cJSON *o, const char *k, const char *s)
-{
-	if (s != NULL)
-		cJSON_AddStringToObject(o, k, s);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-static void
 check_schema(struct validation *v, const struct schema_snapshot *src,
     const struct schema_snapshot *dst)
 {
-	cJSON *o = check_object(v, CHK_SCHEMA), *arr, *e;
-	struct schema_result res, *r = &res;
+	struct schema_result *r = xcalloc(1, sizeof *r);
 	enum check_status s;
 	char buf[256];
-	size_t i;
 
 	schema_diff(src, dst, schema_scope, v, r);
-	arr = cJSON_AddArrayToObject(o, "differences");
-	for (i = 0; i < r->nitems; i++) {
-		const struct schema_item *it = &r->items[i];
-
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "kind", schema_kind_name(it->kind));
-		cJSON_AddStringToObject(e, "object", it->object);
-		json_str_or_null(e, "table", it->table);
-		cJSON_AddStringToObject(e, "problem", schema_problem_name(it->problem));
-		json_str_or_null(e, "attribute", it->attribute);
-		json_str_or_null(e, "source", it->source);
-		json_str_or_null(e, "target", it->target);
-		cJSON_AddStringToObject(e, "status", check_status_name(it->status));
-		cJSON_AddStringToObject(e, "detail", it->detail);
-		cJSON_AddItemToArray(arr, e);
-	}
-	arr = cJSON_AddArrayToObject(o, "not_carried");
-	for (i = 0; i < r->nuncarried; i++) {
-		const struct schema_uncarried *u = &r->uncarried[i];
-
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "kind", u->what);
-		cJSON_AddStringToObject(e, "object", u->object);
-		if (u->count >= 0)
-			cJSON_AddNumberToObject(e, "count", (double)u->count);
-		if (u->bytes >= 0)
-			cJSON_AddNumberToObject(e, "bytes", (double)u->bytes);
-		else
-			cJSON_AddNullToObject(e, "bytes");
-		cJSON_AddStringToObject(e, "status", check_status_name(u->status));
-		cJSON_AddStringToObject(e, "detail", u->detail);
-		cJSON_AddItemToArray(arr, e);
-	}
+	/* The result is the check's: the JSON is written from it. */
+	v->res[CHK_SCHEMA].schema = r;
+	v->res[CHK_SCHEMA].listed = true;
 	v->res[CHK_SCHEMA].compared = r->compared;
 	v->res[CHK_SCHEMA].excluded = r->excluded;
 	v->res[CHK_SCHEMA].not_replicated = r->nuncarried;
@@ -965,7 +915,6 @@ check_schema(struct validation *v, const struct schema_snapshot *src,
 		s = r->excluded > 0 ? CHECK_ERROR : check_worse(s, CHECK_WARN);
 	}
 	set_check(v, CHK_SCHEMA, s, buf);
-	schema_result_free(r);
 }
 
 /* ---------------------------------------------------------- row_counts */
@@ -1038,14 +987,13 @@ work_index(const struct validation *v, const struct table_info *a)
 static void
 finish_row_counts(struct validation *v, bool exact)
 {
-	cJSON *o = check_object(v, CHK_ROW_COUNTS);
 	struct check_result *res = &v->res[CHK_ROW_COUNTS];
 	enum check_status s = CHECK_PASS;
 	char buf[256];
 	size_t i, n;
 
 	res->listed = true;
-	cJSON_AddStringToObject(o, "method", exact ? "exact" : "estimate");
+	res->method = exact ? "exact" : "estimate";
 	for (i = 0; i < v->scat.ntables; i++) {
 		const struct table_info *a = &v->scat.tables[i];
 		const struct table_info *b;
@@ -1143,7 +1091,6 @@ on_table(const struct cksum_result *r, void *arg)
 static void
 finish_checksums(struct validation *v, struct check_result *extra)
 {
-	cJSON *o = check_object(v, CHK_CHECKSUMS);
 	struct check_result *res = &v->res[CHK_CHECKSUMS];
 	struct table_result *e;
 	enum check_status s = CHECK_PASS;
@@ -1177,11 +1124,9 @@ finish_checksums(struct validation *v, struct check_result *extra)
 	check_result_free(extra);
 	compared = res->ntables;
 	s = check_worse(s, add_coverage_entries(v, res));
-	cJSON_AddStringToObject(o, "method", v->cfg->checksum_sample_percent < 100 ?
-	    "sample" : "full");
+	res->method = v->cfg->checksum_sample_percent < 100 ? "sample" : "full";
 	if (v->cfg->checksum_sample_percent < 100)
-		cJSON_AddNumberToObject(o, "sample_percent",
-		    v->cfg->checksum_sample_percent);
+		res->sample_percent = v->cfg->checksum_sample_percent;
 	if (bad > 0)
 		snprintf(buf, sizeof buf, "%zu of %zu tables differ", bad, compared);
 	else
@@ -1308,10 +1253,8 @@ catalog_failed(struct validation *v, const char *error)
 {
 	enum check_id c;
 
-	for (c = CHK_ROW_COUNTS; c < CHK_COUNT; c++) {
+	for (c = CHK_ROW_COUNTS; c < CHK_COUNT; c++)
 		set_check(v, c, CHECK_ERROR, error);
-		check_object(v, c);
-	}
 }
 
 /* The catalog's answers are gone: free what on_catalog kept. */
@@ -1341,8 +1284,6 @@ coverage_unknown(struct validation *v)
 
 	set_check(v, CHK_ROW_COUNTS, CHECK_ERROR, msg);
 	set_check(v, CHK_CHECKSUMS, CHECK_ERROR, msg);
-	check_object(v, CHK_ROW_COUNTS);
-	check_object(v, CHK_CHECKSUMS);
 	v->res[CHK_ROW_COUNTS].listed = true;
 	v->res[CHK_CHECKSUMS].listed = true;
 	free(msg);
@@ -1384,7 +1325,6 @@ after_catalog(struct validation *v)
 		start_compare(v);
 	} else {
 		set_check(v, CHK_CHECKSUMS, CHECK_SKIP, "quick validation: no checksums");
-		check_object(v, CHK_CHECKSUMS);
 		v->res[CHK_CHECKSUMS].listed = true;
 		count_tables(v, CHK_CHECKSUMS);
 	}
@@ -1547,8 +1487,7 @@ maybe_finish(struct validation *v)
 	if (!v->opts.after_switch)
 		finish_lag(v);
 	else
-		cJSON_AddNullToObject(check_object(v, CHK_REPLICATION_LAG),
-		    "value_seconds");
+		v->res[CHK_REPLICATION_LAG].lag_given = true;
 	if (v->res[CHK_ROW_COUNTS].status != CHECK_ERROR)
 		finish_row_counts(v, v->opts.full);
 	if (v->opts.full && v->res[CHK_CHECKSUMS].status != CHECK_ERROR)
@@ -1584,8 +1523,10 @@ validation_start(struct loop *loop, const struct config *cfg,
 	v->lag_e2e = v->lag_provider = NAN;
 	v->started_at = now_ms();
 	v->started_mono = mono_ms();
-	for (c = 0; c < CHK_COUNT; c++)
+	for (c = 0; c < CHK_COUNT; c++) {
+		check_result_free(&v->res[c]);	/* the unknowns */
 		v->res[c].status = CHECK_SKIP;
+	}
 	table_patterns_compile(&v->excl, cfg->exclude_tables.v,
 	    cfg->exclude_tables.n);
 	table_patterns_compile(&v->only, opts->only, opts->nonly);
@@ -1671,7 +1612,6 @@ validation_free(struct validation *v)
 	free(v->roles_param);
 	for (c = 0; c < CHK_COUNT; c++) {
 		check_result_free(&v->res[c]);
-		cJSON_Delete(v->json[c]);
 	}
 	free(v->lag_note);
 	free(v);
@@ -1729,6 +1669,154 @@ table_result_json(const struct table_result *t, enum check_id c)
 	return e;
 }
 
+/* A string member, left out when there is none (as cJSON does). */
+static void
+add_str(cJSON *o, const char *k, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, k, s);
+}
+
+static void
+add_str_or_null(cJSON *o, const char *k, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, k, s);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void
+add_num_or_null(cJSON *o, const char *k, double d)
+{
+	if (!isnan(d))
+		cJSON_AddNumberToObject(o, k, d);
+	else
+		cJSON_AddNullToObject(o, k);
+}
+
+static void
+schema_json(cJSON *c, const struct schema_result *r)
+{
+	cJSON *arr, *e;
+	size_t i;
+
+	arr = cJSON_AddArrayToObject(c, "differences");
+	for (i = 0; r != NULL && i < r->nitems; i++) {
+		const struct schema_item *it = &r->items[i];
+
+		e = cJSON_CreateObject();
+		add_str(e, "kind", schema_kind_name(it->kind));
+		add_str(e, "object", it->object);
+		add_str_or_null(e, "table", it->table);
+		add_str(e, "problem", schema_problem_name(it->problem));
+		add_str_or_null(e, "attribute", it->attribute);
+		add_str_or_null(e, "source", it->source);
+		add_str_or_null(e, "target", it->target);
+		add_str(e, "status", check_status_name(it->status));
+		add_str(e, "detail", it->detail);
+		cJSON_AddItemToArray(arr, e);
+	}
+	arr = cJSON_AddArrayToObject(c, "not_carried");
+	for (i = 0; r != NULL && i < r->nuncarried; i++) {
+		const struct schema_uncarried *u = &r->uncarried[i];
+
+		e = cJSON_CreateObject();
+		add_str(e, "kind", u->what);
+		add_str(e, "object", u->object);
+		if (u->count >= 0)
+			cJSON_AddNumberToObject(e, "count", (double)u->count);
+		if (u->bytes >= 0)
+			cJSON_AddNumberToObject(e, "bytes", (double)u->bytes);
+		else
+			cJSON_AddNullToObject(e, "bytes");
+		add_str(e, "status", check_status_name(u->status));
+		add_str(e, "detail", u->detail);
+		cJSON_AddItemToArray(arr, e);
+	}
+}
+
+/* What check c says beyond the members every check has, in the order of
+ * INTERFACE.md. */
+static void
+check_members_json(cJSON *c, enum check_id id, const struct check_result *r)
+{
+	cJSON *arr, *e;
+	size_t n;
+
+	switch (id) {
+	case CHK_REPLICATION_STATUS:
+		if (r->wal_retained_bytes >= 0)
+			cJSON_AddNumberToObject(c, "wal_retained_bytes",
+			    (double)r->wal_retained_bytes);
+		break;
+	case CHK_REPLICATION_LAG:
+		if (r->lag_given)
+			add_num_or_null(c, "value_seconds", r->value_seconds);
+		if (r->lag_measured) {
+			cJSON_AddNumberToObject(c, "threshold_seconds",
+			    r->threshold_seconds);
+			add_num_or_null(c, "end_to_end_seconds",
+			    r->end_to_end_seconds);
+			add_num_or_null(c, "provider_seconds", r->provider_seconds);
+		}
+		break;
+	case CHK_ROW_COUNTS:
+	case CHK_CHECKSUMS:
+		if (r->listed) {
+			arr = cJSON_AddArrayToObject(c, "tables");
+			for (n = 0; n < r->ntables; n++)
+				cJSON_AddItemToArray(arr,
+				    table_result_json(&r->tables[n], id));
+		}
+		add_str(c, "method", r->method);
+		if (!isnan(r->sample_percent))
+			cJSON_AddNumberToObject(c, "sample_percent",
+			    r->sample_percent);
+		break;
+	case CHK_PRIMARY_KEYS:
+		if (!r->listed)
+			break;
+		arr = cJSON_AddArrayToObject(c, "tables_without_pk");
+		for (n = 0; n < r->ntables; n++) {
+			e = cJSON_CreateObject();
+			add_str(e, "table", r->tables[n].table);
+			add_str(e, "replica_identity",
+			    r->tables[n].replica_identity);
+			cJSON_AddItemToArray(arr, e);
+		}
+		break;
+	case CHK_SEQUENCES:
+		if (!r->listed)
+			break;
+		arr = cJSON_AddArrayToObject(c, "sequences");
+		for (n = 0; n < r->nsequences; n++) {
+			const struct sequence_result *q = &r->sequences[n];
+
+			e = cJSON_CreateObject();
+			add_str(e, "sequence", q->sequence);
+			if (q->has_source)
+				cJSON_AddNumberToObject(e, "source", (double)q->source);
+			else
+				cJSON_AddNullToObject(e, "source");
+			if (q->has_target)
+				cJSON_AddNumberToObject(e, "target", (double)q->target);
+			else
+				cJSON_AddNullToObject(e, "target");
+			add_str(e, "status", check_status_name(q->status));
+			add_str(e, "detail", q->detail);
+			cJSON_AddItemToArray(arr, e);
+		}
+		break;
+	case CHK_SCHEMA:
+		if (r->listed)
+			schema_json(c, r->schema);
+		break;
+	default:
+		break;
+	}
+}
+
 cJSON *
 validation_json(const struct validation *v)
 {
@@ -1756,24 +1844,7 @@ validation_json(const struct validation *v)
 		cJSON_AddNumberToObject(c, "excluded", (double)r->excluded);
 		cJSON_AddNumberToObject(c, "not_replicated",
 		    (double)r->not_replicated);
-		if (r->listed) {
-			cJSON *arr = cJSON_AddArrayToObject(c, "tables");
-			size_t n;
-
-			for (n = 0; n < r->ntables; n++)
-				cJSON_AddItemToArray(arr,
-				    table_result_json(&r->tables[n], i));
-		}
-		if (v->json[i] != NULL) {
-			cJSON *it;
-
-			/* References, not copies: with 10,000 tables the
-			 * per-table results are most of the memory. */
-			cJSON_ArrayForEach(it, v->json[i])
-				if (strcmp(it->string, "name") != 0)
-					cJSON_AddItemReferenceToObject(c,
-					    it->string, it);
-		}
+		check_members_json(c, i, r);
 		cJSON_AddItemToArray(checks, c);
 	}
 	return o;
@@ -1830,6 +1901,18 @@ const struct check_result *
 validation_result(const struct validation *v, enum check_id c)
 {
 	return &v->res[c];
+}
+
+cJSON *
+validation_statuses_json(const struct validation *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	enum check_id c;
+
+	for (c = 0; c < CHK_COUNT; c++)
+		cJSON_AddStringToObject(o, check_name(c),
+		    check_status_name(v->res[c].status));
+	return o;
 }
 
 const char *
