@@ -11,6 +11,7 @@
 #include "checksum.h"
 #include "dms-mappings.h"
 #include "fileio.h"
+#include "jsonout.h"
 #include "heartbeat.h"
 #include "pg.h"
 #include "schema-diff.h"
@@ -1677,23 +1678,6 @@ add_str(cJSON *o, const char *k, const char *s)
 		cJSON_AddStringToObject(o, k, s);
 }
 
-static void
-add_str_or_null(cJSON *o, const char *k, const char *s)
-{
-	if (s != NULL)
-		cJSON_AddStringToObject(o, k, s);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-static void
-add_num_or_null(cJSON *o, const char *k, double d)
-{
-	if (!isnan(d))
-		cJSON_AddNumberToObject(o, k, d);
-	else
-		cJSON_AddNullToObject(o, k);
-}
 
 static void
 schema_json(cJSON *c, const struct schema_result *r)
@@ -1708,11 +1692,11 @@ schema_json(cJSON *c, const struct schema_result *r)
 		e = cJSON_CreateObject();
 		add_str(e, "kind", schema_kind_name(it->kind));
 		add_str(e, "object", it->object);
-		add_str_or_null(e, "table", it->table);
+		json_add_string(e, "table", it->table);
 		add_str(e, "problem", schema_problem_name(it->problem));
-		add_str_or_null(e, "attribute", it->attribute);
-		add_str_or_null(e, "source", it->source);
-		add_str_or_null(e, "target", it->target);
+		json_add_string(e, "attribute", it->attribute);
+		json_add_string(e, "source", it->source);
+		json_add_string(e, "target", it->target);
 		add_str(e, "status", check_status_name(it->status));
 		add_str(e, "detail", it->detail);
 		cJSON_AddItemToArray(arr, e);
@@ -1752,13 +1736,13 @@ check_members_json(cJSON *c, enum check_id id, const struct check_result *r)
 		break;
 	case CHK_REPLICATION_LAG:
 		if (r->lag_given)
-			add_num_or_null(c, "value_seconds", r->value_seconds);
+			json_add_number(c, "value_seconds", r->value_seconds);
 		if (r->lag_measured) {
 			cJSON_AddNumberToObject(c, "threshold_seconds",
 			    r->threshold_seconds);
-			add_num_or_null(c, "end_to_end_seconds",
+			json_add_number(c, "end_to_end_seconds",
 			    r->end_to_end_seconds);
-			add_num_or_null(c, "provider_seconds", r->provider_seconds);
+			json_add_number(c, "provider_seconds", r->provider_seconds);
 		}
 		break;
 	case CHK_ROW_COUNTS:
