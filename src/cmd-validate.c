@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "eventlog.h"
 #include "jsonin.h"
+#include "schema-diff.h"
 #include "state.h"
 #include "tablepat.h"
 #include "validate.h"
@@ -76,31 +77,28 @@ print_key(FILE *f, const cJSON *key)
 /* Under a failing table check: the tables that failed, each with up to
  * SHOW_KEYS differing keys and their kind. */
 static void
-print_tables(FILE *f, const cJSON *check)
+print_tables(FILE *f, const struct check_result *r)
 {
-	const cJSON *t, *k;
-	size_t shown = 0, bad = 0;
+	const cJSON *k;
+	size_t i, shown = 0, bad = 0;
 
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check, "tables")) {
-		const char *st = json_str(t, "status");
-		const cJSON *keys;
+	for (i = 0; i < r->ntables; i++) {
+		const struct table_result *t = &r->tables[i];
 		int n = 0, total;
 
-		if (st == NULL || (strcmp(st, "fail") != 0 &&
-		    strcmp(st, "error") != 0))
+		if (t->status != CHECK_FAIL && t->status != CHECK_ERROR)
 			continue;
 		if (++bad > SHOW_TABLES)
 			continue;
 		shown++;
-		fprintf(f, "      %s %s", st, json_str(t, "table"));
-		if (json_str(t, "detail") != NULL) {
+		fprintf(f, "      %s %s", check_status_name(t->status), t->table);
+		if (t->detail != NULL) {
 			fputs(": ", f);
-			print_lines(f, json_str(t, "detail"), "        ");
+			print_lines(f, t->detail, "        ");
 		}
 		fputc('\n', f);
-		keys = cJSON_GetObjectItemCaseSensitive(t, "mismatched_keys");
-		total = cJSON_GetArraySize(keys);
-		cJSON_ArrayForEach(k, keys) {
+		total = cJSON_GetArraySize(t->mismatched_keys);
+		cJSON_ArrayForEach(k, t->mismatched_keys) {
 			if (n++ >= SHOW_KEYS)
 				break;
 			fprintf(f, "        %-18s ", diff_words(json_str(k, "diff")));
@@ -118,24 +116,21 @@ print_tables(FILE *f, const cJSON *check)
 
 /* Under the sequences check: those that failed or could not be read. */
 static void
-print_sequences(FILE *f, const cJSON *check)
+print_sequences(FILE *f, const struct check_result *r)
 {
-	const cJSON *q;
-	size_t n = 0;
+	size_t i, n = 0;
 
-	cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(check,
-	    "sequences")) {
-		const char *st = json_str(q, "status");
+	for (i = 0; i < r->nsequences; i++) {
+		const struct sequence_result *q = &r->sequences[i];
 
-		if (st == NULL || (strcmp(st, "fail") != 0 &&
-		    strcmp(st, "error") != 0))
+		if (q->status != CHECK_FAIL && q->status != CHECK_ERROR)
 			continue;
 		if (++n > SHOW_TABLES)
 			continue;
-		fprintf(f, "      %s %s", st, json_str(q, "sequence"));
-		if (json_str(q, "detail") != NULL) {
+		fprintf(f, "      %s %s", check_status_name(q->status), q->sequence);
+		if (q->detail != NULL) {
 			fputs(": ", f);
-			print_lines(f, json_str(q, "detail"), "        ");
+			print_lines(f, q->detail, "        ");
 		}
 		fputc('\n', f);
 	}
@@ -146,38 +141,38 @@ print_sequences(FILE *f, const cJSON *check)
 
 /* The differences, failures first. */
 static void
-print_schema(FILE *f, const cJSON *check)
+print_schema(FILE *f, const struct check_result *cr)
 {
-	const cJSON *d;
-	size_t n = 0, total = 0;
+	const struct schema_result *r = cr->schema;
+	size_t i, n = 0, total = 0;
 	int pass;
 
+	if (r == NULL)
+		return;
 	for (pass = 0; pass < 2; pass++)
-		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(check,
-		    "differences")) {
-			const char *st = json_str(d, "status");
+		for (i = 0; i < r->nitems; i++) {
+			const struct schema_item *d = &r->items[i];
 
-			if ((strcmp(st, "fail") == 0) != (pass == 0))
+			if ((d->status == CHECK_FAIL) != (pass == 0))
 				continue;
 			if (++total > SHOW_SCHEMA)
 				continue;
-			fprintf(f, "      %-4s %s %s: ", st, json_str(d, "kind"),
-			    json_str(d, "object"));
-			print_lines(f, json_str(d, "detail"), "        ");
+			fprintf(f, "      %-4s %s %s: ", check_status_name(d->status),
+			    schema_kind_name(d->kind), d->object);
+			print_lines(f, d->detail, "        ");
 			fputc('\n', f);
 			n++;
 		}
 	if (total > n)
 		fprintf(f, "      ... and %zu more (see the JSON)\n", total - n);
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(check,
-	    "not_carried")) {
-		const cJSON *bytes = cJSON_GetObjectItemCaseSensitive(d, "bytes");
+	for (i = 0; i < r->nuncarried; i++) {
+		const struct schema_uncarried *u = &r->uncarried[i];
 
-		fprintf(f, "      not carried: %s", json_str(d, "object"));
-		if (cJSON_IsNumber(bytes))
-			fprintf(f, " (%.0f bytes)", bytes->valuedouble);
+		fprintf(f, "      not carried: %s", u->object);
+		if (u->bytes >= 0)
+			fprintf(f, " (%.0f bytes)", (double)u->bytes);
 		fputs(": ", f);
-		print_lines(f, json_str(d, "detail"), "        ");
+		print_lines(f, u->detail, "        ");
 		fputc('\n', f);
 	}
 }
@@ -185,8 +180,6 @@ print_schema(FILE *f, const cJSON *check)
 static void
 print_summary(FILE *f, const struct validation *v, bool full)
 {
-	cJSON *j = validation_json(v);
-	const cJSON *check;
 	enum check_id c;
 	int rc = validation_exit_code(v);
 
@@ -205,24 +198,22 @@ print_summary(FILE *f, const struct validation *v, bool full)
 		fprintf(f, "validation (%s): %s\n", full ? "full" : "quick",
 		    validation_passed(v) ? "passed" : "FAILED");
 	}
-	c = 0;
-	cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(j, "checks")) {
-		const char *d = validation_check_detail(v, c);
-		enum check_status st = validation_check_status(v, c);
+	for (c = 0; c < CHK_COUNT; c++) {
+		const struct check_result *r = validation_result(v, c);
 
-		fprintf(f, "  %-20s %-5s ", check_name(c), check_status_name(st));
-		print_lines(f, d != NULL ? d : "", "                             ");
+		fprintf(f, "  %-20s %-5s ", check_name(c),
+		    check_status_name(r->status));
+		print_lines(f, r->detail != NULL ? r->detail : "",
+		    "                             ");
 		fputc('\n', f);
 		if ((c == CHK_ROW_COUNTS || c == CHK_CHECKSUMS) &&
-		    (st == CHECK_FAIL || st == CHECK_ERROR))
-			print_tables(f, check);
+		    (r->status == CHECK_FAIL || r->status == CHECK_ERROR))
+			print_tables(f, r);
 		if (c == CHK_SEQUENCES)
-			print_sequences(f, check);
+			print_sequences(f, r);
 		if (c == CHK_SCHEMA)
-			print_schema(f, check);
-		c++;
+			print_schema(f, r);
 	}
-	cJSON_Delete(j);
 }
 
 static void
@@ -231,17 +222,13 @@ log_result(const struct ctx *ctx, const struct validation *v, const char *file,
 {
 	struct eventlog *log;
 	struct err e = { 0, "" };
-	cJSON *data = cJSON_CreateObject(), *checks;
-	enum check_id c;
+	cJSON *data = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(data, "mode", full ? "full" : "quick");
 	cJSON_AddBoolToObject(data, "passed", validation_passed(v));
 	if (file != NULL)
 		cJSON_AddStringToObject(data, "file", file);
-	checks = cJSON_AddObjectToObject(data, "checks");
-	for (c = 0; c < CHK_COUNT; c++)
-		cJSON_AddStringToObject(checks, check_name(c),
-		    check_status_name(validation_check_status(v, c)));
+	cJSON_AddItemToObject(data, "checks", validation_statuses_json(v));
 	if (eventlog_open(&log, ctx->state_dir, ctx->environment, &e) != 0 ||
 	    eventlog_append(log, "check", NULL, data, &e, "validation %s: %s",
 	    full ? "full" : "quick", validation_passed(v) ? "passed" : "failed") < 0)

@@ -220,8 +220,7 @@ on_val_done(struct validation *v, void *arg)
 	struct console *c = arg;
 	struct err e = { 0, "" };
 	char *saved = NULL;
-	cJSON *data = cJSON_CreateObject(), *checks;
-	int i;
+	cJSON *data = cJSON_CreateObject();
 
 	if (validation_save(v, c->ctx->state_dir, NULL, &saved, &e) != 0)
 		ui_message(c->ui, true, "validation not saved: %s", e.msg);
@@ -230,10 +229,7 @@ on_val_done(struct validation *v, void *arg)
 	cJSON_AddStringToObject(data, "via", "console");
 	if (saved != NULL)
 		cJSON_AddStringToObject(data, "file", saved);
-	checks = cJSON_AddObjectToObject(data, "checks");
-	for (i = 0; i < CHK_COUNT; i++)
-		cJSON_AddStringToObject(checks, check_name(i),
-		    check_status_name(validation_check_status(v, i)));
+	cJSON_AddItemToObject(data, "checks", validation_statuses_json(v));
 	log_event(c, "check", data, "validation %s: %s",
 	    c->val_full ? "full" : "quick", validation_passed(v) ? "passed" :
 	    "failed");

@@ -41,3 +41,29 @@ json_int(const cJSON *o, const char *key, int64_t def)
 		return def;
 	return (int64_t)d;
 }
+
+double
+json_num_in(const cJSON *o, const char *key, double lo, double hi)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v) || isnan(v->valuedouble) ||
+	    v->valuedouble < lo || v->valuedouble > hi)
+		return NAN;
+	return v->valuedouble;
+}
+
+int64_t
+json_int_in(const cJSON *o, const char *key, int64_t lo, int64_t hi,
+    int64_t def)
+{
+	double d = json_num_in(o, key, (double)lo, (double)hi);
+
+	return isnan(d) ? def : (int64_t)d;
+}
+
+bool
+json_true(const cJSON *o, const char *key)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
+}

@@ -1,10 +1,13 @@
 /* model.c - the model's small containers. */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonin.h"
+#include "jsonout.h"
 #include "model.h"
 #include "ring.h"
 #include "util.h"
@@ -184,4 +187,185 @@ repl_status_clear(struct repl_status *r)
 	free(r->confirmed_flush_lsn);
 	free(r->error);
 	repl_status_init(r);
+}
+
+/* ------------------------------------------------ the monitor's figures */
+
+bool
+monitor_watch_reverse(const struct monitor_model *m)
+{
+	return m->direction == REPL_REVERSE || m->switched;
+}
+
+bool
+monitor_rollback_verdict(const struct monitor_model *m, char *buf,
+    size_t len, bool *lossless)
+{
+	const struct repl_status *r = &m->reverse;
+	char when[32], why[160];
+
+	if (!monitor_watch_reverse(m))
+		return false;
+	*lossless = r->status != NULL && (strcmp(r->status, "running") == 0 ||
+	    strcmp(r->status, "starting") == 0);
+	if (*lossless && strcmp(r->status, "starting") == 0)
+		snprintf(buf, len, "rollback: lossless (reverse replication "
+		    "starting)");
+	else if (*lossless && !isnan(m->lag_reverse))
+		snprintf(buf, len, "rollback: lossless (reverse replication "
+		    "%.1f s behind)", m->lag_reverse);
+	else if (*lossless)
+		snprintf(buf, len, "rollback: lossless (reverse replication "
+		    "running; its lag is unknown: %s)", m->lag_error != NULL ?
+		    m->lag_error : "no heartbeat writer on the target");
+	else {
+		if (m->reverse_applied_ms > 0) {
+			time_local(m->reverse_applied_ms, when, sizeof when);
+			memmove(when, when + 11, strlen(when + 11) + 1);
+		} else {
+			snprintf(when, sizeof when, "the switch");
+		}
+		if (r->stop_reason != NULL)
+			snprintf(why, sizeof why, "%s", r->stop_reason);
+		else
+			snprintf(why, sizeof why, "reverse replication %s",
+			    r->status != NULL ? r->status : "unknown");
+		snprintf(buf, len, "rollback: would lose writes since %s (%s)",
+		    when, why);
+	}
+	return true;
+}
+
+/* One direction's keys, shared by both documents. */
+static cJSON *
+repl_one_json(const char *provider, const struct repl_status *r,
+    double e2e, const char *error)
+{
+	cJSON *o = cJSON_CreateObject(), *lag;
+
+	json_add_string(o, "provider", provider);
+	json_add_string(o, "status", r->status);
+	json_add_string(o, "stop_reason", r->stop_reason);
+	json_add_number(o, "full_load_percent", r->full_load_percent);
+	json_add_count(o, "tables_loaded", r->tables_loaded);
+	json_add_count(o, "tables_loading", r->tables_loading);
+	json_add_count(o, "tables_queued", r->tables_queued);
+	json_add_count(o, "tables_errored", r->tables_errored);
+	lag = cJSON_AddObjectToObject(o, "lag_seconds");
+	json_add_number(lag, "source", r->lag_source);
+	json_add_number(lag, "target", r->lag_target);
+	json_add_number(lag, "end_to_end", e2e);
+	json_add_string(o, "last_failure", r->last_failure);
+	if (r->slot_name != NULL) {
+		cJSON *slot = cJSON_AddObjectToObject(o, "slot");
+
+		cJSON_AddStringToObject(slot, "name", r->slot_name);
+		cJSON_AddBoolToObject(slot, "active", r->slot_active);
+		json_add_string(slot, "confirmed_flush_lsn", r->confirmed_flush_lsn);
+		json_add_count(slot, "wal_retained_bytes", r->wal_retained_bytes);
+	}
+	json_add_string(o, "error", error);
+	return o;
+}
+
+cJSON *
+model_repl_to_json(const struct monitor_model *m, const char *provider,
+    enum repl_direction direction, enum repl_json_shape shape)
+{
+	const struct repl_status *r = &m->repl;
+	bool status = shape == REPL_JSON_STATUS, lossless;
+	bool back = monitor_watch_reverse(m) && m->reverse.status != NULL;
+	cJSON *o, *rev;
+	char verdict[256];
+
+	if (status) {
+		/* The refresh's first error; what could not be refreshed this
+		 * time (dms: the table statistics or the metrics), shown from
+		 * before, is a warning, not an error of the status. */
+		o = repl_one_json(provider, r, m->lag_e2e, m->error);
+		json_add_string(o, "warning", m->error == NULL ? r->error : NULL);
+	} else {
+		o = repl_one_json(provider, r, m->lag_e2e, r->error);
+		cJSON_AddNumberToObject(o, "updated_ms", (double)r->updated_at);
+	}
+	cJSON_AddStringToObject(o, "direction", repl_direction_name(direction));
+	if (!status)
+		cJSON_AddBoolToObject(o, "switched", m->switched);
+	if (!back) {
+		cJSON_AddNullToObject(o, "reverse");
+	} else if (status) {
+		rev = repl_one_json(provider, &m->reverse, m->lag_reverse,
+		    m->reverse.error);
+		cJSON_AddNullToObject(rev, "warning");
+		cJSON_AddItemToObject(o, "reverse", rev);
+	} else {
+		rev = repl_one_json(provider, &m->reverse, m->lag_reverse,
+		    m->reverse.error);
+		cJSON_AddNumberToObject(rev, "updated_ms",
+		    (double)m->reverse.updated_at);
+		cJSON_AddNumberToObject(rev, "reverse_applied_ms",
+		    (double)m->reverse_applied_ms);
+		cJSON_AddItemToObject(o, "reverse", rev);
+	}
+	if (status) {
+		if (monitor_rollback_verdict(m, verdict, sizeof verdict,
+		    &lossless))
+			cJSON_AddStringToObject(o, "rollback", verdict);
+		else
+			cJSON_AddNullToObject(o, "rollback");
+	}
+	return o;
+}
+
+static void
+repl_one_from_json(struct repl_status *r, double *e2e, const cJSON *o)
+{
+	const cJSON *lag = cJSON_GetObjectItemCaseSensitive(o, "lag_seconds");
+	const cJSON *slot = cJSON_GetObjectItemCaseSensitive(o, "slot");
+
+	repl_status_clear(r);
+	r->provider = json_strdup(o, "provider");
+	r->status = json_strdup(o, "status");
+	r->stop_reason = json_strdup(o, "stop_reason");
+	r->last_failure = json_strdup(o, "last_failure");
+	r->error = json_strdup(o, "error");
+	r->full_load_percent = json_num_in(o, "full_load_percent", 0, 100);
+	r->tables_loaded = (int)json_int_in(o, "tables_loaded", 0, INT_MAX, -1);
+	r->tables_loading = (int)json_int_in(o, "tables_loading", 0, INT_MAX, -1);
+	r->tables_queued = (int)json_int_in(o, "tables_queued", 0, INT_MAX, -1);
+	r->tables_errored = (int)json_int_in(o, "tables_errored", 0, INT_MAX, -1);
+	r->lag_source = json_num_in(lag, "source", 0, JSON_NUM_MAX);
+	r->lag_target = json_num_in(lag, "target", 0, JSON_NUM_MAX);
+	*e2e = json_num_in(lag, "end_to_end", 0, JSON_NUM_MAX);
+	if (cJSON_IsObject(slot)) {
+		r->slot_name = json_strdup(slot, "name");
+		r->slot_active = json_true(slot, "active");
+		r->confirmed_flush_lsn = json_strdup(slot, "confirmed_flush_lsn");
+		r->wal_retained_bytes = json_int_in(slot, "wal_retained_bytes", 0,
+		    (int64_t)JSON_NUM_MAX, -1);
+	}
+	r->updated_at = json_int_in(o, "updated_ms", 0, (int64_t)JSON_NUM_MAX, 0);
+}
+
+void
+model_repl_from_json(struct monitor_model *m, const cJSON *o)
+{
+	const char *dir = json_str(o, "direction");
+	const cJSON *y;
+
+	repl_one_from_json(&m->repl, &m->lag_e2e, o);
+	m->direction = dir != NULL && strcmp(dir, "reverse") == 0 ?
+	    REPL_REVERSE : dir != NULL && strcmp(dir, "stopped") == 0 ?
+	    REPL_STOPPED : REPL_FORWARD;
+	m->switched = json_true(o, "switched");
+	y = cJSON_GetObjectItemCaseSensitive(o, "reverse");
+	if (cJSON_IsObject(y)) {
+		repl_one_from_json(&m->reverse, &m->lag_reverse, y);
+		m->reverse_applied_ms = json_int_in(y, "reverse_applied_ms", 0,
+		    (int64_t)JSON_NUM_MAX, 0);
+	} else {
+		repl_status_clear(&m->reverse);
+		m->lag_reverse = NAN;
+		m->reverse_applied_ms = 0;
+	}
 }

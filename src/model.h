@@ -8,6 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
+#include "state.h"
+
 /* Unknown numbers: NAN for doubles (isnan), -1 for counts. */
 
 /* The replication as its provider reports it. */
@@ -85,5 +89,76 @@ double series_last(const struct series *s);   /* NAN when empty */
 
 void repl_status_clear(struct repl_status *r);
 void repl_status_init(struct repl_status *r);
+
+
+/* ------------------------------------------------ the monitor's figures */
+
+enum {
+	SERIES_LAG_SOURCE,         /* provider's source-side latency */
+	SERIES_LAG_TARGET,         /* provider's target-side latency */
+	SERIES_LAG_E2E,            /* the heartbeat's */
+	SERIES_SRC_TPS,
+	SERIES_SRC_CONNECTIONS,
+	SERIES_SRC_WAL_RATE,
+	SERIES_DST_TPS,
+	SERIES_DST_CONNECTIONS,
+	SERIES_LAG_REVERSE,        /* the heartbeat's, target to source */
+	SERIES_COUNT
+};
+
+struct monitor_model {
+	struct repl_status repl;
+	struct table_list tables;  /* provider's tables with both sides' rows */
+	double lag_e2e;            /* seconds, NAN unknown (and once stopped) */
+	bool heartbeat_writer;     /* someone writes the direction's heartbeats */
+	char *lag_error;
+	/* Which way the replication runs (the run's state), and whether the
+	 * application writes on the target (switched). */
+	enum repl_direction direction;
+	bool switched;
+	/* The way back, read once it may run (direction reverse or
+	 * switched): status NULL before. lag_reverse is the heartbeat's,
+	 * written on the target and read arriving on the source;
+	 * reverse_applied_ms the newest beat the source has (the target's
+	 * clock, wall ms), 0 unknown. */
+	struct repl_status reverse;
+	double lag_reverse;
+	int64_t reverse_applied_ms;
+	struct series series[SERIES_COUNT];
+	int64_t refreshed_at;      /* wall ms of the last complete refresh */
+	int64_t tables_refreshed_at;   /* ... of the per-table figures */
+	unsigned tables_generation;    /* bumped when the tables are refreshed */
+	char *error;               /* the last refresh's first error, or NULL */
+	unsigned generation;       /* bumped by every refresh */
+};
+
+/* Whether the way back is watched: reverse replication may run. */
+bool monitor_watch_reverse(const struct monitor_model *m);
+/* The rollback verdict line once the way back is watched ("rollback:
+ * lossless (reverse replication 0.3 s behind)", "rollback: would lose
+ * writes since 16:02:11 (reverse subscription disabled)"); lossless says
+ * which. Returns false (buf untouched) while it is not watched. */
+bool monitor_rollback_verdict(const struct monitor_model *m, char *buf,
+    size_t len, bool *lossless);
+
+/* The replication object ("replication" of INTERFACE.md): the one writer
+ * of `status --json`, snapshot.json and the watch feed, and its reader.
+ * Both documents share the keys of one direction (provider ... error)
+ * and "direction"/"reverse"; each adds its own. */
+enum repl_json_shape {
+	REPL_JSON_STATUS,          /* status --json: "warning", "rollback";
+	                              "error" is the refresh's first */
+	REPL_JSON_SNAPSHOT         /* snapshot.json, the feed: "updated_ms",
+	                              "switched", "reverse_applied_ms" */
+};
+/* provider may be NULL (null); direction is the run's. */
+cJSON *model_repl_to_json(const struct monitor_model *m,
+    const char *provider, enum repl_direction direction,
+    enum repl_json_shape shape);
+/* Reads a snapshot's replication object into m (repl, lag_e2e,
+ * direction, switched, reverse, lag_reverse, reverse_applied_ms). Numbers
+ * are range-checked: a feed must not make the watcher convert NaN or
+ * 1e300 to an integer. */
+void model_repl_from_json(struct monitor_model *m, const cJSON *o);
 
 #endif

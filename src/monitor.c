@@ -137,12 +137,6 @@ copy_repl(struct repl_status *dst, const struct repl_status *src)
 #undef DUP
 }
 
-bool
-monitor_watch_reverse(const struct monitor_model *m)
-{
-	return m->direction == REPL_REVERSE || m->switched;
-}
-
 /* Once forward replication has stopped its tables' states say so: the
  * forward provider's own word ("replicating") is no longer true. */
 static void
@@ -171,45 +165,6 @@ direction_states(struct monitor_model *mm)
 	    strcmp(mm->reverse.status, "starting") == 0) ? "reverse" : "stopped";
 	for (i = 0; i < mm->tables.n; i++)
 		set_table_state(&mm->tables.v[i], state);
-}
-
-bool
-monitor_rollback_verdict(const struct monitor_model *m, char *buf,
-    size_t len, bool *lossless)
-{
-	const struct repl_status *r = &m->reverse;
-	char when[32], why[160];
-
-	if (!monitor_watch_reverse(m))
-		return false;
-	*lossless = r->status != NULL && (strcmp(r->status, "running") == 0 ||
-	    strcmp(r->status, "starting") == 0);
-	if (*lossless && strcmp(r->status, "starting") == 0)
-		snprintf(buf, len, "rollback: lossless (reverse replication "
-		    "starting)");
-	else if (*lossless && !isnan(m->lag_reverse))
-		snprintf(buf, len, "rollback: lossless (reverse replication "
-		    "%.1f s behind)", m->lag_reverse);
-	else if (*lossless)
-		snprintf(buf, len, "rollback: lossless (reverse replication "
-		    "running; its lag is unknown: %s)", m->lag_error != NULL ?
-		    m->lag_error : "no heartbeat writer on the target");
-	else {
-		if (m->reverse_applied_ms > 0) {
-			time_local(m->reverse_applied_ms, when, sizeof when);
-			memmove(when, when + 11, strlen(when + 11) + 1);
-		} else {
-			snprintf(when, sizeof when, "the switch");
-		}
-		if (r->stop_reason != NULL)
-			snprintf(why, sizeof why, "%s", r->stop_reason);
-		else
-			snprintf(why, sizeof why, "reverse replication %s",
-			    r->status != NULL ? r->status : "unknown");
-		snprintf(buf, len, "rollback: would lose writes since %s (%s)",
-		    when, why);
-	}
-	return true;
 }
 
 /* A partition and its root, from one side's estimates (strings in the
@@ -702,49 +657,11 @@ monitor_free(struct monitor *m)
 	free(m);
 }
 
-/* One direction's replication, as status --json has it (the forward
- * one and "reverse" share the keys). */
-static void
-repl_json(cJSON *rep, const char *provider, const struct repl_status *r,
-    double e2e, const char *error, const char *warning)
-{
-	cJSON *lag;
-
-	cJSON_AddStringToObject(rep, "provider", provider);
-	json_add_string(rep, "status", r->status);
-	json_add_string(rep, "stop_reason", r->stop_reason);
-	json_add_number(rep, "full_load_percent", r->full_load_percent);
-	json_add_count(rep, "tables_loaded", r->tables_loaded);
-	json_add_count(rep, "tables_loading", r->tables_loading);
-	json_add_count(rep, "tables_queued", r->tables_queued);
-	json_add_count(rep, "tables_errored", r->tables_errored);
-	lag = cJSON_AddObjectToObject(rep, "lag_seconds");
-	json_add_number(lag, "source", r->lag_source);
-	json_add_number(lag, "target", r->lag_target);
-	json_add_number(lag, "end_to_end", e2e);
-	json_add_string(rep, "last_failure", r->last_failure);
-	if (r->slot_name != NULL) {
-		cJSON *slot = cJSON_AddObjectToObject(rep, "slot");
-
-		cJSON_AddStringToObject(slot, "name", r->slot_name);
-		cJSON_AddBoolToObject(slot, "active", r->slot_active);
-		json_add_string(slot, "confirmed_flush_lsn", r->confirmed_flush_lsn);
-		json_add_count(slot, "wal_retained_bytes", r->wal_retained_bytes);
-	}
-	json_add_string(rep, "error", error);
-	/* What could not be refreshed this time (dms: the table statistics or
-	 * the metrics), shown from before; not an error of the status. */
-	json_add_string(rep, "warning", warning);
-}
-
 cJSON *
 status_json(const struct config *cfg, const struct state *state,
     const struct lock_holder *driver, const struct monitor_model *m)
 {
-	cJSON *o = cJSON_CreateObject(), *ph, *rep, *tabs, *t, *d;
-	const struct repl_status *r = &m->repl;
-	char verdict[256];
-	bool lossless;
+	cJSON *o = cJSON_CreateObject(), *ph, *tabs, *t, *d;
 	size_t i;
 
 	cJSON_AddStringToObject(o, "environment", cfg->environment);
@@ -758,23 +675,10 @@ status_json(const struct config *cfg, const struct state *state,
 		cJSON_AddStringToObject(ph, "name", phase_name(PHASE_PRE_VALIDATION));
 		cJSON_AddStringToObject(ph, "status", "pending");
 	}
-	rep = cJSON_AddObjectToObject(o, "replication");
-	repl_json(rep, provider_name(cfg->provider), r, m->lag_e2e, m->error,
-	    m->error == NULL ? r->error : NULL);
 	/* The direction is the run's (forward before any run). */
-	cJSON_AddStringToObject(rep, "direction", repl_direction_name(
-	    state != NULL ? state->replication : REPL_FORWARD));
-	if (monitor_watch_reverse(m) && m->reverse.status != NULL) {
-		repl_json(cJSON_AddObjectToObject(rep, "reverse"),
-		    provider_name(cfg->provider), &m->reverse, m->lag_reverse,
-		    m->reverse.error, NULL);
-	} else {
-		cJSON_AddNullToObject(rep, "reverse");
-	}
-	if (monitor_rollback_verdict(m, verdict, sizeof verdict, &lossless))
-		cJSON_AddStringToObject(rep, "rollback", verdict);
-	else
-		cJSON_AddNullToObject(rep, "rollback");
+	cJSON_AddItemToObject(o, "replication", model_repl_to_json(m,
+	    provider_name(cfg->provider), state != NULL ? state->replication :
+	    REPL_FORWARD, REPL_JSON_STATUS));
 	tabs = cJSON_AddArrayToObject(o, "tables");
 	for (i = 0; i < m->tables.n; i++) {
 		const struct table_stat *s = &m->tables.v[i];

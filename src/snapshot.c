@@ -120,78 +120,18 @@ jseries(struct strbuf *sb, const struct series *s)
 	sb_puts(sb, "]}");
 }
 
-/* One direction's object, left open for the caller's keys. */
-static void jrepl_one(struct strbuf *sb, const char *provider,
-    const struct repl_status *r, double e2e);
-
-/* The replication with status --json's keys: the forward one, its
- * direction, and the way back ("reverse", null until it is watched). */
+/* The replication, by the model's one writer (status --json's keys and
+ * the snapshot's own). */
 static void
 jrepl(struct strbuf *sb, const struct view *v, const struct monitor_model *m)
 {
-	jrepl_one(sb, v->provider, &m->repl, m->lag_e2e);
-	sb_puts(sb, ",\"direction\":");
-	jstr(sb, repl_direction_name(m->direction));
-	sb_printf(sb, ",\"switched\":%s,\"reverse\":", m->switched ? "true" :
-	    "false");
-	if (monitor_watch_reverse(m) && m->reverse.status != NULL) {
-		jrepl_one(sb, v->provider, &m->reverse, m->lag_reverse);
-		sb_printf(sb, ",\"reverse_applied_ms\":%lld}",
-		    (long long)m->reverse_applied_ms);
-	} else {
-		sb_puts(sb, "null");
-	}
-	sb_putc(sb, '}');
-}
+	cJSON *o = model_repl_to_json(m, v->provider, m->direction,
+	    REPL_JSON_SNAPSHOT);
+	char *text = cJSON_PrintUnformatted(o);
 
-static void
-jrepl_one(struct strbuf *sb, const char *provider,
-    const struct repl_status *r, double e2e)
-{
-	bool f = true;
-
-	sb_putc(sb, '{');
-	key(sb, "provider", &f);
-	jstr(sb, provider);
-	key(sb, "status", &f);
-	jstr(sb, r->status);
-	key(sb, "stop_reason", &f);
-	jstr(sb, r->stop_reason);
-	key(sb, "full_load_percent", &f);
-	jnum(sb, r->full_load_percent);
-	key(sb, "tables_loaded", &f);
-	jcount(sb, r->tables_loaded);
-	key(sb, "tables_loading", &f);
-	jcount(sb, r->tables_loading);
-	key(sb, "tables_queued", &f);
-	jcount(sb, r->tables_queued);
-	key(sb, "tables_errored", &f);
-	jcount(sb, r->tables_errored);
-	key(sb, "lag_seconds", &f);
-	sb_puts(sb, "{\"source\":");
-	jnum(sb, r->lag_source);
-	sb_puts(sb, ",\"target\":");
-	jnum(sb, r->lag_target);
-	sb_puts(sb, ",\"end_to_end\":");
-	jnum(sb, e2e);
-	sb_putc(sb, '}');
-	key(sb, "last_failure", &f);
-	jstr(sb, r->last_failure);
-	if (r->slot_name != NULL) {
-		key(sb, "slot", &f);
-		sb_puts(sb, "{\"name\":");
-		jstr(sb, r->slot_name);
-		sb_printf(sb, ",\"active\":%s,\"confirmed_flush_lsn\":",
-		    r->slot_active ? "true" : "false");
-		jstr(sb, r->confirmed_flush_lsn);
-		sb_puts(sb, ",\"wal_retained_bytes\":");
-		jcount(sb, r->wal_retained_bytes);
-		sb_putc(sb, '}');
-	}
-	key(sb, "error", &f);
-	jstr(sb, r->error);
-	key(sb, "updated_ms", &f);
-	sb_printf(sb, "%lld", (long long)r->updated_at);
+	sb_puts(sb, text);
+	cJSON_free(text);
+	cJSON_Delete(o);
 }
 
 static void
@@ -455,61 +395,26 @@ snapshot_clear(struct snapshot *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* Numbers from a snapshot or a feed are range-checked before they are
- * used or converted: a hostile feed must not make the watcher convert NaN
- * or 1e300 to an integer. */
-#define NUM_MAX 1e15               /* well inside int64_t and a double's
-                                      exact integers */
-
-static double
-gnum_in(const cJSON *o, const char *k, double lo, double hi)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-	if (!cJSON_IsNumber(v) || isnan(v->valuedouble) ||
-	    v->valuedouble < lo || v->valuedouble > hi)
-		return NAN;
-	return v->valuedouble;
-}
+/* Numbers from a snapshot or a feed are range-checked (jsonin.h). */
+#define NUM_MAX JSON_NUM_MAX
 
 static double
 gnum(const cJSON *o, const char *k)
 {
-	return gnum_in(o, k, -NUM_MAX, NUM_MAX);
-}
-
-/* An integer in [lo, hi], else dflt. */
-static int64_t
-gint(const cJSON *o, const char *k, int64_t lo, int64_t hi, int64_t dflt)
-{
-	double d = gnum_in(o, k, (double)lo, (double)hi);
-
-	return isnan(d) ? dflt : (int64_t)d;
+	return json_num_in(o, k, -NUM_MAX, NUM_MAX);
 }
 
 static int64_t
 gcount(const cJSON *o, const char *k)
 {
-	return gint(o, k, 0, (int64_t)NUM_MAX, -1);
+	return json_int_in(o, k, 0, (int64_t)NUM_MAX, -1);
 }
 
 /* Wall milliseconds, 0 when absent or absurd. */
 static int64_t
 gtime(const cJSON *o, const char *k)
 {
-	return gint(o, k, 0, (int64_t)NUM_MAX, 0);
-}
-
-static bool
-gbool(const cJSON *o, const char *k)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, k));
-}
-
-static char *
-dupz(const char *s)
-{
-	return s != NULL ? xstrdup(s) : NULL;
+	return json_int_in(o, k, 0, (int64_t)NUM_MAX, 0);
 }
 
 static int
@@ -546,35 +451,6 @@ read_series(struct series *s, const cJSON *o)
 }
 
 static void
-read_repl(struct repl_status *r, double *e2e, const cJSON *o)
-{
-	const cJSON *lag = cJSON_GetObjectItemCaseSensitive(o, "lag_seconds");
-	const cJSON *slot = cJSON_GetObjectItemCaseSensitive(o, "slot");
-
-	repl_status_clear(r);
-	r->provider = dupz(json_str(o, "provider"));
-	r->status = dupz(json_str(o, "status"));
-	r->stop_reason = dupz(json_str(o, "stop_reason"));
-	r->last_failure = dupz(json_str(o, "last_failure"));
-	r->error = dupz(json_str(o, "error"));
-	r->full_load_percent = gnum_in(o, "full_load_percent", 0, 100);
-	r->tables_loaded = (int)gint(o, "tables_loaded", 0, INT_MAX, -1);
-	r->tables_loading = (int)gint(o, "tables_loading", 0, INT_MAX, -1);
-	r->tables_queued = (int)gint(o, "tables_queued", 0, INT_MAX, -1);
-	r->tables_errored = (int)gint(o, "tables_errored", 0, INT_MAX, -1);
-	r->lag_source = gnum_in(lag, "source", 0, NUM_MAX);
-	r->lag_target = gnum_in(lag, "target", 0, NUM_MAX);
-	*e2e = gnum_in(lag, "end_to_end", 0, NUM_MAX);
-	if (cJSON_IsObject(slot)) {
-		r->slot_name = dupz(json_str(slot, "name"));
-		r->slot_active = gbool(slot, "active");
-		r->confirmed_flush_lsn = dupz(json_str(slot, "confirmed_flush_lsn"));
-		r->wal_retained_bytes = gcount(slot, "wal_retained_bytes");
-	}
-	r->updated_at = gtime(o, "updated_ms");
-}
-
-static void
 read_tables(struct table_list *l, const cJSON *arr)
 {
 	const cJSON *o;
@@ -587,7 +463,7 @@ read_tables(struct table_list *l, const cJSON *arr)
 		if (schema == NULL || name == NULL)
 			continue;
 		t = table_list_get(l, schema, name);
-		t->state = dupz(json_str(o, "state"));
+		t->state = json_strdup(o, "state");
 		t->source_rows = gcount(o, "source_rows");
 		t->target_rows = gcount(o, "target_rows");
 		t->inserts = gcount(o, "inserts");
@@ -617,7 +493,7 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 	char *text;
 	int i;
 
-	if (!cJSON_IsObject(o) || gint(o, "version", 0, INT_MAX, -1) !=
+	if (!cJSON_IsObject(o) || json_int_in(o, "version", 0, INT_MAX, -1) !=
 	    SNAPSHOT_VERSION)
 		return err_set(e, EXIT_RUNTIME, "snapshot: not a version %d "
 		    "snapshot", SNAPSHOT_VERSION);
@@ -638,17 +514,17 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 	}
 	v->state = s->have_state ? &s->state : NULL;
 	view_set(&v->environment, json_str(o, "environment"));
-	v->rehearsal = gbool(o, "rehearsal");
+	v->rehearsal = json_true(o, "rehearsal");
 	view_set(&v->provider, json_str(o, "provider"));
-	v->max_lag_seconds = gnum_in(o, "max_lag_seconds", 0, NUM_MAX);
-	if (gint(o, "period_ms", 1, 86400000, 0) > 0)
-		v->period_ms = (int)gint(o, "period_ms", 1, 86400000, 0);
+	v->max_lag_seconds = json_num_in(o, "max_lag_seconds", 0, NUM_MAX);
+	if (json_int_in(o, "period_ms", 1, 86400000, 0) > 0)
+		v->period_ms = (int)json_int_in(o, "period_ms", 1, 86400000, 0);
 	v->snapshot_at = gtime(o, "written_ms");
-	v->watchers = (int)gint(o, "watchers", 0, INT_MAX, -1);
+	v->watchers = (int)json_int_in(o, "watchers", 0, INT_MAX, -1);
 	x = cJSON_GetObjectItemCaseSensitive(o, "driver");
 	memset(&v->driver, 0, sizeof v->driver);
 	if (cJSON_IsObject(x)) {
-		v->driver.pid = (long)gint(x, "pid", 0, INT_MAX, 0);
+		v->driver.pid = (long)json_int_in(x, "pid", 0, INT_MAX, 0);
 		snprintf(v->driver.user, sizeof v->driver.user, "%s",
 		    json_str(x, "user") != NULL ? json_str(x, "user") : "?");
 		snprintf(v->driver.host, sizeof v->driver.host, "%s",
@@ -657,36 +533,20 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		    json_str(x, "since") != NULL ? json_str(x, "since") : "?");
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "replication");
-	if (cJSON_IsObject(x)) {
-		const char *dir = json_str(x, "direction");
-
-		read_repl(&s->mon.repl, &s->mon.lag_e2e, x);
-		s->mon.direction = dir != NULL && strcmp(dir, "reverse") == 0 ?
-		    REPL_REVERSE : dir != NULL && strcmp(dir, "stopped") == 0 ?
-		    REPL_STOPPED : REPL_FORWARD;
-		s->mon.switched = gbool(x, "switched");
-		y = cJSON_GetObjectItemCaseSensitive(x, "reverse");
-		if (cJSON_IsObject(y)) {
-			read_repl(&s->mon.reverse, &s->mon.lag_reverse, y);
-			s->mon.reverse_applied_ms = gtime(y, "reverse_applied_ms");
-		} else {
-			repl_status_clear(&s->mon.reverse);
-			s->mon.lag_reverse = NAN;
-			s->mon.reverse_applied_ms = 0;
-		}
-	}
+	if (cJSON_IsObject(x))
+		model_repl_from_json(&s->mon, x);
 	x = cJSON_GetObjectItemCaseSensitive(o, "tables");
 	if (cJSON_IsArray(x))
 		read_tables(&s->mon.tables, x);
 	x = cJSON_GetObjectItemCaseSensitive(o, "monitor");
 	if (cJSON_IsObject(x)) {
 		s->mon.refreshed_at = gtime(x, "refreshed_ms");
-		s->mon.generation = (unsigned)gint(x, "generation", 0, UINT_MAX, 0);
-		s->mon.heartbeat_writer = gbool(x, "heartbeat_writer");
+		s->mon.generation = (unsigned)json_int_in(x, "generation", 0, UINT_MAX, 0);
+		s->mon.heartbeat_writer = json_true(x, "heartbeat_writer");
 		free(s->mon.error);
-		s->mon.error = dupz(json_str(x, "error"));
+		s->mon.error = json_strdup(x, "error");
 		free(s->mon.lag_error);
-		s->mon.lag_error = dupz(json_str(x, "lag_error"));
+		s->mon.lag_error = json_strdup(x, "lag_error");
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "series");
 	if (cJSON_IsArray(x)) {
@@ -715,7 +575,7 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		const char *np = json_str(x, "next_phase");
 		double left = gnum(x, "switch_seconds_left");
 
-		v->busy = gbool(x, "busy");
+		v->busy = json_true(x, "busy");
 		view_set(&v->step, json_str(x, "step"));
 		view_set(&v->progress, json_str(x, "progress"));
 		v->next_phase = np != NULL && phase_from_name(np) >= 0 ?
@@ -734,7 +594,7 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		view_checks_clear(v);
 		if (cJSON_IsObject(y)) {
 			view_set(&v->checks_title, json_str(y, "title"));
-			v->checks_passed = gbool(y, "passed");
+			v->checks_passed = json_true(y, "passed");
 			i = 0;
 			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(y,
 			    "list")) {
@@ -748,8 +608,8 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "validation");
 	if (cJSON_IsObject(x)) {
-		v->validating = gbool(x, "running");
-		v->validating_full = gbool(x, "full");
+		v->validating = json_true(x, "running");
+		v->validating_full = json_true(x, "full");
 		v->val_done = gcount(x, "tables_done") > 0 ?
 		    (size_t)gcount(x, "tables_done") : 0;
 		v->val_total = gcount(x, "tables_total") > 0 ?

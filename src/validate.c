@@ -11,6 +11,7 @@
 #include "checksum.h"
 #include "dms-mappings.h"
 #include "fileio.h"
+#include "jsonout.h"
 #include "heartbeat.h"
 #include "pg.h"
 #include "schema-diff.h"
@@ -41,11 +42,6 @@ struct tcov {
 	char *note;                /* e.g. a --table that named a partition */
 };
 
-/* The per-check counts of INTERFACE.md. */
-struct cov_count {
-	size_t compared, excluded, not_replicated;
-};
-
 struct validation {
 	struct loop *loop;
 	const struct config *cfg;
@@ -62,7 +58,6 @@ struct validation {
 	struct tcov *cov;              /* per scat.tables entry */
 	struct table_patterns excl;    /* [validation] exclude_tables */
 	struct table_patterns only;    /* --table */
-	struct cov_count counts[CHK_COUNT];
 	size_t ncompared, nexcluded, nnot_replicated, nscope;
 	char *usage_error;             /* a --table that matched nothing */
 	/* dms: the forward task's table mappings, read through the provider
@@ -82,11 +77,9 @@ struct validation {
 	struct cksum *ck;
 	struct count_pair *counts_exact;   /* sample mode: exact counts */
 	struct count_arg *count_args;
-	cJSON *unchecked;              /* tables that could not be compared */
+	struct check_result unchecked; /* tables that could not be compared */
 
-	enum check_status status[CHK_COUNT];
-	char *detail[CHK_COUNT];
-	cJSON *json[CHK_COUNT];        /* the check's object */
+	struct check_result res[CHK_COUNT];
 
 	double lag_e2e, lag_provider;
 	char *lag_note;
@@ -109,19 +102,57 @@ static void
 set_check(struct validation *v, enum check_id c, enum check_status s,
     const char *detail)
 {
-	v->status[c] = s;
-	free(v->detail[c]);
-	v->detail[c] = detail != NULL ? xstrdup(detail) : NULL;
+	v->res[c].status = s;
+	free(v->res[c].detail);
+	v->res[c].detail = detail != NULL ? xstrdup(detail) : NULL;
 }
 
-static cJSON *
-check_object(struct validation *v, enum check_id c)
+/* A new table entry of r, its numbers unknown. */
+static struct table_result *
+table_result_add(struct check_result *r, const char *table,
+    enum check_status s, const char *detail)
 {
-	if (v->json[c] == NULL) {
-		v->json[c] = cJSON_CreateObject();
-		cJSON_AddStringToObject(v->json[c], "name", check_name(c));
+	struct table_result *t;
+
+	if (r->ntables == r->cap) {
+		r->cap = r->cap == 0 ? 16 : 2 * r->cap;
+		r->tables = xreallocarray(r->tables, r->cap, sizeof *r->tables);
 	}
-	return v->json[c];
+	t = &r->tables[r->ntables++];
+	memset(t, 0, sizeof *t);
+	t->table = xstrdup(table);
+	t->status = s;
+	t->detail = detail != NULL ? xstrdup(detail) : NULL;
+	t->coverage = COVERAGE_COMPARED;
+	t->source = t->target = t->rows = t->partitions = -1;
+	return t;
+}
+
+static void
+check_result_free(struct check_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntables; i++) {
+		free(r->tables[i].table);
+		free(r->tables[i].detail);
+		cJSON_Delete(r->tables[i].mismatched_keys);
+	}
+	free(r->tables);
+	for (i = 0; i < r->nsequences; i++) {
+		free(r->sequences[i].sequence);
+		free(r->sequences[i].detail);
+	}
+	free(r->sequences);
+	if (r->schema != NULL) {
+		schema_result_free(r->schema);
+		free(r->schema);
+	}
+	free(r->detail);
+	memset(r, 0, sizeof *r);
+	r->wal_retained_bytes = -1;
+	r->sample_percent = r->value_seconds = r->threshold_seconds =
+	    r->end_to_end_seconds = r->provider_seconds = NAN;
 }
 
 static struct pg *
@@ -185,10 +216,9 @@ on_provider(struct provider *p, int rc, const struct err *e, void *arg)
 		v->lag_provider = st->lag_target;
 		if (isnan(v->lag_provider))
 			v->lag_provider = st->lag_source;
-		cJSON *o = check_object(v, CHK_REPLICATION_STATUS);
 		if (st->wal_retained_bytes >= 0)
-			cJSON_AddNumberToObject(o, "wal_retained_bytes",
-			    (double)st->wal_retained_bytes);
+			v->res[CHK_REPLICATION_STATUS].wal_retained_bytes =
+			    st->wal_retained_bytes;
 	}
 	v->pending--;
 	maybe_finish(v);
@@ -210,7 +240,6 @@ on_reverse(struct pg *c, PGresult *res, const char *error, void *arg)
 		set_check(v, CHK_REPLICATION_STATUS, CHECK_WARN, "reverse replication "
 		    "is not running: a rollback would lose the writes made since the "
 		    "switch");
-	check_object(v, CHK_REPLICATION_STATUS);
 	v->pending--;
 	maybe_finish(v);
 }
@@ -228,7 +257,6 @@ start_after_switch(struct validation *v)
 		    "replication is stopped by design; the reverse one is the "
 		    "provider's to report" : "after the switch: forward replication "
 		    "is stopped by design; reverse replication is off");
-		check_object(v, CHK_REPLICATION_STATUS);
 		return;
 	}
 	v->pending++;
@@ -330,7 +358,7 @@ start_lag(struct validation *v)
 static void
 finish_lag(struct validation *v)
 {
-	cJSON *o = check_object(v, CHK_REPLICATION_LAG);
+	struct check_result *r = &v->res[CHK_REPLICATION_LAG];
 	double value = v->lag_e2e;
 	char buf[256];
 
@@ -339,7 +367,6 @@ finish_lag(struct validation *v)
 	if (isnan(value)) {
 		set_check(v, CHK_REPLICATION_LAG, CHECK_ERROR, v->lag_note != NULL ?
 		    v->lag_note : "no lag measurement");
-		cJSON_AddNullToObject(o, "value_seconds");
 	} else {
 		snprintf(buf, sizeof buf, "%.3f s (end to end %s, provider %s)%s%s",
 		    value, isnan(v->lag_e2e) ? "unknown" : "measured",
@@ -348,17 +375,12 @@ finish_lag(struct validation *v)
 		    v->lag_note != NULL ? v->lag_note : "");
 		set_check(v, CHK_REPLICATION_LAG, value < v->cfg->max_lag_seconds ?
 		    CHECK_PASS : CHECK_FAIL, buf);
-		cJSON_AddNumberToObject(o, "value_seconds", value);
 	}
-	cJSON_AddNumberToObject(o, "threshold_seconds", v->cfg->max_lag_seconds);
-	if (!isnan(v->lag_e2e))
-		cJSON_AddNumberToObject(o, "end_to_end_seconds", v->lag_e2e);
-	else
-		cJSON_AddNullToObject(o, "end_to_end_seconds");
-	if (!isnan(v->lag_provider))
-		cJSON_AddNumberToObject(o, "provider_seconds", v->lag_provider);
-	else
-		cJSON_AddNullToObject(o, "provider_seconds");
+	r->lag_given = r->lag_measured = true;
+	r->value_seconds = value;
+	r->threshold_seconds = v->cfg->max_lag_seconds;
+	r->end_to_end_seconds = v->lag_e2e;
+	r->provider_seconds = v->lag_provider;
 }
 
 /* ------------------------------------------------------------ coverage */
@@ -634,9 +656,9 @@ decide_coverage(struct validation *v, const PGresult *pub,
 static void
 count_tables(struct validation *v, enum check_id c)
 {
-	v->counts[c].compared = v->ncompared;
-	v->counts[c].excluded = v->nexcluded;
-	v->counts[c].not_replicated = v->nnot_replicated;
+	v->res[c].compared = v->ncompared;
+	v->res[c].excluded = v->nexcluded;
+	v->res[c].not_replicated = v->nnot_replicated;
 }
 
 /* A table check that compared no table is never a pass: when no table
@@ -661,50 +683,35 @@ nothing_compared(const struct validation *v, enum check_status s, char *buf,
 /* The entries of excluded and not replicated tables in a table check's
  * list: the first are listed (skip), the second fail. */
 static enum check_status
-add_coverage_entries(struct validation *v, cJSON *arr, bool counts)
+add_coverage_entries(struct validation *v, struct check_result *r)
 {
 	enum check_status s = CHECK_PASS;
+	struct table_result *e;
 	size_t i;
 
 	for (i = 0; i < v->scat.ntables; i++) {
 		const struct tcov *cv = &v->cov[i];
 		const struct table_info *t = &v->scat.tables[i];
-		cJSON *e;
 		char *name;
 
 		if (cv->kind != COV_EXCLUDED && cv->kind != COV_NOT_REPLICATED)
 			continue;
 		name = cov_name(t);
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "table", name);
-		if (counts) {
-			cJSON_AddNullToObject(e, "source");
-			cJSON_AddNullToObject(e, "target");
-			cJSON_AddNullToObject(e, "diff");
-		} else {
-			cJSON_AddNullToObject(e, "rows");
-			cJSON_AddNumberToObject(e, "chunks", 0);
-			cJSON_AddNumberToObject(e, "mismatched_chunks", 0);
-			cJSON_AddItemToObject(e, "mismatched_keys", cJSON_CreateArray());
-		}
 		if (cv->kind == COV_EXCLUDED) {
 			char *d = xasprintf("excluded by exclude_tables (%s)",
 			    cv->pattern);
 
-			cJSON_AddStringToObject(e, "status", "skip");
-			cJSON_AddStringToObject(e, "coverage", "excluded");
-			cJSON_AddStringToObject(e, "detail", d);
+			e = table_result_add(r, name, CHECK_SKIP, d);
+			e->coverage = COVERAGE_EXCLUDED;
 			free(d);
 		} else {
 			/* Renamed by DMS: the target has no table of that
 			 * name to compare with - not a verdict on its rows. */
-			cJSON_AddStringToObject(e, "status", cv->error ? "error" :
-			    "fail");
-			cJSON_AddStringToObject(e, "coverage", "not_replicated");
-			cJSON_AddStringToObject(e, "detail", cv->why);
-			s = check_worse(s, cv->error ? CHECK_ERROR : CHECK_FAIL);
+			e = table_result_add(r, name, cv->error ? CHECK_ERROR :
+			    CHECK_FAIL, cv->why);
+			e->coverage = COVERAGE_NOT_REPLICATED;
+			s = check_worse(s, e->status);
 		}
-		cJSON_AddItemToArray(arr, e);
 		free(name);
 	}
 	return s;
@@ -730,12 +737,12 @@ replident_name(char r)
 static void
 check_primary_keys(struct validation *v)
 {
-	cJSON *o = check_object(v, CHK_PRIMARY_KEYS), *arr, *e;
+	struct check_result *r = &v->res[CHK_PRIMARY_KEYS];
 	enum check_status s = CHECK_PASS;
 	size_t i, n = 0;
 	char buf[256];
 
-	arr = cJSON_AddArrayToObject(o, "tables_without_pk");
+	r->listed = true;
 	for (i = 0; i < v->scat.ntables; i++) {
 		const struct table_info *t = &v->scat.tables[i];
 		char *name;
@@ -744,10 +751,8 @@ check_primary_keys(struct validation *v)
 			continue;
 		n++;
 		name = cov_name(t);
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "table", name);
-		cJSON_AddStringToObject(e, "replica_identity", replident_name(t->replident));
-		cJSON_AddItemToArray(arr, e);
+		table_result_add(r, name, CHECK_WARN, NULL)->replica_identity =
+		    replident_name(t->replident);
 		free(name);
 		/* Listed with its replica identity: with FULL or an index its
 		 * updates and deletes replicate; with the default they cannot
@@ -779,12 +784,13 @@ seq_effective(const struct sequence_info *s)
 static void
 check_sequences(struct validation *v)
 {
-	cJSON *o = check_object(v, CHK_SEQUENCES), *arr, *e;
+	struct check_result *r = &v->res[CHK_SEQUENCES];
+	struct sequence_result *e;
 	enum check_status s = CHECK_PASS;
 	size_t i, bad = 0, unreadable = 0, compared = 0, excluded = 0;
 	char buf[256];
 
-	arr = cJSON_AddArrayToObject(o, "sequences");
+	r->listed = true;
 	for (i = 0; i < v->scat.nseqs; i++) {
 		const struct sequence_info *a = &v->scat.seqs[i];
 		const struct sequence_info *b = catalog_find_sequence(&v->dcat,
@@ -816,30 +822,31 @@ check_sequences(struct validation *v)
 		 * run, behind is expected. */
 		if (st == CHECK_FAIL && b != NULL && !v->opts.sequences_synced)
 			st = CHECK_WARN;
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "sequence", name);
-		if (a->used)
-			cJSON_AddNumberToObject(e, "source", (double)a->last_value);
-		else
-			cJSON_AddNullToObject(e, "source");
-		if (b != NULL && b->used)
-			cJSON_AddNumberToObject(e, "target", (double)b->last_value);
-		else
-			cJSON_AddNullToObject(e, "target");
-		cJSON_AddStringToObject(e, "status", check_status_name(st));
+		if (r->nsequences == r->seq_cap) {
+			r->seq_cap = r->seq_cap == 0 ? 16 : 2 * r->seq_cap;
+			r->sequences = xreallocarray(r->sequences, r->seq_cap,
+			    sizeof *r->sequences);
+		}
+		e = &r->sequences[r->nsequences++];
+		memset(e, 0, sizeof *e);
+		e->sequence = xstrdup(name);
+		e->has_source = a->used;
+		e->source = a->last_value;
+		e->has_target = b != NULL && b->used;
+		e->target = b != NULL ? b->last_value : 0;
+		e->status = st;
 		if (why != NULL)
-			cJSON_AddStringToObject(e, "detail", why);
+			e->detail = xstrdup(why);
 		else if (b == NULL)
-			cJSON_AddStringToObject(e, "detail", "missing on the target");
-		cJSON_AddItemToArray(arr, e);
+			e->detail = xstrdup("missing on the target");
 		if (st != CHECK_PASS && st != CHECK_ERROR)
 			bad++;
 		s = check_worse(s, st);
 		free(why);
 		free(name);
 	}
-	v->counts[CHK_SEQUENCES].compared = compared;
-	v->counts[CHK_SEQUENCES].excluded = excluded;
+	v->res[CHK_SEQUENCES].compared = compared;
+	v->res[CHK_SEQUENCES].excluded = excluded;
 	if (unreadable > 0)
 		snprintf(buf, sizeof buf, "%zu of %zu sequences cannot be read by "
 		    "this role (their values are unknown, not unused)%s",
@@ -881,61 +888,20 @@ schema_scope(const char *tschema, const char *tname, void *arg)
 }
 
 static void
-json_str_or_null(cJSON *o, const char *k, const char *s)
-{
-	if (s != NULL)
-		cJSON_AddStringToObject(o, k, s);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
-static void
 check_schema(struct validation *v, const struct schema_snapshot *src,
     const struct schema_snapshot *dst)
 {
-	cJSON *o = check_object(v, CHK_SCHEMA), *arr, *e;
-	struct schema_result res, *r = &res;
+	struct schema_result *r = xcalloc(1, sizeof *r);
 	enum check_status s;
 	char buf[256];
-	size_t i;
 
 	schema_diff(src, dst, schema_scope, v, r);
-	arr = cJSON_AddArrayToObject(o, "differences");
-	for (i = 0; i < r->nitems; i++) {
-		const struct schema_item *it = &r->items[i];
-
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "kind", schema_kind_name(it->kind));
-		cJSON_AddStringToObject(e, "object", it->object);
-		json_str_or_null(e, "table", it->table);
-		cJSON_AddStringToObject(e, "problem", schema_problem_name(it->problem));
-		json_str_or_null(e, "attribute", it->attribute);
-		json_str_or_null(e, "source", it->source);
-		json_str_or_null(e, "target", it->target);
-		cJSON_AddStringToObject(e, "status", check_status_name(it->status));
-		cJSON_AddStringToObject(e, "detail", it->detail);
-		cJSON_AddItemToArray(arr, e);
-	}
-	arr = cJSON_AddArrayToObject(o, "not_carried");
-	for (i = 0; i < r->nuncarried; i++) {
-		const struct schema_uncarried *u = &r->uncarried[i];
-
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "kind", u->what);
-		cJSON_AddStringToObject(e, "object", u->object);
-		if (u->count >= 0)
-			cJSON_AddNumberToObject(e, "count", (double)u->count);
-		if (u->bytes >= 0)
-			cJSON_AddNumberToObject(e, "bytes", (double)u->bytes);
-		else
-			cJSON_AddNullToObject(e, "bytes");
-		cJSON_AddStringToObject(e, "status", check_status_name(u->status));
-		cJSON_AddStringToObject(e, "detail", u->detail);
-		cJSON_AddItemToArray(arr, e);
-	}
-	v->counts[CHK_SCHEMA].compared = r->compared;
-	v->counts[CHK_SCHEMA].excluded = r->excluded;
-	v->counts[CHK_SCHEMA].not_replicated = r->nuncarried;
+	/* The result is the check's: the JSON is written from it. */
+	v->res[CHK_SCHEMA].schema = r;
+	v->res[CHK_SCHEMA].listed = true;
+	v->res[CHK_SCHEMA].compared = r->compared;
+	v->res[CHK_SCHEMA].excluded = r->excluded;
+	v->res[CHK_SCHEMA].not_replicated = r->nuncarried;
 	s = r->status;
 	if (r->fails + r->warns > 0)
 		snprintf(buf, sizeof buf, "%zu differences (%zu fail, %zu warn) in "
@@ -950,7 +916,6 @@ check_schema(struct validation *v, const struct schema_snapshot *src,
 		s = r->excluded > 0 ? CHECK_ERROR : check_worse(s, CHECK_WARN);
 	}
 	set_check(v, CHK_SCHEMA, s, buf);
-	schema_result_free(r);
 }
 
 /* ---------------------------------------------------------- row_counts */
@@ -973,39 +938,26 @@ count_status(const struct validation *v, int64_t src, int64_t dst, bool exact)
 }
 
 static void
-add_count(struct validation *v, cJSON *arr, const struct table_info *a,
-    int64_t src, int64_t dst, bool exact, const char *note, bool moved,
-    const char *aside, enum check_status *overall)
+add_count(struct validation *v, struct check_result *r,
+    const struct table_info *a, int64_t src, int64_t dst, bool exact,
+    const char *note, bool moved, const char *aside,
+    enum check_status *overall)
 {
 	enum check_status st = note != NULL ? CHECK_FAIL : moved ? CHECK_PASS :
 	    count_status(v, src, dst, exact);
-	cJSON *e = cJSON_CreateObject();
+	struct table_result *e;
 	char *t = cov_name(a);
 
-	cJSON_AddStringToObject(e, "table", t);
-	if (src >= 0)
-		cJSON_AddNumberToObject(e, "source", (double)src);
-	else
-		cJSON_AddNullToObject(e, "source");
-	if (dst >= 0)
-		cJSON_AddNumberToObject(e, "target", (double)dst);
-	else
-		cJSON_AddNullToObject(e, "target");
-	if (src >= 0 && dst >= 0)
-		cJSON_AddNumberToObject(e, "diff", (double)(dst - src));
-	else
-		cJSON_AddNullToObject(e, "diff");
+	if (note == NULL && moved)
+		note = "the counts moved while they were taken (changes in "
+		    "flight); the rows match";
+	else if (note == NULL)
+		note = aside;
+	e = table_result_add(r, t, st, note);
+	e->source = src >= 0 ? src : -1;
+	e->target = dst >= 0 ? dst : -1;
 	if (a->relkind == 'p')
-		cJSON_AddNumberToObject(e, "partitions", (double)a->nleaves);
-	cJSON_AddStringToObject(e, "status", check_status_name(st));
-	if (note != NULL)
-		cJSON_AddStringToObject(e, "detail", note);
-	else if (moved)
-		cJSON_AddStringToObject(e, "detail", "the counts moved while they "
-		    "were taken (changes in flight); the rows match");
-	else if (aside != NULL)
-		cJSON_AddStringToObject(e, "detail", aside);
-	cJSON_AddItemToArray(arr, e);
+		e->partitions = (int64_t)a->nleaves;
 	*overall = check_worse(*overall, st);
 	free(t);
 }
@@ -1036,13 +988,13 @@ work_index(const struct validation *v, const struct table_info *a)
 static void
 finish_row_counts(struct validation *v, bool exact)
 {
-	cJSON *o = check_object(v, CHK_ROW_COUNTS), *arr;
+	struct check_result *res = &v->res[CHK_ROW_COUNTS];
 	enum check_status s = CHECK_PASS;
 	char buf[256];
 	size_t i, n;
 
-	arr = cJSON_AddArrayToObject(o, "tables");
-	cJSON_AddStringToObject(o, "method", exact ? "exact" : "estimate");
+	res->listed = true;
+	res->method = exact ? "exact" : "estimate";
 	for (i = 0; i < v->scat.ntables; i++) {
 		const struct table_info *a = &v->scat.tables[i];
 		const struct table_info *b;
@@ -1081,10 +1033,10 @@ finish_row_counts(struct validation *v, bool exact)
 			if (src < 0 && note == NULL)
 				note = "not compared";
 		}
-		add_count(v, arr, a, src, dst, exact, note, moved, v->cov[i].note,
+		add_count(v, res, a, src, dst, exact, note, moved, v->cov[i].note,
 		    &s);
 	}
-	s = check_worse(s, add_coverage_entries(v, arr, true));
+	s = check_worse(s, add_coverage_entries(v, res));
 	snprintf(buf, sizeof buf, "%zu tables %s", v->ncompared,
 	    exact ? "counted" : "from catalog estimates");
 	if (v->nnot_replicated > 0)
@@ -1138,51 +1090,44 @@ on_table(const struct cksum_result *r, void *arg)
 }
 
 static void
-finish_checksums(struct validation *v, cJSON *extra_tables)
+finish_checksums(struct validation *v, struct check_result *extra)
 {
-	cJSON *o = check_object(v, CHK_CHECKSUMS), *arr, *e;
+	struct check_result *res = &v->res[CHK_CHECKSUMS];
+	struct table_result *e;
 	enum check_status s = CHECK_PASS;
 	size_t i, bad = 0, compared;
 	char buf[256];
 
-	arr = cJSON_AddArrayToObject(o, "tables");
+	res->listed = true;
 	for (i = 0; v->ck != NULL && i < cksum_count(v->ck); i++) {
 		const struct cksum_result *r = cksum_result_at(v->ck, i);
 
-		e = cJSON_CreateObject();
-		cJSON_AddStringToObject(e, "table", r->display);
-		cJSON_AddNumberToObject(e, "rows", (double)r->rows_src);
-		cJSON_AddNumberToObject(e, "chunks", r->chunks);
-		cJSON_AddNumberToObject(e, "mismatched_chunks", r->mismatched_chunks);
-		cJSON_AddItemToObject(e, "mismatched_keys",
-		    cJSON_Duplicate(r->mismatched_keys, 1));
-		if (r->truncated)
-			cJSON_AddTrueToObject(e, "keys_truncated");
+		e = table_result_add(res, r->display, r->status, r->detail);
+		e->rows = r->rows_src;
+		e->chunks = r->chunks;
+		e->mismatched_chunks = r->mismatched_chunks;
+		e->mismatched_keys = cJSON_Duplicate(r->mismatched_keys, 1);
+		e->keys_truncated = r->truncated;
 		if (r->table->relkind == 'p')
-			cJSON_AddNumberToObject(e, "partitions",
-			    (double)r->table->nleaves);
-		cJSON_AddStringToObject(e, "status", check_status_name(r->status));
-		if (r->detail != NULL)
-			cJSON_AddStringToObject(e, "detail", r->detail);
-		cJSON_AddItemToArray(arr, e);
+			e->partitions = (int64_t)r->table->nleaves;
 		if (r->status != CHECK_PASS)
 			bad++;
 		s = check_worse(s, r->status);
 	}
 	/* Tables that could not be compared at all (missing, other columns). */
-	while (extra_tables != NULL && cJSON_GetArraySize(extra_tables) > 0) {
-		e = cJSON_DetachItemFromArray(extra_tables, 0);
-		cJSON_AddItemToArray(arr, e);
+	for (i = 0; i < extra->ntables; i++) {
+		e = table_result_add(res, extra->tables[i].table,
+		    extra->tables[i].status, extra->tables[i].detail);
+		e->rows = extra->tables[i].rows;
 		bad++;
 		s = check_worse(s, CHECK_FAIL);
 	}
-	compared = (size_t)cJSON_GetArraySize(arr);
-	s = check_worse(s, add_coverage_entries(v, arr, false));
-	cJSON_AddStringToObject(o, "method", v->cfg->checksum_sample_percent < 100 ?
-	    "sample" : "full");
+	check_result_free(extra);
+	compared = res->ntables;
+	s = check_worse(s, add_coverage_entries(v, res));
+	res->method = v->cfg->checksum_sample_percent < 100 ? "sample" : "full";
 	if (v->cfg->checksum_sample_percent < 100)
-		cJSON_AddNumberToObject(o, "sample_percent",
-		    v->cfg->checksum_sample_percent);
+		res->sample_percent = v->cfg->checksum_sample_percent;
 	if (bad > 0)
 		snprintf(buf, sizeof buf, "%zu of %zu tables differ", bad, compared);
 	else
@@ -1234,11 +1179,10 @@ static void
 start_compare(struct validation *v)
 {
 	bool *keep = xcalloc(v->scat.ntables + 1, sizeof *keep);
-	cJSON *e;
+	struct table_result *e;
 	size_t i;
 	int j;
 
-	v->unchecked = cJSON_CreateArray();
 	for (i = 0; i < v->scat.ntables; i++) {
 		const struct table_info *a = &v->scat.tables[i];
 		const struct table_info *b;
@@ -1253,15 +1197,8 @@ start_compare(struct validation *v)
 		if (why != NULL) {
 			char *name = cov_name(a);
 
-			e = cJSON_CreateObject();
-			cJSON_AddStringToObject(e, "table", name);
-			cJSON_AddNumberToObject(e, "rows", (double)a->est_rows);
-			cJSON_AddNumberToObject(e, "chunks", 0);
-			cJSON_AddNumberToObject(e, "mismatched_chunks", 0);
-			cJSON_AddItemToObject(e, "mismatched_keys", cJSON_CreateArray());
-			cJSON_AddStringToObject(e, "status", "fail");
-			cJSON_AddStringToObject(e, "detail", why);
-			cJSON_AddItemToArray(v->unchecked, e);
+			e = table_result_add(&v->unchecked, name, CHECK_FAIL, why);
+			e->rows = a->est_rows;
 			free(name);
 			free(why);
 		}
@@ -1317,10 +1254,8 @@ catalog_failed(struct validation *v, const char *error)
 {
 	enum check_id c;
 
-	for (c = CHK_ROW_COUNTS; c < CHK_COUNT; c++) {
+	for (c = CHK_ROW_COUNTS; c < CHK_COUNT; c++)
 		set_check(v, c, CHECK_ERROR, error);
-		check_object(v, c);
-	}
 }
 
 /* The catalog's answers are gone: free what on_catalog kept. */
@@ -1350,10 +1285,8 @@ coverage_unknown(struct validation *v)
 
 	set_check(v, CHK_ROW_COUNTS, CHECK_ERROR, msg);
 	set_check(v, CHK_CHECKSUMS, CHECK_ERROR, msg);
-	cJSON_AddItemToObject(check_object(v, CHK_ROW_COUNTS), "tables",
-	    cJSON_CreateArray());
-	cJSON_AddItemToObject(check_object(v, CHK_CHECKSUMS), "tables",
-	    cJSON_CreateArray());
+	v->res[CHK_ROW_COUNTS].listed = true;
+	v->res[CHK_CHECKSUMS].listed = true;
 	free(msg);
 }
 
@@ -1393,8 +1326,7 @@ after_catalog(struct validation *v)
 		start_compare(v);
 	} else {
 		set_check(v, CHK_CHECKSUMS, CHECK_SKIP, "quick validation: no checksums");
-		cJSON_AddItemToObject(check_object(v, CHK_CHECKSUMS), "tables",
-		    cJSON_CreateArray());
+		v->res[CHK_CHECKSUMS].listed = true;
 		count_tables(v, CHK_CHECKSUMS);
 	}
 out:
@@ -1556,12 +1488,11 @@ maybe_finish(struct validation *v)
 	if (!v->opts.after_switch)
 		finish_lag(v);
 	else
-		cJSON_AddNullToObject(check_object(v, CHK_REPLICATION_LAG),
-		    "value_seconds");
-	if (v->status[CHK_ROW_COUNTS] != CHECK_ERROR)
+		v->res[CHK_REPLICATION_LAG].lag_given = true;
+	if (v->res[CHK_ROW_COUNTS].status != CHECK_ERROR)
 		finish_row_counts(v, v->opts.full);
-	if (v->opts.full && v->status[CHK_CHECKSUMS] != CHECK_ERROR)
-		finish_checksums(v, v->unchecked);
+	if (v->opts.full && v->res[CHK_CHECKSUMS].status != CHECK_ERROR)
+		finish_checksums(v, &v->unchecked);
 	/* The results are in the JSON now: give the working set back (with
 	 * 10,000 tables, megabytes) before the caller prints or keeps it. */
 	cksum_free(v->ck);
@@ -1593,8 +1524,10 @@ validation_start(struct loop *loop, const struct config *cfg,
 	v->lag_e2e = v->lag_provider = NAN;
 	v->started_at = now_ms();
 	v->started_mono = mono_ms();
-	for (c = 0; c < CHK_COUNT; c++)
-		v->status[c] = CHECK_SKIP;
+	for (c = 0; c < CHK_COUNT; c++) {
+		check_result_free(&v->res[c]);	/* the unknowns */
+		v->res[c].status = CHECK_SKIP;
+	}
 	table_patterns_compile(&v->excl, cfg->exclude_tables.v,
 	    cfg->exclude_tables.n);
 	table_patterns_compile(&v->only, opts->only, opts->nonly);
@@ -1669,7 +1602,7 @@ validation_free(struct validation *v)
 		free(v->counts_exact[i].error);
 	free(v->counts_exact);
 	free(v->count_args);
-	cJSON_Delete(v->unchecked);
+	check_result_free(&v->unchecked);
 	free(v->work);
 	free_coverage(v);
 	catalog_free(&v->scat);
@@ -1679,11 +1612,193 @@ validation_free(struct validation *v)
 	free(v->usage_error);
 	free(v->roles_param);
 	for (c = 0; c < CHK_COUNT; c++) {
-		free(v->detail[c]);
-		cJSON_Delete(v->json[c]);
+		check_result_free(&v->res[c]);
 	}
 	free(v->lag_note);
 	free(v);
+}
+
+/* One table of row_counts or checksums, in the key order of INTERFACE.md. */
+static cJSON *
+table_result_json(const struct table_result *t, enum check_id c)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "table", t->table);
+	if (c == CHK_ROW_COUNTS) {
+		if (t->source >= 0)
+			cJSON_AddNumberToObject(e, "source", (double)t->source);
+		else
+			cJSON_AddNullToObject(e, "source");
+		if (t->target >= 0)
+			cJSON_AddNumberToObject(e, "target", (double)t->target);
+		else
+			cJSON_AddNullToObject(e, "target");
+		if (t->source >= 0 && t->target >= 0)
+			cJSON_AddNumberToObject(e, "diff",
+			    (double)(t->target - t->source));
+		else
+			cJSON_AddNullToObject(e, "diff");
+	} else {
+		/* A table not compared has no rows to speak of. */
+		if (t->coverage == COVERAGE_COMPARED)
+			cJSON_AddNumberToObject(e, "rows", (double)t->rows);
+		else
+			cJSON_AddNullToObject(e, "rows");
+		cJSON_AddNumberToObject(e, "chunks", t->chunks);
+		cJSON_AddNumberToObject(e, "mismatched_chunks",
+		    t->mismatched_chunks);
+		/* A reference, not a copy: the keys can be most of the text. */
+		if (t->mismatched_keys != NULL)
+			cJSON_AddItemReferenceToObject(e, "mismatched_keys",
+			    t->mismatched_keys);
+		else
+			cJSON_AddItemToObject(e, "mismatched_keys",
+			    cJSON_CreateArray());
+		if (t->keys_truncated)
+			cJSON_AddTrueToObject(e, "keys_truncated");
+	}
+	if (t->partitions >= 0)
+		cJSON_AddNumberToObject(e, "partitions", (double)t->partitions);
+	cJSON_AddStringToObject(e, "status", check_status_name(t->status));
+	if (t->coverage == COVERAGE_EXCLUDED)
+		cJSON_AddStringToObject(e, "coverage", "excluded");
+	else if (t->coverage == COVERAGE_NOT_REPLICATED)
+		cJSON_AddStringToObject(e, "coverage", "not_replicated");
+	if (t->detail != NULL)
+		cJSON_AddStringToObject(e, "detail", t->detail);
+	return e;
+}
+
+/* A string member, left out when there is none (as cJSON does). */
+static void
+add_str(cJSON *o, const char *k, const char *s)
+{
+	if (s != NULL)
+		cJSON_AddStringToObject(o, k, s);
+}
+
+
+static void
+schema_json(cJSON *c, const struct schema_result *r)
+{
+	cJSON *arr, *e;
+	size_t i;
+
+	arr = cJSON_AddArrayToObject(c, "differences");
+	for (i = 0; r != NULL && i < r->nitems; i++) {
+		const struct schema_item *it = &r->items[i];
+
+		e = cJSON_CreateObject();
+		add_str(e, "kind", schema_kind_name(it->kind));
+		add_str(e, "object", it->object);
+		json_add_string(e, "table", it->table);
+		add_str(e, "problem", schema_problem_name(it->problem));
+		json_add_string(e, "attribute", it->attribute);
+		json_add_string(e, "source", it->source);
+		json_add_string(e, "target", it->target);
+		add_str(e, "status", check_status_name(it->status));
+		add_str(e, "detail", it->detail);
+		cJSON_AddItemToArray(arr, e);
+	}
+	arr = cJSON_AddArrayToObject(c, "not_carried");
+	for (i = 0; r != NULL && i < r->nuncarried; i++) {
+		const struct schema_uncarried *u = &r->uncarried[i];
+
+		e = cJSON_CreateObject();
+		add_str(e, "kind", u->what);
+		add_str(e, "object", u->object);
+		if (u->count >= 0)
+			cJSON_AddNumberToObject(e, "count", (double)u->count);
+		if (u->bytes >= 0)
+			cJSON_AddNumberToObject(e, "bytes", (double)u->bytes);
+		else
+			cJSON_AddNullToObject(e, "bytes");
+		add_str(e, "status", check_status_name(u->status));
+		add_str(e, "detail", u->detail);
+		cJSON_AddItemToArray(arr, e);
+	}
+}
+
+/* What check c says beyond the members every check has, in the order of
+ * INTERFACE.md. */
+static void
+check_members_json(cJSON *c, enum check_id id, const struct check_result *r)
+{
+	cJSON *arr, *e;
+	size_t n;
+
+	switch (id) {
+	case CHK_REPLICATION_STATUS:
+		if (r->wal_retained_bytes >= 0)
+			cJSON_AddNumberToObject(c, "wal_retained_bytes",
+			    (double)r->wal_retained_bytes);
+		break;
+	case CHK_REPLICATION_LAG:
+		if (r->lag_given)
+			json_add_number(c, "value_seconds", r->value_seconds);
+		if (r->lag_measured) {
+			cJSON_AddNumberToObject(c, "threshold_seconds",
+			    r->threshold_seconds);
+			json_add_number(c, "end_to_end_seconds",
+			    r->end_to_end_seconds);
+			json_add_number(c, "provider_seconds", r->provider_seconds);
+		}
+		break;
+	case CHK_ROW_COUNTS:
+	case CHK_CHECKSUMS:
+		if (r->listed) {
+			arr = cJSON_AddArrayToObject(c, "tables");
+			for (n = 0; n < r->ntables; n++)
+				cJSON_AddItemToArray(arr,
+				    table_result_json(&r->tables[n], id));
+		}
+		add_str(c, "method", r->method);
+		if (!isnan(r->sample_percent))
+			cJSON_AddNumberToObject(c, "sample_percent",
+			    r->sample_percent);
+		break;
+	case CHK_PRIMARY_KEYS:
+		if (!r->listed)
+			break;
+		arr = cJSON_AddArrayToObject(c, "tables_without_pk");
+		for (n = 0; n < r->ntables; n++) {
+			e = cJSON_CreateObject();
+			add_str(e, "table", r->tables[n].table);
+			add_str(e, "replica_identity",
+			    r->tables[n].replica_identity);
+			cJSON_AddItemToArray(arr, e);
+		}
+		break;
+	case CHK_SEQUENCES:
+		if (!r->listed)
+			break;
+		arr = cJSON_AddArrayToObject(c, "sequences");
+		for (n = 0; n < r->nsequences; n++) {
+			const struct sequence_result *q = &r->sequences[n];
+
+			e = cJSON_CreateObject();
+			add_str(e, "sequence", q->sequence);
+			if (q->has_source)
+				cJSON_AddNumberToObject(e, "source", (double)q->source);
+			else
+				cJSON_AddNullToObject(e, "source");
+			if (q->has_target)
+				cJSON_AddNumberToObject(e, "target", (double)q->target);
+			else
+				cJSON_AddNullToObject(e, "target");
+			add_str(e, "status", check_status_name(q->status));
+			add_str(e, "detail", q->detail);
+			cJSON_AddItemToArray(arr, e);
+		}
+		break;
+	case CHK_SCHEMA:
+		if (r->listed)
+			schema_json(c, r->schema);
+		break;
+	default:
+		break;
+	}
 }
 
 cJSON *
@@ -1702,25 +1817,18 @@ validation_json(const struct validation *v)
 	cJSON_AddBoolToObject(o, "passed", validation_passed(v));
 	checks = cJSON_AddArrayToObject(o, "checks");
 	for (i = 0; i < CHK_COUNT; i++) {
+		const struct check_result *r = &v->res[i];
+
 		c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "name", check_name(i));
-		cJSON_AddStringToObject(c, "status", check_status_name(v->status[i]));
-		if (v->detail[i] != NULL)
-			cJSON_AddStringToObject(c, "detail", v->detail[i]);
-		cJSON_AddNumberToObject(c, "compared", (double)v->counts[i].compared);
-		cJSON_AddNumberToObject(c, "excluded", (double)v->counts[i].excluded);
+		cJSON_AddStringToObject(c, "status", check_status_name(r->status));
+		if (r->detail != NULL)
+			cJSON_AddStringToObject(c, "detail", r->detail);
+		cJSON_AddNumberToObject(c, "compared", (double)r->compared);
+		cJSON_AddNumberToObject(c, "excluded", (double)r->excluded);
 		cJSON_AddNumberToObject(c, "not_replicated",
-		    (double)v->counts[i].not_replicated);
-		if (v->json[i] != NULL) {
-			cJSON *it;
-
-			/* References, not copies: with 10,000 tables the
-			 * per-table results are most of the memory. */
-			cJSON_ArrayForEach(it, v->json[i])
-				if (strcmp(it->string, "name") != 0)
-					cJSON_AddItemReferenceToObject(c,
-					    it->string, it);
-		}
+		    (double)r->not_replicated);
+		check_members_json(c, i, r);
 		cJSON_AddItemToArray(checks, c);
 	}
 	return o;
@@ -1732,7 +1840,8 @@ validation_passed(const struct validation *v)
 	enum check_id c;
 
 	for (c = 0; c < CHK_COUNT; c++)
-		if (v->status[c] == CHECK_FAIL || v->status[c] == CHECK_ERROR)
+		if (v->res[c].status == CHECK_FAIL ||
+		    v->res[c].status == CHECK_ERROR)
 			return false;
 	return true;
 }
@@ -1746,9 +1855,9 @@ validation_exit_code(const struct validation *v)
 	if (v->usage_error != NULL)
 		return EXIT_USAGE;
 	for (c = 0; c < CHK_COUNT; c++) {
-		if (v->status[c] == CHECK_ERROR)
+		if (v->res[c].status == CHECK_ERROR)
 			return EXIT_RUNTIME;
-		if (v->status[c] == CHECK_FAIL)
+		if (v->res[c].status == CHECK_FAIL)
 			rc = EXIT_CHECK;
 	}
 	return rc;
@@ -1763,13 +1872,37 @@ validation_usage_error(const struct validation *v)
 enum check_status
 validation_check_status(const struct validation *v, enum check_id c)
 {
-	return v->status[c];
+	return v->res[c].status;
 }
 
 const char *
 validation_check_detail(const struct validation *v, enum check_id c)
 {
-	return v->detail[c];
+	return v->res[c].detail;
+}
+
+const struct check_result *
+validation_result(const struct validation *v, enum check_id c)
+{
+	return &v->res[c];
+}
+
+cJSON *
+validation_statuses_json(const struct validation *v)
+{
+	cJSON *o = cJSON_CreateObject();
+	enum check_id c;
+
+	for (c = 0; c < CHK_COUNT; c++)
+		cJSON_AddStringToObject(o, check_name(c),
+		    check_status_name(v->res[c].status));
+	return o;
+}
+
+const char *
+validation_mode(const struct validation *v)
+{
+	return v->opts.full ? "full" : "quick";
 }
 
 int

@@ -23,6 +23,8 @@
 #include "loop.h"
 #include "provider.h"
 
+struct schema_result;          /* schema-diff.h */
+
 /* What a table's checksum or count found, for progress and the console. */
 struct validate_progress {
 	const char *table;         /* schema.name */
@@ -50,6 +52,72 @@ struct validate_opts {
 	void *progress_arg;
 };
 
+/* Where a source table ends up in a table check. */
+enum table_coverage {
+	COVERAGE_COMPARED,
+	COVERAGE_EXCLUDED,         /* by [validation] exclude_tables */
+	COVERAGE_NOT_REPLICATED
+};
+
+/* One table's result in row_counts or checksums: what the console's CHECK
+ * column, `validate`'s summary and the JSON read. Unknown numbers are -1
+ * (null in the JSON). */
+struct table_result {
+	char *table;               /* schema.name */
+	enum check_status status;
+	char *detail;              /* NULL: none */
+	enum table_coverage coverage;
+	int64_t source, target;    /* row_counts: the two counts */
+	int64_t rows;              /* checksums: the source's rows */
+	int chunks, mismatched_chunks;
+	cJSON *mismatched_keys;    /* checksums: [{"key", "diff"}], owned;
+	                              NULL: none */
+	bool keys_truncated;
+	int64_t partitions;        /* a partitioned table's leaves, -1 not one */
+	const char *replica_identity;  /* primary_keys: "full", "index", ... */
+};
+
+/* One sequence of the sequences check. */
+struct sequence_result {
+	char *sequence;            /* schema.name */
+	bool has_source, has_target;   /* false: never used, or missing */
+	int64_t source, target;    /* last_value (may be negative) */
+	enum check_status status;
+	char *detail;              /* NULL: none */
+};
+
+/* One check's result, owned by its validation. Beside the status, the
+ * detail and the counts every check has, each check fills its own part;
+ * the JSON gives a part's keys only when listed (or, for numbers, when
+ * known) says so. */
+struct check_result {
+	enum check_status status;
+	char *detail;              /* NULL: none */
+	size_t compared, excluded, not_replicated;
+	bool listed;               /* its list ("tables", "sequences",
+	                              "tables_without_pk", the schema's
+	                              "differences" and "not_carried") */
+	/* row_counts, checksums ("tables"); primary_keys ("tables_without_pk":
+	 * table and replica_identity only). */
+	struct table_result *tables;
+	size_t ntables, cap;
+	const char *method;        /* row_counts: "exact" | "estimate";
+	                              checksums: "full" | "sample"; NULL */
+	double sample_percent;     /* checksums sampled; NAN otherwise */
+	/* replication_status */
+	int64_t wal_retained_bytes;    /* -1: not said */
+	/* replication_lag: value_seconds (NAN: null) always once lag_given;
+	 * the threshold and both measurements only once lag_measured. */
+	bool lag_given, lag_measured;
+	double value_seconds, threshold_seconds, end_to_end_seconds,
+	    provider_seconds;
+	/* sequences */
+	struct sequence_result *sequences;
+	size_t nsequences, seq_cap;
+	/* schema: the differences and what replication does not carry */
+	struct schema_result *schema;
+};
+
 struct validation;
 typedef void (*validation_done_fn)(struct validation *v, void *arg);
 
@@ -61,8 +129,9 @@ struct validation *validation_start(struct loop *loop,
 /* Stops a running validation (done is not called) or frees a finished one. */
 void validation_free(struct validation *v);
 
-/* After done: the JSON of INTERFACE.md (the caller's to delete, but it
- * refers to v's results: use it before validation_free), whether it passed,
+/* After done: the JSON of INTERFACE.md, written from the typed results
+ * by this one writer (the caller's to delete, but it refers to v's
+ * results: use it before validation_free), whether it passed,
  * and the exit code: 0 passed, 1 a check failed, 2 a --table pattern
  * matched no table (validation_usage_error() says which), 3 a check could
  * not run. */
@@ -74,6 +143,13 @@ enum check_status validation_check_status(const struct validation *v,
     enum check_id c);
 const char *validation_check_detail(const struct validation *v,
     enum check_id c);
+/* The typed result of check c (valid until validation_free). */
+const struct check_result *validation_result(const struct validation *v,
+    enum check_id c);
+/* {"<check>": "<status>", ...}: the checks of a `check` event. */
+cJSON *validation_statuses_json(const struct validation *v);
+/* "full" or "quick". */
+const char *validation_mode(const struct validation *v);
 
 /* Writes the JSON to <state_dir>/validation/<started_at>.json (0600) and,
  * when path is not NULL, to path too. *saved receives the first file. */

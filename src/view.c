@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "eventlog.h"
+#include "validate.h"
 #include "view.h"
 #include "ring.h"
 
@@ -163,51 +164,36 @@ void
 view_load_validation(struct view *vw, const struct validation *v,
     const char *who)
 {
-	cJSON *j, *check, *t;
+	static const enum check_id table_checks[] = { CHK_ROW_COUNTS,
+	    CHK_CHECKSUMS };
 	char title[160], ts[40];
-	const char *mode;
-	int i;
+	size_t i, n;
 
 	view_checks_clear(vw);
-	j = validation_json(v);
-	mode = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "mode"));
 	time_local(now_ms(), ts, sizeof ts);
 	snprintf(title, sizeof title, "%s %s validation, %s", who,
-	    mode != NULL ? mode : "", ts + 11 > ts ? ts + 11 : ts);
+	    validation_mode(v), ts + 11 > ts ? ts + 11 : ts);
 	vw->checks_title = xstrdup(title);
 	vw->checks_passed = validation_passed(v);
 	for (i = 0; i < CHK_COUNT; i++) {
-		vw->checks[i].status = (int)validation_check_status(v, i);
-		view_set(&vw->checks[i].detail, validation_check_detail(v, i));
+		const struct check_result *r = validation_result(v, i);
+
+		vw->checks[i].status = (int)r->status;
+		view_set(&vw->checks[i].detail, r->detail);
 	}
 	/* Per-table results: the worse of the row count and the checksum. */
 	table_list_clear(&vw->table_checks);
-	cJSON_ArrayForEach(check, cJSON_GetObjectItemCaseSensitive(j, "checks")) {
-		const char *name = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(check, "name"));
+	for (i = 0; i < sizeof table_checks / sizeof table_checks[0]; i++) {
+		const struct check_result *r = validation_result(v,
+		    table_checks[i]);
 
-		if (name == NULL || (strcmp(name, "row_counts") != 0 &&
-		    strcmp(name, "checksums") != 0))
-			continue;
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(check,
-		    "tables")) {
-			const char *tn = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(t, "table"));
-			const char *sn = cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(t, "status"));
+		for (n = 0; n < r->ntables; n++) {
+			const struct table_result *t = &r->tables[n];
 			struct table_stat *ts2;
-			int s;
 
-			if (tn == NULL || sn == NULL)
-				continue;
-			for (s = CHECK_PASS; s <= CHECK_ERROR; s++)
-				if (strcmp(check_status_name(s), sn) == 0)
-					break;
-			if (s > CHECK_ERROR)
-				continue;
-			ts2 = table_list_get(&vw->table_checks, "", tn);
-			ts2->check = ts2->check < 0 ? s : (int)check_worse(ts2->check, s);
+			ts2 = table_list_get(&vw->table_checks, "", t->table);
+			ts2->check = ts2->check < 0 ? (int)t->status :
+			    (int)check_worse(ts2->check, t->status);
 		}
 	}
-	cJSON_Delete(j);
 }

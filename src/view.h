@@ -2,7 +2,19 @@
  * state, the monitor's figures, the orchestrator's progress, the tail of
  * the event log. The driving console fills it from the orchestrator and
  * the monitor; a watcher fills it from a snapshot (local file or the TLS
- * feed). The panes only read it. No curses here. */
+ * feed). The panes only read it, and through it only the model (model.h):
+ * this header does not include the monitor's. No curses here.
+ *
+ * Who owns what the view points to (state, mon, metrics): the view
+ * borrows them from exactly one owner at a time, whoever fills it -
+ *   the driving console: state is the orchestrator's (orch_state) or,
+ *   before a run, the console's copy of state.json; mon is the monitor's
+ *   (monitor_model(), written only by its refresh); metrics the
+ *   provider's CloudWatch series. The console clears the pointers before
+ *   it frees those.
+ *   a watcher: all three point into its struct snapshot (snapshot.h),
+ *   written only by snapshot_apply.
+ * Everything else in the view is its own (view_clear frees it). */
 #ifndef CUTOVER_VIEW_H
 #define CUTOVER_VIEW_H
 
@@ -10,11 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "check.h"
 #include "lock.h"
 #include "model.h"
-#include "monitor.h"
 #include "state.h"
-#include "validate.h"
+
+struct validation;
 
 #define VIEW_EVENTS 1000           /* events kept for the log pane */
 

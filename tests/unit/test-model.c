@@ -1,0 +1,215 @@
+/* test-model.c - the replication object has one writer: `status --json`
+ * writes it with the keys and values of INTERFACE.md (the text below is
+ * what the tree wrote before the writer was shared), snapshot.json and
+ * the feed write it with their own keys, and a watcher reads back what
+ * the driver wrote. */
+#include "unit.h"
+
+#include <math.h>
+
+#include "model.h"
+#include "monitor.h"
+#include "snapshot.h"
+#include "state.h"
+#include "view.h"
+
+struct fixture {
+	struct monitor_model m;
+	struct config cfg;
+	struct state st;
+	struct lock_holder driver;
+};
+
+/* After the switch: forward stopped with its slot, the way back running
+ * 0.3 s behind, a refresh that kept the statistics from before. */
+static void
+fixture_init(struct fixture *f)
+{
+	memset(f, 0, sizeof *f);
+	repl_status_init(&f->m.repl);
+	repl_status_init(&f->m.reverse);
+	f->m.repl.provider = xstrdup("postgres");
+	f->m.repl.status = xstrdup("stopped");
+	f->m.repl.full_load_percent = 100;
+	f->m.repl.tables_loaded = 9;
+	f->m.repl.lag_source = 0.25;
+	f->m.repl.lag_target = 1.3;
+	f->m.lag_e2e = 1.5;
+	f->m.repl.slot_name = xstrdup("cutover_sub");
+	f->m.repl.confirmed_flush_lsn = xstrdup("0/16B3748");
+	f->m.repl.wal_retained_bytes = 123456789012;
+	f->m.repl.updated_at = 1796000000123;
+	f->m.repl.error = xstrdup("metrics \"unavailable\"\n");
+	f->m.direction = REPL_REVERSE;
+	f->m.switched = true;
+	f->m.reverse.provider = xstrdup("postgres");
+	f->m.reverse.status = xstrdup("running");
+	f->m.lag_reverse = 0.3;
+	f->m.reverse_applied_ms = 1796000000456;
+	f->m.reverse.updated_at = 1796000000789;
+	f->cfg.environment = xstrdup("prod");
+	f->cfg.provider = PROVIDER_POSTGRES;
+	state_init(&f->st, "prod", false);
+	f->st.replication = REPL_REVERSE;
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+	repl_status_clear(&f->m.repl);
+	repl_status_clear(&f->m.reverse);
+	free(f->cfg.environment);
+	state_free(&f->st);
+}
+
+static char *
+replication_text(const cJSON *doc)
+{
+	return cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(doc,
+	    "replication"));
+}
+
+static void
+test_status_replication(void **unused)
+{
+	struct fixture f;
+	cJSON *o;
+	char *text;
+
+	(void)unused;
+	fixture_init(&f);
+	o = status_json(&f.cfg, &f.st, &f.driver, &f.m);
+	text = replication_text(o);
+	assert_string_equal(text, "{\"provider\":\"postgres\",\"status\":"
+	    "\"stopped\",\"stop_reason\":null,\"full_load_percent\":100,"
+	    "\"tables_loaded\":9,\"tables_loading\":null,\"tables_queued\":null,"
+	    "\"tables_errored\":null,\"lag_seconds\":{\"source\":0.25,"
+	    "\"target\":1.3,\"end_to_end\":1.5},\"last_failure\":null,\"slot\":"
+	    "{\"name\":\"cutover_sub\",\"active\":false,\"confirmed_flush_lsn\":"
+	    "\"0/16B3748\",\"wal_retained_bytes\":123456789012},\"error\":null,"
+	    "\"warning\":\"metrics \\\"unavailable\\\"\\n\",\"direction\":"
+	    "\"reverse\",\"reverse\":{\"provider\":\"postgres\",\"status\":"
+	    "\"running\",\"stop_reason\":null,\"full_load_percent\":null,"
+	    "\"tables_loaded\":null,\"tables_loading\":null,\"tables_queued\":"
+	    "null,\"tables_errored\":null,\"lag_seconds\":{\"source\":null,"
+	    "\"target\":null,\"end_to_end\":0.3},\"last_failure\":null,"
+	    "\"error\":null,\"warning\":null},\"rollback\":\"rollback: lossless "
+	    "(reverse replication 0.3 s behind)\"}");
+	cJSON_free(text);
+	cJSON_Delete(o);
+	/* Before any run, and with a refresh error: forward, no way back. */
+	fixture_free(&f);
+	fixture_init(&f);
+	f.m.direction = REPL_FORWARD;
+	f.m.switched = false;
+	f.m.error = xstrdup("source: refused");
+	o = status_json(&f.cfg, NULL, &f.driver, &f.m);
+	text = replication_text(o);
+	assert_non_null(strstr(text, "\"error\":\"source: refused\","
+	    "\"warning\":null,\"direction\":\"forward\",\"reverse\":null,"
+	    "\"rollback\":null}"));
+	cJSON_free(text);
+	cJSON_Delete(o);
+	free(f.m.error);
+	fixture_free(&f);
+}
+
+/* What the driver writes, a watcher reads: the same model again. */
+static void
+test_snapshot_round_trip(void **unused)
+{
+	struct fixture f;
+	struct view v, w;
+	struct snapshot s;
+	struct strbuf sb;
+	struct err e = { 0, "" };
+	cJSON *a, *b;
+	char *ta, *tb;
+
+	(void)unused;
+	fixture_init(&f);
+	view_init(&v);
+	view_set(&v.environment, "prod");
+	view_set(&v.provider, "postgres");
+	v.period_ms = 2000;
+	v.mon = &f.m;
+	sb_init(&sb);
+	snapshot_json(&v, false, 1796000000000, &sb);
+	view_init(&w);
+	snapshot_init(&s);
+	assert_int_equal(snapshot_apply(&s, &w, sb.buf, sb.len, &e), 0);
+	assert_ptr_equal(w.mon, &s.mon);
+	assert_int_equal(s.mon.direction, REPL_REVERSE);
+	assert_true(s.mon.switched);
+	assert_string_equal(s.mon.repl.status, "stopped");
+	assert_string_equal(s.mon.repl.slot_name, "cutover_sub");
+	assert_true(s.mon.repl.wal_retained_bytes == 123456789012);
+	assert_float_equal(s.mon.lag_e2e, 1.5, 0);
+	assert_float_equal(s.mon.repl.full_load_percent, 100, 0);
+	assert_float_equal(s.mon.lag_reverse, 0.3, 0);
+	assert_true(s.mon.reverse_applied_ms == 1796000000456);
+	assert_true(s.mon.reverse.updated_at == 1796000000789);
+	/* Both directions, key for key. */
+	a = model_repl_to_json(&f.m, "postgres", f.m.direction,
+	    REPL_JSON_SNAPSHOT);
+	b = model_repl_to_json(&s.mon, "postgres", s.mon.direction,
+	    REPL_JSON_SNAPSHOT);
+	ta = cJSON_PrintUnformatted(a);
+	tb = cJSON_PrintUnformatted(b);
+	assert_string_equal(ta, tb);
+	assert_non_null(strstr(ta, "\"updated_ms\":1796000000123,"
+	    "\"direction\":\"reverse\",\"switched\":true,\"reverse\":{"));
+	assert_non_null(strstr(ta, "\"reverse_applied_ms\":1796000000456}}"));
+	cJSON_free(ta);
+	cJSON_free(tb);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	sb_free(&sb);
+	snapshot_clear(&s);
+	v.mon = NULL;
+	view_clear(&v);
+	view_clear(&w);
+	fixture_free(&f);
+}
+
+/* A hostile feed: absurd numbers are unknown, never converted. */
+static void
+test_repl_from_json_bounds(void **unused)
+{
+	struct monitor_model m;
+	cJSON *o = cJSON_Parse("{\"status\":\"running\",\"full_load_percent\":"
+	    "1e300,\"tables_loaded\":-4,\"lag_seconds\":{\"source\":\"x\","
+	    "\"end_to_end\":1e300},\"slot\":{\"name\":\"s\",\"wal_retained_bytes\":"
+	    "1e300},\"updated_ms\":-1,\"direction\":\"sideways\",\"reverse\":7}");
+
+	(void)unused;
+	memset(&m, 0, sizeof m);
+	repl_status_init(&m.repl);
+	repl_status_init(&m.reverse);
+	model_repl_from_json(&m, o);
+	assert_string_equal(m.repl.status, "running");
+	assert_true(isnan(m.repl.full_load_percent));
+	assert_int_equal(m.repl.tables_loaded, -1);
+	assert_true(isnan(m.repl.lag_source));
+	assert_true(isnan(m.lag_e2e));
+	assert_true(m.repl.wal_retained_bytes == -1);
+	assert_true(m.repl.updated_at == 0);
+	assert_int_equal(m.direction, REPL_FORWARD);
+	assert_null(m.reverse.status);
+	assert_true(isnan(m.lag_reverse));
+	repl_status_clear(&m.repl);
+	repl_status_clear(&m.reverse);
+	cJSON_Delete(o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_status_replication),
+		cmocka_unit_test(test_snapshot_round_trip),
+		cmocka_unit_test(test_repl_from_json_bounds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
