@@ -39,9 +39,8 @@ struct headless {
 	/* [metrics] listen: the figures /metrics shows, refreshed here. */
 	struct monitor *mon;
 	struct metrics_server *metrics;
-	struct view view;
-	bool have_view;
-	const struct validation *shown;
+	struct model model;        /* what /metrics shows */
+	bool have_model;
 };
 
 /* The driver's appends: to the hooks, and to the view /metrics reads. */
@@ -51,8 +50,8 @@ observe(const char *line, size_t len, void *arg)
 	struct headless *h = arg;
 
 	hooks_event(h->hooks, line, len);
-	if (h->have_view)
-		view_add_event_line(&h->view, line, len);
+	if (h->have_model)
+		model_add_event_line(&h->model, line, len);
 }
 
 static void
@@ -235,47 +234,36 @@ on_refreshed(struct monitor *m, void *arg)
 	struct headless *h = arg;
 	const struct state *st = h->orch != NULL ? orch_state(h->orch) : NULL;
 
-	h->view.mon = monitor_model(m);
 	/* The next refresh reads the way the changes go now. */
 	if (st != NULL)
 		monitor_set_direction(m, st->replication, st->switched);
 }
 
-/* Brings the view up to date from the orchestrator for each page. */
+/* Brings the model up to date from the orchestrator for each page. */
 static void
-metrics_fill(struct view *v, void *arg)
+metrics_fill(struct model *v, void *arg)
 {
 	struct headless *h = arg;
-	const struct validation *last;
 
-	if (h->orch == NULL)
-		return;
-	v->state = orch_state(h->orch);
-	v->busy = orch_busy(h->orch);
-	v->switch_left = orch_switch_time_left(h->orch);
-	v->next_phase = orch_next_phase(h->orch);
-	last = orch_last_validation(h->orch);
-	if (last != NULL && last != h->shown) {
-		h->shown = last;
-		view_load_validation(v, last, "run");
-	}
+	if (h->orch != NULL)
+		orch_apply(h->orch, v, "run");
 }
 
 static int
 start_metrics(struct headless *h, struct ctx *ctx, struct provider *prov,
     struct err *e)
 {
-	view_init(&h->view);
-	h->have_view = true;
-	view_set(&h->view.environment, ctx->environment);
-	view_set(&h->view.provider, provider_name(ctx->cfg.provider));
-	h->view.rehearsal = ctx->cfg.rehearsal;
-	h->view.max_lag_seconds = ctx->cfg.max_lag_seconds;
-	h->view.watchers = -1;
+	model_init(&h->model);
+	h->have_model = true;
+	model_set(&h->model.environment, ctx->environment);
+	model_set(&h->model.provider, provider_name(ctx->cfg.provider));
+	h->model.rehearsal = ctx->cfg.rehearsal;
+	h->model.max_lag_seconds = ctx->cfg.max_lag_seconds;
+	h->model.watchers = -1;
 	if ((h->metrics = metrics_server_new(h->loop, ctx->cfg.metrics_listen,
-	    &h->view, metrics_fill, h, e)) == NULL)
+	    &h->model, metrics_fill, h, e)) == NULL)
 		return -1;
-	h->mon = monitor_new(h->loop, &ctx->cfg, prov);
+	h->mon = monitor_new(h->loop, &ctx->cfg, prov, &h->model);
 	monitor_run(h->mon, 1000, on_refreshed, h);
 	say("/metrics on http://%s/metrics", metrics_server_address(h->metrics));
 	return 0;
@@ -350,10 +338,8 @@ out:
 	metrics_server_free(h.metrics);
 	if (h.mon != NULL)
 		monitor_free(h.mon);
-	h.view.state = NULL;
-	h.view.mon = NULL;
-	if (h.have_view)
-		view_clear(&h.view);
+	if (h.have_model)
+		model_clear(&h.model);
 	orch_free(h.orch);
 	provider_free(prov);
 	eventlog_close(log);

@@ -140,6 +140,7 @@ cmd_status(struct ctx *ctx, const struct command *cmd, const struct args *a)
 	struct lock_holder driver;
 	struct provider *prov;
 	struct monitor *mon;
+	struct model md;
 	struct state st;
 	struct loop *loop;
 	bool json = args_has(a, 'j'), done = false, have_state = false;
@@ -159,7 +160,8 @@ cmd_status(struct ctx *ctx, const struct command *cmd, const struct args *a)
 			state_free(&st);
 		return report_error(&e, cmd);
 	}
-	mon = monitor_new(loop, &ctx->cfg, prov);
+	model_init(&md);
+	mon = monitor_new(loop, &ctx->cfg, prov, &md);
 	if (have_state)
 		monitor_set_direction(mon, st.replication, st.switched);
 	monitor_refresh(mon, on_refreshed, &done);
@@ -167,27 +169,28 @@ cmd_status(struct ctx *ctx, const struct command *cmd, const struct args *a)
 		loop_run_once(loop, 1000);
 	if (json) {
 		cJSON *o = status_json(&ctx->cfg, have_state ? &st : NULL, &driver,
-		    monitor_model(mon));
+		    &md.mon);
 		char *text = cJSON_Print(o);
 
 		printf("%s\n", text);
 		cJSON_free(text);
 		cJSON_Delete(o);
 	} else {
-		print_text(ctx, &st, have_state, &driver, monitor_model(mon));
+		print_text(ctx, &st, have_state, &driver, &md.mon);
 	}
 	/* Exit 3 when the replication itself (the DMS task, the
 	 * subscription) or a database could not be read; a part shown from
 	 * before (table statistics, a metric) is only named. */
-	if (monitor_model(mon)->error != NULL) {
+	if (md.mon.error != NULL) {
 		fprintf(stderr, "cutover: status is incomplete: %s\n",
-		    monitor_model(mon)->error);
+		    md.mon.error);
 		rc = EXIT_RUNTIME;
-	} else if (monitor_model(mon)->repl.error != NULL) {
+	} else if (md.mon.repl.error != NULL) {
 		fprintf(stderr, "cutover: status: not refreshed, shown from "
-		    "before: %s\n", monitor_model(mon)->repl.error);
+		    "before: %s\n", md.mon.repl.error);
 	}
 	monitor_free(mon);
+	model_clear(&md);
 	provider_free(prov);
 	loop_free(loop);
 	if (have_state)

@@ -37,7 +37,7 @@
 #include "state.h"
 #include "ui.h"
 #include "validate.h"
-#include "view.h"
+#include "model.h"
 
 #define TICK_MS 250
 #define SNAPSHOT_MIN_MS 250
@@ -53,7 +53,8 @@ struct console {
 	struct ctx *ctx;
 	struct console_opts opts;
 	struct loop *loop;
-	struct view view;
+	struct model model;        /* what the screen, the snapshot, the feed
+	                              and /metrics show (model.h) */
 	struct ui *ui;
 	struct ui_ops ops;
 	int exit_code;
@@ -73,7 +74,6 @@ struct console {
 	bool hooks_live;          /* watch: past the history sent on joining */
 	struct validation *val;
 	bool val_full;
-	const struct validation *shown_validation;
 	bool running;             /* an orch_run or orch_rollback is going */
 	bool rollback_after;      /* R pressed during a run: roll back next */
 	bool quit_after;          /* quit when the run has stopped */
@@ -93,7 +93,6 @@ struct console {
 	struct strbuf snapbuf;
 
 	/* The watcher. */
-	struct snapshot snap;
 	struct state file_state;
 	bool have_file_state;
 	struct file_key state_key, snap_key;
@@ -104,9 +103,18 @@ struct console {
 static void
 changed(struct console *c, unsigned what)
 {
-	c->view.now = now_ms();
+	c->model.now = now_ms();
 	if (c->ui != NULL)
 		ui_changed(c->ui, what);
+}
+
+/* The run's state to decide by: the orchestrator's own while driving
+ * (the model's copy is what is shown, and may be a tick behind), the
+ * model's for a watcher. */
+static const struct state *
+run_state(const struct console *c)
+{
+	return c->orch != NULL ? orch_state(c->orch) : model_state(&c->model);
 }
 
 /* ------------------------------------------------------------ event log */
@@ -120,7 +128,7 @@ log_event(struct console *c, const char *kind, cJSON *data, const char *fmt,
     ...)
 {
 	struct err e = { 0, "" };
-	const struct state *st = c->view.state;
+	const struct state *st = run_state(c);
 	char msg[1024];
 	va_list ap;
 
@@ -149,7 +157,7 @@ on_event_line(const char *line, size_t len, void *arg)
 {
 	struct console *c = arg;
 
-	view_add_event_line(&c->view, line, len);
+	model_add_event_line(&c->model, line, len);
 	if (c->feed != NULL)
 		feed_server_event(c->feed, line, len);
 	/* The driver's hooks observe its own appends (setup_driver). */
@@ -161,7 +169,7 @@ static void
 poll_events(struct console *c)
 {
 	if (eventlog_reader_poll(&c->reader, on_event_line, c) > 0)
-		changed(c, VIEW_CH_EVENTS);
+		changed(c, MODEL_CH_EVENTS);
 }
 
 /* ------------------------------------------------------------ snapshots */
@@ -171,12 +179,12 @@ write_snapshot(struct console *c, bool full)
 {
 	struct err e = { 0, "" };
 
-	if (c->view.mon == NULL)
+	if (model_mon(&c->model) == NULL)
 		return;
 	sb_reset(&c->snapbuf);
-	snapshot_json(&c->view, full, now_ms(), &c->snapbuf);
+	snapshot_json(&c->model, full, now_ms(), &c->snapbuf);
 	if (full) {
-		c->tables_written = c->view.mon->tables_generation;
+		c->tables_written = c->model.mon.tables_generation;
 		c->tables_dirty = false;
 	}
 	if (snapshot_save(c->ctx->state_dir, c->snapbuf.buf, c->snapbuf.len,
@@ -198,7 +206,7 @@ write_snapshot(struct console *c, bool full)
 static void
 load_checks(struct console *c, const struct validation *v, const char *who)
 {
-	view_load_validation(&c->view, v, who);
+	model_load_validation(&c->model, v, who);
 	c->tables_dirty = true;	/* the tables' check column changes */
 }
 
@@ -207,9 +215,9 @@ on_val_progress(const struct validate_progress *pr, void *arg)
 {
 	struct console *c = arg;
 
-	c->view.val_done = pr->tables_done;
-	c->view.val_total = pr->tables_total;
-	view_table_check_set(&c->view, pr->table, (int)pr->status);
+	c->model.val_done = pr->tables_done;
+	c->model.val_total = pr->tables_total;
+	model_table_check_set(&c->model, pr->table, (int)pr->status);
 	/* One table at a time can be thousands a second: the tick redraws. */
 	c->val_dirty = true;
 }
@@ -238,18 +246,18 @@ on_val_done(struct validation *v, void *arg)
 	ui_message(c->ui, !validation_passed(v), "%s validation %s",
 	    c->val_full ? "full" : "quick", validation_passed(v) ? "passed" :
 	    "FAILED: see the phases pane and the tables' CHECK column");
-	c->view.validating = false;
+	c->model.validating = false;
 	validation_free(v);
 	c->val = NULL;
 	c->snapshot_due = true;
-	changed(c, VIEW_CH_VALIDATION | VIEW_CH_STATE);
+	changed(c, MODEL_CH_VALIDATION | MODEL_CH_STATE);
 }
 
 static void
 start_validation(struct console *c, bool full)
 {
 	struct validate_opts o;
-	const struct state *st = c->view.state;
+	const struct state *st = run_state(c);
 
 	memset(&o, 0, sizeof o);
 	o.full = full;
@@ -259,14 +267,14 @@ start_validation(struct console *c, bool full)
 	o.progress = on_val_progress;
 	o.progress_arg = c;
 	c->val_full = full;
-	c->view.validating = true;
-	c->view.validating_full = full;
-	c->view.val_done = 0;
-	c->view.val_total = 0;
-	table_list_clear(&c->view.table_checks);
+	c->model.validating = true;
+	c->model.validating_full = full;
+	c->model.val_done = 0;
+	c->model.val_total = 0;
+	table_list_clear(&c->model.table_checks);
 	c->val = validation_start(c->loop, &c->ctx->cfg, c->prov, &o,
 	    on_val_done, c);
-	changed(c, VIEW_CH_VALIDATION);
+	changed(c, MODEL_CH_VALIDATION);
 }
 
 /* ------------------------------------------------------- the orchestrator */
@@ -278,7 +286,7 @@ start_validation(struct console *c, bool full)
 static void
 follow_direction(struct console *c)
 {
-	const struct state *st = c->view.state;
+	const struct state *st = run_state(c);
 	bool back;
 
 	if (st == NULL || c->mon == NULL)
@@ -292,34 +300,17 @@ follow_direction(struct console *c)
 static void
 from_orch(struct console *c)
 {
-	struct view *v = &c->view;
-	const struct validation *last;
-	struct orch_gate g;
+	int what;
 
 	if (c->orch == NULL)
 		return;
-	v->state = orch_state(c->orch);
+	what = orch_apply(c->orch, &c->model,
+	    phase_name(orch_state(c->orch)->phase));
 	follow_direction(c);
-	v->busy = orch_busy(c->orch);
-	view_set(&v->step, orch_step(c->orch));
-	if (!v->busy)
-		view_set(&v->progress, NULL);
-	v->have_gate = orch_gate(c->orch, &g);
-	if (v->have_gate) {
-		v->gate_lag_e2e = g.lag_e2e;
-		v->gate_lag_provider = g.lag_provider;
-		v->gate_held = g.held_seconds;
-		v->gate_hold = g.hold_seconds;
-		v->gate_threshold = g.threshold_seconds;
-	}
-	v->switch_left = orch_switch_time_left(c->orch);
-	v->next_phase = orch_next_phase(c->orch);
-	last = orch_last_validation(c->orch);
-	if (last != NULL && last != c->shown_validation) {
-		c->shown_validation = last;
-		load_checks(c, last, v->state != NULL ?
-		    phase_name(v->state->phase) : "run");
-	}
+	if (what & MODEL_CH_VALIDATION)
+		c->tables_dirty = true;	/* the tables' check column changes */
+	if (what != 0)
+		changed(c, (unsigned)what);
 }
 
 static enum ui_danger
@@ -337,7 +328,7 @@ on_answer(bool yes, const char *how, void *arg)
 	c->asked = false;
 	if (c->orch != NULL)
 		orch_answer(c->orch, yes, how);
-	changed(c, VIEW_CH_STATE);
+	changed(c, MODEL_CH_STATE);
 }
 
 static void
@@ -374,7 +365,7 @@ orch_unask(struct orch *o, void *arg)
 		ui_message(c->ui, true, "the question was withdrawn: the switch "
 		    "timeout decided");
 	}
-	changed(c, VIEW_CH_STATE);
+	changed(c, MODEL_CH_STATE);
 }
 
 static void
@@ -385,7 +376,7 @@ orch_changed(struct orch *o, void *arg)
 	(void)o;
 	from_orch(c);
 	c->snapshot_due = true;
-	changed(c, VIEW_CH_STATE);
+	changed(c, MODEL_CH_STATE);
 }
 
 static void
@@ -394,8 +385,8 @@ orch_progress(struct orch *o, const char *line, void *arg)
 	struct console *c = arg;
 
 	(void)o;
-	view_set(&c->view.progress, line);
-	changed(c, VIEW_CH_STATE);
+	model_set(&c->model.progress, line);
+	changed(c, MODEL_CH_STATE);
 }
 
 static void start_rollback(struct console *c);
@@ -417,7 +408,7 @@ on_run_done(struct orch *o, int code, const char *why, void *arg)
 			ui_message(c->ui, true, "stopped (exit %d): %s", code,
 			    why != NULL ? why : "");
 	}
-	changed(c, VIEW_CH_STATE);
+	changed(c, MODEL_CH_STATE);
 	if (c->quit_after) {
 		loop_stop(c->loop);
 		return;
@@ -435,7 +426,7 @@ start_rollback(struct console *c)
 	orch_rollback(c->orch, "operator pressed R in the console", on_run_done,
 	    c);
 	from_orch(c);
-	changed(c, VIEW_CH_STATE);
+	changed(c, MODEL_CH_STATE);
 }
 
 /* ------------------------------------------------------------- requests */
@@ -470,7 +461,7 @@ static bool
 req_enabled(enum request r, void *arg)
 {
 	struct console *c = arg;
-	const struct state *st = c->view.state;
+	const struct state *st = run_state(c);
 	bool dialog = c->ui != NULL && ui_confirming(c->ui);
 
 	switch (r) {
@@ -581,10 +572,10 @@ on_request(enum request r, void *arg)
 		orch_run(c->orch, orch_in_cut(next) ? PHASE_SWITCH : next,
 		    on_run_done, c);
 		from_orch(c);
-		changed(c, VIEW_CH_STATE);
+		changed(c, MODEL_CH_STATE);
 		break;
 	case REQ_ROLLBACK:
-		if (c->running && st_in_cut(c->view.state)) {
+		if (c->running && st_in_cut(run_state(c))) {
 			/* Inside the write pause no question: the cut stops at
 			 * once and the live world decides the way back (to the
 			 * writable source; after a switch done in the world, an
@@ -618,7 +609,7 @@ on_request(enum request r, void *arg)
 			ui_message(c->ui, false, "disarmed: back to sync_wait");
 		from_orch(c);
 		c->snapshot_due = true;
-		changed(c, VIEW_CH_STATE);
+		changed(c, MODEL_CH_STATE);
 		break;
 	case REQ_VALIDATE:
 	case REQ_VALIDATE_FULL:
@@ -641,9 +632,9 @@ on_mistyped(const char *typed, void *arg)
 	cJSON *data = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(data, "typed", typed);
-	cJSON_AddStringToObject(data, "expected", c->view.environment);
+	cJSON_AddStringToObject(data, "expected", c->model.environment);
 	log_event(c, "operator.key", data, "typed '%s' to confirm in %s: does not "
-	    "match, not confirmed", typed, c->view.environment);
+	    "match, not confirmed", typed, c->model.environment);
 }
 
 /* --------------------------------------------------------------- sources */
@@ -653,22 +644,18 @@ on_refreshed(struct monitor *m, void *arg)
 {
 	struct console *c = arg;
 
-	c->view.mon = monitor_model(m);
-	if (c->prov != NULL) {
-		c->view.metrics = c->prov->nmetrics > 0 ? c->prov->metrics : NULL;
-		c->view.nmetrics = c->prov->nmetrics;
-	}
+	(void)m;	/* it wrote c->model (monitor_apply) */
 	if (c->hb != NULL && heartbeat_error(c->hb) != NULL) {
-		view_set(&c->view.notice, heartbeat_error(c->hb));
-		c->view.notice_bad = true;
-	} else if (c->view.notice_bad) {
-		view_set(&c->view.notice, NULL);
+		model_set(&c->model.notice, heartbeat_error(c->hb));
+		c->model.notice_bad = true;
+	} else if (c->model.notice_bad) {
+		model_set(&c->model.notice, NULL);
 	}
-	changed(c, VIEW_CH_MONITOR | VIEW_CH_HEADER);
+	changed(c, MODEL_CH_MONITOR | MODEL_CH_HEADER);
 	/* Thousands of tables are written only when they were re-read (or
 	 * their checks changed), not every second. */
 	write_snapshot(c, c->tables_dirty ||
-	    monitor_model(m)->tables_generation != c->tables_written);
+	    c->model.mon.tables_generation != c->tables_written);
 }
 
 static void
@@ -676,9 +663,9 @@ on_watchers(void *arg)
 {
 	struct console *c = arg;
 
-	c->view.watchers = feed_server_watchers(c->feed);
+	c->model.watchers = feed_server_watchers(c->feed);
 	c->snapshot_due = true;
-	changed(c, VIEW_CH_HEADER);
+	changed(c, MODEL_CH_HEADER);
 }
 
 static bool
@@ -715,17 +702,17 @@ watch_local(struct console *c)
 	path = xasprintf("%s/%s", c->ctx->state_dir, SNAPSHOT_FILE);
 	if (file_changed(path, &c->snap_key) && c->snap_key.exists &&
 	    file_read_all(path, SNAPSHOT_MAX, &text, &len) == 0) {
-		if (snapshot_apply(&c->snap, &c->view, text, len, &e) != 0) {
-			view_set(&c->view.notice, e.msg);
-			c->view.notice_bad = true;
+		if (snapshot_apply(&c->model, text, len, &e) != 0) {
+			model_set(&c->model.notice, e.msg);
+			c->model.notice_bad = true;
 		}
 		free(text);
 		/* The state file is fresher than the snapshot's copy. */
 		if (c->have_file_state)
-			c->view.state = &c->file_state;
-		c->view.driver.pid = 0;
+			model_set_state(&c->model, &c->file_state);
+		c->model.driver.pid = 0;
 		c->lock_checked = 0;
-		changed(c, VIEW_CH_ALL);
+		changed(c, MODEL_CH_ALL);
 	}
 	free(path);
 	path = xasprintf("%s/state.json", c->ctx->state_dir);
@@ -736,10 +723,10 @@ watch_local(struct console *c)
 				state_free(&c->file_state);
 			c->file_state = st;
 			c->have_file_state = true;
-			c->view.state = &c->file_state;
-			if (c->view.busy && (st.phase_status != PS_RUNNING))
-				c->view.busy = false;
-			changed(c, VIEW_CH_STATE | VIEW_CH_HEADER);
+			model_set_state(&c->model, &c->file_state);
+			if (c->model.busy && (st.phase_status != PS_RUNNING))
+				c->model.busy = false;
+			changed(c, MODEL_CH_STATE | MODEL_CH_HEADER);
 		} else if (rc < 0) {
 			/* A state being replaced: the next tick reads it. */
 			memset(&c->state_key, 0, sizeof c->state_key);
@@ -751,9 +738,9 @@ watch_local(struct console *c)
 
 		c->lock_checked = mono_ms();
 		lock_query(c->ctx->state_dir, &h);
-		if (memcmp(&h, &c->view.driver, sizeof h) != 0) {
-			c->view.driver = h;
-			changed(c, VIEW_CH_HEADER);
+		if (memcmp(&h, &c->model.driver, sizeof h) != 0) {
+			c->model.driver = h;
+			changed(c, MODEL_CH_HEADER);
 		}
 	}
 }
@@ -766,31 +753,21 @@ on_tick(struct loop_timer *t, void *arg)
 
 	(void)t;
 	c->tick = loop_timer_add(c->loop, TICK_MS, on_tick, c);
-	c->view.now = now;
+	c->model.now = now;
 	if (c->client == NULL)
 		poll_events(c);
 	if (c->opts.watch && c->client == NULL)
 		watch_local(c);
-	if (c->orch != NULL) {
-		double left = c->view.switch_left;
-		bool gate = c->view.have_gate;
-		double held = c->view.gate_held;
-
-		from_orch(c);
-		if (fabs(left - c->view.switch_left) > 0.5 ||
-		    gate != c->view.have_gate ||
-		    fabs(held - c->view.gate_held) > 0.01)
-			changed(c, VIEW_CH_STATE);
-	}
+	from_orch(c);
 	if (c->val_dirty) {
 		c->val_dirty = false;
-		changed(c, VIEW_CH_VALIDATION);
+		changed(c, MODEL_CH_VALIDATION);
 	}
 	if (c->snapshot_due && mono_ms() - c->snapshot_at >= SNAPSHOT_MIN_MS)
 		write_snapshot(c, c->tables_dirty);
 	if (now / 1000 != c->last_second) {
 		c->last_second = now / 1000;
-		changed(c, VIEW_CH_CLOCK);
+		changed(c, MODEL_CH_CLOCK);
 	}
 }
 
@@ -823,8 +800,8 @@ on_feed_msg(const char *type, const cJSON *msg, void *arg)
 
 	if (strcmp(type, "hello") == 0) {
 		/* The driver sends its log's tail again: start over. */
-		view_events_reset(&c->view);
-		changed(c, VIEW_CH_EVENTS);
+		model_events_reset(&c->model);
+		changed(c, MODEL_CH_EVENTS);
 	} else if (strcmp(type, "snapshot") == 0) {
 		/* The tail comes before the first snapshot: history, which
 		 * hooks do not announce. After a reconnection what was missed
@@ -833,19 +810,19 @@ on_feed_msg(const char *type, const cJSON *msg, void *arg)
 			c->hooks_live = true;
 			hooks_hold(c->hooks, false);
 		}
-		if (snapshot_apply_json(&c->snap, &c->view,
+		if (snapshot_apply_json(&c->model,
 		    cJSON_GetObjectItemCaseSensitive(msg, "snapshot"), &e) != 0) {
-			view_set(&c->view.notice, e.msg);
-			c->view.notice_bad = true;
+			model_set(&c->model.notice, e.msg);
+			c->model.notice_bad = true;
 		}
-		changed(c, VIEW_CH_ALL);
+		changed(c, MODEL_CH_ALL);
 	} else if (strcmp(type, "event") == 0) {
 		line = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(msg,
 		    "line"));
 		if (line != NULL) {
-			view_add_event_line(&c->view, line, strlen(line));
+			model_add_event_line(&c->model, line, strlen(line));
 			hooks_event(c->hooks, line, strlen(line));
-			changed(c, VIEW_CH_EVENTS);
+			changed(c, MODEL_CH_EVENTS);
 		}
 	}
 }
@@ -855,9 +832,9 @@ on_feed_status(bool connected, const char *text, void *arg)
 {
 	struct console *c = arg;
 
-	view_set(&c->view.feed, text);
-	c->view.feed_ok = connected;
-	changed(c, VIEW_CH_HEADER);
+	model_set(&c->model.feed, text);
+	c->model.feed_ok = connected;
+	changed(c, MODEL_CH_HEADER);
 }
 
 /* --------------------------------------------------------------- hooks */
@@ -867,7 +844,9 @@ hook_run_id(void *arg)
 {
 	struct console *c = arg;
 
-	return c->view.state != NULL ? c->view.state->run_id : NULL;
+	const struct state *st = run_state(c);
+
+	return st != NULL ? st->run_id : NULL;
 }
 
 /* The driver logs what its hooks did; a watcher, who writes nothing to
@@ -909,7 +888,7 @@ setup_watch(struct console *c, struct err *e)
 	scrub(&cfg->target_reader_conninfo);
 	scrub(&cfg->pgbouncer_admin);
 	scrub(&cfg->reverse_conninfo);
-	c->view.read_only = true;
+	c->model.read_only = true;
 	if (c->opts.hooks) {
 		c->hooks = hooks_new(c->loop, cfg, hook_run_id, hook_outcome, c);
 		if (c->hooks == NULL)
@@ -922,7 +901,7 @@ setup_watch(struct console *c, struct err *e)
 		/* Served from a watcher's own file (-c); a local watcher shares
 		 * the driver's, whose /metrics is already served. */
 		if (cfg->metrics_listen != NULL && (c->metrics =
-		    metrics_server_new(c->loop, cfg->metrics_listen, &c->view,
+		    metrics_server_new(c->loop, cfg->metrics_listen, &c->model,
 		    NULL, NULL, e)) == NULL)
 			return -1;
 		c->client = feed_client_new(c->loop, c->opts.connect,
@@ -930,7 +909,7 @@ setup_watch(struct console *c, struct err *e)
 		    on_feed_status, c, e);
 		return c->client != NULL ? 0 : -1;
 	}
-	view_set(&c->view.environment, c->ctx->environment);
+	model_set(&c->model.environment, c->ctx->environment);
 	if (access(c->ctx->state_dir, R_OK | X_OK) != 0)
 		return err_set(e, EXIT_USAGE, "%s: %s (watch follows the state "
 		    "directory of a driver on this host; -s DIR names it)",
@@ -959,11 +938,11 @@ setup_driver(struct console *c, struct err *e)
 	if ((c->hooks = hooks_new(c->loop, cfg, hook_run_id, hook_outcome,
 	    c)) != NULL)
 		eventlog_observe(c->log, hooks_observer, c->hooks);
-	lock_query(c->ctx->state_dir, &c->view.driver);
-	view_set(&c->view.environment, c->ctx->environment);
+	lock_query(c->ctx->state_dir, &c->model.driver);
+	model_set(&c->model.environment, c->ctx->environment);
 	if ((c->prov = provider_new(c->loop, cfg, e)) == NULL)
 		return -1;
-	c->mon = monitor_new(c->loop, cfg, c->prov);
+	c->mon = monitor_new(c->loop, cfg, c->prov, &c->model);
 	memset(&oui, 0, sizeof oui);
 	oui.ask = orch_ask;
 	oui.unask = orch_unask;
@@ -980,10 +959,10 @@ setup_driver(struct console *c, struct err *e)
 		c->feed = feed_server_new(c->loop, cfg, c->log, on_watchers, c, e);
 		if (c->feed == NULL)
 			return -1;
-		c->view.watchers = 0;
+		c->model.watchers = 0;
 	}
 	if (cfg->metrics_listen != NULL && (c->metrics = metrics_server_new(
-	    c->loop, cfg->metrics_listen, &c->view, NULL, NULL, e)) == NULL)
+	    c->loop, cfg->metrics_listen, &c->model, NULL, NULL, e)) == NULL)
 		return -1;
 	/* The driver writes the heartbeat the end-to-end lag is read from. */
 	memset(&po, 0, sizeof po);
@@ -1022,15 +1001,14 @@ console_main(struct ctx *ctx, const struct console_opts *opts)
 	if (c->opts.refresh_ms <= 0)
 		c->opts.refresh_ms = 1000;
 	c->loop = loop_new();
-	view_init(&c->view);
-	snapshot_init(&c->snap);
+	model_init(&c->model);
 	sb_init(&c->snapbuf);
 	c->reader.fd = -1;
-	c->view.period_ms = c->opts.refresh_ms;
-	c->view.max_lag_seconds = ctx->cfg.max_lag_seconds;
-	c->view.rehearsal = ctx->cfg.rehearsal;
-	view_set(&c->view.provider, provider_name(ctx->cfg.provider));
-	c->view.now = now_ms();
+	c->model.period_ms = c->opts.refresh_ms;
+	c->model.max_lag_seconds = ctx->cfg.max_lag_seconds;
+	c->model.rehearsal = ctx->cfg.rehearsal;
+	model_set(&c->model.provider, provider_name(ctx->cfg.provider));
+	c->model.now = now_ms();
 	if ((opts->watch ? setup_watch(c, &e) : setup_driver(c, &e)) != 0)
 		goto fail;
 	loop_signal(c->loop, SIGTERM, on_signal, c);
@@ -1048,7 +1026,7 @@ console_main(struct ctx *ctx, const struct console_opts *opts)
 		c->ops.arg = c;
 		uo.ops = &c->ops;
 	}
-	if ((c->ui = ui_new(c->loop, &c->view, &uo, &e)) == NULL)
+	if ((c->ui = ui_new(c->loop, &c->model, &uo, &e)) == NULL)
 		goto fail;
 	c->tick = loop_timer_add(c->loop, TICK_MS, on_tick, c);
 	loop_run(c->loop);
@@ -1094,9 +1072,7 @@ out:
 	eventlog_reader_close(&c->reader);
 	if (c->have_file_state)
 		state_free(&c->file_state);
-	c->view.state = NULL;
-	snapshot_clear(&c->snap);
-	view_clear(&c->view);
+	model_clear(&c->model);
 	sb_free(&c->snapbuf);
 	loop_free(c->loop);
 	free(c);

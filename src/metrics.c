@@ -114,9 +114,9 @@ count_or_nan(int64_t n)
 /* ---------------------------------------------------------------- run */
 
 static void
-render_run(const struct view *v, struct strbuf *sb, int64_t now)
+render_run(const struct model *v, struct strbuf *sb, int64_t now)
 {
-	const struct state *st = v->state;
+	const struct state *st = model_state(v);
 	struct fam f;
 	int p, s;
 
@@ -185,10 +185,10 @@ render_run(const struct view *v, struct strbuf *sb, int64_t now)
  * lasts) and of the last rollback (its start to its end, from the
  * events kept). */
 static void
-render_pauses(const struct view *v, struct strbuf *sb, int64_t now)
+render_pauses(const struct model *v, struct strbuf *sb, int64_t now)
 {
-	const struct state *st = v->state;
-	const struct view_event *ev;
+	const struct state *st = model_state(v);
+	const struct model_event *ev;
 	int64_t rb_start = 0, rb_end = 0;
 	double cut = NAN, rollback = NAN;
 	struct fam f;
@@ -201,7 +201,7 @@ render_pauses(const struct view *v, struct strbuf *sb, int64_t now)
 			cut = (double)(now - st->fenced_at) / 1000;
 	}
 	for (i = 0; i < v->ev_n; i++) {
-		ev = view_event_at(v, i);
+		ev = model_event_at(v, i);
 		if (ev->kind == NULL)
 			continue;
 		if (strcmp(ev->kind, "rollback.started") == 0) {
@@ -222,10 +222,11 @@ render_pauses(const struct view *v, struct strbuf *sb, int64_t now)
 /* -------------------------------------------------------- replication */
 
 static void
-render_replication(const struct view *v, struct strbuf *sb, int64_t now)
+render_replication(const struct model *v, struct strbuf *sb, int64_t now)
 {
 	static const char *const dirs[] = { "forward", "stopped", "reverse" };
-	const struct monitor_model *m = v->mon;
+	const struct monitor_model *m = model_mon(v);
+	const struct state *st = model_state(v);
 	const struct repl_status *r, *back;
 	const char *dir;
 	char verdict[256];
@@ -233,9 +234,8 @@ render_replication(const struct view *v, struct strbuf *sb, int64_t now)
 	struct fam f;
 	size_t i;
 
-	dir = v->state != NULL ? repl_direction_name(v->state->replication) :
-	    "forward";
-	if (v->state != NULL) {
+	dir = st != NULL ? repl_direction_name(st->replication) : "forward";
+	if (st != NULL) {
 		fam_begin(&f, sb, "cutover_replication_direction", "gauge",
 		    "1 for the replication's direction (forward, stopped, reverse).");
 		for (i = 0; i < ARRAY_SIZE(dirs); i++)
@@ -335,9 +335,10 @@ render_replication(const struct view *v, struct strbuf *sb, int64_t now)
 /* ------------------------------------------------------------- tables */
 
 static void
-render_tables(const struct view *v, struct strbuf *sb)
+render_tables(const struct model *v, struct strbuf *sb)
 {
-	const struct table_list *tl = v->mon != NULL ? &v->mon->tables : NULL;
+	const struct monitor_model *mon = model_mon(v);
+	const struct table_list *tl = mon != NULL ? &mon->tables : NULL;
 	struct fam f;
 	char name[600];
 	size_t i, n;
@@ -366,7 +367,7 @@ render_tables(const struct view *v, struct strbuf *sb)
 	for (i = 0; i < n && sb->len < METRICS_MAX_BYTES * 3 / 4; i++) {
 		const struct table_stat *t = &tl->v[i];
 
-		if ((check = view_table_check(v, t)) < 0)
+		if ((check = model_table_check(v, t)) < 0)
 			continue;
 		snprintf(name, sizeof name, "%s.%s", t->schema, t->name);
 		sample(&f, L("table", name, "status", check_status_name(check)), 1);
@@ -374,7 +375,7 @@ render_tables(const struct view *v, struct strbuf *sb)
 }
 
 static void
-render_validation(const struct view *v, struct strbuf *sb)
+render_validation(const struct model *v, struct strbuf *sb)
 {
 	struct fam f;
 	int c;
@@ -411,7 +412,7 @@ render_aws(struct strbuf *sb)
 }
 
 void
-metrics_render(const struct view *v, struct strbuf *out)
+metrics_render(const struct model *v, struct strbuf *out)
 {
 	int64_t now = v->now > 0 ? v->now : now_ms();
 
@@ -431,8 +432,8 @@ metrics_render(const struct view *v, struct strbuf *out)
 
 struct metrics_server {
 	struct httpserv *http;
-	struct view *v;
-	void (*fill)(struct view *v, void *arg);
+	struct model *v;
+	void (*fill)(struct model *v, void *arg);
 	void *arg;
 };
 
@@ -452,8 +453,8 @@ page(const char *path, struct strbuf *body, const char **type, void *arg)
 }
 
 struct metrics_server *
-metrics_server_new(struct loop *loop, const char *listen, struct view *v,
-    void (*fill)(struct view *v, void *arg), void *arg, struct err *e)
+metrics_server_new(struct loop *loop, const char *listen, struct model *v,
+    void (*fill)(struct model *v, void *arg), void *arg, struct err *e)
 {
 	struct metrics_server *m = xcalloc(1, sizeof *m);
 

@@ -2,7 +2,7 @@
  * format, for Prometheus and Grafana.
  *
  * metrics_render() is the one place that turns the read-only model (today
- * struct view: the run's state, the monitor's model, the last validation,
+ * struct model: the run's state, the monitor's model, the last validation,
  * the tail of the events) into the exposition; the driver (console, run)
  * and watch serve it through httpserv.h. It holds no credentials: names
  * of tables, phases and slots, numbers, and the environment's name.
@@ -13,7 +13,7 @@
 
 #include "httpserv.h"
 #include "util.h"
-#include "view.h"
+#include "model.h"
 
 #define METRICS_TABLES 2000
 #define METRICS_MAX_BYTES (4 << 20)
@@ -21,13 +21,13 @@
 	"application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 /* Appends the exposition of v (ending in "# EOF\n") to out. */
-void metrics_render(const struct view *v, struct strbuf *out);
+void metrics_render(const struct model *v, struct strbuf *out);
 
 /* Serves metrics_render(v) at /metrics on listen ([metrics] listen).
  * fill (may be NULL) brings v up to date before each page. */
 struct metrics_server;
 struct metrics_server *metrics_server_new(struct loop *loop,
-    const char *listen, struct view *v, void (*fill)(struct view *v,
+    const char *listen, struct model *v, void (*fill)(struct model *v,
     void *arg), void *arg, struct err *e);
 void metrics_server_free(struct metrics_server *m);
 const char *metrics_server_address(const struct metrics_server *m);

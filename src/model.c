@@ -1,4 +1,5 @@
-/* model.c - the model's small containers. */
+/* model.c - the model: its containers, the figures, the owned model and
+ * what only reads it; see model.h. */
 #include "config.h"
 
 #include <limits.h>
@@ -6,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eventlog.h"
 #include "jsonin.h"
 #include "jsonout.h"
 #include "model.h"
+#include "ring.h"
+#include "validate.h"
 #include "ring.h"
 #include "util.h"
 
@@ -189,6 +193,51 @@ repl_status_clear(struct repl_status *r)
 	repl_status_init(r);
 }
 
+/* ------------------------------------------------------------ the figures */
+
+static const char *const series_names[SERIES_COUNT][2] = {
+	{ "lag source", "s" },
+	{ "lag target", "s" },
+	{ "lag end to end", "s" },
+	{ "source transactions/s", "count/s" },
+	{ "source connections", "count" },
+	{ "source WAL", "bytes/s" },
+	{ "target transactions/s", "count/s" },
+	{ "target connections", "count" },
+	{ "lag reverse end to end", "s" },
+};
+
+void
+monitor_model_init(struct monitor_model *m)
+{
+	int i;
+
+	memset(m, 0, sizeof *m);
+	repl_status_init(&m->repl);
+	repl_status_init(&m->reverse);
+	m->lag_e2e = NAN;
+	m->lag_reverse = NAN;
+	for (i = 0; i < SERIES_COUNT; i++)
+		series_init(&m->series[i], series_names[i][0],
+		    series_names[i][1]);
+}
+
+void
+monitor_model_clear(struct monitor_model *m)
+{
+	int i;
+
+	repl_status_clear(&m->repl);
+	repl_status_clear(&m->reverse);
+	table_list_clear(&m->tables);
+	for (i = 0; i < SERIES_COUNT; i++)
+		series_clear(&m->series[i]);
+	free(m->lag_error);
+	free(m->error);
+	memset(m, 0, sizeof *m);
+}
+
+
 /* ------------------------------------------------ the monitor's figures */
 
 bool
@@ -367,5 +416,259 @@ model_repl_from_json(struct monitor_model *m, const cJSON *o)
 		repl_status_clear(&m->reverse);
 		m->lag_reverse = NAN;
 		m->reverse_applied_ms = 0;
+	}
+}
+
+/* ------------------------------------------------------ the owned model */
+
+void
+model_init(struct model *v)
+{
+	int i;
+
+	memset(v, 0, sizeof *v);
+	v->watchers = -1;
+	v->switch_left = -1;
+	v->next_phase = PHASE_PRE_VALIDATION;
+	v->max_lag_seconds = NAN;
+	v->period_ms = 1000;
+	for (i = 0; i < CHK_COUNT; i++)
+		v->checks[i].status = -1;
+	v->ev = xcalloc(MODEL_EVENTS, sizeof *v->ev);
+	monitor_model_init(&v->mon);
+}
+
+static void
+event_clear(struct model_event *e)
+{
+	free(e->kind);
+	free(e->phase);
+	free(e->actor);
+	free(e->msg);
+	memset(e, 0, sizeof *e);
+}
+
+void
+model_checks_clear(struct model *v)
+{
+	int i;
+
+	for (i = 0; i < CHK_COUNT; i++) {
+		free(v->checks[i].detail);
+		v->checks[i].detail = NULL;
+		v->checks[i].status = -1;
+	}
+	free(v->checks_title);
+	v->checks_title = NULL;
+	v->checks_passed = false;
+}
+
+void
+model_clear(struct model *v)
+{
+	size_t i;
+
+	free(v->environment);
+	free(v->provider);
+	free(v->feed);
+	free(v->notice);
+	free(v->step);
+	free(v->progress);
+	model_checks_clear(v);
+	table_list_clear(&v->table_checks);
+	model_set_state(v, NULL);
+	monitor_model_clear(&v->mon);
+	model_set_metrics(v, NULL, 0);
+	for (i = 0; i < MODEL_EVENTS; i++)
+		event_clear(&v->ev[i]);
+	free(v->ev);
+	memset(v, 0, sizeof *v);
+}
+
+bool
+model_set_state(struct model *v, const struct state *s)
+{
+	struct err e = { 0, "" };
+	struct state copy;
+	char *json;
+
+	if (s == NULL) {
+		if (!v->have_state)
+			return false;
+		state_free(&v->state);
+		v->have_state = false;
+		free(v->state_json);
+		v->state_json = NULL;
+		return true;
+	}
+	/* Through its JSON, the one complete picture of a state: a field
+	 * added to the state is never left out of the copy. */
+	json = state_to_json(s);
+	if (v->state_json != NULL && strcmp(json, v->state_json) == 0) {
+		free(json);
+		return false;
+	}
+	if (state_from_json(&copy, "state", json, strlen(json), &e) != 0) {
+		/* What state_save writes state_load reads: not reached. The
+		 * screen keeps the last copy and says why. */
+		state_free(&copy);
+		free(json);
+		model_set(&v->notice, e.msg);
+		v->notice_bad = true;
+		return false;
+	}
+	if (v->have_state)
+		state_free(&v->state);
+	v->state = copy;
+	v->have_state = true;
+	free(v->state_json);
+	v->state_json = json;
+	return true;
+}
+
+void
+model_set_metrics(struct model *v, const struct series *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < v->nmetrics; i++)
+		series_clear(&v->metrics[i]);
+	if (n != v->nmetrics) {
+		free(v->metrics);
+		v->metrics = n > 0 ? xcalloc(n, sizeof *v->metrics) : NULL;
+		v->nmetrics = n;
+	}
+	for (i = 0; i < n; i++) {
+		v->metrics[i] = s[i];
+		v->metrics[i].name = xstrdup(s[i].name != NULL ? s[i].name : "");
+		v->metrics[i].unit = xstrdup(s[i].unit != NULL ? s[i].unit : "");
+	}
+}
+
+void
+model_set(char **field, const char *s)
+{
+	if (*field != NULL && s != NULL && strcmp(*field, s) == 0)
+		return;
+	free(*field);
+	*field = s != NULL ? xstrdup(s) : NULL;
+}
+
+static char *
+clean(const char *s)
+{
+	struct strbuf sb;
+
+	sb_init(&sb);
+	utf8_sanitize(&sb, s, strlen(s));
+	return sb_detach(&sb);
+}
+
+void
+model_add_event_line(struct model *v, const char *line, size_t len)
+{
+	struct model_event *e;
+	struct event ev;
+	const char *why;
+
+	e = &v->ev[ring_push(&v->ev_start, &v->ev_n, MODEL_EVENTS, NULL)];
+	event_clear(e);
+	v->ev_added++;
+	if (event_parse(line, len, &ev, &why) != 0) {
+		e->seq = -1;
+		e->kind = xstrdup("??");
+		e->actor = xstrdup("");
+		e->msg = xasprintf("not a valid event: %s", why);
+		return;
+	}
+	e->seq = ev.seq;
+	e->ts = time_parse_rfc3339(ev.ts);
+	e->kind = clean(ev.kind);
+	e->phase = ev.phase != NULL ? clean(ev.phase) : NULL;
+	e->actor = clean(ev.actor);
+	e->msg = clean(ev.msg);
+	event_free(&ev);
+}
+
+void
+model_events_reset(struct model *v)
+{
+	size_t i;
+
+	for (i = 0; i < MODEL_EVENTS; i++)
+		event_clear(&v->ev[i]);
+	v->ev_start = v->ev_n = 0;
+	v->ev_added++;
+}
+
+const struct model_event *
+model_event_at(const struct model *v, size_t i)
+{
+	return &v->ev[ring_at(v->ev_start, i, MODEL_EVENTS)];
+}
+
+void
+model_table_check_set(struct model *v, const char *qualified, int status)
+{
+	table_list_get(&v->table_checks, "", qualified)->check = status;
+}
+
+int
+model_table_check(const struct model *v, const struct table_stat *t)
+{
+	const struct table_stat *c;
+	char buf[512];
+
+	if (t->check >= 0)
+		return t->check;
+	if (v->table_checks.n == 0)
+		return -1;
+	snprintf(buf, sizeof buf, "%s.%s", t->schema, t->name);
+	c = table_list_find(&v->table_checks, "", buf);
+	return c != NULL ? c->check : -1;
+}
+
+bool
+model_stale(const struct model *v, int64_t at)
+{
+	if (at <= 0)
+		return true;
+	return v->now - at > 2 * (int64_t)v->period_ms;
+}
+void
+model_load_validation(struct model *vw, const struct validation *v,
+    const char *who)
+{
+	static const enum check_id table_checks[] = { CHK_ROW_COUNTS,
+	    CHK_CHECKSUMS };
+	char title[160], ts[40];
+	size_t i, n;
+
+	model_checks_clear(vw);
+	time_local(now_ms(), ts, sizeof ts);
+	snprintf(title, sizeof title, "%s %s validation, %s", who,
+	    validation_mode(v), ts + 11 > ts ? ts + 11 : ts);
+	vw->checks_title = xstrdup(title);
+	vw->checks_passed = validation_passed(v);
+	for (i = 0; i < CHK_COUNT; i++) {
+		const struct check_result *r = validation_result(v, i);
+
+		vw->checks[i].status = (int)r->status;
+		model_set(&vw->checks[i].detail, r->detail);
+	}
+	/* Per-table results: the worse of the row count and the checksum. */
+	table_list_clear(&vw->table_checks);
+	for (i = 0; i < sizeof table_checks / sizeof table_checks[0]; i++) {
+		const struct check_result *r = validation_result(v,
+		    table_checks[i]);
+
+		for (n = 0; n < r->ntables; n++) {
+			const struct table_result *t = &r->tables[n];
+			struct table_stat *ts2;
+
+			ts2 = table_list_get(&vw->table_checks, "", t->table);
+			ts2->check = ts2->check < 0 ? (int)t->status :
+			    (int)check_worse(ts2->check, t->status);
+		}
 	}
 }

@@ -12,18 +12,6 @@
 #include "monitor.h"
 #include "pg.h"
 
-static const char *const series_names[SERIES_COUNT][2] = {
-	{ "lag source", "s" },
-	{ "lag target", "s" },
-	{ "lag end to end", "s" },
-	{ "source transactions/s", "count/s" },
-	{ "source connections", "count" },
-	{ "source WAL", "bytes/s" },
-	{ "target transactions/s", "count/s" },
-	{ "target connections", "count" },
-	{ "lag reverse end to end", "s" },
-};
-
 /* Row estimates of every user table, cheap enough for 10,000 tables;
  * partitions with their root (a partitioned table's rows are its
  * leaves'). */
@@ -55,7 +43,7 @@ struct monitor {
 	const struct config *cfg;
 	struct provider *prov;
 	struct pg *src, *dst;
-	struct monitor_model model;
+	struct model *md;          /* the model it writes (monitor_apply) */
 	bool busy;
 	int parts;                 /* outstanding parts of the refresh */
 	struct waiter *waiters;
@@ -286,7 +274,7 @@ add_leaf(struct table_stat *root, const char *schema, const char *name)
 static void
 merge_tables(struct monitor *m)
 {
-	struct monitor_model *mm = &m->model;
+	struct monitor_model *mm = &m->md->mon;
 	struct table_list in = m->prov->tables, from_catalog;
 	struct part_ref *refs[2];
 	size_t nrefs[2], i;
@@ -399,7 +387,7 @@ merge_tables(struct monitor *m)
 static void
 push_figures(struct monitor *m, int64_t now)
 {
-	struct series *s = m->model.series;
+	struct series *s = m->md->mon.series;
 	const PGresult *a = pg_batch_result(m->batch, 2);
 	const PGresult *b = pg_batch_result(m->batch, 3);
 	double dt = m->prev_at > 0 ? (double)(now - m->prev_at) / 1000.0 : 0;
@@ -431,10 +419,14 @@ push_figures(struct monitor *m, int64_t now)
 	m->prev_at = now;
 }
 
+/* The one place the monitor writes the model: this refresh's pieces
+ * (the provider's status and tables, the heartbeat's reading, both
+ * databases' figures, the provider's metrics), all at once when the last
+ * part is in. */
 static void
-complete(struct monitor *m)
+monitor_apply(struct monitor *m)
 {
-	struct monitor_model *mm = &m->model;
+	struct monitor_model *mm = &m->md->mon;
 	int64_t now = now_ms();
 	struct waiter *w = m->waiters;
 	size_t nw = m->nwaiters, i;
@@ -470,6 +462,8 @@ complete(struct monitor *m)
 		    m->reading.lag_seconds : NAN;
 	}
 	direction_states(mm);
+	model_set_metrics(m->md, m->prov->metrics, m->prov->nmetrics);
+	m->md->have_mon = true;
 	if (!isnan(mm->repl.lag_source))
 		series_push(&mm->series[SERIES_LAG_SOURCE], now, mm->repl.lag_source);
 	if (!isnan(mm->repl.lag_target))
@@ -501,7 +495,7 @@ static void
 part_done(struct monitor *m)
 {
 	if (--m->parts == 0)
-		complete(m);
+		monitor_apply(m);
 }
 
 /* The per-table figures (thousands of rows on each side) every
@@ -599,44 +593,29 @@ monitor_run(struct monitor *m, int period_ms, monitor_fn fn, void *arg)
 		m->timer = loop_timer_add(m->loop, 0, tick, m);
 }
 
-const struct monitor_model *
-monitor_model(const struct monitor *m)
-{
-	return &m->model;
-}
-
 struct monitor *
 monitor_new(struct loop *loop, const struct config *cfg,
-    struct provider *provider)
+    struct provider *provider, struct model *md)
 {
 	struct pg_opts so = { cfg->source_conninfo, "source", 15000, 0, 0,
 	    false, false };
 	struct pg_opts to = { cfg->target_conninfo, "target", 15000, 0, 0,
 	    false, false };
 	struct monitor *m = xcalloc(1, sizeof *m);
-	int i;
 
 	m->loop = loop;
 	m->cfg = cfg;
 	m->prov = provider;
+	m->md = md;
 	m->src = pg_new(loop, &so);
 	m->dst = pg_new(loop, &to);
-	repl_status_init(&m->model.repl);
-	repl_status_init(&m->model.reverse);
-	m->model.lag_e2e = NAN;
-	m->model.lag_reverse = NAN;
 	m->reading.lag_seconds = NAN;
-	for (i = 0; i < SERIES_COUNT; i++)
-		series_init(&m->model.series[i], series_names[i][0],
-		    series_names[i][1]);
 	return m;
 }
 
 void
 monitor_free(struct monitor *m)
 {
-	int i;
-
 	if (m == NULL)
 		return;
 	if (m->timer != NULL)
@@ -644,13 +623,6 @@ monitor_free(struct monitor *m)
 	pg_batch_free(m->batch);
 	pg_free(m->src);
 	pg_free(m->dst);
-	repl_status_clear(&m->model.repl);
-	repl_status_clear(&m->model.reverse);
-	table_list_clear(&m->model.tables);
-	for (i = 0; i < SERIES_COUNT; i++)
-		series_clear(&m->model.series[i]);
-	free(m->model.lag_error);
-	free(m->model.error);
 	free(m->reading.error);
 	free(m->prov_error);
 	free(m->waiters);

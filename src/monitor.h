@@ -21,16 +21,18 @@
 struct monitor;
 typedef void (*monitor_fn)(struct monitor *m, void *arg);
 
-/* provider is borrowed (the caller frees it after the monitor). */
+/* provider is borrowed (the caller frees it after the monitor). The
+ * monitor writes md's figures (md->mon, the provider's metrics) when a
+ * refresh is complete, and nothing else does while it runs; md outlives
+ * the monitor. */
 struct monitor *monitor_new(struct loop *loop, const struct config *cfg,
-    struct provider *provider);
+    struct provider *provider, struct model *md);
 void monitor_free(struct monitor *m);
 /* One refresh; fn runs from the loop when it is complete. A refresh asked
  * for while one runs is merged into it. */
 void monitor_refresh(struct monitor *m, monitor_fn fn, void *arg);
 /* Refreshes every period_ms; fn runs after each. */
 void monitor_run(struct monitor *m, int period_ms, monitor_fn fn, void *arg);
-const struct monitor_model *monitor_model(const struct monitor *m);
 
 /* The run's direction: which heartbeat is read, whether the reverse
  * replication is read. Takes effect from the next refresh. */

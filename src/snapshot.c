@@ -123,7 +123,7 @@ jseries(struct strbuf *sb, const struct series *s)
 /* The replication, by the model's one writer (status --json's keys and
  * the snapshot's own). */
 static void
-jrepl(struct strbuf *sb, const struct view *v, const struct monitor_model *m)
+jrepl(struct strbuf *sb, const struct model *v, const struct monitor_model *m)
 {
 	cJSON *o = model_repl_to_json(m, v->provider, m->direction,
 	    REPL_JSON_SNAPSHOT);
@@ -135,14 +135,14 @@ jrepl(struct strbuf *sb, const struct view *v, const struct monitor_model *m)
 }
 
 static void
-jtables(struct strbuf *sb, const struct view *v, const struct table_list *l)
+jtables(struct strbuf *sb, const struct model *v, const struct table_list *l)
 {
 	size_t i;
 
 	sb_putc(sb, '[');
 	for (i = 0; i < l->n; i++) {
 		const struct table_stat *t = &l->v[i];
-		int c = view_table_check(v, t);
+		int c = model_table_check(v, t);
 
 		if (i > 0)
 			sb_putc(sb, ',');
@@ -186,11 +186,11 @@ jtables(struct strbuf *sb, const struct view *v, const struct table_list *l)
 }
 
 void
-snapshot_json(const struct view *v, bool with_tables, int64_t now,
+snapshot_json(const struct model *v, bool with_tables, int64_t now,
     struct strbuf *sb)
 {
-	const struct monitor_model *m = v->mon;
-	const struct state *st = v->state;
+	const struct monitor_model *m = model_mon(v);
+	const struct state *st = model_state(v);
 	char ts[40];
 	bool f = true;
 	size_t i;
@@ -351,50 +351,6 @@ snapshot_save(const char *state_dir, const char *json, size_t len,
 
 /* ---------------------------------------------------------------- reading */
 
-void
-snapshot_init(struct snapshot *s)
-{
-	int i;
-
-	memset(s, 0, sizeof *s);
-	repl_status_init(&s->mon.repl);
-	repl_status_init(&s->mon.reverse);
-	s->mon.lag_e2e = NAN;
-	s->mon.lag_reverse = NAN;
-	for (i = 0; i < SERIES_COUNT; i++)
-		series_init(&s->mon.series[i], "", "");
-}
-
-static void
-metrics_clear(struct snapshot *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nmetrics; i++)
-		series_clear(&s->metrics[i]);
-	free(s->metrics);
-	s->metrics = NULL;
-	s->nmetrics = 0;
-}
-
-void
-snapshot_clear(struct snapshot *s)
-{
-	int i;
-
-	repl_status_clear(&s->mon.repl);
-	repl_status_clear(&s->mon.reverse);
-	table_list_clear(&s->mon.tables);
-	for (i = 0; i < SERIES_COUNT; i++)
-		series_clear(&s->mon.series[i]);
-	free(s->mon.lag_error);
-	free(s->mon.error);
-	if (s->have_state)
-		state_free(&s->state);
-	metrics_clear(s);
-	memset(s, 0, sizeof *s);
-}
-
 /* Numbers from a snapshot or a feed are range-checked (jsonin.h). */
 #define NUM_MAX JSON_NUM_MAX
 
@@ -485,8 +441,7 @@ read_tables(struct table_list *l, const cJSON *arr)
 }
 
 int
-snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
-    struct err *e)
+snapshot_apply_json(struct model *v, const cJSON *o, struct err *e)
 {
 	const cJSON *x, *y, *it;
 	struct state st;
@@ -507,15 +462,12 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 			return -1;
 		}
 		cJSON_free(text);
-		if (s->have_state)
-			state_free(&s->state);
-		s->state = st;
-		s->have_state = true;
+		model_set_state(v, &st);
+		state_free(&st);
 	}
-	v->state = s->have_state ? &s->state : NULL;
-	view_set(&v->environment, json_str(o, "environment"));
+	model_set(&v->environment, json_str(o, "environment"));
 	v->rehearsal = json_true(o, "rehearsal");
-	view_set(&v->provider, json_str(o, "provider"));
+	model_set(&v->provider, json_str(o, "provider"));
 	v->max_lag_seconds = json_num_in(o, "max_lag_seconds", 0, NUM_MAX);
 	if (json_int_in(o, "period_ms", 1, 86400000, 0) > 0)
 		v->period_ms = (int)json_int_in(o, "period_ms", 1, 86400000, 0);
@@ -534,19 +486,19 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "replication");
 	if (cJSON_IsObject(x))
-		model_repl_from_json(&s->mon, x);
+		model_repl_from_json(&v->mon, x);
 	x = cJSON_GetObjectItemCaseSensitive(o, "tables");
 	if (cJSON_IsArray(x))
-		read_tables(&s->mon.tables, x);
+		read_tables(&v->mon.tables, x);
 	x = cJSON_GetObjectItemCaseSensitive(o, "monitor");
 	if (cJSON_IsObject(x)) {
-		s->mon.refreshed_at = gtime(x, "refreshed_ms");
-		s->mon.generation = (unsigned)json_int_in(x, "generation", 0, UINT_MAX, 0);
-		s->mon.heartbeat_writer = json_true(x, "heartbeat_writer");
-		free(s->mon.error);
-		s->mon.error = json_strdup(x, "error");
-		free(s->mon.lag_error);
-		s->mon.lag_error = json_strdup(x, "lag_error");
+		v->mon.refreshed_at = gtime(x, "refreshed_ms");
+		v->mon.generation = (unsigned)json_int_in(x, "generation", 0, UINT_MAX, 0);
+		v->mon.heartbeat_writer = json_true(x, "heartbeat_writer");
+		free(v->mon.error);
+		v->mon.error = json_strdup(x, "error");
+		free(v->mon.lag_error);
+		v->mon.lag_error = json_strdup(x, "lag_error");
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "series");
 	if (cJSON_IsArray(x)) {
@@ -554,30 +506,28 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 		cJSON_ArrayForEach(it, x) {
 			if (i >= SERIES_COUNT)
 				break;
-			read_series(&s->mon.series[i++], it);
+			read_series(&v->mon.series[i++], it);
 		}
 	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "metrics");
 	if (cJSON_IsArray(x)) {
-		metrics_clear(s);
-		s->nmetrics = (size_t)cJSON_GetArraySize(x);
-		s->metrics = xcalloc(s->nmetrics > 0 ? s->nmetrics : 1,
-		    sizeof *s->metrics);
+		model_set_metrics(v, NULL, 0);
+		v->nmetrics = (size_t)cJSON_GetArraySize(x);
+		v->metrics = v->nmetrics > 0 ? xcalloc(v->nmetrics,
+		    sizeof *v->metrics) : NULL;
 		i = 0;
 		cJSON_ArrayForEach(it, x)
-			read_series(&s->metrics[i++], it);
+			read_series(&v->metrics[i++], it);
 	}
-	v->mon = &s->mon;
-	v->metrics = s->metrics;
-	v->nmetrics = s->nmetrics;
+	v->have_mon = true;
 	x = cJSON_GetObjectItemCaseSensitive(o, "orchestrator");
 	if (cJSON_IsObject(x)) {
 		const char *np = json_str(x, "next_phase");
 		double left = gnum(x, "switch_seconds_left");
 
 		v->busy = json_true(x, "busy");
-		view_set(&v->step, json_str(x, "step"));
-		view_set(&v->progress, json_str(x, "progress"));
+		model_set(&v->step, json_str(x, "step"));
+		model_set(&v->progress, json_str(x, "progress"));
 		v->next_phase = np != NULL && phase_from_name(np) >= 0 ?
 		    phase_from_name(np) : PHASE_COUNT;
 		v->switch_left = isnan(left) ? -1 : left;
@@ -591,9 +541,9 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 			v->gate_threshold = gnum(y, "threshold_seconds");
 		}
 		y = cJSON_GetObjectItemCaseSensitive(x, "checks");
-		view_checks_clear(v);
+		model_checks_clear(v);
 		if (cJSON_IsObject(y)) {
-			view_set(&v->checks_title, json_str(y, "title"));
+			model_set(&v->checks_title, json_str(y, "title"));
 			v->checks_passed = json_true(y, "passed");
 			i = 0;
 			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(y,
@@ -601,7 +551,7 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 				if (i >= CHK_COUNT)
 					break;
 				v->checks[i].status = status_from_name(json_str(it, "status"));
-				view_set(&v->checks[i].detail, json_str(it, "detail"));
+				model_set(&v->checks[i].detail, json_str(it, "detail"));
 				i++;
 			}
 		}
@@ -619,15 +569,14 @@ snapshot_apply_json(struct snapshot *s, struct view *v, const cJSON *o,
 }
 
 int
-snapshot_apply(struct snapshot *s, struct view *v, const char *text,
-    size_t len, struct err *e)
+snapshot_apply(struct model *v, const char *text, size_t len, struct err *e)
 {
 	cJSON *o = cJSON_ParseWithLength(text, len);
 	int rc;
 
 	if (o == NULL)
 		return err_set(e, EXIT_RUNTIME, "snapshot: not valid JSON");
-	rc = snapshot_apply_json(s, v, o, e);
+	rc = snapshot_apply_json(v, o, e);
 	cJSON_Delete(o);
 	return rc;
 }

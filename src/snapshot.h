@@ -15,7 +15,7 @@
 #include "monitor.h"
 #include "state.h"
 #include "util.h"
-#include "view.h"
+#include "model.h"
 
 #define SNAPSHOT_FILE "snapshot.json"
 #define SNAPSHOT_VERSION 1
@@ -25,29 +25,17 @@
  * every tenth refresh; between, only the run, the replication and the
  * series change) the tables are left out and a reader keeps the ones it
  * has. */
-void snapshot_json(const struct view *v, bool with_tables, int64_t now,
+void snapshot_json(const struct model *v, bool with_tables, int64_t now,
     struct strbuf *out);
 /* Replaces <state_dir>/snapshot.json (write, rename; no fsync: it is a
  * picture, not a record). */
 int snapshot_save(const char *state_dir, const char *json, size_t len,
     struct err *e);
 
-/* A watcher's copy of what a snapshot carries; v points into it. */
-struct snapshot {
-	struct monitor_model mon;
-	struct state state;
-	bool have_state;
-	struct series *metrics;
-	size_t nmetrics;
-};
-
-void snapshot_init(struct snapshot *s);
-void snapshot_clear(struct snapshot *s);
-/* Reads a snapshot into s and v (v->mon, v->state, v->metrics point into
- * s). Returns 0, or -1 with e set; on error nothing changes. */
-int snapshot_apply(struct snapshot *s, struct view *v, const char *text,
-    size_t len, struct err *e);
-int snapshot_apply_json(struct snapshot *s, struct view *v,
-    const cJSON *o, struct err *e);
+/* Reads a snapshot into v (a watcher's model): the one place a snapshot
+ * writes a model. Returns 0, or -1 with e set; on error nothing changes. */
+int snapshot_apply(struct model *v, const char *text, size_t len,
+    struct err *e);
+int snapshot_apply_json(struct model *v, const cJSON *o, struct err *e);
 
 #endif

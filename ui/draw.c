@@ -136,7 +136,7 @@ fill(WINDOW *win, int y, int x, int w, attr_t attr, const char *glyph)
 }
 
 void
-pane_title(struct pane *p, const struct view *v, const char *title,
+pane_title(struct pane *p, const struct model *v, const char *title,
     const char *right, int64_t stamp)
 {
 	attr_t a = theme(p->focused ? TH_TITLE_FOCUS : TH_TITLE);
@@ -147,7 +147,7 @@ pane_title(struct pane *p, const struct view *v, const char *title,
 	x = put(p->win, 0, 1, p->w - 2, a, " ");
 	x += put(p->win, 0, 1 + x, p->w - 2 - x, a | A_BOLD, title);
 	x += put(p->win, 0, 1 + x, p->w - 2 - x, a, " ");
-	if (stamp >= 0 && view_stale(v, stamp)) {
+	if (stamp >= 0 && model_stale(v, stamp)) {
 		if (stamp == 0)
 			snprintf(stale, sizeof stale, " NO DATA ");
 		else {

@@ -43,7 +43,7 @@ pane_free(struct pane *p)
 }
 
 static void
-update(struct pane *p, const struct view *v, unsigned what)
+update(struct pane *p, const struct model *v, unsigned what)
 {
 	struct events *e = p->data;
 
@@ -57,10 +57,10 @@ update(struct pane *p, const struct view *v, unsigned what)
 }
 
 static void
-draw(struct pane *p, const struct view *v)
+draw(struct pane *p, const struct model *v)
 {
 	struct events *e = p->data;
-	const struct view_event *ev;
+	const struct model_event *ev;
 	char right[64], ts[16];
 	int rows = p->h - 1, y, x, w = p->w - 2;
 	size_t last, i;
@@ -83,7 +83,7 @@ draw(struct pane *p, const struct view *v)
 		if (back > last)
 			break;
 		i = last - back;
-		ev = view_event_at(v, i);
+		ev = model_event_at(v, i);
 		t = (time_t)(ev->ts / 1000);
 		localtime_r(&t, &tm);
 		strftime(ts, sizeof ts, "%H:%M:%S", &tm);
@@ -102,7 +102,7 @@ draw(struct pane *p, const struct view *v)
 }
 
 static bool
-request(struct pane *p, const struct view *v, enum request r)
+request(struct pane *p, const struct model *v, enum request r)
 {
 	struct events *e = p->data;
 	size_t page = (size_t)(p->h > 2 ? p->h - 2 : 1);
@@ -143,7 +143,7 @@ static const enum request requests[] = {
 
 const struct pane_ops pane_events_ops = {
 	.name = "Events",
-	.interest = VIEW_CH_EVENTS,
+	.interest = MODEL_CH_EVENTS,
 	.focusable = true,
 	.init = init,
 	.free = pane_free,

@@ -22,7 +22,7 @@ item(struct pane *p, int x, const char *key, const char *label)
 }
 
 static int
-req_item(struct pane *p, const struct view *v, int x, enum request r)
+req_item(struct pane *p, const struct model *v, int x, enum request r)
 {
 	const struct ui_ops *ops = p->ui->ops;
 	const char *key = keys_first(r, v->read_only), *label = NULL;
@@ -44,7 +44,7 @@ req_item(struct pane *p, const struct view *v, int x, enum request r)
 }
 
 static void
-draw(struct pane *p, const struct view *v)
+draw(struct pane *p, const struct model *v)
 {
 	struct ui *ui = p->ui;
 	const struct pane *f = &ui->panes[ui->focus];
@@ -107,6 +107,6 @@ draw(struct pane *p, const struct view *v)
 
 const struct pane_ops pane_funcbar_ops = {
 	.name = "Function bar",
-	.interest = VIEW_CH_STATE | VIEW_CH_VALIDATION,
+	.interest = MODEL_CH_STATE | MODEL_CH_VALIDATION,
 	.draw = draw,
 };

@@ -11,7 +11,7 @@
 #include "ui-int.h"
 
 static void
-clocks(const struct view *v, char *buf, size_t len)
+clocks(const struct model *v, char *buf, size_t len)
 {
 	time_t t = (time_t)(v->now / 1000);
 	struct tm u, l;
@@ -29,9 +29,9 @@ clocks(const struct view *v, char *buf, size_t len)
 }
 
 static void
-draw(struct pane *p, const struct view *v)
+draw(struct pane *p, const struct model *v)
 {
-	const struct state *st = v->state;
+	const struct state *st = model_state(v);
 	char badge[64], buf[768], clk[64];
 	bool prod;
 	int x = 0, i;
@@ -129,7 +129,7 @@ draw(struct pane *p, const struct view *v)
 
 		fmt_age(age, sizeof age, v->now - v->snapshot_at);
 		snprintf(buf, sizeof buf, "  snapshot %s old", age);
-		x += put(p->win, 1, x, p->w - x, theme(view_stale(v,
+		x += put(p->win, 1, x, p->w - x, theme(model_stale(v,
 		    v->snapshot_at) ? TH_STALE : TH_DIM), buf);
 	}
 	if (v->notice != NULL) {
@@ -141,6 +141,6 @@ draw(struct pane *p, const struct view *v)
 
 const struct pane_ops pane_header_ops = {
 	.name = "Header",
-	.interest = VIEW_CH_ALL,
+	.interest = MODEL_CH_ALL,
 	.draw = draw,
 };

@@ -26,9 +26,9 @@ lag_value(WINDOW *win, int y, int x, int w, const char *label, double s,
 }
 
 static void
-draw(struct pane *p, const struct view *v)
+draw(struct pane *p, const struct model *v)
 {
-	const struct monitor_model *m = v->mon;
+	const struct monitor_model *m = model_mon(v);
 	const struct repl_status *r;
 	const struct series *s;
 	const char *now_label;
@@ -105,7 +105,7 @@ draw(struct pane *p, const struct view *v)
 
 const struct pane_ops pane_lag_ops = {
 	.name = "Lag",
-	.interest = VIEW_CH_MONITOR | VIEW_CH_CLOCK | VIEW_CH_STATE,
+	.interest = MODEL_CH_MONITOR | MODEL_CH_CLOCK | MODEL_CH_STATE,
 	.focusable = true,
 	.draw = draw,
 };

@@ -36,8 +36,9 @@ line(struct pane *p, int y, const struct series *s, const char *label,
 }
 
 static void
-draw(struct pane *p, const struct view *v)
+draw(struct pane *p, const struct model *v)
 {
+	const struct monitor_model *mon = model_mon(v);
 	int y = 1, name_w = p->w >= 60 ? 24 : 13;
 	int64_t stamp = 0;
 	size_t i;
@@ -51,20 +52,20 @@ draw(struct pane *p, const struct view *v)
 			line(p, y, &v->metrics[i], NULL, name_w);
 		return;
 	}
-	pane_title(p, v, "Metrics", "databases", v->mon != NULL ?
-	    v->mon->refreshed_at : 0);
-	if (v->mon == NULL) {
+	pane_title(p, v, "Metrics", "databases", mon != NULL ?
+	    mon->refreshed_at : 0);
+	if (mon == NULL) {
 		put(p->win, 1, 1, p->w - 2, theme(TH_DIM), "no figures yet");
 		return;
 	}
 	for (i = 0; i < ARRAY_SIZE(pg_series) && y < p->h; i++, y++)
-		line(p, y, &v->mon->series[pg_series[i].series], pg_series[i].label,
+		line(p, y, &mon->series[pg_series[i].series], pg_series[i].label,
 		    name_w);
 }
 
 const struct pane_ops pane_metrics_ops = {
 	.name = "Metrics",
-	.interest = VIEW_CH_MONITOR | VIEW_CH_CLOCK,
+	.interest = MODEL_CH_MONITOR | MODEL_CH_CLOCK,
 	.focusable = true,
 	.draw = draw,
 };

@@ -36,9 +36,9 @@ glyph(enum phase_status s, enum role *r)
 }
 
 static enum phase_status
-status_of(const struct view *v, int i)
+status_of(const struct model *v, int i)
 {
-	const struct state *st = v->state;
+	const struct state *st = model_state(v);
 
 	if (st == NULL)
 		return PS_PENDING;
@@ -48,9 +48,9 @@ status_of(const struct view *v, int i)
 }
 
 static void
-list(struct pane *p, const struct view *v, int *y)
+list(struct pane *p, const struct model *v, int *y)
 {
-	const struct state *st = v->state;
+	const struct state *st = model_state(v);
 	char buf[64], dur[32];
 	enum phase_status s;
 	enum role r;
@@ -79,9 +79,9 @@ list(struct pane *p, const struct view *v, int *y)
 }
 
 static void
-stepper(struct pane *p, const struct view *v, int *y)
+stepper(struct pane *p, const struct model *v, int *y)
 {
-	const struct state *st = v->state;
+	const struct state *st = model_state(v);
 	enum phase_status s;
 	enum role r;
 	const char *g;
@@ -108,7 +108,7 @@ stepper(struct pane *p, const struct view *v, int *y)
 }
 
 static void
-checks(struct pane *p, const struct view *v, int *y, bool detailed)
+checks(struct pane *p, const struct model *v, int *y, bool detailed)
 {
 	int i, x, w = p->w - 2;
 
@@ -141,9 +141,9 @@ checks(struct pane *p, const struct view *v, int *y, bool detailed)
 }
 
 static void
-next_action(struct pane *p, const struct view *v, int *y)
+next_action(struct pane *p, const struct model *v, int *y)
 {
-	const struct state *st = v->state;
+	const struct state *st = model_state(v);
 	char buf[160], t[32];
 	const char *key;
 	int w = p->w - 2, x;
@@ -226,9 +226,9 @@ next_action(struct pane *p, const struct view *v, int *y)
  * not ok with what to fix (every item when zoomed). Shown until the
  * fence. */
 static void
-readiness(struct pane *p, const struct view *v, int *y, bool all)
+readiness(struct pane *p, const struct model *v, int *y, bool all)
 {
-	const struct state *st = v->state;
+	const struct state *st = model_state(v);
 	int nok = 0, nfail = 0, nunk = 0, x, w = p->w - 2;
 	size_t i;
 
@@ -268,7 +268,7 @@ readiness(struct pane *p, const struct view *v, int *y, bool all)
 }
 
 static void
-draw(struct pane *p, const struct view *v)
+draw(struct pane *p, const struct model *v)
 {
 	int y = 1;
 
@@ -291,7 +291,7 @@ draw(struct pane *p, const struct view *v)
 
 const struct pane_ops pane_phases_ops = {
 	.name = "Phases",
-	.interest = VIEW_CH_STATE | VIEW_CH_CLOCK | VIEW_CH_VALIDATION,
+	.interest = MODEL_CH_STATE | MODEL_CH_CLOCK | MODEL_CH_VALIDATION,
 	.focusable = true,
 	.draw = draw,
 };

@@ -74,9 +74,9 @@ slot_text(char *buf, size_t len, int w, const char *side,
 }
 
 static void
-draw_reverse(struct pane *p, const struct view *v)
+draw_reverse(struct pane *p, const struct model *v)
 {
-	const struct monitor_model *m = v->mon;
+	const struct monitor_model *m = model_mon(v);
 	const struct repl_status *r = &m->reverse, *f = &m->repl;
 	char buf[256], lag[32];
 	bool lossless = false;
@@ -126,9 +126,9 @@ draw_reverse(struct pane *p, const struct view *v)
 }
 
 static void
-draw(struct pane *p, const struct view *v)
+draw(struct pane *p, const struct model *v)
 {
-	const struct monitor_model *m = v->mon;
+	const struct monitor_model *m = model_mon(v);
 	const struct repl_status *r;
 	char buf[256], a[32], b[32], c[32], d[32];
 	int y = 1, x, w = p->w - 2;
@@ -217,7 +217,7 @@ draw(struct pane *p, const struct view *v)
 
 const struct pane_ops pane_repl_ops = {
 	.name = "Replication",
-	.interest = VIEW_CH_MONITOR | VIEW_CH_CLOCK,
+	.interest = MODEL_CH_MONITOR | MODEL_CH_CLOCK,
 	.focusable = true,
 	.draw = draw,
 };

@@ -61,7 +61,7 @@ struct tables {
 	size_t differ;        /* only their row estimates differ */
 };
 
-static const struct view *sort_view;  /* qsort has no context argument */
+static const struct model *sort_view;  /* qsort has no context argument */
 static int sort_col;
 static bool sort_rev;
 
@@ -75,9 +75,9 @@ diff_of(const struct table_stat *t)
 
 /* A table whose last check failed: proven different (red). */
 static bool
-failed(const struct view *v, const struct table_stat *t)
+failed(const struct model *v, const struct table_stat *t)
 {
-	int c = view_table_check(v, t);
+	int c = model_table_check(v, t);
 
 	return c == CHECK_FAIL || c == CHECK_ERROR;
 }
@@ -93,7 +93,7 @@ est_differs(const struct table_stat *t)
 }
 
 static bool
-mismatch(const struct view *v, const struct table_stat *t)
+mismatch(const struct model *v, const struct table_stat *t)
 {
 	return failed(v, t) || est_differs(t);
 }
@@ -115,7 +115,7 @@ cmp_name(const struct table_stat *a, const struct table_stat *b)
 static int
 compare(const void *pa, const void *pb)
 {
-	const struct table_stat *v = sort_view->mon->tables.v;
+	const struct table_stat *v = sort_view->mon.tables.v;   /* sorted only with figures */
 	const struct table_stat *a = &v[*(const size_t *)pa];
 	const struct table_stat *b = &v[*(const size_t *)pb];
 	int64_t da, db;
@@ -149,8 +149,8 @@ compare(const void *pa, const void *pb)
 		c = cmp_i64(a->deletes, b->deletes);
 		break;
 	case C_CHECK:
-		c = cmp_i64(view_table_check(sort_view, a),
-		    view_table_check(sort_view, b));
+		c = cmp_i64(model_table_check(sort_view, a),
+		    model_table_check(sort_view, b));
 		break;
 	}
 	if (sort_rev)
@@ -232,15 +232,15 @@ make_lines(struct tables *t, const struct table_list *l)
 /* p: unfold or fold the partitioned table under the cursor (or the one
  * whose partition is under it). */
 static void
-toggle_open(struct tables *t, const struct view *v)
+toggle_open(struct tables *t, const struct model *v)
 {
 	const struct table_stat *s;
 	char buf[512];
 	size_t i;
 
-	if (v->mon == NULL || t->cursor >= t->nlines)
+	if (model_mon(v) == NULL || t->cursor >= t->nlines)
 		return;
-	s = &v->mon->tables.v[t->lines[t->cursor].t];
+	s = &model_mon(v)->tables.v[t->lines[t->cursor].t];
 	if (s->nparts == 0)
 		return;
 	snprintf(buf, sizeof buf, "%s.%s", s->schema, s->name);
@@ -259,10 +259,11 @@ toggle_open(struct tables *t, const struct view *v)
 }
 
 static void
-rebuild(struct pane *p, const struct view *v)
+rebuild(struct pane *p, const struct model *v)
 {
 	struct tables *t = p->data;
-	const struct table_list *l = v->mon != NULL ? &v->mon->tables : NULL;
+	const struct monitor_model *mon = model_mon(v);
+	const struct table_list *l = mon != NULL ? &mon->tables : NULL;
 	char buf[512];
 	size_t i;
 
@@ -310,15 +311,15 @@ rebuild(struct pane *p, const struct view *v)
 }
 
 static void
-remember(struct tables *t, const struct view *v)
+remember(struct tables *t, const struct model *v)
 {
 	const struct table_stat *s;
 
 	free(t->selected);
 	t->selected = NULL;
-	if (v->mon == NULL || t->cursor >= t->nlines)
+	if (model_mon(v) == NULL || t->cursor >= t->nlines)
 		return;
-	s = line_stat(&v->mon->tables, &t->lines[t->cursor]);
+	s = line_stat(&model_mon(v)->tables, &t->lines[t->cursor]);
 	t->selected = xasprintf("%s.%s", s->schema, s->name);
 }
 
@@ -384,9 +385,9 @@ resize(struct pane *p)
 }
 
 static void
-update(struct pane *p, const struct view *v, unsigned what)
+update(struct pane *p, const struct model *v, unsigned what)
 {
-	if (what & (VIEW_CH_MONITOR | VIEW_CH_VALIDATION))
+	if (what & (MODEL_CH_MONITOR | MODEL_CH_VALIDATION))
 		rebuild(p, v);
 }
 
@@ -409,12 +410,12 @@ cell(WINDOW *win, int y, int *x, int col, attr_t a, const char *s)
 }
 
 static void
-draw_row(struct pane *p, const struct view *v, int y,
+draw_row(struct pane *p, const struct model *v, int y,
     const struct table_stat *s, bool cursor, bool part)
 {
 	struct tables *t = p->data;
 	char name[512], buf[32];
-	int x = 1, c = part ? -1 : view_table_check(v, s), nw;
+	int x = 1, c = part ? -1 : model_table_check(v, s), nw;
 	int64_t d = diff_of(s);
 	bool bad = !part && failed(v, s);
 	attr_t base = cursor && p->focused ? theme(TH_SELECT) : A_NORMAL;
@@ -476,10 +477,11 @@ draw_row(struct pane *p, const struct view *v, int y,
 }
 
 static void
-draw(struct pane *p, const struct view *v)
+draw(struct pane *p, const struct model *v)
 {
 	struct tables *t = p->data;
-	const struct table_list *l = v->mon != NULL ? &v->mon->tables : NULL;
+	const struct monitor_model *mon = model_mon(v);
+	const struct table_list *l = mon != NULL ? &mon->tables : NULL;
 	char right[160], cnt[32], tot[32];
 	int y, x, i, rows = visible_rows(p);
 	size_t bad = t->bad;
@@ -508,8 +510,7 @@ draw(struct pane *p, const struct view *v)
 
 		snprintf(right + n, sizeof right - n, " (only mismatched)");
 	}
-	pane_title(p, v, "Tables", right, v->mon != NULL ?
-	    v->mon->refreshed_at : 0);
+	pane_title(p, v, "Tables", right, mon != NULL ? mon->refreshed_at : 0);
 	/* column titles */
 	x = 1;
 	for (i = 0; i < C_COUNT; i++) {
@@ -557,7 +558,7 @@ draw(struct pane *p, const struct view *v)
 }
 
 static bool
-request(struct pane *p, const struct view *v, enum request r)
+request(struct pane *p, const struct model *v, enum request r)
 {
 	struct tables *t = p->data;
 	size_t page = (size_t)(visible_rows(p) > 1 ? visible_rows(p) - 1 : 1);
@@ -626,7 +627,7 @@ capturing(const struct pane *p)
 }
 
 static bool
-key(struct pane *p, const struct view *v, int k, bool wide)
+key(struct pane *p, const struct model *v, int k, bool wide)
 {
 	struct tables *t = p->data;
 	size_t n = strlen(t->filter);
@@ -671,7 +672,7 @@ static const enum request requests[] = {
 
 const struct pane_ops pane_tables_ops = {
 	.name = "Tables",
-	.interest = VIEW_CH_MONITOR | VIEW_CH_VALIDATION | VIEW_CH_CLOCK,
+	.interest = MODEL_CH_MONITOR | MODEL_CH_VALIDATION | MODEL_CH_CLOCK,
 	.focusable = true,
 	.init = init,
 	.free = pane_free,

@@ -154,7 +154,7 @@ ui_changed(struct ui *ui, unsigned what)
 		if ((p->ops->interest & what) == 0)
 			continue;
 		if (p->ops->update != NULL)
-			p->ops->update(p, ui->view, what);
+			p->ops->update(p, ui->model, what);
 		p->dirty = true;
 	}
 }
@@ -179,7 +179,7 @@ draw_too_small(struct ui *ui)
 		    (ui->cols - text_width(b)) / 2 : 0, ui->cols, A_NORMAL, b);
 	if (y + 2 < ui->lines)
 		put(stdscr, y + 2, 0, ui->cols, theme(TH_DIM),
-		    ui->view->read_only ? "(q quits)" : "(q quits; nothing runs "
+		    ui->model->read_only ? "(q quits)" : "(q quits; nothing runs "
 		    "from this screen)");
 	wnoutrefresh(stdscr);
 }
@@ -211,14 +211,14 @@ screen_draw(struct ui *ui)
 	if (ui->redraw_all)
 		all_dirty(ui);
 	ui->redraw_all = false;
-	ui->view->now = ui->view->now;
+	ui->model->now = ui->model->now;
 	for (i = 0; i < P_COUNT; i++) {
 		p = &ui->panes[i];
 		p->focused = i == ui->focus && p->ops->focusable;
 		if (!p->visible || !p->dirty)
 			continue;
 		werase(p->win);
-		p->ops->draw(p, ui->view);
+		p->ops->draw(p, ui->model);
 		wnoutrefresh(p->win);
 		p->dirty = false;
 		any = true;
@@ -291,7 +291,7 @@ request(struct ui *ui, enum request r)
 		break;
 	}
 	if (request_flags(r) & REQF_PANE) {
-		if (p->ops->request != NULL && p->ops->request(p, ui->view, r))
+		if (p->ops->request != NULL && p->ops->request(p, ui->model, r))
 			p->dirty = true;
 		return;
 	}
@@ -341,11 +341,11 @@ mouse(struct ui *ui)
 		return;
 	if (ev.bstate & BUTTON4_PRESSED)
 		for (i = 0; i < 3; i++)
-			p->ops->request(p, ui->view, REQ_UP);
+			p->ops->request(p, ui->model, REQ_UP);
 #ifdef BUTTON5_PRESSED
 	else if (ev.bstate & BUTTON5_PRESSED)
 		for (i = 0; i < 3; i++)
-			p->ops->request(p, ui->view, REQ_DOWN);
+			p->ops->request(p, ui->model, REQ_DOWN);
 #endif
 }
 
@@ -412,7 +412,7 @@ handle_key(struct ui *ui, int key, bool wide)
 		return;
 	}
 	if (p->ops->capturing != NULL && p->ops->capturing(p)) {
-		if (p->ops->key(p, ui->view, key, wide)) {
+		if (p->ops->key(p, ui->model, key, wide)) {
 			p->dirty = true;
 			ui->panes[P_FUNCBAR].dirty = true;
 		}
@@ -484,7 +484,7 @@ locale_utf8(void)
 }
 
 struct ui *
-ui_new(struct loop *loop, struct view *view, const struct ui_opts *opts,
+ui_new(struct loop *loop, struct model *model, const struct ui_opts *opts,
     struct err *e)
 {
 	struct ui *ui = xcalloc(1, sizeof *ui);
@@ -492,7 +492,7 @@ ui_new(struct loop *loop, struct view *view, const struct ui_opts *opts,
 	int i;
 
 	ui->loop = loop;
-	ui->view = view;
+	ui->model = model;
 	ui->opts = *opts;
 	ui->ops = opts->ops;
 	ui->focus = P_TABLES;
@@ -562,7 +562,7 @@ ui_new(struct loop *loop, struct view *view, const struct ui_opts *opts,
 	ui->lines = LINES;
 	ui->cols = COLS;
 	screen_layout(ui);
-	ui_changed(ui, VIEW_CH_ALL);
+	ui_changed(ui, MODEL_CH_ALL);
 	if (opts->out == NULL)
 		ui->io = loop_io_add(loop, fileno(ui->in), POLLIN, on_input, ui);
 	loop_on_pass(loop, on_pass, ui);

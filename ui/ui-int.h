@@ -14,7 +14,7 @@
 
 #include "keys.h"
 #include "ui.h"
-#include "view.h"
+#include "model.h"
 
 /* ---------------------------------------------------------------- theme */
 
@@ -82,20 +82,20 @@ struct pane;
 
 struct pane_ops {
 	const char *name;
-	unsigned interest;         /* VIEW_CH_* that make it redraw */
+	unsigned interest;         /* MODEL_CH_* that make it redraw */
 	bool focusable;
 	void (*init)(struct pane *p);
 	void (*free)(struct pane *p);
 	/* The window was (re)made: h, w are new. */
 	void (*resize)(struct pane *p);
 	/* The view changed: recompute what is derived (sorting, ...). */
-	void (*update)(struct pane *p, const struct view *v, unsigned what);
-	void (*draw)(struct pane *p, const struct view *v);
+	void (*update)(struct pane *p, const struct model *v, unsigned what);
+	void (*draw)(struct pane *p, const struct model *v);
 	/* A PANE request while focused; true when handled. */
-	bool (*request)(struct pane *p, const struct view *v, enum request r);
+	bool (*request)(struct pane *p, const struct model *v, enum request r);
 	/* A raw key while the pane captures input (the tables filter);
 	 * true when handled. */
-	bool (*key)(struct pane *p, const struct view *v, int key, bool wide);
+	bool (*key)(struct pane *p, const struct model *v, int key, bool wide);
 	/* Whether it takes raw keys now. */
 	bool (*capturing)(const struct pane *p);
 	/* The PANE requests it handles, REQ_NONE-terminated (help, bar). */
@@ -125,7 +125,7 @@ struct help;
 
 struct ui {
 	struct loop *loop;
-	struct view *view;
+	struct model *model;       /* what it draws (borrowed) */
 	struct ui_opts opts;
 	const struct ui_ops *ops;  /* NULL: read-only */
 	SCREEN *screen;
@@ -196,7 +196,7 @@ int text_width(const char *s);
 void fill(WINDOW *win, int y, int x, int w, attr_t attr, const char *glyph);
 /* A pane's title rule on its first line: focus, the title, a right part
  * (ages, sort...), and STALE with the age when stamp is old. */
-void pane_title(struct pane *p, const struct view *v, const char *title,
+void pane_title(struct pane *p, const struct model *v, const char *title,
     const char *right, int64_t stamp);
 /* A border: Unicode lines, or ASCII when the locale is not UTF-8. */
 void draw_box(WINDOW *win, attr_t attr);

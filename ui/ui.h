@@ -1,5 +1,5 @@
 /* ui.h - the console's screen, for the code that drives it. It does not
- * include curses: src/console.c fills a struct view and says what changed;
+ * include curses: src/console.c fills a struct model and says what changed;
  * the screen draws the dirty panes once at the end of every loop pass
  * (wnoutrefresh on each, one doupdate), as tmux does. */
 #ifndef CUTOVER_UI_H
@@ -11,7 +11,7 @@
 #include "keys.h"
 #include "loop.h"
 #include "util.h"
-#include "view.h"
+#include "model.h"
 
 struct ui;
 
@@ -61,12 +61,12 @@ struct ui_opts {
 	int lines, cols;
 };
 
-struct ui *ui_new(struct loop *loop, struct view *view,
+struct ui *ui_new(struct loop *loop, struct model *model,
     const struct ui_opts *opts, struct err *e);
 /* Restores the terminal. */
 void ui_free(struct ui *ui);
 
-/* The view changed (VIEW_CH_*): the panes that show it redraw at the end
+/* The view changed (MODEL_CH_*): the panes that show it redraw at the end
  * of the pass. */
 void ui_changed(struct ui *ui, unsigned what);
 void ui_confirm(struct ui *ui, const struct ui_question *q, ui_answer_fn fn,

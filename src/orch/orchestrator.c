@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "model.h"
 #include "orch-internal.h"
 #include "report.h"
 
@@ -1654,6 +1655,41 @@ orch_next_phase(const struct orch *o)
 	if (o->st.phase_status == PS_ROLLED_BACK)
 		return PHASE_PRE_VALIDATION;
 	return o->st.phase;
+}
+
+int
+orch_apply(const struct orch *o, struct model *md, const char *who)
+{
+	double left = md->switch_left, held = md->gate_held;
+	bool had_gate = md->have_gate, was_busy = md->busy;
+	int changed = 0;
+
+	if (model_set_state(md, &o->st))
+		changed |= MODEL_CH_STATE;
+	md->busy = o->busy;
+	model_set(&md->step, orch_step(o));
+	if (!md->busy)
+		model_set(&md->progress, NULL);
+	md->have_gate = orch_gate(o, &(struct orch_gate){ 0 });
+	if (md->have_gate) {
+		md->gate_lag_e2e = o->gate.lag_e2e;
+		md->gate_lag_provider = o->gate.lag_provider;
+		md->gate_held = o->gate.held_seconds;
+		md->gate_hold = o->gate.hold_seconds;
+		md->gate_threshold = o->gate.threshold_seconds;
+	}
+	md->switch_left = orch_switch_time_left(o);
+	md->next_phase = orch_next_phase(o);
+	if (fabs(left - md->switch_left) > 0.5 || had_gate != md->have_gate ||
+	    fabs(held - md->gate_held) > 0.01 || was_busy != md->busy)
+		changed |= MODEL_CH_STATE;
+	if (o->last_validation != NULL &&
+	    o->last_validation != md->checks_from) {
+		md->checks_from = o->last_validation;
+		model_load_validation(md, o->last_validation, who);
+		changed |= MODEL_CH_VALIDATION;
+	}
+	return changed;
 }
 
 /* ------------------------------------------------------ construction */

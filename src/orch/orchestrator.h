@@ -142,4 +142,11 @@ char *orch_describe_rollback(struct orch *o);
 /* The next phase to run, or PHASE_COUNT when the run is complete. */
 enum phase_id orch_next_phase(const struct orch *o);
 
+/* The one place the orchestrator writes a model (model.h): a copy of the
+ * run's state, the step under way, the lag gate, the switch window, the
+ * next phase, and the last validation's checks (titled "<who> ...") when
+ * it is a new one. Returns the MODEL_CH_* parts that changed. */
+struct model;
+int orch_apply(const struct orch *o, struct model *md, const char *who);
+
 #endif

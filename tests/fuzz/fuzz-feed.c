@@ -11,38 +11,35 @@
 #include <cjson/cJSON.h>
 
 #include "snapshot.h"
-#include "view.h"
+#include "model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct snapshot s;
-	struct view v;
+	struct model v;
 	struct err e;
 	const cJSON *type, *x;
 	cJSON *o;
 
-	snapshot_init(&s);
-	view_init(&v);
+	model_init(&v);
 	/* As a local snapshot file... */
-	(void)snapshot_apply(&s, &v, (const char *)data, size, &e);
+	(void)snapshot_apply(&v, (const char *)data, size, &e);
 	/* ... and as a feed message. */
 	o = cJSON_ParseWithLength((const char *)data, size);
 	if (o != NULL) {
 		type = cJSON_GetObjectItemCaseSensitive(o, "type");
 		if (cJSON_IsString(type) && strcmp(type->valuestring,
 		    "snapshot") == 0)
-			(void)snapshot_apply_json(&s, &v,
+			(void)snapshot_apply_json(&v,
 			    cJSON_GetObjectItemCaseSensitive(o, "snapshot"), &e);
 		x = cJSON_GetObjectItemCaseSensitive(o, "line");
 		if (cJSON_IsString(x))
-			view_add_event_line(&v, x->valuestring,
+			model_add_event_line(&v, x->valuestring,
 			    strlen(x->valuestring));
 		cJSON_Delete(o);
 	}
-	view_clear(&v);
-	snapshot_clear(&s);
+	model_clear(&v);
 	return 0;
 }

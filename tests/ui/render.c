@@ -14,22 +14,21 @@
 #include <time.h>
 
 #include "ui-int.h"
-#include "view.h"
+#include "model.h"
 
 #define T0 1795536000000LL       /* 2026-11-24T16:00:00Z */
 
 static int ntests, nfailed;
 static const char *golden_dir;
 
-static struct monitor_model mon;
 static struct state st;
-static struct view view;
+static struct model view;
 
 static void
 add_table(const char *schema, const char *name, int64_t src, int64_t dst,
     const char *state, int64_t ins)
 {
-	struct table_stat *t = table_list_get(&mon.tables, schema, name);
+	struct table_stat *t = table_list_get(&view.mon.tables, schema, name);
 
 	t->source_rows = src;
 	t->target_rows = dst;
@@ -46,7 +45,7 @@ add_partitioned(void)
 {
 	static const char *const leaves[] = { "events_2024", "events_2025",
 	    "events_default" };
-	struct table_stat *t = table_list_get(&mon.tables, "public", "events");
+	struct table_stat *t = table_list_get(&view.mon.tables, "public", "events");
 	size_t i;
 
 	t->state = xstrdup("replicating");
@@ -84,11 +83,11 @@ add_event(int64_t seq, int64_t ts, const char *kind, const char *phase,
 	    "\"msg\":\"%s\",\"data\":{},\"prev\":\"%064d\",\"hash\":\"%064d\"}",
 	    (long long)seq, t, kind, phase ? "\"" : "", phase ? phase : "null",
 	    phase ? "\"" : "", msg, 0, 0);
-	view_add_event_line(&view, line, strlen(line));
+	model_add_event_line(&view, line, strlen(line));
 }
 
 static void
-model(void)
+fill_model(void)
 {
 	static const char *const names[SERIES_COUNT] = { "lag source",
 	    "lag target", "lag end to end", "source transactions/s",
@@ -98,41 +97,41 @@ model(void)
 	    "count/s", "count", "bytes/s", "count/s", "count", "s" };
 	int i, k;
 
-	memset(&mon, 0, sizeof mon);
-	repl_status_init(&mon.repl);
-	repl_status_init(&mon.reverse);
-	mon.lag_reverse = NAN;
-	mon.repl.provider = xstrdup("postgres");
-	mon.repl.status = xstrdup("running");
-	mon.repl.full_load_percent = 100;
-	mon.repl.tables_loaded = 11;
-	mon.repl.tables_loading = 0;
-	mon.repl.tables_queued = 0;
-	mon.repl.tables_errored = 0;
-	mon.repl.lag_source = 0.4;
-	mon.repl.lag_target = 0.9;
-	mon.repl.slot_name = xstrdup("cutover_sub");
-	mon.repl.slot_active = true;
-	mon.repl.wal_retained_bytes = 3 << 20;
-	mon.repl.updated_at = T0 - 500;
-	mon.lag_e2e = 1.3;
-	mon.heartbeat_writer = true;
-	mon.refreshed_at = T0 - 500;
-	for (i = 0; i < SERIES_COUNT; i++)
-		series_init(&mon.series[i], names[i], units[i]);
+	model_init(&view);
+	view.mon.lag_reverse = NAN;
+	view.mon.repl.provider = xstrdup("postgres");
+	view.mon.repl.status = xstrdup("running");
+	view.mon.repl.full_load_percent = 100;
+	view.mon.repl.tables_loaded = 11;
+	view.mon.repl.tables_loading = 0;
+	view.mon.repl.tables_queued = 0;
+	view.mon.repl.tables_errored = 0;
+	view.mon.repl.lag_source = 0.4;
+	view.mon.repl.lag_target = 0.9;
+	view.mon.repl.slot_name = xstrdup("cutover_sub");
+	view.mon.repl.slot_active = true;
+	view.mon.repl.wal_retained_bytes = 3 << 20;
+	view.mon.repl.updated_at = T0 - 500;
+	view.mon.lag_e2e = 1.3;
+	view.mon.heartbeat_writer = true;
+	view.mon.refreshed_at = T0 - 500;
+	for (i = 0; i < SERIES_COUNT; i++) {
+		series_clear(&view.mon.series[i]);
+		series_init(&view.mon.series[i], names[i], units[i]);
+	}
 	for (k = 0; k < 300; k++) {
 		int64_t t = T0 - 300000 + k * 1000;
 		double wave = 1 + sin(k / 20.0);
 
-		series_push(&mon.series[SERIES_LAG_E2E], t, k > 200 && k < 230 ?
+		series_push(&view.mon.series[SERIES_LAG_E2E], t, k > 200 && k < 230 ?
 		    3.5 : wave);
-		series_push(&mon.series[SERIES_SRC_TPS], t, 180 + 40 * wave);
-		series_push(&mon.series[SERIES_DST_TPS], t, 170 + 40 * wave);
-		series_push(&mon.series[SERIES_SRC_CONNECTIONS], t, 42);
-		series_push(&mon.series[SERIES_DST_CONNECTIONS], t, 3);
-		series_push(&mon.series[SERIES_SRC_WAL_RATE], t, 2e6 * wave);
+		series_push(&view.mon.series[SERIES_SRC_TPS], t, 180 + 40 * wave);
+		series_push(&view.mon.series[SERIES_DST_TPS], t, 170 + 40 * wave);
+		series_push(&view.mon.series[SERIES_SRC_CONNECTIONS], t, 42);
+		series_push(&view.mon.series[SERIES_DST_CONNECTIONS], t, 3);
+		series_push(&view.mon.series[SERIES_SRC_WAL_RATE], t, 2e6 * wave);
 		if (k > 240)
-			series_push(&mon.series[SERIES_LAG_REVERSE], t, k > 280 &&
+			series_push(&view.mon.series[SERIES_LAG_REVERSE], t, k > 280 &&
 			    k < 290 ? 2.5 : 0.3 * wave);
 	}
 	add_table("public", "accounts", 1000000, 1000000, "replicating", 5123);
@@ -160,20 +159,19 @@ model(void)
 	st.phases[1].started_at = T0 - 40000;
 	st.replication = REPL_FORWARD;
 
-	view_init(&view);
 	view.environment = xstrdup("staging");
 	view.provider = xstrdup("postgres");
 	view.max_lag_seconds = 2;
 	view.period_ms = 1000;
 	view.now = T0;
-	view.state = &st;
+	st.version = STATE_VERSION;	/* the model copies it through its JSON */
 	view.driver.pid = 4242;
 	snprintf(view.driver.user, sizeof view.driver.user, "sre");
 	snprintf(view.driver.host, sizeof view.driver.host, "bastion-1");
 	snprintf(view.driver.since, sizeof view.driver.since,
 	    "2026-11-24T15:40:00.000Z");
 	view.watchers = 2;
-	view.mon = &mon;
+	view.have_mon = true;
 	view.busy = true;
 	view.step = xstrdup("waiting for the lag gate");
 	view.progress = xstrdup("lag 1.3 s below 2 s for 12 of 30 s");
@@ -188,10 +186,10 @@ model(void)
 	for (i = 0; i < CHK_COUNT; i++)
 		view.checks[i].status = i == CHK_CHECKSUMS ? CHECK_SKIP :
 		    i == CHK_PRIMARY_KEYS ? CHECK_WARN : CHECK_PASS;
-	view_set(&view.checks[CHK_PRIMARY_KEYS].detail,
+	model_set(&view.checks[CHK_PRIMARY_KEYS].detail,
 	    "1 tables without a primary key");
-	view_table_check_set(&view, "public.transfers", CHECK_FAIL);
-	view_table_check_set(&view, "public.accounts", CHECK_PASS);
+	model_table_check_set(&view, "public.transfers", CHECK_FAIL);
+	model_table_check_set(&view, "public.accounts", CHECK_PASS);
 	add_event(1, T0 - 900000, "run.started", NULL, "run 4f2a9c01d3e5b7a8 started");
 	add_event(2, T0 - 610000, "console.opened", NULL, "console opened by sre@bastion-1");
 	add_event(3, T0 - 600000, "operator.key", "pre_validation", "Enter: run phase 1/8 pre_validation");
@@ -296,30 +294,30 @@ switched(bool on)
 	st.replication = on ? REPL_REVERSE : REPL_FORWARD;
 	st.switched = on;
 	st.phase = on ? PHASE_POST_VALIDATION : PHASE_SYNC_WAIT;
-	mon.direction = st.replication;
-	mon.switched = on;
+	view.mon.direction = st.replication;
+	view.mon.switched = on;
 	view.have_gate = !on;
 	view.busy = !on;
 	/* Switched with post_validation still to run (run --until switch). */
 	view.next_phase = on ? PHASE_POST_VALIDATION : PHASE_SYNC_WAIT;
 	st.phase_status = on ? PS_PENDING : PS_RUNNING;
-	mon.lag_e2e = on ? NAN : 1.3;
-	free(mon.repl.status);
-	mon.repl.status = xstrdup(on ? "stopped" : "running");
-	free(mon.repl.stop_reason);
-	mon.repl.stop_reason = on ? xstrdup("subscription disabled") : NULL;
-	mon.repl.slot_active = !on;
-	repl_status_clear(&mon.reverse);
-	mon.lag_reverse = on ? 0.3 : NAN;
+	view.mon.lag_e2e = on ? NAN : 1.3;
+	free(view.mon.repl.status);
+	view.mon.repl.status = xstrdup(on ? "stopped" : "running");
+	free(view.mon.repl.stop_reason);
+	view.mon.repl.stop_reason = on ? xstrdup("subscription disabled") : NULL;
+	view.mon.repl.slot_active = !on;
+	repl_status_clear(&view.mon.reverse);
+	view.mon.lag_reverse = on ? 0.3 : NAN;
 	if (on) {
-		mon.reverse.provider = xstrdup("postgres");
-		mon.reverse.status = xstrdup("running");
-		mon.reverse.slot_name = xstrdup("cutover_rev_sub");
-		mon.reverse.slot_active = true;
-		mon.reverse.wal_retained_bytes = 48 << 10;
-		mon.reverse.lag_source = 0.1;
-		mon.reverse.lag_target = 0.2;
-		mon.reverse.updated_at = T0 - 500;
+		view.mon.reverse.provider = xstrdup("postgres");
+		view.mon.reverse.status = xstrdup("running");
+		view.mon.reverse.slot_name = xstrdup("cutover_rev_sub");
+		view.mon.reverse.slot_active = true;
+		view.mon.reverse.wal_retained_bytes = 48 << 10;
+		view.mon.reverse.lag_source = 0.1;
+		view.mon.reverse.lag_target = 0.2;
+		view.mon.reverse.updated_at = T0 - 500;
 	}
 	for (i = 1; i < PHASE_COUNT; i++) {
 		st.phases[i].status = !on ? (i == 1 ? PS_RUNNING : PS_PENDING) :
@@ -330,9 +328,9 @@ switched(bool on)
 		    st.phases[i].started_at + 500 : 0;
 	}
 	st.fenced = on;
-	for (i = 0; i < mon.tables.n; i++) {
-		free(mon.tables.v[i].state);
-		mon.tables.v[i].state = xstrdup(on ? "reverse" : i == 9 ?
+	for (i = 0; i < view.mon.tables.n; i++) {
+		free(view.mon.tables.v[i].state);
+		view.mon.tables.v[i].state = xstrdup(on ? "reverse" : i == 9 ?
 		    "syncing" : "replicating");
 	}
 }
@@ -356,9 +354,10 @@ run(const struct ucase *uc)
 		add_partitioned();	/* the last case: the others do not see it */
 	if (strncmp(uc->name, "switched-", 9) == 0)
 		switched(true);
+	model_set_state(&view, &st);
 	view.read_only = uc->read_only;
 	view.now = T0 + uc->now_shift;
-	view_set(&view.environment, uc->env != NULL ? uc->env : "staging");
+	model_set(&view.environment, uc->env != NULL ? uc->env : "staging");
 	memset(&o, 0, sizeof o);
 	o.color = uc->color;
 	o.ops = uc->read_only ? NULL : &ops;
@@ -373,7 +372,7 @@ run(const struct ucase *uc)
 		nfailed++;
 		return;
 	}
-	ui_changed(ui, VIEW_CH_ALL);
+	ui_changed(ui, MODEL_CH_ALL);
 	ui_draw(ui);
 	for (k = uc->keys; k != NULL && *k != '\0'; k++)
 		ui_key(ui, *k == '\n' ? '\r' : *k);
@@ -452,7 +451,7 @@ main(int argc, char **argv)
 	golden_dir = argv[1];
 	setenv("TZ", "UTC", 1);
 	tzset();
-	model();
+	fill_model();
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		run(&cases[i]);
 	printf("1..%d\n", ntests);

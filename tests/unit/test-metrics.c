@@ -20,12 +20,11 @@
 #include "model.h"
 #include "monitor.h"
 #include "state.h"
-#include "view.h"
+#include "model.h"
 
 struct fixture {
-	struct view v;
-	struct monitor_model m;
-	struct state st;
+	struct model v;
+	struct state st;           /* the run's; the model holds a copy */
 };
 
 static void
@@ -36,9 +35,9 @@ fixture_init(struct fixture *f, size_t ntables)
 	int s;
 
 	memset(f, 0, sizeof *f);
-	view_init(&f->v);
-	view_set(&f->v.environment, "prod");
-	view_set(&f->v.provider, "postgres");
+	model_init(&f->v);
+	model_set(&f->v.environment, "prod");
+	model_set(&f->v.provider, "postgres");
 	state_init(&f->st, "prod", false);
 	f->st.phase = PHASE_DRAIN;
 	f->st.phases[PHASE_PRE_VALIDATION].status = PS_DONE;
@@ -47,42 +46,33 @@ fixture_init(struct fixture *f, size_t ntables)
 	f->st.phases[PHASE_DRAIN].started_at = f->v.now - 1500;
 	f->st.fenced = true;
 	f->st.fenced_at = f->v.now - 1200;
-	f->v.state = &f->st;
-	repl_status_init(&f->m.repl);
-	f->m.repl.provider = xstrdup("postgres");
-	f->m.repl.status = xstrdup("running");
-	f->m.repl.lag_source = 0.25;
-	f->m.repl.lag_target = NAN;          /* unknown: no sample */
-	f->m.lag_e2e = 1.5;
-	repl_status_init(&f->m.reverse);
-	f->m.lag_reverse = NAN;
-	f->m.repl.slot_name = xstrdup("cutover_sub");
-	f->m.repl.wal_retained_bytes = 123456789012;
-	for (s = 0; s < SERIES_COUNT; s++)
-		series_init(&f->m.series[s], "x", "count");
-	table_list_get(&f->m.tables, "s", "we\"ird\\name\nhere")->source_rows = 7;
+	model_set_state(&f->v, &f->st);
+	f->v.mon.repl.provider = xstrdup("postgres");
+	f->v.mon.repl.status = xstrdup("running");
+	f->v.mon.repl.lag_source = 0.25;
+	f->v.mon.repl.lag_target = NAN;          /* unknown: no sample */
+	f->v.mon.lag_e2e = 1.5;
+	f->v.mon.lag_reverse = NAN;
+	f->v.mon.repl.slot_name = xstrdup("cutover_sub");
+	f->v.mon.repl.wal_retained_bytes = 123456789012;
+	for (s = 0; s < SERIES_COUNT; s++) {
+		series_clear(&f->v.mon.series[s]);
+		series_init(&f->v.mon.series[s], "x", "count");
+	}
+	table_list_get(&f->v.mon.tables, "s", "we\"ird\\name\nhere")->source_rows = 7;
 	for (i = 1; i < ntables; i++) {
 		snprintf(name, sizeof name, "t%05zu", i);
-		table_list_get(&f->m.tables, "public", name)->source_rows =
+		table_list_get(&f->v.mon.tables, "public", name)->source_rows =
 		    (int64_t)i;
 	}
-	f->v.mon = &f->m;
+	f->v.have_mon = true;
 }
 
 static void
 fixture_free(struct fixture *f)
 {
-	int s;
-
-	f->v.state = NULL;
-	f->v.mon = NULL;
-	view_clear(&f->v);
+	model_clear(&f->v);
 	state_free(&f->st);
-	repl_status_clear(&f->m.repl);
-	repl_status_clear(&f->m.reverse);
-	table_list_clear(&f->m.tables);
-	for (s = 0; s < SERIES_COUNT; s++)
-		series_clear(&f->m.series[s]);
 }
 
 static size_t
@@ -164,21 +154,22 @@ test_render_reverse(void **state)
 
 	(void)state;
 	fixture_init(&f, 1);
-	assert_false(monitor_rollback_verdict(&f.m, verdict, sizeof verdict,
+	assert_false(monitor_rollback_verdict(&f.v.mon, verdict, sizeof verdict,
 	    &lossless));
 	f.st.replication = REPL_REVERSE;
 	f.st.switched = true;
-	f.m.direction = REPL_REVERSE;
-	f.m.switched = true;
-	f.m.lag_e2e = NAN;
-	free(f.m.repl.status);
-	f.m.repl.status = xstrdup("stopped");
-	f.m.reverse.provider = xstrdup("postgres");
-	f.m.reverse.status = xstrdup("running");
-	f.m.reverse.slot_name = xstrdup("cutover_rev_sub");
-	f.m.reverse.slot_active = true;
-	f.m.reverse.wal_retained_bytes = 4096;
-	f.m.lag_reverse = 0.3;
+	model_set_state(&f.v, &f.st);
+	f.v.mon.direction = REPL_REVERSE;
+	f.v.mon.switched = true;
+	f.v.mon.lag_e2e = NAN;
+	free(f.v.mon.repl.status);
+	f.v.mon.repl.status = xstrdup("stopped");
+	f.v.mon.reverse.provider = xstrdup("postgres");
+	f.v.mon.reverse.status = xstrdup("running");
+	f.v.mon.reverse.slot_name = xstrdup("cutover_rev_sub");
+	f.v.mon.reverse.slot_active = true;
+	f.v.mon.reverse.wal_retained_bytes = 4096;
+	f.v.mon.lag_reverse = 0.3;
 	sb_init(&sb);
 	metrics_render(&f.v, &sb);
 	assert_non_null(strstr(sb.buf,
@@ -197,7 +188,7 @@ test_render_reverse(void **state)
 	assert_non_null(strstr(sb.buf, "\ncutover_rollback_lossless 1\n"));
 	assert_int_equal(count_lines(sb.buf,
 	    "# TYPE cutover_replication_lag_seconds "), 1);
-	assert_true(monitor_rollback_verdict(&f.m, verdict, sizeof verdict,
+	assert_true(monitor_rollback_verdict(&f.v.mon, verdict, sizeof verdict,
 	    &lossless));
 	assert_true(lossless);
 	assert_string_equal(verdict,
@@ -206,15 +197,15 @@ test_render_reverse(void **state)
 
 	/* Disabled by hand: the writes since the last beat that came back
 	 * would be lost. */
-	free(f.m.reverse.status);
-	f.m.reverse.status = xstrdup("stopped");
-	f.m.reverse.stop_reason = xstrdup("reverse subscription disabled");
-	f.m.reverse_applied_ms = f.v.now - 4000;
+	free(f.v.mon.reverse.status);
+	f.v.mon.reverse.status = xstrdup("stopped");
+	f.v.mon.reverse.stop_reason = xstrdup("reverse subscription disabled");
+	f.v.mon.reverse_applied_ms = f.v.now - 4000;
 	sb_init(&sb);
 	metrics_render(&f.v, &sb);
 	assert_non_null(strstr(sb.buf, "\ncutover_rollback_lossless 0\n"));
 	sb_free(&sb);
-	assert_true(monitor_rollback_verdict(&f.m, verdict, sizeof verdict,
+	assert_true(monitor_rollback_verdict(&f.v.mon, verdict, sizeof verdict,
 	    &lossless));
 	assert_false(lossless);
 	assert_non_null(strstr(verdict, "rollback: would lose writes since "));

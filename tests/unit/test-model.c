@@ -11,7 +11,7 @@
 #include "monitor.h"
 #include "snapshot.h"
 #include "state.h"
-#include "view.h"
+#include "model.h"
 
 struct fixture {
 	struct monitor_model m;
@@ -119,8 +119,7 @@ static void
 test_snapshot_round_trip(void **unused)
 {
 	struct fixture f;
-	struct view v, w;
-	struct snapshot s;
+	struct model v, w;
 	struct strbuf sb;
 	struct err e = { 0, "" };
 	cJSON *a, *b;
@@ -128,31 +127,33 @@ test_snapshot_round_trip(void **unused)
 
 	(void)unused;
 	fixture_init(&f);
-	view_init(&v);
-	view_set(&v.environment, "prod");
-	view_set(&v.provider, "postgres");
+	model_init(&v);
+	model_set(&v.environment, "prod");
+	model_set(&v.provider, "postgres");
 	v.period_ms = 2000;
-	v.mon = &f.m;
+	monitor_model_clear(&v.mon);
+	v.mon = f.m;               /* the model owns its figures */
+	v.have_mon = true;
+	memset(&f.m, 0, sizeof f.m);
 	sb_init(&sb);
 	snapshot_json(&v, false, 1796000000000, &sb);
-	view_init(&w);
-	snapshot_init(&s);
-	assert_int_equal(snapshot_apply(&s, &w, sb.buf, sb.len, &e), 0);
-	assert_ptr_equal(w.mon, &s.mon);
-	assert_int_equal(s.mon.direction, REPL_REVERSE);
-	assert_true(s.mon.switched);
-	assert_string_equal(s.mon.repl.status, "stopped");
-	assert_string_equal(s.mon.repl.slot_name, "cutover_sub");
-	assert_true(s.mon.repl.wal_retained_bytes == 123456789012);
-	assert_float_equal(s.mon.lag_e2e, 1.5, 0);
-	assert_float_equal(s.mon.repl.full_load_percent, 100, 0);
-	assert_float_equal(s.mon.lag_reverse, 0.3, 0);
-	assert_true(s.mon.reverse_applied_ms == 1796000000456);
-	assert_true(s.mon.reverse.updated_at == 1796000000789);
+	model_init(&w);
+	assert_int_equal(snapshot_apply(&w, sb.buf, sb.len, &e), 0);
+	assert_non_null(model_mon(&w));
+	assert_int_equal(w.mon.direction, REPL_REVERSE);
+	assert_true(w.mon.switched);
+	assert_string_equal(w.mon.repl.status, "stopped");
+	assert_string_equal(w.mon.repl.slot_name, "cutover_sub");
+	assert_true(w.mon.repl.wal_retained_bytes == 123456789012);
+	assert_float_equal(w.mon.lag_e2e, 1.5, 0);
+	assert_float_equal(w.mon.repl.full_load_percent, 100, 0);
+	assert_float_equal(w.mon.lag_reverse, 0.3, 0);
+	assert_true(w.mon.reverse_applied_ms == 1796000000456);
+	assert_true(w.mon.reverse.updated_at == 1796000000789);
 	/* Both directions, key for key. */
-	a = model_repl_to_json(&f.m, "postgres", f.m.direction,
+	a = model_repl_to_json(&v.mon, "postgres", v.mon.direction,
 	    REPL_JSON_SNAPSHOT);
-	b = model_repl_to_json(&s.mon, "postgres", s.mon.direction,
+	b = model_repl_to_json(&w.mon, "postgres", w.mon.direction,
 	    REPL_JSON_SNAPSHOT);
 	ta = cJSON_PrintUnformatted(a);
 	tb = cJSON_PrintUnformatted(b);
@@ -165,10 +166,8 @@ test_snapshot_round_trip(void **unused)
 	cJSON_Delete(a);
 	cJSON_Delete(b);
 	sb_free(&sb);
-	snapshot_clear(&s);
-	v.mon = NULL;
-	view_clear(&v);
-	view_clear(&w);
+	model_clear(&v);
+	model_clear(&w);
 	fixture_free(&f);
 }
 

@@ -14,7 +14,7 @@
 #include "eventlog.h"
 #include "orch/orch-internal.h"
 #include "snapshot.h"
-#include "view.h"
+#include "model.h"
 
 /* An orchestrator with no database behind it (nothing is run). */
 struct fixture {
@@ -349,29 +349,26 @@ test_snapshot_numbers_checked(void **state)
 	    " \"monitor\": {\"generation\": 1e300, \"refreshed_ms\": 1e300},"
 	    " \"series\": [{\"name\": \"lag\", \"t\": [1e300, -1, 1000],"
 	    "  \"v\": [1, 2, 1e300], \"updated_ms\": 1e300}]}";
-	struct snapshot s;
-	struct view v;
+	struct model v;
 	struct err e = { 0, "" };
 
 	(void)state;
-	snapshot_init(&s);
-	view_init(&v);
+	model_init(&v);
 	v.period_ms = 1000;
-	assert_int_equal(snapshot_apply(&s, &v, text, sizeof text - 1, &e), 0);
+	assert_int_equal(snapshot_apply(&v, text, sizeof text - 1, &e), 0);
 	assert_int_equal(v.watchers, -1);
 	assert_int_equal(v.period_ms, 1000);
 	assert_int_equal(v.snapshot_at, 0);
 	assert_true(isnan(v.max_lag_seconds));
 	assert_int_equal(v.driver.pid, 0);
-	assert_int_equal(s.mon.repl.tables_loaded, -1);
-	assert_int_equal(s.mon.repl.tables_errored, -1);
-	assert_true(isnan(s.mon.repl.full_load_percent));
-	assert_int_equal(s.mon.repl.updated_at, 0);
-	assert_true(isnan(s.mon.lag_e2e));
-	assert_int_equal(s.mon.generation, 0);
-	assert_int_equal(s.mon.refreshed_at, 0);
-	view_clear(&v);
-	snapshot_clear(&s);
+	assert_int_equal(v.mon.repl.tables_loaded, -1);
+	assert_int_equal(v.mon.repl.tables_errored, -1);
+	assert_true(isnan(v.mon.repl.full_load_percent));
+	assert_int_equal(v.mon.repl.updated_at, 0);
+	assert_true(isnan(v.mon.lag_e2e));
+	assert_int_equal(v.mon.generation, 0);
+	assert_int_equal(v.mon.refreshed_at, 0);
+	model_clear(&v);
 }
 
 int
