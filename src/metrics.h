@@ -1,9 +1,9 @@
 /* metrics.h - /metrics: the console's picture in the OpenMetrics text
  * format, for Prometheus and Grafana.
  *
- * metrics_render() is the one place that turns the read-only model (today
- * struct model: the run's state, the monitor's model, the last validation,
- * the tail of the events) into the exposition; the driver (console, run)
+ * metrics_render() is the one place that turns the model (struct model:
+ * the run's state, the figures, the last validation, the tail of the
+ * events), which it only reads, into the exposition; the driver (console, run)
  * and watch serve it through httpserv.h. It holds no credentials: names
  * of tables, phases and slots, numbers, and the environment's name.
  * Bounded: at most METRICS_TABLES tables (cutover_tables says how many
@@ -12,8 +12,8 @@
 #define CUTOVER_METRICS_H
 
 #include "httpserv.h"
-#include "util.h"
 #include "model.h"
+#include "util.h"
 
 #define METRICS_TABLES 2000
 #define METRICS_MAX_BYTES (4 << 20)

@@ -1,8 +1,8 @@
 /* snapshot.h - the console's picture as JSON, for those who watch: the
  * driving console writes it to <state_dir>/snapshot.json (atomically,
  * after every refresh and when the run changes) and sends it over the
- * watch feed; a watcher reads it back into its own view and draws the
- * same panes. It is the JSON of `status --json` plus what the panes need
+ * watch feed; a watcher reads it back into its own model
+ * (snapshot_apply) and draws the same panes. It is the JSON of `status --json` plus what the panes need
  * beyond it: the run's full state, the series of the sparklines, the
  * orchestrator's progress and the last validation's checks. It never
  * holds a secret: no conninfo, no token. */
@@ -12,10 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "monitor.h"
+#include <cjson/cJSON.h>
+
+#include "model.h"
 #include "state.h"
 #include "util.h"
-#include "model.h"
 
 #define SNAPSHOT_FILE "snapshot.json"
 #define SNAPSHOT_VERSION 1

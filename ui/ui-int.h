@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 #include "keys.h"
-#include "ui.h"
 #include "model.h"
+#include "ui.h"
 
 /* ---------------------------------------------------------------- theme */
 

@@ -10,8 +10,8 @@
 
 #include "keys.h"
 #include "loop.h"
-#include "util.h"
 #include "model.h"
+#include "util.h"
 
 struct ui;
 

@@ -1662,6 +1662,7 @@ orch_apply(const struct orch *o, struct model *md, const char *who)
 {
 	double left = md->switch_left, held = md->gate_held;
 	bool had_gate = md->have_gate, was_busy = md->busy;
+	struct orch_gate g;
 	int changed = 0;
 
 	if (model_set_state(md, &o->st))
@@ -1670,13 +1671,13 @@ orch_apply(const struct orch *o, struct model *md, const char *who)
 	model_set(&md->step, orch_step(o));
 	if (!md->busy)
 		model_set(&md->progress, NULL);
-	md->have_gate = orch_gate(o, &(struct orch_gate){ 0 });
+	md->have_gate = orch_gate(o, &g);
 	if (md->have_gate) {
-		md->gate_lag_e2e = o->gate.lag_e2e;
-		md->gate_lag_provider = o->gate.lag_provider;
-		md->gate_held = o->gate.held_seconds;
-		md->gate_hold = o->gate.hold_seconds;
-		md->gate_threshold = o->gate.threshold_seconds;
+		md->gate_lag_e2e = g.lag_e2e;
+		md->gate_lag_provider = g.lag_provider;
+		md->gate_held = g.held_seconds;
+		md->gate_hold = g.hold_seconds;
+		md->gate_threshold = g.threshold_seconds;
 	}
 	md->switch_left = orch_switch_time_left(o);
 	md->next_phase = orch_next_phase(o);

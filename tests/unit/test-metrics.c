@@ -20,7 +20,6 @@
 #include "model.h"
 #include "monitor.h"
 #include "state.h"
-#include "model.h"
 
 struct fixture {
 	struct model v;

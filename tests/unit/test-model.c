@@ -11,7 +11,6 @@
 #include "monitor.h"
 #include "snapshot.h"
 #include "state.h"
-#include "model.h"
 
 struct fixture {
 	struct monitor_model m;
