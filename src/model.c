@@ -207,7 +207,7 @@ static const char *const series_names[SERIES_COUNT][2] = {
 	{ "lag reverse end to end", "s" },
 };
 
-void
+static void
 monitor_model_init(struct monitor_model *m)
 {
 	int i;

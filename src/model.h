@@ -146,7 +146,6 @@ struct monitor_model {
 	unsigned generation;       /* bumped by every refresh */
 };
 
-void monitor_model_init(struct monitor_model *m);
 void monitor_model_clear(struct monitor_model *m);
 
 /* Whether the way back is watched: reverse replication may run. */

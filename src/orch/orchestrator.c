@@ -1614,37 +1614,28 @@ orch_state(const struct orch *o)
 	return &o->st;
 }
 
-bool
-orch_busy(const struct orch *o)
-{
-	return o->busy;
-}
-
-const char *
+/* The current step, or NULL. */
+static const char *
 orch_step(const struct orch *o)
 {
 	return o->step != NULL ? o->step->name : NULL;
 }
 
-bool
+/* The gate's figures; whether it is waiting. */
+static bool
 orch_gate(const struct orch *o, struct orch_gate *g)
 {
 	*g = o->gate;
 	return lag_gate_waiting(o);
 }
 
-double
+/* Seconds left of the switch timeout while the window is open, else -1. */
+static double
 orch_switch_time_left(const struct orch *o)
 {
 	if (o->st.fenced_at == 0 || o->st.switched)
 		return -1;
 	return (double)(switch_deadline(o) - now_ms()) / 1000.0;
-}
-
-const struct validation *
-orch_last_validation(const struct orch *o)
-{
-	return o->last_validation;
 }
 
 enum phase_id

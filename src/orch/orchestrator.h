@@ -122,20 +122,13 @@ int orch_interrupt(struct orch *o, const char *why, orch_done_fn done,
 
 /* What the views show. */
 const struct state *orch_state(const struct orch *o);
-bool orch_busy(const struct orch *o);          /* a run or rollback is going */
-const char *orch_step(const struct orch *o);   /* the current step, or NULL */
-/* The gate's figures while sync_wait runs. */
+/* The gate's figures while sync_wait runs (orch_apply copies them). */
 struct orch_gate {
 	double lag_e2e, lag_provider;  /* seconds, NAN unknown */
 	double held_seconds;           /* below the threshold for this long */
 	double hold_seconds;           /* needed */
 	double threshold_seconds;
 };
-bool orch_gate(const struct orch *o, struct orch_gate *g);
-/* Seconds left of the switch timeout while the window is open, else -1. */
-double orch_switch_time_left(const struct orch *o);
-/* The last validation (pre or post), or NULL. */
-const struct validation *orch_last_validation(const struct orch *o);
 /* The plan of a phase or of the rollback, for the help and dry runs. */
 char *orch_describe_phase(struct orch *o, enum phase_id p);
 char *orch_describe_rollback(struct orch *o);

@@ -200,6 +200,59 @@ test_repl_from_json_bounds(void **unused)
 	cJSON_Delete(o);
 }
 
+/* The model owns what it shows: the state and the metrics are copies, so
+ * the source may change or go away (a watcher's snapshot replaced, the
+ * orchestrator freed) and the screen still reads what was applied. */
+static void
+test_model_owns_its_copies(void **unused)
+{
+	struct model v;
+	struct state st;
+	struct series m[2];
+	const struct state *got;
+
+	(void)unused;
+	model_init(&v);
+	assert_null(model_state(&v));
+	assert_null(model_mon(&v));
+	state_init(&st, "prod", false);
+	st.phase = PHASE_DRAIN;
+	state_add_fenced_role(&st, "app_rw");
+	assert_true(model_set_state(&v, &st));
+	assert_false(model_set_state(&v, &st));   /* the same: no redraw */
+	st.phase = PHASE_FINAL_SYNC;
+	got = model_state(&v);
+	assert_non_null(got);
+	assert_true(got != NULL && got->phase == PHASE_DRAIN);
+	assert_true(model_set_state(&v, &st));
+	state_free(&st);
+	got = model_state(&v);
+	assert_non_null(got);
+	if (got == NULL)
+		return;
+	assert_int_equal(got->phase, PHASE_FINAL_SYNC);
+	assert_int_equal(got->nfenced_roles, 1);
+	assert_string_equal(got->fenced_roles[0], "app_rw");
+	assert_string_equal(got->environment, "prod");
+	assert_true(model_set_state(&v, NULL));
+	assert_null(model_state(&v));
+
+	series_init(&m[0], "CDCLatencySource", "s");
+	series_init(&m[1], "CPUUtilization", "%");
+	series_push(&m[0], 1796000000000, 0.5);
+	model_set_metrics(&v, m, 2);
+	series_clear(&m[0]);
+	series_clear(&m[1]);
+	assert_int_equal(v.nmetrics, 2);
+	assert_string_equal(v.metrics[0].name, "CDCLatencySource");
+	assert_string_equal(v.metrics[1].unit, "%");
+	assert_float_equal(series_last(&v.metrics[0]), 0.5, 0);
+	model_set_metrics(&v, NULL, 0);
+	assert_int_equal(v.nmetrics, 0);
+	assert_null(v.metrics);
+	model_clear(&v);
+}
+
 int
 main(void)
 {
@@ -207,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_status_replication),
 		cmocka_unit_test(test_snapshot_round_trip),
 		cmocka_unit_test(test_repl_from_json_bounds),
+		cmocka_unit_test(test_model_owns_its_copies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
