@@ -488,8 +488,11 @@ snapshot_apply_json(struct model *v, const cJSON *o, struct err *e)
 	if (cJSON_IsObject(x))
 		model_repl_from_json(&v->mon, x);
 	x = cJSON_GetObjectItemCaseSensitive(o, "tables");
-	if (cJSON_IsArray(x))
+	if (cJSON_IsArray(x)) {
 		read_tables(&v->mon.tables, x);
+		v->mon.tables_refreshed_at = v->snapshot_at > 0 ? v->snapshot_at :
+		    now_ms();
+	}
 	x = cJSON_GetObjectItemCaseSensitive(o, "monitor");
 	if (cJSON_IsObject(x)) {
 		v->mon.refreshed_at = gtime(x, "refreshed_ms");

@@ -490,7 +490,11 @@ draw(struct pane *p, const struct model *v)
 		layout_cols(p);
 	fmt_count(cnt, sizeof cnt, (int64_t)t->nrows);
 	fmt_count(tot, sizeof tot, (int64_t)t->total);
-	if (t->nrows != t->total)
+	if (mon == NULL || mon->tables_refreshed_at == 0)
+		/* A watcher gets the tables with the driver's next full
+		 * snapshot (every tenth refresh): none yet is not "0 tables". */
+		snprintf(right, sizeof right, "waiting for the table figures");
+	else if (t->nrows != t->total)
 		snprintf(right, sizeof right, "%s of %s", cnt, tot);
 	else
 		snprintf(right, sizeof right, "%s tables", tot);

@@ -115,6 +115,7 @@ fill_model(void)
 	view.mon.lag_e2e = 1.3;
 	view.mon.heartbeat_writer = true;
 	view.mon.refreshed_at = T0 - 500;
+	view.mon.tables_refreshed_at = T0 - 500;
 	for (i = 0; i < SERIES_COUNT; i++) {
 		series_clear(&view.mon.series[i]);
 		series_init(&view.mon.series[i], names[i], units[i]);
@@ -348,6 +349,7 @@ run(const struct ucase *uc)
 	FILE *mem = open_memstream(&buf, &len);
 	struct ui *ui;
 	const char *k;
+	struct table_list saved_tables;
 
 	setlocale(LC_ALL, uc->locale);
 	if (strcmp(uc->name, "tables-partitions") == 0)
@@ -355,6 +357,11 @@ run(const struct ucase *uc)
 	if (strncmp(uc->name, "switched-", 9) == 0)
 		switched(true);
 	model_set_state(&view, &st);
+	if (strcmp(uc->name, "watch-no-tables-yet") == 0) {
+		saved_tables = view.mon.tables;
+		memset(&view.mon.tables, 0, sizeof view.mon.tables);
+		view.mon.tables_refreshed_at = 0;
+	}
 	view.read_only = uc->read_only;
 	view.now = T0 + uc->now_shift;
 	model_set(&view.environment, uc->env != NULL ? uc->env : "staging");
@@ -406,6 +413,10 @@ run(const struct ucase *uc)
 	free(buf);
 	if (strncmp(uc->name, "switched-", 9) == 0)
 		switched(false);
+	if (strcmp(uc->name, "watch-no-tables-yet") == 0) {
+		view.mon.tables = saved_tables;
+		view.mon.tables_refreshed_at = T0 - 500;
+	}
 }
 
 int
@@ -420,6 +431,9 @@ main(int argc, char **argv)
 		  NULL, 0 },
 		{ "watch-120x40", "C.UTF-8", 40, 120, true, true, NULL, false,
 		  NULL, 0 },
+		/* A watcher before the driver's first full snapshot. */
+		{ "watch-no-tables-yet", "C.UTF-8", 24, 80, true, true, NULL,
+		  false, NULL, 0 },
 		{ "watch-help", "C.UTF-8", 40, 120, true, true, "?", false,
 		  NULL, 0 },
 		{ "driver-help", "C.UTF-8", 40, 120, true, false, "?", false,
