@@ -164,6 +164,46 @@ test_step_data_life(void **state)
 	assert_int_equal(fake_cancels, 2);
 }
 
+/* orch_apply is how the orchestrator writes a model: a copy of the run's
+ * state (a change is reported once, and the copy does not follow the
+ * orchestrator's state until applied again), the progress, the window. */
+static void
+test_orch_apply(void **state)
+{
+	struct fixture x;
+	struct model md;
+	const struct state *got;
+
+	(void)state;
+	fixture_new(&x);
+	model_init(&md);
+	assert_int_equal(orch_apply(x.o, &md, "run") & MODEL_CH_STATE,
+	    MODEL_CH_STATE);
+	got = model_state(&md);
+	assert_non_null(got);
+	if (got == NULL)
+		return;
+	assert_string_equal(got->run_id, orch_state(x.o)->run_id);
+	assert_int_equal(orch_apply(x.o, &md, "run"), 0);
+	assert_false(md.busy);
+	assert_null(md.step);
+	assert_false(md.have_gate);
+	assert_true(md.switch_left < 0);
+	assert_int_equal(md.next_phase, PHASE_PRE_VALIDATION);
+	x.o->st.phases[PHASE_PRE_VALIDATION].status = PS_DONE;
+	x.o->st.phase = PHASE_SYNC_WAIT;
+	assert_int_equal(md.state.phase, PHASE_PRE_VALIDATION);
+	assert_int_equal(orch_apply(x.o, &md, "run"), MODEL_CH_STATE);
+	assert_true(md.have_state);
+	assert_int_equal(md.state.phase, PHASE_SYNC_WAIT);
+	assert_int_equal(md.next_phase, PHASE_SYNC_WAIT);
+	x.o->st.completed = true;
+	orch_apply(x.o, &md, "run");
+	assert_int_equal(md.next_phase, PHASE_COUNT);
+	model_clear(&md);
+	fixture_free(&x);
+}
+
 static void
 test_gate_unknown_lag(void **state)
 {
@@ -377,6 +417,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reaps_only_its_child),
 		cmocka_unit_test(test_step_data_life),
+		cmocka_unit_test(test_orch_apply),
 		cmocka_unit_test(test_gate_unknown_lag),
 		cmocka_unit_test(test_effects_from_records),
 		cmocka_unit_test(test_world_decisions_exhaustive),
