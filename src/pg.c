@@ -39,7 +39,6 @@ struct pg {
 	struct loop_timer *kick;       /* starts queued work from the loop */
 	int backoff_ms;
 	char *last_error;
-	int server_version;
 
 	struct pg_query *head, *tail;  /* head is running when state is BUSY */
 	PGresult *delivering;          /* the result a callback may take */
@@ -322,7 +321,6 @@ connect_poll(struct pg *c)
 	}
 	cancel_timer(&c->deadline);
 	PQsetnonblocking(c->conn, 1);
-	c->server_version = PQserverVersion(c->conn);
 	c->backoff_ms = 0;
 	set_state(c, PG_READY);
 	watch(c, POLLIN);
@@ -616,12 +614,6 @@ const char *
 pg_label(const struct pg *c)
 {
 	return c->label;
-}
-
-int
-pg_server_version(const struct pg *c)
-{
-	return c->server_version;
 }
 
 PGresult *

@@ -65,8 +65,6 @@ PGresult *pg_take_result(struct pg *c);
 void pg_forget(struct pg *c, void *arg);
 
 const char *pg_label(const struct pg *c);
-/* The server's version number (e.g. 150004), 0 before connecting. */
-int pg_server_version(const struct pg *c);
 
 /* Identifier quoting (PQescapeIdentifier when connected, the same rules
  * otherwise). The result is the caller's. */

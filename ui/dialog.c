@@ -79,12 +79,6 @@ dialog_answered(const struct dialog *d)
 	return d->answered;
 }
 
-WINDOW *
-dialog_window(struct dialog *d)
-{
-	return d->win;
-}
-
 /* Splits text into lines of at most w columns, breaking at spaces. */
 static char **
 wrap(const char *text, int w, int *n)

@@ -173,7 +173,6 @@ void dialog_draw(struct dialog *d, struct ui *ui);
 /* Returns true when the dialog is done (answered): the caller frees it
  * after the answer ran. */
 bool dialog_key(struct dialog *d, struct ui *ui, int key, bool wide);
-WINDOW *dialog_window(struct dialog *d);
 
 /* ------------------------------------------------------------------ help */
 

@@ -617,12 +617,6 @@ orch_answer(struct orch *o, bool yes, const char *how)
 }
 
 bool
-orch_asking(const struct orch *o)
-{
-	return o->asking;
-}
-
-bool
 orch_in_cut(enum phase_id p)
 {
 	return p >= PHASE_DRAIN && p <= PHASE_SWITCH;

@@ -105,8 +105,6 @@ int orch_disarm(struct orch *o, struct err *e);
 /* The operator's answer to the pending question; how is logged
  * ("typed prod", "--yes", "key Enter"). */
 void orch_answer(struct orch *o, bool yes, const char *how);
-/* Whether a question waits for its answer. */
-bool orch_asking(const struct orch *o);
 /* Whether phase p is inside the cut (drain .. switch): the console runs
  * them back to back, approved before the fence. */
 bool orch_in_cut(enum phase_id p);
