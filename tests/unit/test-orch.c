@@ -204,6 +204,63 @@ test_orch_apply(void **state)
 	fixture_free(&x);
 }
 
+/* The phase state machine over every phase, status and flag: which phase
+ * runs next, which phases are the cut (approved together before the
+ * fence), when disarming is allowed and what it leaves. */
+static void
+test_phase_machine(void **state)
+{
+	struct fixture x;
+	struct err e = { 0, "" };
+	int p, ps, done, armed, fenced, began, cases = 0;
+	enum phase_id want;
+	size_t i;
+	bool allowed;
+
+	(void)state;
+	fixture_new(&x);
+	for (p = 0; p < PHASE_COUNT; p++) {
+		assert_int_equal(orch_phases[p].id, p);
+		assert_non_null(orch_phases[p].steps[0]);
+		for (i = 0; orch_phases[p].steps[i] != NULL; i++) {
+			assert_non_null(orch_phases[p].steps[i]->name);
+			assert_non_null(orch_phases[p].steps[i]->flow);
+		}
+		assert_int_equal(orch_in_cut((enum phase_id)p),
+		    p >= PHASE_DRAIN && p <= PHASE_SWITCH);
+	}
+	for (p = 0; p < PHASE_COUNT; p++)
+	for (ps = PS_PENDING; ps <= PS_ROLLED_BACK; ps++)
+	for (done = 0; done < 2; done++)
+	for (armed = 0; armed < 2; armed++)
+	for (fenced = 0; fenced < 2; fenced++)
+	for (began = 0; began < 2; began++) {
+		struct state *st = &x.o->st;
+
+		st->phase = (enum phase_id)p;
+		st->phase_status = (enum phase_status)ps;
+		st->phases[p].status = (enum phase_status)ps;
+		st->completed = done;
+		st->armed = armed;
+		st->fenced = fenced;
+		st->fenced_at = began ? 1700000000000 : 0;
+		cases++;
+		want = done ? PHASE_COUNT : ps == PS_ROLLED_BACK ?
+		    PHASE_PRE_VALIDATION : (enum phase_id)p;
+		assert_int_equal(orch_next_phase(x.o), want);
+		allowed = armed && !fenced && !began;
+		assert_int_equal(orch_disarm(x.o, &e) == 0, allowed);
+		assert_false(st->armed && allowed);
+		if (!allowed)
+			assert_int_equal(st->armed, armed);
+		assert_int_equal(st->phase, allowed && p == PHASE_DRAIN &&
+		    ps == PS_PENDING ? PHASE_SYNC_WAIT : (enum phase_id)p);
+		assert_int_equal(st->fenced, fenced);
+	}
+	assert_int_equal(cases, PHASE_COUNT * 5 * 2 * 2 * 2 * 2);
+	fixture_free(&x);
+}
+
 static void
 test_gate_unknown_lag(void **state)
 {
@@ -418,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_reaps_only_its_child),
 		cmocka_unit_test(test_step_data_life),
 		cmocka_unit_test(test_orch_apply),
+		cmocka_unit_test(test_phase_machine),
 		cmocka_unit_test(test_gate_unknown_lag),
 		cmocka_unit_test(test_effects_from_records),
 		cmocka_unit_test(test_world_decisions_exhaustive),
