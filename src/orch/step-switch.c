@@ -257,32 +257,15 @@ const struct step step_pgbouncer_repoint_back = { "pgbouncer.repoint",
 
 /* ------------------------------------------------------------ command */
 
-char *
-conninfo_without_password(const char *conninfo)
+/* What the switch command gets in CUTOVER_SOURCE/TARGET_CONNINFO: no
+ * password, every value quoted; "" when libpq cannot parse it. */
+static char *
+conninfo_for_command(const char *conninfo)
 {
-	PQconninfoOption *opts, *o;
-	struct strbuf sb;
-	char *msg = NULL;
-	const char *p;
+	char *s = conninfo_safe(conninfo, CONNINFO_DROP_SECRETS |
+	    CONNINFO_QUOTE_ALL);
 
-	sb_init(&sb);
-	opts = PQconninfoParse(conninfo, &msg);
-	for (o = opts; o != NULL && o->keyword != NULL; o++) {
-		if (o->val == NULL || *o->val == '\0' ||
-		    strcmp(o->keyword, "password") == 0 ||
-		    strcmp(o->keyword, "sslpassword") == 0)
-			continue;
-		sb_printf(&sb, "%s%s='", sb.len ? " " : "", o->keyword);
-		for (p = o->val; *p != '\0'; p++) {
-			if (*p == '\'' || *p == '\\')
-				sb_putc(&sb, '\\');
-			sb_putc(&sb, *p);
-		}
-		sb_putc(&sb, '\'');
-	}
-	PQconninfoFree(opts);
-	PQfreemem(msg);
-	return sb_detach(&sb);
+	return s != NULL ? s : xstrdup("");
 }
 
 /* The command's whole environment: PATH, HOME, LANG, the locale, the
@@ -495,8 +478,8 @@ cmd_run(struct flow *f, PGresult *prev)
 {
 	struct orch *o = f->ctx;
 	struct cmd_child *c = orch_step_data(o);
-	char *src = conninfo_without_password(o->cfg->source_conninfo);
-	char *dst = conninfo_without_password(o->cfg->target_conninfo);
+	char *src = conninfo_for_command(o->cfg->source_conninfo);
+	char *dst = conninfo_for_command(o->cfg->target_conninfo);
 	int fds[2];
 	pid_t pid;
 
