@@ -1905,6 +1905,19 @@ validation_mode(const struct validation *v)
 	return v->opts.full ? "full" : "quick";
 }
 
+cJSON *
+validation_event_data(const struct validation *v, const char *file)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "mode", validation_mode(v));
+	cJSON_AddBoolToObject(o, "passed", validation_passed(v));
+	if (file != NULL)
+		cJSON_AddStringToObject(o, "file", file);
+	cJSON_AddItemToObject(o, "checks", validation_statuses_json(v));
+	return o;
+}
+
 int
 validation_save(const struct validation *v, const char *state_dir,
     const char *path, char **saved, struct err *e)
