@@ -755,9 +755,7 @@ cmd_lab(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 		{ "down", "d", lab_down_cmd },
 	};
 	struct err e = { 0, "" };
-	struct args a;
 	size_t i;
-	int rc;
 
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (strcmp(argv[1], "-h") == 0 ||
@@ -771,20 +769,8 @@ cmd_lab(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	for (i = 0; i < ARRAY_SIZE(subs); i++)
 		if (strcmp(argv[1], subs[i].name) == 0)
-			break;
-	if (i < ARRAY_SIZE(subs)) {
-		switch (args_parse(ctx, cmd, subs[i].keys, argc - 1, argv + 1, &a,
-		    &e)) {
-		case 1:
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		case -1:
-			return report_error(&e, cmd);
-		}
-		rc = subs[i].exec(ctx, cmd, &a);
-		args_free(&a);
-		return rc;
-	}
+			return args_exec(ctx, cmd, subs[i].keys, argc - 1, argv + 1,
+			    subs[i].exec);
 	err_set(&e, EXIT_USAGE, "usage: lab: unknown subcommand '%s' (up, load, "
 	    "status or down)", argv[1]);
 	return report_error(&e, cmd);

@@ -422,6 +422,26 @@ args_parse(struct ctx *ctx, const struct command *cmd, const char *only,
 	return 0;
 }
 
+int
+args_exec(struct ctx *ctx, const struct command *cmd, const char *only,
+    int argc, char **argv, cmd_exec_fn exec)
+{
+	struct err e = { 0, "" };
+	struct args a;
+	int rc;
+
+	switch (args_parse(ctx, cmd, only, argc, argv, &a, &e)) {
+	case 1:
+		print_command_help(stdout, cmd);
+		return EXIT_OK;
+	case -1:
+		return report_error(&e, cmd);
+	}
+	rc = exec(ctx, cmd, &a);
+	args_free(&a);
+	return rc;
+}
+
 void
 args_free(struct args *a)
 {

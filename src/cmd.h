@@ -89,6 +89,11 @@ int cli_parse_globals(struct globals *g, int argc, char **argv,
 int args_parse(struct ctx *ctx, const struct command *cmd, const char *only,
     int argc, char **argv, struct args *a, struct err *e);
 void args_free(struct args *a);
+/* Runs exec with argv's options parsed by args_parse (only as there):
+ * --help answered and a usage error reported instead. Returns the exit
+ * code. */
+int args_exec(struct ctx *ctx, const struct command *cmd, const char *only,
+    int argc, char **argv, cmd_exec_fn exec);
 bool args_has(const struct args *a, int key);
 /* The option's argument (the last one given), or NULL. */
 const char *args_get(const struct args *a, int key);

@@ -148,9 +148,10 @@ repoint(struct flow *f, PGresult *prev)
 	return FLOW_NEXT;
 }
 
-/* SHOW DATABASES says where the entry points now. */
+/* SHOW DATABASES says where the entry points now: before the RELOAD,
+ * and after it to verify. */
 static int
-reload_look(struct flow *f, PGresult *prev)
+show_databases(struct flow *f, PGresult *prev)
 {
 	struct orch *o = f->ctx;
 
@@ -158,15 +159,23 @@ reload_look(struct flow *f, PGresult *prev)
 	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
+/* Whether SHOW DATABASES (res) has the entry this direction wants. */
+static bool
+entry_is_wanted(struct orch *o, PGresult *res)
+{
+	char *want = wanted_entry(o);
+	bool there = entry_matches(res, o->cfg->pgbouncer_database, want);
+
+	free(want);
+	return there;
+}
+
 static int
 reload_act(struct flow *f, PGresult *prev)
 {
 	struct orch *o = f->ctx;
-	char *want = wanted_entry(o);
-	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
-	free(want);
-	if (there) {
+	if (entry_is_wanted(o, prev)) {
 		if (orch_already(f, "pgbouncer uses that entry") != 0)
 			return FLOW_FAIL;
 		f->pc += 2;	/* skip the verification */
@@ -180,23 +189,11 @@ reload_act(struct flow *f, PGresult *prev)
 }
 
 static int
-reload_verify(struct flow *f, PGresult *prev)
-{
-	struct orch *o = f->ctx;
-
-	(void)prev;
-	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
-}
-
-static int
 reload_done(struct flow *f, PGresult *prev)
 {
 	struct orch *o = f->ctx;
-	char *want = wanted_entry(o);
-	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
-	free(want);
-	if (!there)
+	if (!entry_is_wanted(o, prev))
 		return flow_fail(f, EXIT_RUNTIME, "pgbouncer still routes %s "
 		    "elsewhere after RELOAD (is %s the file pgbouncer.ini "
 		    "includes?)", o->cfg->pgbouncer_database,
@@ -247,8 +244,8 @@ switch_pgbouncer_back(struct orch *o)
 	    o->st.pgbouncer_original != NULL);
 }
 
-static const flow_step repoint_flow[] = { repoint, reload_look, reload_act,
-	reload_verify, reload_done, back_checked, NULL };
+static const flow_step repoint_flow[] = { repoint, show_databases,
+	reload_act, show_databases, reload_done, back_checked, NULL };
 const struct step step_pgbouncer_repoint = { "pgbouncer.repoint",
 	switch_pgbouncer, repoint_describe, repoint_flow, SIDE_SOURCE, false, NULL };
 const struct step step_pgbouncer_repoint_back = { "pgbouncer.repoint",
