@@ -30,6 +30,15 @@ parse_count(const char *opt, const char *arg, int64_t min, int64_t max,
 	return 0;
 }
 
+/* The lab's directory: --dir, the last one given. */
+static const char *
+lab_dir(const struct args *a)
+{
+	const char *dir = args_get(a, 'd');
+
+	return dir != NULL ? dir : LAB_DEFAULT_DIR;
+}
+
 /* ------------------------------------------------------------- status */
 
 static void
@@ -417,30 +426,16 @@ print_status(const struct lab *lab, const struct lab_status *st)
 }
 
 static int
-lab_status_cmd(struct ctx *ctx, const struct command *cmd, int argc,
-    char **argv)
+lab_status_cmd(struct ctx *ctx, const struct command *cmd,
+    const struct args *a)
 {
-	const char *dir = LAB_DEFAULT_DIR;
+	const char *dir = lab_dir(a);
 	struct err e = { 0, "" };
 	struct lab_status st;
 	struct lab lab;
-	bool json = false, ok;
-	int opt;
+	bool json = args_has(a, 'j'), ok;
 
-	while ((opt = cmd_getopt(ctx, cmd, "dj", argc, argv, &e)) != -1)
-		switch (opt) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
+	(void)ctx;
 	if (lab_open(&lab, dir, &e) != 0) {
 		lab_free(&lab);
 		return report_error(&e, cmd);
@@ -519,41 +514,36 @@ print_up(const struct lab *lab, const char *headline)
 }
 
 static int
-lab_up_cmd(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
+lab_up_cmd(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
-	const char *dir = LAB_DEFAULT_DIR, *provider = "postgres";
+	const char *dir = lab_dir(a), *provider = "postgres";
 	struct err e = { 0, "" };
 	int64_t rows = LAB_DEFAULT_ROWS, start = mono_ms();
 	bool created, rows_given = false;
 	char restarted[128], *headline, *lock;
 	struct lab lab;
-	int opt, rc = EXIT_OK;
+	int rc = EXIT_OK;
+	size_t i;
 
-	while ((opt = cmd_getopt(ctx, cmd, "drp", argc, argv, &e)) != -1)
-		switch (opt) {
-		case 'd':
-			dir = optarg;
-			break;
+	(void)ctx;
+	/* In the order given, so the first bad value is the one named. */
+	for (i = 0; i < a->n; i++)
+		switch (a->v[i].key) {
 		case 'r':
-			if (parse_count("--rows", optarg, LAB_MIN_ROWS, LAB_MAX_ROWS,
-			    &rows, &e) != 0)
+			if (parse_count("--rows", a->v[i].value, LAB_MIN_ROWS,
+			    LAB_MAX_ROWS, &rows, &e) != 0)
 				return report_error(&e, cmd);
 			rows_given = true;
 			break;
 		case 'p':
-			if (strcmp(optarg, "postgres") != 0 &&
-			    strcmp(optarg, "dms") != 0) {
+			if (strcmp(a->v[i].value, "postgres") != 0 &&
+			    strcmp(a->v[i].value, "dms") != 0) {
 				err_set(&e, EXIT_USAGE, "usage: lab up: --provider %s: "
-				    "expected postgres or dms", optarg);
+				    "expected postgres or dms", a->v[i].value);
 				return report_error(&e, cmd);
 			}
-			provider = optarg;
+			provider = a->v[i].value;
 			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
 		}
 	if (lab_open(&lab, dir, &e) != 0)
 		goto fail;
@@ -619,44 +609,36 @@ fail:
 /* --------------------------------------------------------------- load */
 
 static int
-lab_load_cmd(struct ctx *ctx, const struct command *cmd, int argc,
-    char **argv)
+lab_load_cmd(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
-	const char *dir = LAB_DEFAULT_DIR;
+	const char *dir = lab_dir(a);
 	struct err e = { 0, "" };
 	int64_t rate = 100, duration = 300, clients = 8;
 	struct lab_load ld;
 	struct lab lab;
-	bool stop = false;
-	int opt;
+	bool stop = args_has(a, 'S');
+	size_t i;
+	int rc = 0;
 
-	while ((opt = cmd_getopt(ctx, cmd, "dRTCS", argc, argv, &e)) != -1)
-		switch (opt) {
-		case 'd':
-			dir = optarg;
-			break;
+	(void)ctx;
+	/* In the order given, so the first bad value is the one named. */
+	for (i = 0; i < a->n && rc == 0; i++)
+		switch (a->v[i].key) {
 		case 'R':
-			if (parse_count("--rate", optarg, 1, 100000, &rate, &e) != 0)
-				return report_error(&e, cmd);
+			rc = parse_count("--rate", a->v[i].value, 1, 100000, &rate,
+			    &e);
 			break;
 		case 'T':
-			if (parse_count("--duration", optarg, 1, 7 * 86400, &duration,
-			    &e) != 0)
-				return report_error(&e, cmd);
+			rc = parse_count("--duration", a->v[i].value, 1, 7 * 86400,
+			    &duration, &e);
 			break;
 		case 'C':
-			if (parse_count("--clients", optarg, 1, 100, &clients, &e) != 0)
-				return report_error(&e, cmd);
+			rc = parse_count("--clients", a->v[i].value, 1, 100, &clients,
+			    &e);
 			break;
-		case 'S':
-			stop = true;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
 		}
+	if (rc != 0)
+		return report_error(&e, cmd);
 	if (lab_open(&lab, dir, &e) != 0)
 		goto fail;
 	if (lab.state != LAB_UP) {
@@ -705,26 +687,14 @@ fail:
 /* --------------------------------------------------------------- down */
 
 static int
-lab_down_cmd(struct ctx *ctx, const struct command *cmd, int argc,
-    char **argv)
+lab_down_cmd(struct ctx *ctx, const struct command *cmd, const struct args *a)
 {
-	const char *dir = LAB_DEFAULT_DIR;
+	const char *dir = lab_dir(a);
 	struct err e = { 0, "" };
 	struct lab lab;
 	char *lock;
-	int opt;
 
-	while ((opt = cmd_getopt(ctx, cmd, "d", argc, argv, &e)) != -1)
-		switch (opt) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 'h':
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		default:
-			return report_error(&e, cmd);
-		}
+	(void)ctx;
 	if (lab_open(&lab, dir, &e) != 0)
 		goto fail;
 	if (!lab_exists(&lab)) {
@@ -773,14 +743,16 @@ fail:
 int
 cmd_lab(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 {
+	/* Each subcommand takes its own keys of the lab's options (cmd.c). */
 	static const struct {
 		const char *name;
-		int (*run)(struct ctx *, const struct command *, int, char **);
+		const char *keys;
+		cmd_exec_fn exec;
 	} subs[] = {
-		{ "up", lab_up_cmd },
-		{ "load", lab_load_cmd },
-		{ "status", lab_status_cmd },
-		{ "down", lab_down_cmd },
+		{ "up", "drp", lab_up_cmd },
+		{ "load", "dRTCS", lab_load_cmd },
+		{ "status", "dj", lab_status_cmd },
+		{ "down", "d", lab_down_cmd },
 	};
 	struct err e = { 0, "" };
 	size_t i;
@@ -797,7 +769,8 @@ cmd_lab(struct ctx *ctx, const struct command *cmd, int argc, char **argv)
 	}
 	for (i = 0; i < ARRAY_SIZE(subs); i++)
 		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].run(ctx, cmd, argc - 1, argv + 1);
+			return args_exec(ctx, cmd, subs[i].keys, argc - 1, argv + 1,
+			    subs[i].exec);
 	err_set(&e, EXIT_USAGE, "usage: lab: unknown subcommand '%s' (up, load, "
 	    "status or down)", argv[1]);
 	return report_error(&e, cmd);

@@ -222,13 +222,8 @@ log_result(const struct ctx *ctx, const struct validation *v, const char *file,
 {
 	struct eventlog *log;
 	struct err e = { 0, "" };
-	cJSON *data = cJSON_CreateObject();
+	cJSON *data = validation_event_data(v, file);
 
-	cJSON_AddStringToObject(data, "mode", full ? "full" : "quick");
-	cJSON_AddBoolToObject(data, "passed", validation_passed(v));
-	if (file != NULL)
-		cJSON_AddStringToObject(data, "file", file);
-	cJSON_AddItemToObject(data, "checks", validation_statuses_json(v));
 	if (eventlog_open(&log, ctx->state_dir, ctx->environment, &e) != 0 ||
 	    eventlog_append(log, "check", NULL, data, &e, "validation %s: %s",
 	    full ? "full" : "quick", validation_passed(v) ? "passed" : "failed") < 0)

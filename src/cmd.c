@@ -13,9 +13,9 @@
 #include "lock.h"
 
 /* Each command's options, in the order its help lists them: the parser
- * (cmd_getopt), `cutover NAME --help` and the test that holds cutover(1)
+ * (args_parse), `cutover NAME --help` and the test that holds cutover(1)
  * to them all read these tables, so they cannot drift apart. A key is
- * what cmd_getopt returns: the short letter, or a code of its own. */
+ * what args_parse keeps: the short letter, or a code of its own. */
 static const struct cmd_opt console_opts[] = {
 	{ 'r', 0, "refresh", "SECONDS",
 	  "refresh the figures this often (default 1)" },
@@ -327,7 +327,10 @@ cli_parse_globals(struct globals *g, int argc, char **argv, bool *want_help,
 	return optind;
 }
 
-int
+/* getopt_long over the command's options (only: the keys it takes, NULL
+ * for all) and the global options (stored in ctx->g). Returns the next
+ * option's key, -1 at the end, 'h' for help, or '?' after setting e. */
+static int
 cmd_getopt(struct ctx *ctx, const struct command *cmd, const char *only,
     int argc, char **argv, struct err *e)
 {
@@ -417,6 +420,26 @@ args_parse(struct ctx *ctx, const struct command *cmd, const char *only,
 		a->n++;
 	}
 	return 0;
+}
+
+int
+args_exec(struct ctx *ctx, const struct command *cmd, const char *only,
+    int argc, char **argv, cmd_exec_fn exec)
+{
+	struct err e = { 0, "" };
+	struct args a;
+	int rc;
+
+	switch (args_parse(ctx, cmd, only, argc, argv, &a, &e)) {
+	case 1:
+		print_command_help(stdout, cmd);
+		return EXIT_OK;
+	case -1:
+		return report_error(&e, cmd);
+	}
+	rc = exec(ctx, cmd, &a);
+	args_free(&a);
+	return rc;
 }
 
 void

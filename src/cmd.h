@@ -35,7 +35,7 @@ struct ctx {
 /* One option of a command: its parser and its help are made from this
  * (cmd.c), so they cannot disagree. */
 struct cmd_opt {
-	int key;                   /* what cmd_getopt returns for it */
+	int key;                   /* what args_parse keeps it as */
 	char letter;               /* its short form, 0 for none */
 	const char *name;          /* its long form, without "--" */
 	const char *arg;           /* its argument's name, NULL for a flag */
@@ -64,8 +64,8 @@ struct command {
 	const char *summary;       /* one line for `cutover --help` */
 	const struct cmd_opt *opts;   /* ends with a NULL name */
 	const char *notes;         /* before the options in its help, or NULL */
-	/* Takes its options parsed (a command with subcommands parses
-	 * its own: run). */
+	/* Takes its options parsed (a command with subcommands finds
+	 * the subcommand, then parses its options with args_parse: run). */
 	cmd_exec_fn exec;
 	int (*run)(struct ctx *ctx, const struct command *cmd, int argc,
 	    char **argv);
@@ -82,18 +82,18 @@ const struct command *command_find(const char *name);
 int cli_parse_globals(struct globals *g, int argc, char **argv,
     bool *want_help, bool *want_version, struct err *e);
 
-/* getopt_long over the command's options (only: the keys of those a
- * subcommand takes, NULL for all): also accepts the global options
- * (stored in ctx->g) and -h/--help. Returns the next option's key, -1 at
- * the end, 'h' for help, or '?' after setting e for a usage error. */
-int cmd_getopt(struct ctx *ctx, const struct command *cmd, const char *only,
-    int argc, char **argv, struct err *e);
-
-/* All of argv's options with cmd_getopt() into a. Returns 0, 1 when
- * --help was asked (nothing kept), or -1 with e set (nothing kept). */
+/* All of argv's options into a, with getopt_long over the command's
+ * options (only: the keys of those a subcommand takes, NULL for all); the
+ * global options are also accepted (stored in ctx->g). Returns 0, 1 when
+ * -h/--help was asked (nothing kept), or -1 with e set (nothing kept). */
 int args_parse(struct ctx *ctx, const struct command *cmd, const char *only,
     int argc, char **argv, struct args *a, struct err *e);
 void args_free(struct args *a);
+/* Runs exec with argv's options parsed by args_parse (only as there):
+ * --help answered and a usage error reported instead. Returns the exit
+ * code. */
+int args_exec(struct ctx *ctx, const struct command *cmd, const char *only,
+    int argc, char **argv, cmd_exec_fn exec);
 bool args_has(const struct args *a, int key);
 /* The option's argument (the last one given), or NULL. */
 const char *args_get(const struct args *a, int key);

@@ -828,38 +828,47 @@ config_template(const struct kv *values, size_t nvalues)
 	return sb_detach(&sb);
 }
 
+static bool
+conninfo_secret(const char *keyword)
+{
+	return strcmp(keyword, "password") == 0 ||
+	    strcmp(keyword, "sslpassword") == 0;
+}
+
 char *
-conninfo_redact(const char *conninfo)
+conninfo_safe(const char *conninfo, int flags)
 {
 	PQconninfoOption *opts, *o;
 	struct strbuf sb;
 	char *msg = NULL;
+	const char *p;
 
 	if (conninfo == NULL)
 		return xstrdup("");
 	opts = PQconninfoParse(conninfo, &msg);
-	if (opts == NULL) {
-		PQfreemem(msg);
-		return xstrdup("(unparsable connection string)");
-	}
+	PQfreemem(msg);
+	if (opts == NULL)
+		return NULL;
 	sb_init(&sb);
 	for (o = opts; o->keyword != NULL; o++) {
-		const char *p;
-
 		if (o->val == NULL || *o->val == '\0')
+			continue;
+		if (conninfo_secret(o->keyword) &&
+		    (flags & CONNINFO_DROP_SECRETS))
 			continue;
 		if (sb.len > 0)
 			sb_putc(&sb, ' ');
 		sb_printf(&sb, "%s=", o->keyword);
-		if (strcmp(o->keyword, "password") == 0 ||
-		    strcmp(o->keyword, "sslpassword") == 0) {
+		if (conninfo_secret(o->keyword)) {
 			sb_puts(&sb, "********");
 			continue;
 		}
-		if (strpbrk(o->val, " '\\") == NULL) {
+		if (!(flags & CONNINFO_QUOTE_ALL) &&
+		    strpbrk(o->val, " '\\") == NULL) {
 			sb_puts(&sb, o->val);
 			continue;
 		}
+		/* libpq's quoting: '...' with \' and \\ inside. */
 		sb_putc(&sb, '\'');
 		for (p = o->val; *p != '\0'; p++) {
 			if (*p == '\'' || *p == '\\')
@@ -870,4 +879,12 @@ conninfo_redact(const char *conninfo)
 	}
 	PQconninfoFree(opts);
 	return sb_detach(&sb);
+}
+
+char *
+conninfo_redact(const char *conninfo)
+{
+	char *s = conninfo_safe(conninfo, 0);
+
+	return s != NULL ? s : xstrdup("(unparsable connection string)");
 }

@@ -139,7 +139,17 @@ const char *drain_method_name(enum drain_method m);
 const char *switch_method_name(enum switch_method m);
 const char *other_writers_name(enum other_writers w);
 
-/* conninfo without its password, for messages and logs. */
+/* conninfo (key=value or a URI) rewritten as key=value pairs, in libpq's
+ * order, without the empty ones; its password and sslpassword become
+ * ******** or, with CONNINFO_DROP_SECRETS, are left out. A value is quoted
+ * (libpq's '...' with \' and \\) when it holds a space, a quote or a
+ * backslash, or always with CONNINFO_QUOTE_ALL. "" for NULL, NULL when
+ * libpq cannot parse it. */
+#define CONNINFO_DROP_SECRETS 0x1
+#define CONNINFO_QUOTE_ALL 0x2
+char *conninfo_safe(const char *conninfo, int flags);
+/* For messages and logs: conninfo_safe(conninfo, 0), or a placeholder
+ * when it cannot be parsed. */
 char *conninfo_redact(const char *conninfo);
 
 #endif

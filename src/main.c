@@ -53,20 +53,9 @@ main(int argc, char **argv)
 		print_command_help(stdout, cmd);
 		return EXIT_OK;
 	}
-	if (cmd->exec != NULL) {
-		struct args a;
-
-		switch (args_parse(&ctx, cmd, NULL, argc - idx, argv + idx, &a,
-		    &e)) {
-		case 1:
-			print_command_help(stdout, cmd);
-			return EXIT_OK;
-		case -1:
-			return report_error(&e, cmd);
-		}
-		rc = cmd->exec(&ctx, cmd, &a);
-		args_free(&a);
-	} else
+	if (cmd->exec != NULL)
+		rc = args_exec(&ctx, cmd, NULL, argc - idx, argv + idx, cmd->exec);
+	else
 		rc = cmd->run(&ctx, cmd, argc - idx, argv + idx);
 	ctx_free(&ctx);
 	return rc;

@@ -1626,25 +1626,14 @@ table_result_json(const struct table_result *t, enum check_id c)
 
 	cJSON_AddStringToObject(e, "table", t->table);
 	if (c == CHK_ROW_COUNTS) {
-		if (t->source >= 0)
-			cJSON_AddNumberToObject(e, "source", (double)t->source);
-		else
-			cJSON_AddNullToObject(e, "source");
-		if (t->target >= 0)
-			cJSON_AddNumberToObject(e, "target", (double)t->target);
-		else
-			cJSON_AddNullToObject(e, "target");
-		if (t->source >= 0 && t->target >= 0)
-			cJSON_AddNumberToObject(e, "diff",
-			    (double)(t->target - t->source));
-		else
-			cJSON_AddNullToObject(e, "diff");
+		json_add_count(e, "source", t->source);
+		json_add_count(e, "target", t->target);
+		json_add_number(e, "diff", t->source >= 0 && t->target >= 0 ?
+		    (double)(t->target - t->source) : NAN);
 	} else {
 		/* A table not compared has no rows to speak of. */
-		if (t->coverage == COVERAGE_COMPARED)
-			cJSON_AddNumberToObject(e, "rows", (double)t->rows);
-		else
-			cJSON_AddNullToObject(e, "rows");
+		json_add_number(e, "rows", t->coverage == COVERAGE_COMPARED ?
+		    (double)t->rows : NAN);
 		cJSON_AddNumberToObject(e, "chunks", t->chunks);
 		cJSON_AddNumberToObject(e, "mismatched_chunks",
 		    t->mismatched_chunks);
@@ -1710,10 +1699,7 @@ schema_json(cJSON *c, const struct schema_result *r)
 		add_str(e, "object", u->object);
 		if (u->count >= 0)
 			cJSON_AddNumberToObject(e, "count", (double)u->count);
-		if (u->bytes >= 0)
-			cJSON_AddNumberToObject(e, "bytes", (double)u->bytes);
-		else
-			cJSON_AddNullToObject(e, "bytes");
+		json_add_count(e, "bytes", u->bytes);
 		add_str(e, "status", check_status_name(u->status));
 		add_str(e, "detail", u->detail);
 		cJSON_AddItemToArray(arr, e);
@@ -1779,14 +1765,11 @@ check_members_json(cJSON *c, enum check_id id, const struct check_result *r)
 
 			e = cJSON_CreateObject();
 			add_str(e, "sequence", q->sequence);
-			if (q->has_source)
-				cJSON_AddNumberToObject(e, "source", (double)q->source);
-			else
-				cJSON_AddNullToObject(e, "source");
-			if (q->has_target)
-				cJSON_AddNumberToObject(e, "target", (double)q->target);
-			else
-				cJSON_AddNullToObject(e, "target");
+			/* A sequence's value may be negative: null by flag. */
+			json_add_number(e, "source", q->has_source ?
+			    (double)q->source : NAN);
+			json_add_number(e, "target", q->has_target ?
+			    (double)q->target : NAN);
 			add_str(e, "status", check_status_name(q->status));
 			add_str(e, "detail", q->detail);
 			cJSON_AddItemToArray(arr, e);
@@ -1903,6 +1886,19 @@ const char *
 validation_mode(const struct validation *v)
 {
 	return v->opts.full ? "full" : "quick";
+}
+
+cJSON *
+validation_event_data(const struct validation *v, const char *file)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "mode", validation_mode(v));
+	cJSON_AddBoolToObject(o, "passed", validation_passed(v));
+	if (file != NULL)
+		cJSON_AddStringToObject(o, "file", file);
+	cJSON_AddItemToObject(o, "checks", validation_statuses_json(v));
+	return o;
 }
 
 int

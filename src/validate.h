@@ -150,6 +150,11 @@ const struct check_result *validation_result(const struct validation *v,
 cJSON *validation_statuses_json(const struct validation *v);
 /* "full" or "quick". */
 const char *validation_mode(const struct validation *v);
+/* The data of the `check` event a finished validation is logged with,
+ * wherever it ran (cmd-validate.c, step-gates.c, console.c): {"mode",
+ * "passed", "file" (where it was saved; left out when NULL), "checks"
+ * (validation_statuses_json)}. The caller may add its own keys. */
+cJSON *validation_event_data(const struct validation *v, const char *file);
 
 /* Writes the JSON to <state_dir>/validation/<started_at>.json (0600) and,
  * when path is not NULL, to path too. *saved receives the first file. */

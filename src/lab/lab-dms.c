@@ -49,26 +49,15 @@ lab_dms_emulator_source(void)
 static char *
 python(void)
 {
-	const char *env = getenv("CUTOVER_LAB_PYTHON"), *path;
-	char *copy, *dir, *save = NULL, *p;
+	const char *env = getenv("CUTOVER_LAB_PYTHON");
+	char *p;
 
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
 	if (access("/usr/bin/python3", X_OK) == 0)
 		return xstrdup("/usr/bin/python3");
-	if ((path = getenv("PATH")) == NULL)
-		return xstrdup("python3");
-	copy = xstrdup(path);
-	for (dir = strtok_r(copy, ":", &save); dir != NULL;
-	    dir = strtok_r(NULL, ":", &save)) {
-		p = xasprintf("%s/python3", dir);
-		if (access(p, X_OK) == 0) {
-			free(copy);
-			return p;
-		}
-		free(p);
-	}
-	free(copy);
+	if ((p = lab_which("python3")) != NULL)
+		return p;
 	return xstrdup("python3");
 }
 
@@ -397,27 +386,13 @@ is_emulator(pid_t pid)
 	return strstr(buf, "lab-dms-emulator") != NULL;
 }
 
-static pid_t
-read_pid(const struct lab *lab)
-{
-	char *path = lab_path(lab, "dms/emulator.pid"), *buf;
-	size_t len;
-	long v = 0;
-
-	if (file_read_all(path, 64, &buf, &len) == 0) {
-		v = strtol(buf, NULL, 10);
-		free(buf);
-	}
-	free(path);
-	return v > 0 ? (pid_t)v : 0;
-}
-
 pid_t
 lab_dms_pid(const struct lab *lab)
 {
 	pid_t pid;
 
-	if (!lab_is_dms(lab) || (pid = read_pid(lab)) == 0)
+	if (!lab_is_dms(lab) || (pid = (pid_t)lab_file_number(lab,
+	    "dms/emulator.pid")) == 0)
 		return 0;
 	return lab_proc_alive(pid, NULL) && is_emulator(pid) ? pid : 0;
 }
@@ -454,22 +429,6 @@ answers(int port)
 	return rc == 0;
 }
 
-/* The port file the emulator writes once it listens. */
-static int
-listening_port(const struct lab *lab)
-{
-	char *path = lab_path(lab, "dms/port"), *buf;
-	size_t len;
-	int port = 0;
-
-	if (file_read_all(path, 64, &buf, &len) == 0) {
-		port = atoi(buf);
-		free(buf);
-	}
-	free(path);
-	return port;
-}
-
 int
 lab_dms_start(struct lab *lab, bool new_port, struct err *e)
 {
@@ -495,7 +454,7 @@ lab_dms_start(struct lab *lab, bool new_port, struct err *e)
 			goto out;
 		deadline = mono_ms() + EMULATOR_WAIT_MS;
 		while (mono_ms() < deadline && lab_proc_alive(pid, NULL)) {
-			if (listening_port(lab) == lab->dms_port &&
+			if (lab_file_number(lab, "dms/port") == lab->dms_port &&
 			    answers(lab->dms_port)) {
 				rc = 0;
 				goto out;

@@ -47,8 +47,6 @@ read_load(const struct lab *lab, int id, struct lab_load *ld)
 {
 	char *path = xasprintf("%s/load/%d/load.json", lab->dir, id);
 	cJSON *o = read_json(path);
-	char *buf;
-	size_t len;
 
 	free(path);
 	memset(ld, 0, sizeof *ld);
@@ -63,11 +61,9 @@ read_load(const struct lab *lab, int id, struct lab_load *ld)
 		ld->started_ms = json_int(o, "started_ms", 0);
 		cJSON_Delete(o);
 	}
-	path = xasprintf("%s/load/%d/pgbench.pid", lab->dir, id);
-	if (ld->pid == 0 && file_read_all(path, 64, &buf, &len) == 0) {
-		ld->pid = (pid_t)atol(buf);
-		free(buf);
-	}
+	path = xasprintf("load/%d/pgbench.pid", id);
+	if (ld->pid == 0)
+		ld->pid = (pid_t)lab_file_number(lab, path);
 	free(path);
 	path = xasprintf("%s/load/%d/exit.json", lab->dir, id);
 	if ((o = read_json(path)) != NULL) {

@@ -41,23 +41,11 @@ find_pgbouncer(void)
 	static const char *const fixed[] = { "/usr/sbin/pgbouncer",
 		"/usr/bin/pgbouncer", "/usr/local/bin/pgbouncer",
 		"/usr/local/sbin/pgbouncer" };
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL, *p;
+	char *p;
 	size_t i;
 
-	if (path != NULL) {
-		copy = xstrdup(path);
-		for (dir = strtok_r(copy, ":", &save); dir != NULL;
-		    dir = strtok_r(NULL, ":", &save)) {
-			p = xasprintf("%s/pgbouncer", dir);
-			if (access(p, X_OK) == 0) {
-				free(copy);
-				return p;
-			}
-			free(p);
-		}
-		free(copy);
-	}
+	if ((p = lab_which("pgbouncer")) != NULL)
+		return p;
 	for (i = 0; i < ARRAY_SIZE(fixed); i++)
 		if (access(fixed[i], X_OK) == 0)
 			return xstrdup(fixed[i]);

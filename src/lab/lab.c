@@ -322,28 +322,33 @@ lab_lock(struct lab *lab, struct err *e)
 	return 0;
 }
 
+/* What the lab user's processes write in goes to that user (when the
+ * lab runs as root and switches to it). */
+static int
+give_to_user(const struct lab *lab, const char *path, struct err *e)
+{
+	if (lab->switch_user && chown(path, lab->uid, lab->gid) != 0)
+		return err_set(e, EXIT_RUNTIME, "%s: cannot give it to %s: %s",
+		    path, lab->user, strerror(errno));
+	return 0;
+}
+
 int
 lab_mkdir(const struct lab *lab, const char *rel, bool for_user,
     struct err *e)
 {
 	char *path = lab_path(lab, rel);
 	struct stat st;
+	int rc = 0;
 
 	if (mkdir(path, for_user ? 0700 : 0755) != 0 &&
-	    (errno != EEXIST || stat(path, &st) != 0 || !S_ISDIR(st.st_mode))) {
-		err_set(e, EXIT_RUNTIME, "%s: cannot create the directory: %s", path,
-		    strerror(errno));
-		free(path);
-		return -1;
-	}
-	if (for_user && lab->switch_user && chown(path, lab->uid, lab->gid) != 0) {
-		err_set(e, EXIT_RUNTIME, "%s: cannot give it to %s: %s", path,
-		    lab->user, strerror(errno));
-		free(path);
-		return -1;
-	}
+	    (errno != EEXIST || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)))
+		rc = err_set(e, EXIT_RUNTIME, "%s: cannot create the directory: %s",
+		    path, strerror(errno));
+	else if (for_user)
+		rc = give_to_user(lab, path, e);
 	free(path);
-	return 0;
+	return rc;
 }
 
 int
@@ -351,19 +356,13 @@ lab_write_file(const struct lab *lab, const char *rel, const char *text,
     mode_t mode, bool for_user, struct err *e)
 {
 	char *path = lab_path(lab, rel);
+	int rc;
 
-	if (file_write_atomic(path, text, strlen(text), mode, e) != 0) {
-		free(path);
-		return -1;
-	}
-	if (for_user && lab->switch_user && chown(path, lab->uid, lab->gid) != 0) {
-		err_set(e, EXIT_RUNTIME, "%s: cannot give it to %s: %s", path,
-		    lab->user, strerror(errno));
-		free(path);
-		return -1;
-	}
+	rc = file_write_atomic(path, text, strlen(text), mode, e);
+	if (rc == 0 && for_user)
+		rc = give_to_user(lab, path, e);
 	free(path);
-	return 0;
+	return rc;
 }
 
 /* In a child: become the lab user. */
@@ -703,8 +702,9 @@ lab_proc_stop(pid_t pid, const char *comm, const int *sigs,
 	return lab_proc_alive(pid, comm) ? -1 : 0;
 }
 
-static pid_t
-read_pid_file(const char *path)
+/* The positive number the file begins with, or 0. */
+static long
+read_number(const char *path)
 {
 	char *buf;
 	size_t len;
@@ -714,7 +714,45 @@ read_pid_file(const char *path)
 		return 0;
 	v = strtol(buf, NULL, 10);
 	free(buf);
-	return v > 0 ? (pid_t)v : 0;
+	return v > 0 ? v : 0;
+}
+
+static pid_t
+read_pid_file(const char *path)
+{
+	return (pid_t)read_number(path);
+}
+
+long
+lab_file_number(const struct lab *lab, const char *rel)
+{
+	char *path = lab_path(lab, rel);
+	long v = read_number(path);
+
+	free(path);
+	return v;
+}
+
+char *
+lab_which(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, *p;
+
+	if (path == NULL)
+		return NULL;
+	copy = xstrdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir != NULL;
+	    dir = strtok_r(NULL, ":", &save)) {
+		p = xasprintf("%s/%s", dir, name);
+		if (access(p, X_OK) == 0) {
+			free(copy);
+			return p;
+		}
+		free(p);
+	}
+	free(copy);
+	return NULL;
 }
 
 void

@@ -125,6 +125,11 @@ bool lab_proc_alive(pid_t pid, const char *comm);
  * each, until it no longer runs. Returns 0 when it stopped. */
 int lab_proc_stop(pid_t pid, const char *comm, const int *sigs,
     const int *wait_ms, size_t n);
+/* The positive number a small file of the lab (a pid or port file, rel to
+ * its directory) begins with, or 0 when it is missing or holds none. */
+long lab_file_number(const struct lab *lab, const char *rel);
+/* The first NAME in $PATH that can be run (allocated), or NULL. */
+char *lab_which(const char *name);
 /* The postmaster of a side, or 0 when it does not run. */
 pid_t lab_server_pid(const struct lab *lab, enum lab_side side);
 pid_t lab_bouncer_pid(const struct lab *lab);

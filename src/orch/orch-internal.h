@@ -270,7 +270,4 @@ bool lag_below_gate(double e2e, double provider, double threshold);
  * ("stopped: subscription disabled"), or NULL while it runs or starts. */
 const char *replication_halted(const struct repl_status *st);
 
-/* conninfo without its password, for a child's environment. */
-char *conninfo_without_password(const char *conninfo);
-
 #endif

@@ -188,38 +188,33 @@ validation_done(struct validation *v, void *arg)
 	struct strbuf bad, warn;
 	struct err e = { 0, "" };
 	enum check_id c;
-	cJSON *data = cJSON_CreateObject(), *checks;
 	bool full = o->st.phase == PHASE_POST_VALIDATION;
-
 	struct validation_step *vs = orch_step_data(o);
+	struct err se = { 0, "" };
+	char *saved = NULL;
+	cJSON *data;
 
 	validation_free(o->last_validation);
 	o->last_validation = v;
 	vs->v = NULL;	/* kept as last_validation */
 	sb_init(&bad);
 	sb_init(&warn);
-	checks = cJSON_AddObjectToObject(data, "checks");
 	for (c = 0; c < CHK_COUNT; c++) {
 		enum check_status s = validation_check_status(v, c);
 		const char *d = validation_check_detail(v, c);
 
-		cJSON_AddStringToObject(checks, check_name(c), check_status_name(s));
 		if (s == CHECK_FAIL || s == CHECK_ERROR)
 			sb_printf(&bad, "%s%s: %s", bad.len ? "; " : "", check_name(c),
 			    d != NULL ? d : check_status_name(s));
 		else if (s == CHECK_WARN)
 			sb_printf(&warn, "%s: %s\n", check_name(c), d != NULL ? d : "");
 	}
-	cJSON_AddBoolToObject(data, "passed", validation_passed(v));
-	{
-		char *saved = NULL;
-		struct err se = { 0, "" };
-
-		if (validation_save(v, o->state_dir, NULL, &saved, &se) == 0 &&
-		    saved != NULL)
-			cJSON_AddStringToObject(data, "file", saved);
+	if (validation_save(v, o->state_dir, NULL, &saved, &se) != 0) {
 		free(saved);
+		saved = NULL;
 	}
+	data = validation_event_data(v, saved);
+	free(saved);
 	orch_log(o, "check", data, NULL, "%s validation: %s", full ? "full" :
 	    "quick", validation_passed(v) ? "passed" : "failed");
 	if (bad.len > 0) {

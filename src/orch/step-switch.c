@@ -148,9 +148,10 @@ repoint(struct flow *f, PGresult *prev)
 	return FLOW_NEXT;
 }
 
-/* SHOW DATABASES says where the entry points now. */
+/* SHOW DATABASES says where the entry points now: before the RELOAD,
+ * and after it to verify. */
 static int
-reload_look(struct flow *f, PGresult *prev)
+show_databases(struct flow *f, PGresult *prev)
 {
 	struct orch *o = f->ctx;
 
@@ -158,15 +159,23 @@ reload_look(struct flow *f, PGresult *prev)
 	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
 }
 
+/* Whether SHOW DATABASES (res) has the entry this direction wants. */
+static bool
+entry_is_wanted(struct orch *o, PGresult *res)
+{
+	char *want = wanted_entry(o);
+	bool there = entry_matches(res, o->cfg->pgbouncer_database, want);
+
+	free(want);
+	return there;
+}
+
 static int
 reload_act(struct flow *f, PGresult *prev)
 {
 	struct orch *o = f->ctx;
-	char *want = wanted_entry(o);
-	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
-	free(want);
-	if (there) {
+	if (entry_is_wanted(o, prev)) {
 		if (orch_already(f, "pgbouncer uses that entry") != 0)
 			return FLOW_FAIL;
 		f->pc += 2;	/* skip the verification */
@@ -180,23 +189,11 @@ reload_act(struct flow *f, PGresult *prev)
 }
 
 static int
-reload_verify(struct flow *f, PGresult *prev)
-{
-	struct orch *o = f->ctx;
-
-	(void)prev;
-	return flow_query_simple(f, o->bouncer, "SHOW DATABASES");
-}
-
-static int
 reload_done(struct flow *f, PGresult *prev)
 {
 	struct orch *o = f->ctx;
-	char *want = wanted_entry(o);
-	bool there = entry_matches(prev, o->cfg->pgbouncer_database, want);
 
-	free(want);
-	if (!there)
+	if (!entry_is_wanted(o, prev))
 		return flow_fail(f, EXIT_RUNTIME, "pgbouncer still routes %s "
 		    "elsewhere after RELOAD (is %s the file pgbouncer.ini "
 		    "includes?)", o->cfg->pgbouncer_database,
@@ -247,8 +244,8 @@ switch_pgbouncer_back(struct orch *o)
 	    o->st.pgbouncer_original != NULL);
 }
 
-static const flow_step repoint_flow[] = { repoint, reload_look, reload_act,
-	reload_verify, reload_done, back_checked, NULL };
+static const flow_step repoint_flow[] = { repoint, show_databases,
+	reload_act, show_databases, reload_done, back_checked, NULL };
 const struct step step_pgbouncer_repoint = { "pgbouncer.repoint",
 	switch_pgbouncer, repoint_describe, repoint_flow, SIDE_SOURCE, false, NULL };
 const struct step step_pgbouncer_repoint_back = { "pgbouncer.repoint",
@@ -257,32 +254,15 @@ const struct step step_pgbouncer_repoint_back = { "pgbouncer.repoint",
 
 /* ------------------------------------------------------------ command */
 
-char *
-conninfo_without_password(const char *conninfo)
+/* What the switch command gets in CUTOVER_SOURCE/TARGET_CONNINFO: no
+ * password, every value quoted; "" when libpq cannot parse it. */
+static char *
+conninfo_for_command(const char *conninfo)
 {
-	PQconninfoOption *opts, *o;
-	struct strbuf sb;
-	char *msg = NULL;
-	const char *p;
+	char *s = conninfo_safe(conninfo, CONNINFO_DROP_SECRETS |
+	    CONNINFO_QUOTE_ALL);
 
-	sb_init(&sb);
-	opts = PQconninfoParse(conninfo, &msg);
-	for (o = opts; o != NULL && o->keyword != NULL; o++) {
-		if (o->val == NULL || *o->val == '\0' ||
-		    strcmp(o->keyword, "password") == 0 ||
-		    strcmp(o->keyword, "sslpassword") == 0)
-			continue;
-		sb_printf(&sb, "%s%s='", sb.len ? " " : "", o->keyword);
-		for (p = o->val; *p != '\0'; p++) {
-			if (*p == '\'' || *p == '\\')
-				sb_putc(&sb, '\\');
-			sb_putc(&sb, *p);
-		}
-		sb_putc(&sb, '\'');
-	}
-	PQconninfoFree(opts);
-	PQfreemem(msg);
-	return sb_detach(&sb);
+	return s != NULL ? s : xstrdup("");
 }
 
 /* The command's whole environment: PATH, HOME, LANG, the locale, the
@@ -495,8 +475,8 @@ cmd_run(struct flow *f, PGresult *prev)
 {
 	struct orch *o = f->ctx;
 	struct cmd_child *c = orch_step_data(o);
-	char *src = conninfo_without_password(o->cfg->source_conninfo);
-	char *dst = conninfo_without_password(o->cfg->target_conninfo);
+	char *src = conninfo_for_command(o->cfg->source_conninfo);
+	char *dst = conninfo_for_command(o->cfg->target_conninfo);
 	int fds[2];
 	pid_t pid;
 

@@ -612,17 +612,8 @@ const struct step step_forward_start = { "replication.start", NULL,
 
 /* ---------------------------------------------------------- sequences */
 
-static struct pg *
-seq_from(struct orch *o)
-{
-	return backwards(o) ? o->dst : o->src;
-}
-
-static struct pg *
-seq_to(struct orch *o)
-{
-	return backwards(o) ? o->src : o->dst;
-}
+/* The sequences go the way the writes go: from writer_side() to
+ * reader_side(). */
 
 /* The sequences of the side read first, while the other is read. */
 struct seq_read {
@@ -647,7 +638,7 @@ seq_read_from(struct flow *f, PGresult *prev)
 	struct orch *o = f->ctx;
 
 	(void)prev;
-	return flow_query(f, seq_from(o), CATALOG_SEQUENCES_SQL, 0, NULL);
+	return flow_query(f, writer_side(o), CATALOG_SEQUENCES_SQL, 0, NULL);
 }
 
 static int
@@ -660,7 +651,7 @@ seq_read_to(struct flow *f, PGresult *prev)
 	if (r->from != NULL)
 		PQclear(r->from);
 	r->from = flow_keep(f);
-	return flow_query(f, seq_to(o), CATALOG_SEQUENCES_SQL, 0, NULL);
+	return flow_query(f, reader_side(o), CATALOG_SEQUENCES_SQL, 0, NULL);
 }
 
 /* Which sequences of the other side are short of the wanted value: the
@@ -737,7 +728,7 @@ seq_set(struct flow *f, PGresult *prev)
 	params[2] = a3;
 	rc = orch_act(f, "synchronise sequences", detail);
 	if (rc == 0)
-		rc = flow_query(f, seq_to(o), "SELECT count(setval("
+		rc = flow_query(f, reader_side(o), "SELECT count(setval("
 		    "format('%I.%I', s, n)::regclass, v, true))"
 		    " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(s, n, v)",
 		    3, params);

@@ -154,31 +154,35 @@ test_command_options(void **state)
 	const struct command *cmd = &test_cmd;
 	struct ctx ctx;
 	struct err e = { 0, "" };
-	int opt, seen_j = 0, seen_o = 0;
+	struct args a;
+	size_t i;
+	int seen_j = 0, seen_o = 0;
 
 	(void)state;
 	memset(&ctx, 0, sizeof ctx);
-	while ((opt = cmd_getopt(&ctx, cmd, NULL, 7, argv, &e)) != -1) {
-		if (opt == 'j')
+	assert_int_equal(args_parse(&ctx, cmd, NULL, 7, argv, &a, &e), 0);
+	for (i = 0; i < a.n; i++) {
+		if (a.v[i].key == 'j')
 			seen_j++;
-		else if (opt == 'o')
+		else if (a.v[i].key == 'o')
 			seen_o++;
 		else
-			fail_msg("unexpected option %d: %s", opt, e.msg);
+			fail_msg("unexpected option %d", a.v[i].key);
 	}
+	args_free(&a);
 	assert_int_equal(seen_j, 1);
 	assert_int_equal(seen_o, 1);
 	assert_string_equal(ctx.g.state_dir, "dir");
 	assert_true(ctx.g.no_color);
 
-	assert_int_equal(cmd_getopt(&ctx, cmd, NULL, 2, bad, &e), '?');
+	assert_int_equal(args_parse(&ctx, cmd, NULL, 2, bad, &a, &e), -1);
 	assert_non_null(strstr(e.msg, "--jsn"));
-	assert_int_equal(cmd_getopt(&ctx, cmd, NULL, 2, extra, &e), '?');
+	assert_int_equal(args_parse(&ctx, cmd, NULL, 2, extra, &a, &e), -1);
 	assert_non_null(strstr(e.msg, "unexpected argument 'stray'"));
-	assert_int_equal(cmd_getopt(&ctx, cmd, NULL, 2, needs, &e), '?');
+	assert_int_equal(args_parse(&ctx, cmd, NULL, 2, needs, &a, &e), -1);
 	assert_non_null(strstr(e.msg, "--output needs an argument"));
 	/* A subcommand that takes only --json refuses --output. */
-	assert_int_equal(cmd_getopt(&ctx, cmd, "j", 3, only, &e), '?');
+	assert_int_equal(args_parse(&ctx, cmd, "j", 3, only, &a, &e), -1);
 	assert_non_null(strstr(e.msg, "--output"));
 	test_argv_free(only);
 	test_argv_free(argv);

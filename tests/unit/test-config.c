@@ -2,6 +2,8 @@
  * input naming FILE:LINE. */
 #include "unit.h"
 
+#include <libpq-fe.h>
+
 #include "conf.h"
 #include "tablepat.h"
 #include "util.h"
@@ -343,6 +345,82 @@ test_redact(void **state)
 	free(r);
 }
 
+/* The value libpq reads for keyword in conninfo, or NULL. */
+static char *
+conninfo_value(const char *conninfo, const char *keyword)
+{
+	PQconninfoOption *opts, *o;
+	char *msg = NULL, *v = NULL;
+
+	opts = PQconninfoParse(conninfo, &msg);
+	PQfreemem(msg);
+	assert_non_null(opts);
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, keyword) == 0 && o->val != NULL)
+			v = xstrdup(o->val);
+	PQconninfoFree(opts);
+	return v;
+}
+
+static void
+test_conninfo_safe(void **state)
+{
+	static const char *const tricky = "host=h password='p w\\'d' "
+	    "application_name='my app' dbname='o\\'brien' "
+	    "options='-c search_path=a\\\\b' sslpassword=k3y";
+	static const struct {
+		const char *keyword, *value;
+	} values[] = {
+		{ "host", "h" },
+		{ "application_name", "my app" },
+		{ "dbname", "o'brien" },
+		{ "options", "-c search_path=a\\b" },
+	};
+	char *r, *v;
+	size_t i;
+
+	(void)state;
+	/* For messages: secrets masked, quoted only where needed, libpq's
+	 * order. */
+	r = conninfo_safe(tricky, 0);
+	assert_string_equal(r, "password=******** dbname='o\\'brien' host=h "
+	    "options='-c search_path=a\\\\b' application_name='my app' "
+	    "sslpassword=********");
+	free(r);
+	/* For the switch command: secrets left out, every value quoted, and
+	 * libpq reads back exactly the values given. */
+	r = conninfo_safe(tricky, CONNINFO_DROP_SECRETS | CONNINFO_QUOTE_ALL);
+	assert_string_equal(r, "dbname='o\\'brien' host='h' "
+	    "options='-c search_path=a\\\\b' application_name='my app'");
+	for (i = 0; i < ARRAY_SIZE(values); i++) {
+		v = conninfo_value(r, values[i].keyword);
+		assert_non_null(v);
+		assert_string_equal(v, values[i].value);
+		free(v);
+	}
+	assert_null(conninfo_value(r, "password"));
+	assert_null(conninfo_value(r, "sslpassword"));
+	free(r);
+	/* A URI: its password never survives either way. */
+	r = conninfo_safe("postgresql://u:hunter2@h:5432/my%20db?sslmode=require",
+	    0);
+	assert_string_equal(r, "user=u password=******** dbname='my db' host=h "
+	    "port=5432 sslmode=require");
+	free(r);
+	r = conninfo_safe("postgresql://u:hunter2@h:5432/db",
+	    CONNINFO_DROP_SECRETS | CONNINFO_QUOTE_ALL);
+	assert_string_equal(r, "user='u' dbname='db' host='h' port='5432'");
+	free(r);
+	/* Unparsable: NULL, and a placeholder that repeats nothing of it. */
+	assert_null(conninfo_safe("host=h password='s3cret", 0));
+	r = conninfo_redact("host=h password='s3cret");
+	assert_string_equal(r, "(unparsable connection string)");
+	free(r);
+	r = conninfo_safe(NULL, CONNINFO_DROP_SECRETS);
+	assert_string_equal(r, "");
+	free(r);
+}
+
 int
 main(void)
 {
@@ -356,6 +434,7 @@ main(void)
 		cmocka_unit_test(test_load_missing_file),
 		cmocka_unit_test(test_template_round_trip),
 		cmocka_unit_test(test_redact),
+		cmocka_unit_test(test_conninfo_safe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
