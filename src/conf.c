@@ -174,24 +174,6 @@ provider_name(enum provider_kind p)
 	return provider_names[p];
 }
 
-const char *
-drain_method_name(enum drain_method m)
-{
-	return drain_names[m];
-}
-
-const char *
-switch_method_name(enum switch_method m)
-{
-	return switch_names[m];
-}
-
-const char *
-other_writers_name(enum other_writers w)
-{
-	return other_names[w];
-}
-
 static void
 strlist_free(struct strlist *l)
 {

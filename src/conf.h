@@ -135,9 +135,6 @@ struct kv {
 char *config_template(const struct kv *values, size_t nvalues);
 
 const char *provider_name(enum provider_kind p);
-const char *drain_method_name(enum drain_method m);
-const char *switch_method_name(enum switch_method m);
-const char *other_writers_name(enum other_writers w);
 
 /* conninfo (key=value or a URI) rewritten as key=value pairs, in libpq's
  * order, without the empty ones; its password and sslpassword become

@@ -227,16 +227,12 @@ on_val_done(struct validation *v, void *arg)
 	struct console *c = arg;
 	struct err e = { 0, "" };
 	char *saved = NULL;
-	cJSON *data = cJSON_CreateObject();
+	cJSON *data;
 
 	if (validation_save(v, c->ctx->state_dir, NULL, &saved, &e) != 0)
 		ui_message(c->ui, true, "validation not saved: %s", e.msg);
-	cJSON_AddStringToObject(data, "mode", c->val_full ? "full" : "quick");
-	cJSON_AddBoolToObject(data, "passed", validation_passed(v));
+	data = validation_event_data(v, saved);
 	cJSON_AddStringToObject(data, "via", "console");
-	if (saved != NULL)
-		cJSON_AddStringToObject(data, "file", saved);
-	cJSON_AddItemToObject(data, "checks", validation_statuses_json(v));
 	log_event(c, "check", data, "validation %s: %s",
 	    c->val_full ? "full" : "quick", validation_passed(v) ? "passed" :
 	    "failed");

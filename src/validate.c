@@ -1870,7 +1870,8 @@ validation_result(const struct validation *v, enum check_id c)
 	return &v->res[c];
 }
 
-cJSON *
+/* {"<check>": "<status>", ...}: the checks of a `check` event. */
+static cJSON *
 validation_statuses_json(const struct validation *v)
 {
 	cJSON *o = cJSON_CreateObject();

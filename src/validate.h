@@ -146,14 +146,12 @@ const char *validation_check_detail(const struct validation *v,
 /* The typed result of check c (valid until validation_free). */
 const struct check_result *validation_result(const struct validation *v,
     enum check_id c);
-/* {"<check>": "<status>", ...}: the checks of a `check` event. */
-cJSON *validation_statuses_json(const struct validation *v);
 /* "full" or "quick". */
 const char *validation_mode(const struct validation *v);
 /* The data of the `check` event a finished validation is logged with,
  * wherever it ran (cmd-validate.c, step-gates.c, console.c): {"mode",
  * "passed", "file" (where it was saved; left out when NULL), "checks"
- * (validation_statuses_json)}. The caller may add its own keys. */
+ * ({"<check>": "<status>", ...})}. The caller may add its own keys. */
 cJSON *validation_event_data(const struct validation *v, const char *file);
 
 /* Writes the JSON to <state_dir>/validation/<started_at>.json (0600) and,
