@@ -22,7 +22,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -221,35 +220,28 @@ client_line(struct feed_client *c, const char *line, size_t len)
 static void
 client_read(struct feed_client *c)
 {
-	char buf[65536], *nl;
-	size_t start;
+	char buf[65536];
+	const char *line;
+	size_t start, n, len;
 	enum tls_io r;
-	short ev;
-	int n;
 
 	for (;;) {
-		ERR_clear_error();
-		n = SSL_read(c->ssl, buf, sizeof buf);
-		if ((r = tls_io_result(c->ssl, n, &ev)) != TLS_IO_DONE) {
-			if (r == TLS_IO_AGAIN) {
-				loop_io_set_events(c->io, ev);
-				return;
-			}
-			client_lost(c, c->refused ? "refused" : r == TLS_IO_CLOSED ?
-			    "connection closed" : tls_reason());
+		if ((r = tls_read(c->ssl, c->io, buf, sizeof buf, &n)) ==
+		    TLS_IO_AGAIN)
+			return;
+		if (r != TLS_IO_DONE) {
+			client_lost(c, c->refused ? "refused" :
+			    tls_why(r, "connection closed"));
 			return;
 		}
 		c->last_rx = mono_ms();
-		sb_add(&c->in, buf, (size_t)n);
+		sb_add(&c->in, buf, n);
 		start = 0;
-		while ((nl = memchr(c->in.buf + start, '\n', c->in.len - start)) !=
-		    NULL) {
-			size_t end = (size_t)(nl - c->in.buf);
-
-			client_line(c, c->in.buf + start, end - start);
+		while ((line = feed_line_next(c->in.buf, c->in.len, &start,
+		    &len)) != NULL) {
+			client_line(c, line, len);
 			if (c->st != CL_LIVE)
 				return;     /* closed under us */
-			start = end + 1;
 		}
 		if (start > 0) {
 			memmove(c->in.buf, c->in.buf + start, c->in.len - start);
@@ -266,23 +258,17 @@ static void
 client_write(struct feed_client *c)
 {
 	enum tls_io r;
-	short ev;
-	int n;
+	size_t n;
 
 	while (c->outoff < c->out.len) {
-		ERR_clear_error();
-		n = SSL_write(c->ssl, c->out.buf + c->outoff,
-		    (int)(c->out.len - c->outoff));
-		if ((r = tls_io_result(c->ssl, n, &ev)) != TLS_IO_DONE) {
-			if (r == TLS_IO_AGAIN) {
-				loop_io_set_events(c->io, ev);
-				return;
-			}
-			client_lost(c, r == TLS_IO_CLOSED ? "connection closed" :
-			    tls_reason());
+		if ((r = tls_write(c->ssl, c->io, c->out.buf + c->outoff,
+		    c->out.len - c->outoff, &n)) == TLS_IO_AGAIN)
+			return;
+		if (r != TLS_IO_DONE) {
+			client_lost(c, tls_why(r, "connection closed"));
 			return;
 		}
-		c->outoff += (size_t)n;
+		c->outoff += n;
 	}
 	secure_zero(c->out.buf, c->out.len);
 	sb_reset(&c->out);
@@ -298,27 +284,15 @@ client_write(struct feed_client *c)
 static void
 client_handshake(struct feed_client *c)
 {
-	long vr;
 	char why[300];
+	enum tls_io r;
 
-	switch (tls_handshake(c->ssl, c->io)) {
-	case TLS_IO_DONE:
+	if ((r = tls_handshake(c->ssl, c->io, "TLS: ", why, sizeof why)) ==
+	    TLS_IO_DONE) {
 		c->st = CL_AUTH;
 		client_write(c);
-		return;
-	case TLS_IO_AGAIN:
-		return;
-	case TLS_IO_CLOSED:
-	case TLS_IO_FAILED:
-		break;
-	}
-	vr = SSL_get_verify_result(c->ssl);
-	if (vr != X509_V_OK)
-		snprintf(why, sizeof why, "certificate not trusted: %s",
-		    X509_verify_cert_error_string(vr));
-	else
-		snprintf(why, sizeof why, "TLS: %s", tls_reason());
-	client_lost(c, why);
+	} else if (r != TLS_IO_AGAIN)
+		client_lost(c, why);
 }
 
 static void

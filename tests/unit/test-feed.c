@@ -1,7 +1,8 @@
 /* test-feed.c - the watch feed's plumbing: the addresses a watcher keeps
  * for its driver's name (resolved once, cycled through on reconnection,
  * replaced by what a child's `getent ahosts` printed); a driver's name
- * that does not resolve is an error when the watcher starts. */
+ * that does not resolve is an error when the watcher starts; the line
+ * framing of what the driver and the watcher read. */
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -118,6 +119,36 @@ test_getent_empty(void **state)
 	addr_list_free(&l);
 }
 
+/* The line framing both sides use: whole lines only, without the
+ * newline or a \r before it, an empty line is a line, and what follows
+ * the last newline waits for more. */
+static void
+test_line_framing(void **state)
+{
+	static const char in[] = "{\"type\":\"hello\"}\n\nCUTOVER-WATCH 1 "
+	    "tok\r\n{\"type\":\"ti";
+	const char *line;
+	size_t off = 0, len = 99;
+
+	(void)state;
+	line = feed_line_next(in, strlen(in), &off, &len);
+	assert_non_null(line);
+	assert_int_equal(len, 16);
+	assert_memory_equal(line, "{\"type\":\"hello\"}", 16);
+	line = feed_line_next(in, strlen(in), &off, &len);
+	assert_non_null(line);
+	assert_int_equal(len, 0);
+	line = feed_line_next(in, strlen(in), &off, &len);
+	assert_non_null(line);
+	assert_int_equal(len, 19);
+	assert_memory_equal(line, "CUTOVER-WATCH 1 tok", 19);
+	assert_null(feed_line_next(in, strlen(in), &off, &len));
+	assert_string_equal(in + off, "{\"type\":\"ti");
+	off = 0;
+	assert_null(feed_line_next("", 0, &off, &len));
+	assert_int_equal(off, 0);
+}
+
 /* The watcher resolves before its loop runs: an unknown name is an error
  * naming the host, not a retry inside the loop. */
 static void
@@ -163,6 +194,7 @@ main(void)
 		cmocka_unit_test(test_getent_empty),
 		cmocka_unit_test(test_host_is_numeric),
 		cmocka_unit_test(test_client_unknown_host),
+		cmocka_unit_test(test_line_framing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
