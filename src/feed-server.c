@@ -2,7 +2,6 @@
  * loop, token check, a bounded queue a watcher; see feed.h. */
 #include "config.h"
 
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -440,19 +439,14 @@ on_accept(struct loop_io *io, int lfd, int revents, void *arg)
 	struct feed_server *f = arg;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	char host[64], port[16], peer[80];
+	char peer[80];
 	struct feed_conn *c;
 	int fd, one = 1, n = 0, sndbuf = 64 << 10;
 
 	(void)io;
 	(void)revents;
 	while (n++ < 16 && (fd = accept(lfd, (struct sockaddr *)&ss, &sl)) >= 0) {
-		if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port,
-		    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-			snprintf(peer, sizeof peer, "?");
-		else
-			snprintf(peer, sizeof peer, ss.ss_family == AF_INET6 ?
-			    "[%s]:%s" : "%s:%s", host, port);
+		addr_format((struct sockaddr *)&ss, sl, peer, sizeof peer);
 		sl = sizeof ss;
 		if (f->nconns >= MAX_CONNS) {
 			close(fd);

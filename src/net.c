@@ -51,11 +51,25 @@ hostport_split(const char *hp, const char *default_host, char **host,
 	return 0;
 }
 
+/* getaddrinfo for TCP; passive: addresses to listen on. */
+static int
+tcp_getaddrinfo(const char *host, const char *port, bool passive,
+    struct addrinfo **res)
+{
+	struct addrinfo hints;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = passive ? AI_PASSIVE : 0;
+	return getaddrinfo(host, port, &hints, res);
+}
+
 int
 tcp_listen(const char *what, const char *hostport, const char *default_host,
     int backlog, struct err *e)
 {
-	struct addrinfo hints, *res = NULL, *ai;
+	struct addrinfo *res = NULL, *ai;
 	char *host = NULL, *port = NULL;
 	int fd = -1, one = 1, rc, saved = 0;
 
@@ -64,12 +78,8 @@ tcp_listen(const char *what, const char *hostport, const char *default_host,
 		    hostport);
 		return -1;
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	if ((rc = getaddrinfo(strcmp(host, "*") != 0 ? host : NULL, port, &hints,
-	    &res)) != 0) {
+	if ((rc = tcp_getaddrinfo(strcmp(host, "*") != 0 ? host : NULL, port,
+	    true, &res)) != 0) {
 		err_set(e, EXIT_USAGE, "%s %s: %s", what, hostport,
 		    gai_strerror(rc));
 		goto out;
@@ -131,14 +141,11 @@ int
 addr_list_resolve(struct addr_list *l, const char *host, const char *port,
     struct err *e)
 {
-	struct addrinfo hints, *res = NULL, *ai;
+	struct addrinfo *res = NULL, *ai;
 	struct addr_list fresh = { NULL, NULL, 0, 0 };
 	int rc;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+	if ((rc = tcp_getaddrinfo(host, port, false, &res)) != 0)
 		return err_set(e, EXIT_USAGE, "cannot resolve %s (port %s): %s",
 		    host, port, rc == EAI_SYSTEM ? strerror(errno) :
 		    gai_strerror(rc));
