@@ -1,12 +1,16 @@
 /* test-feed.c - the watch feed's plumbing: the addresses a watcher keeps
  * for its driver's name (resolved once, cycled through on reconnection,
  * replaced by what a child's `getent ahosts` printed); a driver's name
- * that does not resolve is an error when the watcher starts; the line
- * framing of what the driver and the watcher read. */
+ * that does not resolve is an error when the watcher starts; a driver
+ * that accepts and never answers is given up on after a deadline; the
+ * line framing of what the driver and the watcher read. */
 #include "unit.h"
 
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "feed.h"
 #include "net.h"
@@ -119,6 +123,77 @@ test_getent_empty(void **state)
 	addr_list_free(&l);
 }
 
+static char *
+token_file(char *dir)
+{
+	char *tok = xasprintf("%s/token", dir);
+	FILE *f;
+
+	assert_non_null(f = fopen(tok, "w"));
+	fputs("0123456789abcdef\n", f);
+	fclose(f);
+	return tok;
+}
+
+struct seen {
+	char last[512];
+	bool deadline;
+};
+
+static void
+on_status(bool connected, const char *text, void *arg)
+{
+	struct seen *s = arg;
+
+	(void)connected;
+	snprintf(s->last, sizeof s->last, "%s", text);
+	if (strstr(text, "no answer within 10 s") != NULL)
+		s->deadline = true;
+}
+
+/* A driver's port that completes TCP connections but never says a word
+ * (a hung driver, a black hole behind a proxy): the watcher gives that
+ * attempt up after its deadline and schedules the next, its loop turning
+ * all along. */
+static void
+test_client_deadline(void **state)
+{
+	struct loop *loop = loop_new();
+	struct err e = { 0, "" };
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof sin;
+	struct feed_client *c;
+	struct seen s;
+	char *dir = test_tmpdir(), *tok = token_file(dir), hp[64];
+	int64_t end;
+	int lfd;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true((lfd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &sl), 0);
+	snprintf(hp, sizeof hp, "127.0.0.1:%d", ntohs(sin.sin_port));
+	c = feed_client_new(loop, hp, tok, NULL, NULL, on_status, &s, &e);
+	assert_non_null(c);
+	/* Generous: the deadline is 10 s; this only bounds a broken test. */
+	end = mono_ms() + 40000;
+	while (!s.deadline && mono_ms() < end)
+		loop_run_once(loop, 200);
+	if (!s.deadline)
+		fail_msg("no deadline; last status: %s", s.last);
+	assert_non_null(strstr(s.last, "again in"));
+	feed_client_free(c);
+	close(lfd);
+	free(tok);
+	test_tmpdir_remove(dir);
+	loop_free(loop);
+}
+
 /* The line framing both sides use: whole lines only, without the
  * newline or a \r before it, an empty line is a line, and what follows
  * the last newline waits for more. */
@@ -156,14 +231,9 @@ test_client_unknown_host(void **state)
 {
 	struct loop *loop = loop_new();
 	struct err e = { 0, "" };
-	char *dir = test_tmpdir(), *tok;
-	FILE *f;
+	char *dir = test_tmpdir(), *tok = token_file(dir);
 
 	(void)state;
-	tok = xasprintf("%s/token", dir);
-	assert_non_null(f = fopen(tok, "w"));
-	fputs("0123456789abcdef\n", f);
-	fclose(f);
 	assert_null(feed_client_new(loop, "no-such-driver.invalid:7433", tok,
 	    NULL, NULL, NULL, NULL, &e));
 	assert_int_equal(e.code, EXIT_USAGE);
@@ -195,6 +265,7 @@ main(void)
 		cmocka_unit_test(test_host_is_numeric),
 		cmocka_unit_test(test_client_unknown_host),
 		cmocka_unit_test(test_line_framing),
+		cmocka_unit_test(test_client_deadline),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
