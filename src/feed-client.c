@@ -104,7 +104,8 @@ client_close(struct feed_client *c)
 		loop_timer_cancel(c->deadline);
 		c->deadline = NULL;
 	}
-	secure_zero(c->out.buf, c->out.len);
+	if (c->out.buf != NULL)     /* none before the first connection */
+		secure_zero(c->out.buf, c->out.len);
 	sb_reset(&c->out);
 	sb_reset(&c->in);
 	c->st = CL_IDLE;
