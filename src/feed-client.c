@@ -1,10 +1,18 @@
 /* feed-client.c - `cutover watch --connect`'s side of the watch feed:
  * connects, authenticates, reads messages and reconnects with backoff;
- * see feed.h. */
+ * see feed.h.
+ *
+ * Nothing here waits for a resolver inside the loop: the driver's name
+ * is resolved once at startup (an unknown name is a startup error), and
+ * reconnections go through the addresses kept, one after another, each
+ * with a non-blocking connect and a deadline. When a whole round of them
+ * fails and HOST is a name, `getent ahosts HOST` runs in a child
+ * (proc.c, killed after RESOLVE_TIMEOUT_MS) during the backoff and what
+ * it prints replaces the list: a driver whose name moves to another
+ * address is found again within a round and a backoff. */
 #include "config.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -14,14 +22,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "feed.h"
 #include "net.h"
+#include "proc.h"
 #include "snapshot.h"
 #include "tls.h"
+
+#define CONNECT_TIMEOUT_MS 10000   /* connect, handshake and token */
+#define RESOLVE_TIMEOUT_MS 5000
 
 enum client_state { CL_IDLE, CL_CONNECTING, CL_HANDSHAKE, CL_AUTH, CL_LIVE };
 
@@ -29,11 +40,17 @@ struct feed_client {
 	struct loop *loop;
 	char *hostport, *host, *port, *token_file;
 	SSL_CTX *ctx;
+	struct addr_list addrs;    /* what host stood for */
+	size_t failed;             /* addresses failed in this round */
+	char addr[80];             /* the one being tried */
+	char *getent;              /* NULL: a name is not resolved again */
+	struct proc *resolver;
 	int fd;
 	SSL *ssl;
 	struct loop_io *io;
-	struct loop_timer *retry, *idle;
+	struct loop_timer *retry, *idle, *deadline;
 	enum client_state st;
+	bool hello;                /* the driver said hello on this one */
 	struct strbuf out;        /* the auth line */
 	size_t outoff;
 	struct strbuf in;         /* a partial line */
@@ -83,7 +100,12 @@ client_close(struct feed_client *c)
 		loop_timer_cancel(c->idle);
 		c->idle = NULL;
 	}
-	secure_zero(c->out.buf, c->out.len);
+	if (c->deadline != NULL) {
+		loop_timer_cancel(c->deadline);
+		c->deadline = NULL;
+	}
+	if (c->out.buf != NULL)     /* none before the first connection */
+		secure_zero(c->out.buf, c->out.len);
 	sb_reset(&c->out);
 	sb_reset(&c->in);
 	c->st = CL_IDLE;
@@ -100,11 +122,69 @@ on_retry(struct loop_timer *t, void *arg)
 }
 
 static void
+on_resolved(const struct proc_result *r, void *arg)
+{
+	struct feed_client *c = arg;
+
+	c->resolver = NULL;
+	if (r->exit_code == 0 && addr_list_parse_getent(&c->addrs, r->output,
+	    r->output_len, addr_list_port(&c->addrs)) > 0) {
+		c->failed = 0;
+		return;
+	}
+	if (c->st == CL_IDLE)
+		client_status(c, false, "%s: %s did not resolve again (%s); "
+		    "retrying the addresses it had", c->hostport, c->host,
+		    r->timed_out ? "no answer" : "no address");
+}
+
+/* Asks the resolver again, in a child, while the backoff runs. */
+static void
+client_resolve(struct feed_client *c)
+{
+	static char ahosts[] = "ahosts";
+	char *argv[4];
+	struct proc_opts o;
+	struct err e = { 0, "" };
+
+	if (c->getent == NULL || c->resolver != NULL ||
+	    host_is_numeric(c->host))
+		return;
+	argv[0] = c->getent;
+	argv[1] = ahosts;
+	argv[2] = c->host;
+	argv[3] = NULL;
+	memset(&o, 0, sizeof o);
+	o.argv = argv;
+	o.timeout_ms = RESOLVE_TIMEOUT_MS;
+	o.output_max = 16384;
+	c->resolver = proc_start(c->loop, &o, on_resolved, c, &e);
+}
+
+/* The connection is gone: the next address of the round now, or, when
+ * every address has failed (or a live feed was lost), again after the
+ * backoff. */
+static void
 client_lost(struct feed_client *c, const char *why)
 {
 	int s;
 
+	if (c->hello) {
+		c->failed = 0;
+		addr_list_again(&c->addrs);  /* it worked: start with it */
+	} else
+		c->failed++;
 	client_close(c);
+	if (!c->hello && c->failed < c->addrs.n) {
+		client_status(c, false, "%s: %s: %s; trying the next address",
+		    c->hostport, c->addr, why);
+		c->retry = loop_timer_add(c->loop, 0, on_retry, c);
+		return;
+	}
+	if (c->failed >= c->addrs.n) {
+		c->failed = 0;
+		client_resolve(c);
+	}
 	s = (c->backoff_ms + 999) / 1000;
 	client_status(c, false, "%s: %s; again in %d s", c->hostport, why, s);
 	c->retry = loop_timer_add(c->loop, c->backoff_ms, on_retry, c);
@@ -123,6 +203,7 @@ client_line(struct feed_client *c, const char *line, size_t len)
 	if (cJSON_IsString(type)) {
 		if (strcmp(type->valuestring, "hello") == 0) {
 			c->backoff_ms = 1000;
+			c->hello = true;
 			client_status(c, true, "%s", c->hostport);
 		}
 		if (strcmp(type->valuestring, "refused") == 0) {
@@ -140,35 +221,28 @@ client_line(struct feed_client *c, const char *line, size_t len)
 static void
 client_read(struct feed_client *c)
 {
-	char buf[65536], *nl;
-	size_t start;
+	char buf[65536];
+	const char *line;
+	size_t start, n, len;
 	enum tls_io r;
-	short ev;
-	int n;
 
 	for (;;) {
-		ERR_clear_error();
-		n = SSL_read(c->ssl, buf, sizeof buf);
-		if ((r = tls_io_result(c->ssl, n, &ev)) != TLS_IO_DONE) {
-			if (r == TLS_IO_AGAIN) {
-				loop_io_set_events(c->io, ev);
-				return;
-			}
-			client_lost(c, c->refused ? "refused" : r == TLS_IO_CLOSED ?
-			    "connection closed" : tls_reason());
+		if ((r = tls_read(c->ssl, c->io, buf, sizeof buf, &n)) ==
+		    TLS_IO_AGAIN)
+			return;
+		if (r != TLS_IO_DONE) {
+			client_lost(c, c->refused ? "refused" :
+			    tls_why(r, "connection closed"));
 			return;
 		}
 		c->last_rx = mono_ms();
-		sb_add(&c->in, buf, (size_t)n);
+		sb_add(&c->in, buf, n);
 		start = 0;
-		while ((nl = memchr(c->in.buf + start, '\n', c->in.len - start)) !=
-		    NULL) {
-			size_t end = (size_t)(nl - c->in.buf);
-
-			client_line(c, c->in.buf + start, end - start);
+		while ((line = feed_line_next(c->in.buf, c->in.len, &start,
+		    &len)) != NULL) {
+			client_line(c, line, len);
 			if (c->st != CL_LIVE)
 				return;     /* closed under us */
-			start = end + 1;
 		}
 		if (start > 0) {
 			memmove(c->in.buf, c->in.buf + start, c->in.len - start);
@@ -185,27 +259,25 @@ static void
 client_write(struct feed_client *c)
 {
 	enum tls_io r;
-	short ev;
-	int n;
+	size_t n;
 
 	while (c->outoff < c->out.len) {
-		ERR_clear_error();
-		n = SSL_write(c->ssl, c->out.buf + c->outoff,
-		    (int)(c->out.len - c->outoff));
-		if ((r = tls_io_result(c->ssl, n, &ev)) != TLS_IO_DONE) {
-			if (r == TLS_IO_AGAIN) {
-				loop_io_set_events(c->io, ev);
-				return;
-			}
-			client_lost(c, r == TLS_IO_CLOSED ? "connection closed" :
-			    tls_reason());
+		if ((r = tls_write(c->ssl, c->io, c->out.buf + c->outoff,
+		    c->out.len - c->outoff, &n)) == TLS_IO_AGAIN)
+			return;
+		if (r != TLS_IO_DONE) {
+			client_lost(c, tls_why(r, "connection closed"));
 			return;
 		}
-		c->outoff += (size_t)n;
+		c->outoff += n;
 	}
 	secure_zero(c->out.buf, c->out.len);
 	sb_reset(&c->out);
 	c->st = CL_LIVE;
+	if (c->deadline != NULL) {
+		loop_timer_cancel(c->deadline);
+		c->deadline = NULL;
+	}
 	loop_io_set_events(c->io, POLLIN);
 	client_read(c);
 }
@@ -213,27 +285,15 @@ client_write(struct feed_client *c)
 static void
 client_handshake(struct feed_client *c)
 {
-	long vr;
 	char why[300];
+	enum tls_io r;
 
-	switch (tls_handshake(c->ssl, c->io)) {
-	case TLS_IO_DONE:
+	if ((r = tls_handshake(c->ssl, c->io, "TLS: ", why, sizeof why)) ==
+	    TLS_IO_DONE) {
 		c->st = CL_AUTH;
 		client_write(c);
-		return;
-	case TLS_IO_AGAIN:
-		return;
-	case TLS_IO_CLOSED:
-	case TLS_IO_FAILED:
-		break;
-	}
-	vr = SSL_get_verify_result(c->ssl);
-	if (vr != X509_V_OK)
-		snprintf(why, sizeof why, "certificate not trusted: %s",
-		    X509_verify_cert_error_string(vr));
-	else
-		snprintf(why, sizeof why, "TLS: %s", tls_reason());
-	client_lost(c, why);
+	} else if (r != TLS_IO_AGAIN)
+		client_lost(c, why);
 }
 
 static void
@@ -281,41 +341,35 @@ on_idle(struct loop_timer *t, void *arg)
 }
 
 static void
+on_deadline(struct loop_timer *t, void *arg)
+{
+	struct feed_client *c = arg;
+
+	(void)t;
+	c->deadline = NULL;
+	client_lost(c, "no answer within 10 s");
+}
+
+static void
 client_connect(struct feed_client *c)
 {
-	struct addrinfo hints, *res = NULL, *ai;
+	const struct sockaddr *sa;
+	socklen_t salen = 0;
 	char token[600];
 	struct err e = { 0, "" };
-	int rc, one = 1;
+	int one = 1;
 	X509_VERIFY_PARAM *param;
 
 	c->refused = false;
+	c->hello = false;
 	if (feed_read_token(c->token_file, token, sizeof token, &e) != 0) {
+		c->failed = c->addrs.n;   /* no address is to blame */
 		client_lost(c, e.msg);
 		return;
 	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	if ((rc = getaddrinfo(c->host, c->port, &hints, &res)) != 0) {
-		secure_zero(token, sizeof token);
-		client_lost(c, gai_strerror(rc));
-		return;
-	}
-	c->fd = -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		c->fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (c->fd < 0)
-			continue;
-		fd_nonblock_cloexec(c->fd);
-		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-		    errno == EINPROGRESS)
-			break;
-		close(c->fd);
-		c->fd = -1;
-	}
-	freeaddrinfo(res);
-	if (c->fd < 0) {
+	sa = addr_list_take(&c->addrs, &salen);
+	addr_format(sa, salen, c->addr, sizeof c->addr);
+	if ((c->fd = tcp_connect_start(sa, salen)) < 0) {
 		secure_zero(token, sizeof token);
 		client_lost(c, strerror(errno));
 		return;
@@ -335,6 +389,7 @@ client_connect(struct feed_client *c)
 	c->st = CL_CONNECTING;
 	c->last_rx = mono_ms();
 	c->io = loop_io_add(c->loop, c->fd, POLLOUT, on_client, c);
+	c->deadline = loop_timer_add(c->loop, CONNECT_TIMEOUT_MS, on_deadline, c);
 	if (c->idle == NULL)
 		c->idle = loop_timer_add(c->loop, 5000, on_idle, c);
 	client_status(c, false, "%s: connecting", c->hostport);
@@ -346,6 +401,7 @@ feed_client_new(struct loop *loop, const char *hostport,
     feed_status_fn status, void *arg, struct err *e)
 {
 	struct feed_client *c = xcalloc(1, sizeof *c);
+	struct err re = { 0, "" };
 	char token[600];
 
 	c->loop = loop;
@@ -363,6 +419,16 @@ feed_client_new(struct loop *loop, const char *hostport,
 		    "HOST:PORT", hostport);
 		goto fail;
 	}
+	/* Before the loop runs, where waiting is allowed: a name that does
+	 * not resolve is a startup error. */
+	if (addr_list_resolve(&c->addrs, c->host, c->port, &re) != 0) {
+		err_set(e, re.code, "watch: --connect %s: %s", hostport, re.msg);
+		goto fail;
+	}
+	if (access("/usr/bin/getent", X_OK) == 0)
+		c->getent = xstrdup("/usr/bin/getent");
+	else if (access("/bin/getent", X_OK) == 0)
+		c->getent = xstrdup("/bin/getent");
 	/* Fail early on a token that cannot be read. */
 	if (feed_read_token(token_file, token, sizeof token, e) != 0)
 		goto fail;
@@ -394,6 +460,9 @@ feed_client_free(struct feed_client *c)
 	client_close(c);
 	if (c->retry != NULL)
 		loop_timer_cancel(c->retry);
+	if (c->resolver != NULL)
+		proc_cancel(c->resolver);
+	addr_list_free(&c->addrs);
 	if (c->ctx != NULL)
 		SSL_CTX_free(c->ctx);
 	sb_free(&c->out);
@@ -402,5 +471,6 @@ feed_client_free(struct feed_client *c)
 	free(c->host);
 	free(c->port);
 	free(c->token_file);
+	free(c->getent);
 	free(c);
 }

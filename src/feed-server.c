@@ -2,7 +2,6 @@
  * loop, token check, a bounded queue a watcher; see feed.h. */
 #include "config.h"
 
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -253,26 +252,22 @@ conn_flush(struct feed_conn *c)
 {
 	struct feed_msg *m;
 	enum tls_io r;
-	short ev;
-	int n;
+	size_t n;
 
 	while (c->qn > 0) {
 		m = c->q[c->qhead];
-		ERR_clear_error();
-		n = SSL_write(c->ssl, m->data + c->qoff, (int)(m->len - c->qoff));
-		if ((r = tls_io_result(c->ssl, n, &ev)) != TLS_IO_DONE) {
-			if (r == TLS_IO_AGAIN) {
-				if (c->blocked_since == 0)
-					c->blocked_since = mono_ms();
-				loop_io_set_events(c->io, ev);
-				return true;
-			}
-			conn_end(c, r == TLS_IO_CLOSED ? "disconnected" :
-			    tls_reason());
+		if ((r = tls_write(c->ssl, c->io, m->data + c->qoff,
+		    m->len - c->qoff, &n)) == TLS_IO_AGAIN) {
+			if (c->blocked_since == 0)
+				c->blocked_since = mono_ms();
+			return true;
+		}
+		if (r != TLS_IO_DONE) {
+			conn_end(c, tls_why(r, "disconnected"));
 			return false;
 		}
-		c->qoff += (size_t)n;
-		c->queued -= (size_t)n;
+		c->qoff += n;
+		c->queued -= n;
 		c->blocked_since = 0;
 		if (c->qoff == m->len) {
 			msg_unref(m);
@@ -347,55 +342,45 @@ auth_line(struct feed_conn *c)
 	hello(c);
 }
 
+/* Reads the token line into c->line (fixed: it holds a secret, never
+ * copied elsewhere), then nothing: a live watcher that sends is gone. */
 static void
 conn_read(struct feed_conn *c)
 {
 	char buf[512];
+	size_t n, off = 0, len;
 	enum tls_io r;
-	short ev;
-	int n;
+	bool auth;
 
 	for (;;) {
-		if (c->st == CONN_AUTH) {
-			ERR_clear_error();
-			n = SSL_read(c->ssl, c->line + c->linelen,
-			    (int)(sizeof c->line - 1 - c->linelen));
-		} else {
-			ERR_clear_error();
-			n = SSL_read(c->ssl, buf, sizeof buf);
-		}
-		if ((r = tls_io_result(c->ssl, n, &ev)) != TLS_IO_DONE) {
-			if (r == TLS_IO_AGAIN) {
-				/* Still sending: keep waiting to write too. */
-				loop_io_set_events(c->io, c->st == CONN_LIVE &&
-				    c->qn > 0 ? POLLIN | POLLOUT : ev);
-				return;
-			}
-			conn_end(c, r == TLS_IO_CLOSED ? "disconnected" :
-			    tls_reason());
+		auth = c->st == CONN_AUTH;
+		if ((r = tls_read(c->ssl, c->io, auth ? c->line + c->linelen : buf,
+		    auth ? sizeof c->line - 1 - c->linelen : sizeof buf, &n)) ==
+		    TLS_IO_AGAIN) {
+			/* Still sending: keep waiting to write too. */
+			if (!auth && c->qn > 0)
+				loop_io_set_events(c->io, POLLIN | POLLOUT);
 			return;
 		}
-		if (c->st == CONN_LIVE) {
+		if (r != TLS_IO_DONE) {
+			conn_end(c, tls_why(r, "disconnected"));
+			return;
+		}
+		if (!auth) {
 			/* Watchers have nothing to say. */
 			conn_end(c, "sent data after the token: dropped");
 			return;
 		}
-		{
-			char *nl = memchr(c->line + c->linelen, '\n', (size_t)n);
-
-			c->linelen += (size_t)n;
-			if (nl != NULL) {
-				c->linelen = (size_t)(nl - c->line);
-				if (c->linelen > 0 && c->line[c->linelen - 1] == '\r')
-					c->linelen--;
-				c->line[c->linelen] = '\0';
-				auth_line(c);
-				return;
-			}
-			if (c->linelen >= sizeof c->line - 1) {
-				conn_end(c, "authentication line too long");
-				return;
-			}
+		c->linelen += n;
+		if (feed_line_next(c->line, c->linelen, &off, &len) != NULL) {
+			c->linelen = len;
+			c->line[len] = '\0';
+			auth_line(c);
+			return;
+		}
+		if (c->linelen >= sizeof c->line - 1) {
+			conn_end(c, "authentication line too long");
+			return;
 		}
 	}
 }
@@ -404,21 +389,14 @@ static void
 conn_handshake(struct feed_conn *c)
 {
 	char why[300];
+	enum tls_io r;
 
-	switch (tls_handshake(c->ssl, c->io)) {
-	case TLS_IO_DONE:
+	if ((r = tls_handshake(c->ssl, c->io, "TLS handshake failed (not a "
+	    "TLS client?): ", why, sizeof why)) == TLS_IO_DONE) {
 		c->st = CONN_AUTH;
 		conn_read(c);
-		return;
-	case TLS_IO_AGAIN:
-		return;
-	case TLS_IO_CLOSED:
-	case TLS_IO_FAILED:
-		break;
-	}
-	snprintf(why, sizeof why, "TLS handshake failed (not a TLS client?): %s",
-	    tls_reason());
-	conn_end(c, why);
+	} else if (r != TLS_IO_AGAIN)
+		conn_end(c, why);
 }
 
 static void
@@ -461,19 +439,14 @@ on_accept(struct loop_io *io, int lfd, int revents, void *arg)
 	struct feed_server *f = arg;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
-	char host[64], port[16], peer[80];
+	char peer[80];
 	struct feed_conn *c;
 	int fd, one = 1, n = 0, sndbuf = 64 << 10;
 
 	(void)io;
 	(void)revents;
 	while (n++ < 16 && (fd = accept(lfd, (struct sockaddr *)&ss, &sl)) >= 0) {
-		if (getnameinfo((struct sockaddr *)&ss, sl, host, sizeof host, port,
-		    sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-			snprintf(peer, sizeof peer, "?");
-		else
-			snprintf(peer, sizeof peer, ss.ss_family == AF_INET6 ?
-			    "[%s]:%s" : "%s:%s", host, port);
+		addr_format((struct sockaddr *)&ss, sl, peer, sizeof peer);
 		sl = sizeof ss;
 		if (f->nconns >= MAX_CONNS) {
 			close(fd);

@@ -1,5 +1,6 @@
 /* feed.c - what the watch feed's server (feed-server.c) and client
- * (feed-client.c) share: the token file. See feed.h for the protocol. */
+ * (feed-client.c) share: the token file and the line framing; their
+ * TLS is tls.c's. See feed.h for the protocol. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,6 +10,22 @@
 
 #include "feed.h"
 #include "fileio.h"
+
+const char *
+feed_line_next(const char *buf, size_t len, size_t *off, size_t *linelen)
+{
+	const char *line = buf + *off, *nl;
+	size_t n;
+
+	if (*off >= len || (nl = memchr(line, '\n', len - *off)) == NULL)
+		return NULL;
+	n = (size_t)(nl - line);
+	*off += n + 1;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	*linelen = n;
+	return line;
+}
 
 int
 feed_read_token(const char *path, char *out, size_t len, struct err *e)

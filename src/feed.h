@@ -66,6 +66,12 @@ struct feed_client *feed_client_new(struct loop *loop, const char *hostport,
     feed_status_fn status, void *arg, struct err *e);
 void feed_client_free(struct feed_client *c);
 
+/* Line framing, both ways: the next whole line of buf[*off, len),
+ * without its newline or a \r before that; *off moves past it. NULL
+ * when what is left is not a whole line. */
+const char *feed_line_next(const char *buf, size_t len, size_t *off,
+    size_t *linelen);
+
 /* Reads a token file: trimmed, non-empty, at most 512 bytes. */
 int feed_read_token(const char *path, char *out, size_t len, struct err *e);
 

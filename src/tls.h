@@ -12,15 +12,28 @@ enum tls_io {
 	TLS_IO_FAILED              /* anything else: tls_reason() says what */
 };
 
-/* What SSL_do_handshake(), SSL_read() or SSL_write() returning rc means
- * (call right after it, with the error queue cleared before it). */
-enum tls_io tls_io_result(SSL *ssl, int rc, short *events);
+#include <stddef.h>
 
 struct loop_io;
 
 /* One step of the handshake: TLS_IO_DONE, TLS_IO_AGAIN (io then waits
- * for what it needs), or how it failed. */
-enum tls_io tls_handshake(SSL *ssl, struct loop_io *io);
+ * for what it needs), or how it failed, with why (size len) saying so:
+ * the certificate's verification error when there was one, else prefix
+ * and OpenSSL's reason. */
+enum tls_io tls_handshake(SSL *ssl, struct loop_io *io, const char *prefix,
+    char *why, size_t len);
+
+/* SSL_read() / SSL_write() of up to len bytes: TLS_IO_DONE with *n the
+ * bytes moved; TLS_IO_AGAIN with io set to wait for what it needs; or
+ * how the connection ended (tls_why() says it). */
+enum tls_io tls_read(SSL *ssl, struct loop_io *io, void *buf, size_t len,
+    size_t *n);
+enum tls_io tls_write(SSL *ssl, struct loop_io *io, const void *buf,
+    size_t len, size_t *n);
+
+/* Why a read or write ended: closed (the caller's words for a peer that
+ * went away) or OpenSSL's reason. */
+const char *tls_why(enum tls_io r, const char *closed);
 
 /* OpenSSL's reason for the last failure, or "connection closed"; clears
  * the error queue. The string lives until the next call. */
