@@ -267,17 +267,16 @@ orch_side_name(const struct orch *o)
 void
 orch_progress(struct orch *o, const char *fmt, ...)
 {
-	struct strbuf sb;
 	va_list ap;
+	char *line;
 
 	if (o->ui.progress == NULL)
 		return;
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
+	line = xvasprintf(fmt, ap);
 	va_end(ap);
-	o->ui.progress(o, sb.buf != NULL ? sb.buf : "", o->ui.arg);
-	sb_free(&sb);
+	o->ui.progress(o, line, o->ui.arg);
+	free(line);
 }
 
 void

@@ -105,15 +105,12 @@ set(struct ready *r, int i, int status, const char *fmt, ...)
 static void
 set(struct ready *r, int i, int status, const char *fmt, ...)
 {
-	struct strbuf sb;
 	va_list ap;
 
-	sb_init(&sb);
-	va_start(ap, fmt);
-	sb_vprintf(&sb, fmt, ap);
-	va_end(ap);
 	free(r->detail[i]);
-	r->detail[i] = sb_detach(&sb);
+	va_start(ap, fmt);
+	r->detail[i] = xvasprintf(fmt, ap);
+	va_end(ap);
 	r->status[i] = status;
 	r->used[i] = true;
 }
